@@ -1,0 +1,277 @@
+"""Training: one function used by the command line, the GUI and the tests.
+
+``train`` builds a model from the zoo, feeds it either 28x28 glyphs (MNIST,
+notMNIST, optionally with Gaussian noise) or random full-resolution crops of
+noisy/clean page pairs, and reports every batch and epoch through a progress
+callback.  A ``stop`` token ends training early keeping the best epoch; a
+``cancel`` token abandons it within one batch and saves nothing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import keras
+import numpy as np
+
+from engine import digits, noise, pairs, zoo
+from engine.modelfile import ModelInfo, save_model
+from engine.progress import CancelToken, Cancelled, ProgressCallback, report
+
+OPTIMIZERS = ("adam", "rmsprop", "adadelta")
+LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
+DOCUMENT_SOURCES = ("noisyoffice",)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run (saved in the model's metadata).
+
+    ``data`` is 'mnist', 'notmnist', 'noisyoffice' or a folder of noisy/clean
+    pairs; ``data_folder`` is where a named data set lives locally (None:
+    the download cache).  For documents, ``test_fraction`` of the clean
+    documents are held out of training entirely (for honest evaluation) and
+    ``validation_split`` of the rest validate each epoch; both split by
+    document with ``seed``.
+    """
+
+    data: str
+    arch: str
+    epochs: int = 10
+    batch_size: Optional[int] = None
+    optimizer: Optional[str] = None
+    loss: Optional[str] = None
+    learning_rate: Optional[float] = None
+    lr_schedule: str = "constant"  # or 'cosine'
+    validation_split: float = 0.2
+    test_fraction: float = 0.2
+    patience: Optional[int] = None
+    seed: int = 0
+    arch_options: dict = field(default_factory=dict)
+    data_folder: Optional[str] = None
+    # Digits only
+    noise_factor: float = 0.5
+    denoise: bool = True
+    max_samples: Optional[int] = None
+    # Documents only
+    crop: int = 128
+    steps_per_epoch: int = 100
+    validation_crop: int = 256
+
+    @property
+    def is_digits(self) -> bool:
+        return self.data in digits.DATASETS
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    info: ModelInfo
+    path: Optional[Path]
+    stopped_early: bool
+
+
+def resolved(config: TrainConfig) -> TrainConfig:
+    """``config`` with the architecture's defaults filled in, checked."""
+    arch = zoo.get_architecture(config.arch)
+    wanted = zoo.DIGITS if config.is_digits else zoo.DOCUMENT
+    if arch.family != wanted:
+        raise ValueError(f"architecture {arch.name!r} is for {arch.family} data, not {config.data!r}")
+    values = asdict(config)
+    values["batch_size"] = config.batch_size or arch.batch_size
+    values["optimizer"] = (config.optimizer or arch.optimizer).lower()
+    values["loss"] = (config.loss or arch.loss).lower()
+    if values["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+    if values["loss"] not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}")
+    if config.epochs < 1:
+        raise ValueError("epochs must be at least 1")
+    return TrainConfig(**values)
+
+
+def _optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
+    # Keras 3's Adadelta defaults to 1e-3, which barely moves; the seeds'
+    # figures come from the classic rate of 1.0.
+    default = {"adam": 1e-3, "rmsprop": 1e-3, "adadelta": 1.0}[config.optimizer]
+    rate = config.learning_rate or default
+    if config.lr_schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(1, total_steps), alpha=0.02)
+    cls = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+           "adadelta": keras.optimizers.Adadelta}[config.optimizer]
+    return cls(learning_rate=rate)
+
+
+# ---------------------------------------------------------------- data
+
+@dataclass
+class _Data:
+    train: object  # arrays (x, y) or an infinite batch generator
+    validation: tuple[np.ndarray, np.ndarray]
+    steps_per_epoch: Optional[int]
+    description: dict
+
+
+def _digit_data(config: TrainConfig, flat: bool) -> _Data:
+    (x_train, y_train), (x_test, _) = digits.load_dataset(config.data, config.data_folder)
+    pool = x_train if len(x_train) else x_test
+    images = digits.to_unit(pool, config.data)
+    rng = np.random.default_rng(config.seed)
+    images = images[rng.permutation(len(images))]
+    if config.max_samples:
+        images = images[: config.max_samples]
+    n_val = max(1, int(round(len(images) * config.validation_split)))
+    targets = images.reshape(len(images), -1) if flat else images[..., None]
+    inputs = noise.add_gaussian_noise(images, config.noise_factor, seed=config.seed) if config.denoise else images
+    inputs = inputs.reshape(len(images), -1) if flat else inputs[..., None]
+    description = {"samples": len(images) - n_val, "validation_samples": n_val,
+                   "source": "train" if len(x_train) else "test (no training files found)"}
+    return _Data((inputs[n_val:], targets[n_val:]), (inputs[:n_val], targets[:n_val]), None, description)
+
+
+def _document_data(config: TrainConfig) -> _Data:
+    folder = pairs.noisyoffice_folder(config.data_folder) if config.data == "noisyoffice" else Path(config.data)
+    found = pairs.find_pairs(folder)
+    if not found.pairs:
+        raise ValueError(f"{folder}: no usable noisy/clean pairs. {found.summary()}")
+    train_pairs, val_pairs, test_pairs = pairs.split_three(
+        found.pairs, config.validation_split, config.test_fraction, config.seed)
+    if not train_pairs:
+        raise ValueError(f"{folder}: too few documents to train after holding out validation and test")
+    sampler = pairs.CropSampler(train_pairs, crop=config.crop, seed=config.seed, augment=True)
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        while True:
+            yield sampler.batch(config.batch_size)
+
+    val_source = val_pairs or train_pairs
+    val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False)
+    validation = val_sampler.batch(4 * len(val_source))
+    description = {"folder": str(folder), "train_pairs": len(train_pairs),
+                   "validation_pairs": len(val_pairs), "test_pairs": len(test_pairs),
+                   "test_documents": sorted({p.document for p in test_pairs}),
+                   "trained_documents": sorted({p.document for p in train_pairs + val_pairs}),
+                   "problems": found.summary() if (found.unmatched_noisy or found.unmatched_clean
+                                                   or found.size_mismatch) else ""}
+    return _Data(batches(), validation, config.steps_per_epoch, description)
+
+
+# ---------------------------------------------------------------- callbacks
+
+class _Reporter(keras.callbacks.Callback):
+    """Turns Keras callbacks into progress reports, stops and cancels, and
+    keeps the weights of the best epoch (by validation loss)."""
+
+    def __init__(self, config: TrainConfig, batches: int, progress: Optional[ProgressCallback],
+                 cancel: Optional[CancelToken], stop: Optional[CancelToken],
+                 checkpoint: Optional[Callable[[int, dict], None]]) -> None:
+        super().__init__()
+        self.config, self.batches = config, batches
+        self.progress, self.cancel, self.stop = progress, cancel, stop
+        self.checkpoint = checkpoint
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_weights = None
+        self.cancelled = False
+        self.stopped = False
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        report(self.progress, "batch", batch + 1, self.batches,
+               f"epoch {self.epoch}/{self.config.epochs}", {"loss": float((logs or {}).get("loss", math.nan))})
+        if self.cancel is not None and self.cancel.cancelled:
+            self.cancelled = True
+            self.model.stop_training = True
+        elif self.stop is not None and self.stop.cancelled:
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.cancelled:
+            return
+        values = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float, np.floating))}
+        val_loss = values.get("val_loss", math.inf)
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = val_loss, epoch + 1
+            self.best_weights = self.model.get_weights()
+            if self.checkpoint is not None:
+                self.checkpoint(epoch + 1, values)
+        report(self.progress, "epoch", epoch + 1, self.config.epochs,
+               f"epoch {epoch + 1}: loss {values.get('loss', math.nan):.5f}, val_loss {val_loss:.5f}", values)
+
+
+# ---------------------------------------------------------------- train
+
+def train(config: TrainConfig, output: Optional[str | Path] = None,
+          progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None,
+          stop: Optional[CancelToken] = None) -> TrainResult:
+    """Train ``config.arch`` on ``config.data``; save to ``output`` if given.
+
+    Progress: stage 'data' while loading, 'batch' after every batch
+    (values: loss) and 'epoch' after every epoch (values: loss, val_loss and
+    any metric).  The best epoch by validation loss is kept, checkpointed to
+    ``output`` as it improves, and restored at the end.  Raises Cancelled
+    (saving nothing new) if ``cancel`` is set.
+    """
+    config = resolved(config)
+    keras.utils.set_random_seed(config.seed)
+    arch = zoo.get_architecture(config.arch)
+    report(progress, "data", 0, 1, f"loading {config.data}")
+    data = _digit_data(config, arch.flat_input) if config.is_digits else _document_data(config)
+    report(progress, "data", 1, 1, f"loaded {config.data}")
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled()
+
+    if data.steps_per_epoch:
+        batches = data.steps_per_epoch
+    else:
+        batches = math.ceil(len(data.train[0]) / config.batch_size)
+    model = zoo.build_model(config.arch, **config.arch_options)
+    model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[config.loss],
+                  metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+
+    info = ModelInfo(architecture=config.arch, dataset=config.data,
+                     options={**zoo.get_architecture(config.arch).defaults, **config.arch_options},
+                     training={**asdict(config), "data_description": data.description})
+    output = Path(output) if output is not None else None
+
+    def checkpoint(epoch: int, values: dict) -> None:
+        info.epochs = epoch
+        info.metrics = {"best_epoch": epoch, **values}
+        save_model(model, output, info)
+
+    reporter = _Reporter(config, batches, progress, cancel, stop, checkpoint if output else None)
+    callbacks: list[keras.callbacks.Callback] = [reporter]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=config.patience))
+
+    fit_args = dict(epochs=config.epochs, validation_data=data.validation, callbacks=callbacks, verbose=0)
+    if data.steps_per_epoch:
+        history = model.fit(data.train, steps_per_epoch=data.steps_per_epoch, **fit_args)
+    else:
+        x, y = data.train
+        history = model.fit(x, y, batch_size=config.batch_size, shuffle=True, **fit_args)
+    if reporter.cancelled:
+        raise Cancelled()
+
+    if reporter.best_weights is not None:
+        model.set_weights(reporter.best_weights)
+    info.history = {k: [float(v) for v in values] for k, values in history.history.items()}
+    info.epochs = len(history.history.get("loss", []))
+    info.metrics = {"best_epoch": reporter.best_epoch, **_best(history.history, reporter.best_epoch)}
+    path = save_model(model, output, info) if output is not None else None
+    stopped_early = reporter.stopped or info.epochs < config.epochs
+    return TrainResult(model=model, info=info, path=path, stopped_early=stopped_early)
+
+
+def _best(history: dict, epoch: int) -> dict:
+    if epoch < 1:
+        return {}
+    return {k: float(v[epoch - 1]) for k, v in history.items() if len(v) >= epoch}
+

@@ -1,0 +1,225 @@
+"""The model zoo: every architecture DocClean knows, by a name a user can type.
+
+The first seven are the models of the write-ups the product grew from (see
+SEEDS.md), layer for layer, so that their parameter counts match exactly.
+``docunet`` is DocClean's own document denoiser: a small U-Net that does its
+heavy work at 1/2, 1/4 and 1/8 resolution so a full page is cleaned fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+from keras import layers
+
+DIGITS = "digits"
+DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What a user needs to know about one architecture before building it."""
+
+    name: str
+    summary: str
+    family: str  # DIGITS (28x28 glyphs) or DOCUMENT (pages of any size)
+    fully_convolutional: bool
+    builder: Callable[..., keras.Model] = field(repr=False, compare=False)
+    defaults: dict = field(default_factory=dict)
+    # The seeds' training settings, used when the user does not say otherwise.
+    optimizer: str = "adam"
+    loss: str = "mse"
+    batch_size: int = 128
+    # Side of the input a size multiple must respect (fully convolutional
+    # models with pooling need pages padded to a multiple of this).
+    size_multiple: int = 1
+
+    @property
+    def flat_input(self) -> bool:
+        return self.name == "dense"
+
+
+def _conv(filters: int, activation: str = "relu", **kwargs) -> layers.Conv2D:
+    return layers.Conv2D(filters, 3, activation=activation, padding="same", **kwargs)
+
+
+def _image_input(size: int | None) -> keras.KerasTensor:
+    return keras.Input(shape=(size, size, 1))
+
+
+def dense_autoencoder(bottleneck: int = 32) -> keras.Model:
+    """Dense(bottleneck, relu) -> Dense(784, sigmoid) on flattened 28x28 images."""
+    inputs = keras.Input(shape=(784,))
+    code = layers.Dense(bottleneck, activation="relu", name="code")(inputs)
+    outputs = layers.Dense(784, activation="sigmoid")(code)
+    return keras.Model(inputs, outputs, name=f"dense_{bottleneck}")
+
+
+def mnist_denoiser() -> keras.Model:
+    """Deep conv denoiser of section 2: 16-8-8-16-1, no pooling."""
+    inputs = _image_input(None)
+    x = _conv(16)(inputs)
+    x = _conv(8)(x)
+    x = _conv(8, name="code")(x)
+    x = _conv(16)(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="mnist_denoiser")
+
+
+def notmnist_autoencoder() -> keras.Model:
+    """Conv AE of section 3 (314,625 parameters), 7x7x128 code."""
+    inputs = _image_input(28)
+    x = _conv(32)(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv(64)(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv(128, name="code")(x)
+    x = _conv(128)(x)
+    x = layers.UpSampling2D(2)(x)
+    x = _conv(64)(x)
+    x = layers.UpSampling2D(2)(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="notmnist_autoencoder")
+
+
+def clustering_autoencoder() -> keras.Model:
+    """Conv AE of section 4 with a 7x7x2 (98-value) code for k-means."""
+    inputs = _image_input(28)
+    x = _conv(16)(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv(2)(x)
+    x = layers.MaxPooling2D(2, name="code")(x)
+    x = _conv(2)(x)
+    x = layers.UpSampling2D(2)(x)
+    x = _conv(16)(x)
+    x = layers.UpSampling2D(2)(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="clustering_autoencoder")
+
+
+def feature_autoencoder() -> keras.Model:
+    """Conv AE of section 5 whose 4x4x8 code feeds a classifier."""
+    inputs = _image_input(28)
+    x = _conv(16)(inputs)
+    x = layers.MaxPooling2D(2, padding="same")(x)
+    x = _conv(8)(x)
+    x = layers.MaxPooling2D(2, padding="same")(x)
+    x = _conv(8)(x)
+    x = layers.MaxPooling2D(2, padding="same", name="code")(x)
+    x = _conv(8)(x)
+    x = layers.UpSampling2D(2)(x)
+    x = _conv(8)(x)
+    x = layers.UpSampling2D(2)(x)
+    # 'valid' here takes 16x16 back to 14x14 so the last upsampling gives 28.
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.UpSampling2D(2)(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="feature_autoencoder")
+
+
+def noisyoffice_basic() -> keras.Model:
+    """Basic document AE of section 6: 8-8-1 at full resolution."""
+    inputs = _image_input(None)
+    x = _conv(8)(inputs)
+    x = _conv(8, name="code")(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="noisyoffice_basic")
+
+
+def noisyoffice_deep() -> keras.Model:
+    """Deep document AE of section 6: 32-16-8-8-16-32-1, 12,785 parameters."""
+    inputs = _image_input(None)
+    x = inputs
+    for filters in (32, 16, 8):
+        x = _conv(filters)(x)
+    x = _conv(8, name="code")(x)
+    for filters in (16, 32):
+        x = _conv(filters)(x)
+    outputs = _conv(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="noisyoffice_deep")
+
+
+def docunet(width: int = 8) -> keras.Model:
+    """DocClean's document denoiser: a U-Net with few channels at full size.
+
+    Three stride-2 steps take the page to 1/8 resolution, where 3x3 convs see
+    stains and folds far wider than a letter; the decoder comes back up with
+    skip connections so strokes stay sharp.  ``width`` channels run at full
+    resolution, doubling at each level down.  The network predicts a
+    correction added to the page, clipped to [0, 1]: paper can reach pure
+    white exactly, which a sigmoid never does, and learning starts from the
+    identity instead of a grey blank.
+    """
+    def conv(filters: int, **kwargs) -> layers.Conv2D:
+        # He initialisation keeps the signal alive through the ReLU stack.
+        return _conv(filters, kernel_initializer="he_normal", **kwargs)
+
+    w = width
+    inputs = _image_input(None)
+    full = conv(w)(inputs)
+    half = conv(2 * w, strides=2)(full)
+    half = conv(2 * w)(half)
+    quarter = conv(4 * w, strides=2)(half)
+    quarter = conv(4 * w)(quarter)
+    eighth = conv(8 * w, strides=2)(quarter)
+    eighth = conv(8 * w)(eighth)
+    eighth = conv(8 * w, name="code")(eighth)
+    x = layers.UpSampling2D(2)(eighth)
+    x = conv(4 * w)(layers.Concatenate()([x, quarter]))
+    x = layers.UpSampling2D(2)(x)
+    x = conv(2 * w)(layers.Concatenate()([x, half]))
+    x = layers.UpSampling2D(2)(x)
+    x = conv(w)(layers.Concatenate()([x, full]))
+    correction = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros")(x)
+    outputs = layers.ReLU(max_value=1.0, name="clip")(layers.Add()([inputs, correction]))
+    return keras.Model(inputs, outputs, name="docunet")
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture("dense", "Dense bottleneck AE on flattened 28x28 digits (section 1)",
+                     DIGITS, False, dense_autoencoder, {"bottleneck": 32}),
+        Architecture("mnist_denoiser", "Conv 16-8-8-16-1 digit denoiser, no pooling (section 2)",
+                     DIGITS, True, mnist_denoiser, loss="bce"),
+        Architecture("notmnist_conv", "Conv AE 32-64-128 with pooling, 7x7x128 code (section 3)",
+                     DIGITS, False, notmnist_autoencoder, optimizer="rmsprop"),
+        Architecture("cluster_conv", "Conv AE with a 7x7x2 code for k-means clustering (section 4)",
+                     DIGITS, False, clustering_autoencoder, optimizer="adadelta", loss="bce"),
+        Architecture("feature_conv", "Conv AE with a 4x4x8 code for a classifier (section 5)",
+                     DIGITS, False, feature_autoencoder, optimizer="adadelta", loss="bce"),
+        Architecture("noisyoffice_basic", "Conv 8-8-1 document AE at full resolution (section 6)",
+                     DOCUMENT, True, noisyoffice_basic, loss="bce", batch_size=8),
+        Architecture("noisyoffice_deep", "Conv 32-16-8-8-16-32-1 document AE, no pooling (section 6)",
+                     DOCUMENT, True, noisyoffice_deep, loss="bce", batch_size=8),
+        Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
+                     DOCUMENT, True, docunet, {"width": 8}, batch_size=16, size_multiple=8),
+    )
+}
+
+
+def get_architecture(name: str) -> Architecture:
+    """The architecture called ``name``; a KeyError lists the known names."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        known = ", ".join(ARCHITECTURES)
+        raise KeyError(f"unknown architecture {name!r}; known: {known}") from None
+
+
+def build_model(name: str, **options) -> keras.Model:
+    """A fresh, untrained model of architecture ``name``."""
+    arch = get_architecture(name)
+    return arch.builder(**{**arch.defaults, **options})
+
+
+def parameter_count(name: str, **options) -> int:
+    """Number of trainable and frozen weights of ``name`` built with ``options``."""
+    return int(build_model(name, **options).count_params())
+
+
+def architectures_for(data: str) -> list[Architecture]:
+    """Architectures that can train on ``data`` ('mnist', 'notmnist', 'noisyoffice' or 'pairs')."""
+    family = DIGITS if data in ("mnist", "notmnist") else DOCUMENT
+    return [a for a in ARCHITECTURES.values() if a.family == family]

@@ -1,0 +1,83 @@
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from engine.modelfile import load_model
+from engine.progress import CancelToken, Cancelled
+from engine.training import TrainConfig, train
+
+
+def _digits(mnist_dir, **kwargs):
+    base = dict(data="mnist", data_folder=str(mnist_dir), arch="dense", arch_options={"bottleneck": 16},
+                epochs=2, max_samples=2000, validation_split=0.2)
+    return TrainConfig(**{**base, **kwargs})
+
+
+def test_a_few_seconds_of_training_lower_the_loss(mnist_dir, tmp_path):
+    events = []
+    result = train(_digits(mnist_dir, epochs=3), tmp_path / "dense.keras", progress=events.append)
+    losses = result.info.history["loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0] * 0.8
+    epochs = [e for e in events if e.stage == "epoch"]
+    assert [e.done for e in epochs] == [1, 2, 3]
+    assert all(math.isfinite(e.values["val_loss"]) for e in epochs)
+    assert any(e.stage == "batch" for e in events)
+    saved = load_model(tmp_path / "dense.keras")
+    assert saved.info.dataset == "mnist" and saved.info.epochs == 3
+    assert saved.info.training["arch_options"] == {"bottleneck": 16}
+
+
+def test_document_training_on_real_pairs_lowers_the_loss(noisyoffice_dir):
+    config = TrainConfig(data=str(noisyoffice_dir), arch="docunet", epochs=2, steps_per_epoch=15,
+                         batch_size=8, crop=64, learning_rate=2e-3, validation_split=0.1)
+    result = train(config)
+    assert result.info.history["val_loss"][-1] < result.info.history["val_loss"][0]
+    described = result.info.training["data_description"]
+    # Held-out documents never reach training.
+    assert not set(described["test_documents"]) & set(described["trained_documents"])
+
+
+def test_cancel_stops_within_one_batch(mnist_dir, tmp_path):
+    cancel = CancelToken()
+    batches = []
+
+    def progress(event):
+        if event.stage == "batch":
+            batches.append(event.done)
+            if len(batches) == 3:
+                cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        train(_digits(mnist_dir, batch_size=32, epochs=5), tmp_path / "m.keras",
+              progress=progress, cancel=cancel)
+    assert len(batches) == 3
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_stop_keeps_the_best_epoch_so_far(mnist_dir, tmp_path):
+    stop = CancelToken()
+
+    def progress(event):
+        if event.stage == "epoch" and event.done == 2:
+            stop.cancel()
+
+    result = train(_digits(mnist_dir, epochs=6), tmp_path / "m.keras", progress=progress, stop=stop)
+    assert result.stopped_early
+    assert len(result.info.history["loss"]) in (2, 3)
+    best = result.info.metrics["best_epoch"]
+    assert result.info.metrics["val_loss"] == min(result.info.history["val_loss"][:best])
+    assert load_model(result.path).info.metrics["best_epoch"] == best
+
+
+def test_early_stopping_and_every_optimizer_and_loss(mnist_dir):
+    for optimizer, loss in (("rmsprop", "mse"), ("adadelta", "bce")):
+        result = train(_digits(mnist_dir, epochs=1, optimizer=optimizer, loss=loss, max_samples=500))
+        assert result.info.training["optimizer"] == optimizer
+        assert np.isfinite(result.info.history["loss"][0])
+
+
+def test_wrong_family_is_refused(mnist_dir):
+    with pytest.raises(ValueError, match="document"):
+        train(TrainConfig(data="mnist", arch="docunet", data_folder=str(mnist_dir)))
