@@ -251,12 +251,13 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     if config.patience:
         callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=config.patience))
 
-    fit_args = dict(epochs=config.epochs, validation_data=data.validation, callbacks=callbacks, verbose=0)
+    fit_args = dict(epochs=config.epochs, validation_data=data.validation, callbacks=callbacks,
+                    verbose=0, shuffle=not data.steps_per_epoch)
     if data.steps_per_epoch:
         history = model.fit(data.train, steps_per_epoch=data.steps_per_epoch, **fit_args)
     else:
         x, y = data.train
-        history = model.fit(x, y, batch_size=config.batch_size, shuffle=True, **fit_args)
+        history = model.fit(x, y, batch_size=config.batch_size, **fit_args)
     if reporter.cancelled:
         raise Cancelled()
 

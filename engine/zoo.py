@@ -31,9 +31,6 @@ class Architecture:
     optimizer: str = "adam"
     loss: str = "mse"
     batch_size: int = 128
-    # Side of the input a size multiple must respect (fully convolutional
-    # models with pooling need pages padded to a multiple of this).
-    size_multiple: int = 1
 
     @property
     def flat_input(self) -> bool:
@@ -140,37 +137,34 @@ def noisyoffice_deep() -> keras.Model:
     return keras.Model(inputs, outputs, name="noisyoffice_deep")
 
 
-def docunet(width: int = 8) -> keras.Model:
+def docunet(width: int = 8, depth: int = 3, deep_width: int | None = None) -> keras.Model:
     """DocClean's document denoiser: a U-Net with few channels at full size.
 
-    Three stride-2 steps take the page to 1/8 resolution, where 3x3 convs see
-    stains and folds far wider than a letter; the decoder comes back up with
-    skip connections so strokes stay sharp.  ``width`` channels run at full
-    resolution, doubling at each level down.  The network predicts a
-    correction added to the page, clipped to [0, 1]: paper can reach pure
-    white exactly, which a sigmoid never does, and learning starts from the
+    ``depth`` stride-2 steps take the page down to 1/2**depth resolution,
+    where 3x3 convs see stains and folds far wider than a letter; the
+    decoder comes back up with skip connections so strokes stay sharp.
+    ``width`` channels run at full resolution, doubling at each level down
+    (up to ``deep_width`` if given).  The network predicts a correction
+    added to the page, clipped to [0, 1]: paper can reach pure white
+    exactly, which a sigmoid never does, and learning starts from the
     identity instead of a grey blank.
     """
     def conv(filters: int, **kwargs) -> layers.Conv2D:
         # He initialisation keeps the signal alive through the ReLU stack.
         return _conv(filters, kernel_initializer="he_normal", **kwargs)
 
-    w = width
+    widths = [width * 2 ** level for level in range(depth + 1)]
+    if deep_width:
+        widths = [min(w, deep_width) for w in widths]
     inputs = _image_input(None)
-    full = conv(w)(inputs)
-    half = conv(2 * w, strides=2)(full)
-    half = conv(2 * w)(half)
-    quarter = conv(4 * w, strides=2)(half)
-    quarter = conv(4 * w)(quarter)
-    eighth = conv(8 * w, strides=2)(quarter)
-    eighth = conv(8 * w)(eighth)
-    eighth = conv(8 * w, name="code")(eighth)
-    x = layers.UpSampling2D(2)(eighth)
-    x = conv(4 * w)(layers.Concatenate()([x, quarter]))
-    x = layers.UpSampling2D(2)(x)
-    x = conv(2 * w)(layers.Concatenate()([x, half]))
-    x = layers.UpSampling2D(2)(x)
-    x = conv(w)(layers.Concatenate()([x, full]))
+    skips = [conv(widths[0])(inputs)]
+    for level in range(1, depth + 1):
+        x = conv(widths[level], strides=2)(skips[-1])
+        skips.append(conv(widths[level], name="code" if level == depth else None)(x))
+    x = conv(widths[depth])(skips[-1])
+    for level in range(depth - 1, -1, -1):
+        x = layers.UpSampling2D(2)(x)
+        x = conv(widths[level])(layers.Concatenate()([x, skips[level]]))
     correction = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros")(x)
     outputs = layers.ReLU(max_value=1.0, name="clip")(layers.Add()([inputs, correction]))
     return keras.Model(inputs, outputs, name="docunet")
@@ -194,7 +188,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("noisyoffice_deep", "Conv 32-16-8-8-16-32-1 document AE, no pooling (section 6)",
                      DOCUMENT, True, noisyoffice_deep, loss="bce", batch_size=8),
         Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
-                     DOCUMENT, True, docunet, {"width": 8}, batch_size=16, size_multiple=8),
+                     DOCUMENT, True, docunet, {"width": 8, "depth": 3}, batch_size=16),
     )
 }
 

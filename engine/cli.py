@@ -1,0 +1,238 @@
+"""The ``docclean`` command line: everything the GUI does, for scripts.
+
+Every long command shows a progress bar, and Ctrl+C stops it cleanly: no
+half-written output is left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from tqdm import tqdm
+
+from engine.tf_runtime import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from engine import digits, imageio, zoo  # noqa: E402  (after TensorFlow is up)
+from engine.progress import Cancelled, Progress  # noqa: E402
+
+
+class _Bars:
+    """Turns Progress reports into tqdm bars, one per stage."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, event: Progress) -> None:
+        if self.quiet:
+            return
+        bar = self.bars.get(event.stage)
+        if bar is None or bar.total != event.total or event.done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != "batch",
+                       file=sys.stderr, dynamic_ncols=True)
+            self.bars[event.stage] = bar
+        if event.message:
+            bar.set_postfix_str(event.message, refresh=False)
+        bar.update(event.done - bar.n)
+        if event.stage == "epoch" and event.values:
+            tqdm.write(event.message, file=sys.stderr)
+        if event.done >= event.total and event.stage != "epoch":
+            bar.close()
+            del self.bars[event.stage]
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+def _denoise(args: argparse.Namespace) -> int:
+    from engine.denoise import Denoiser, iter_denoise
+
+    denoiser = Denoiser.from_file(args.model)
+    bars = _Bars(args.quiet)
+    failures = 0
+    written = 0
+    try:
+        for result in iter_denoise(args.inputs, args.output, denoiser, fmt=args.format,
+                                   overwrite=args.overwrite, progress=bars):
+            if result.ok:
+                written += 1
+                if args.verbose:
+                    tqdm.write(f"{result.ref.label} -> {result.output}", file=sys.stderr)
+            else:
+                failures += 1
+                tqdm.write(f"error: {result.error}", file=sys.stderr)
+    finally:
+        bars.close()
+    print(f"{written} page(s) cleaned into {Path(args.output).resolve()}"
+          + (f"; {failures} failed" if failures else ""))
+    return 1 if failures and not written else (2 if failures else 0)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from engine.training import TrainConfig, train
+
+    options = json.loads(args.arch_options) if args.arch_options else {}
+    if args.bottleneck is not None:
+        options["bottleneck"] = args.bottleneck
+    config = TrainConfig(
+        data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, loss=args.loss, learning_rate=args.learning_rate,
+        lr_schedule=args.lr_schedule, validation_split=args.validation_split,
+        test_fraction=args.test_fraction, patience=args.patience, seed=args.seed,
+        arch_options=options, data_folder=args.data_folder, noise_factor=args.noise_factor,
+        denoise=not args.reconstruct, max_samples=args.max_samples, crop=args.crop,
+        steps_per_epoch=args.steps_per_epoch)
+    bars = _Bars(args.quiet)
+    try:
+        result = train(config, args.output, progress=bars)
+    finally:
+        bars.close()
+    metrics = ", ".join(f"{k} {v:.5g}" for k, v in result.info.metrics.items())
+    print(f"saved {result.path} ({result.info.epochs} epochs; best: {metrics})")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from engine.denoise import Denoiser
+    from engine.evaluation import evaluate
+    from engine.pairs import find_pairs
+
+    denoiser = Denoiser.from_file(args.model)
+    found = find_pairs(args.pairs)
+    if found.unmatched_noisy or found.unmatched_clean or found.size_mismatch:
+        print(found.summary(), file=sys.stderr)
+    trained = set((denoiser.info.training.get("data_description") or {}).get("trained_documents", []))
+    chosen = found.pairs if args.include_seen else [p for p in found.pairs if p.document not in trained]
+    skipped = len(found.pairs) - len(chosen)
+    if skipped:
+        print(f"left out {skipped} pair(s) whose document the model trained on "
+              "(--include-seen keeps them)", file=sys.stderr)
+    if not chosen:
+        print("error: no pairs left to evaluate", file=sys.stderr)
+        return 1
+    bars = _Bars(args.quiet or args.json)
+    try:
+        result = evaluate(chosen, denoiser.denoise, progress=bars)
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(result.to_json_dict()))
+    else:
+        print(f"{result.pairs} pairs: RMSE {result.rmse:.4f}  PSNR {result.psnr:.2f} dB  "
+              f"SSIM {result.ssim:.4f}  {result.seconds_per_megapixel:.3f} s per megapixel")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    width = max(len(n) for n in zoo.ARCHITECTURES)
+    for arch in zoo.ARCHITECTURES.values():
+        count = zoo.parameter_count(arch.name)
+        print(f"{arch.name:<{width}}  {count:>9,}  {arch.family:<8}  {arch.summary}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from engine.modelfile import read_info
+
+    info = read_info(args.model)
+    print(f"file:          {Path(args.model).resolve()}")
+    print(f"architecture:  {info.architecture} {info.options or ''}")
+    print(f"parameters:    {info.parameters:,}")
+    print(f"data set:      {info.dataset}")
+    print(f"epochs:        {info.epochs}")
+    print(f"created:       {info.created}")
+    for key, value in info.metrics.items():
+        print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+    if info.history.get("loss"):
+        losses = ", ".join(f"{v:.4g}" for v in info.history["loss"])
+        print(f"loss history:  {losses}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docclean", description="Clean scanned documents with neural networks.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("denoise", help="clean image files or folders of scans")
+    p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
+    p.add_argument("--model", help="a .keras model file (default: the bundled model)")
+    p.add_argument("--format", choices=imageio.OUTPUT_FORMATS, default="png")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace earlier outputs of the same name (inputs are never replaced)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
+    p.set_defaults(run=_denoise)
+
+    p = commands.add_parser("train", help="train a model from the zoo")
+    p.add_argument("--data", required=True,
+                   help="mnist, notmnist, noisyoffice, or a folder with noisy/ and clean/ pages")
+    p.add_argument("--data-folder", help="local folder of mnist/notmnist/noisyoffice (default: download cache)")
+    p.add_argument("--arch", required=True, choices=list(zoo.ARCHITECTURES))
+    p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
+    p.add_argument("--bottleneck", type=int, help="bottleneck size of the dense AE")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--optimizer", choices=("adam", "rmsprop", "adadelta"))
+    p.add_argument("--loss", choices=("mse", "bce"))
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
+    p.add_argument("--validation-split", type=float, default=0.2)
+    p.add_argument("--test-fraction", type=float, default=0.2,
+                   help="documents held out of training entirely (pairs data)")
+    p.add_argument("--patience", type=int, help="early stopping patience in epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise-factor", type=float, default=0.5, help="Gaussian noise for digit data")
+    p.add_argument("--reconstruct", action="store_true", help="digit data: learn to reconstruct, not denoise")
+    p.add_argument("--max-samples", type=int, help="use at most this many digit images")
+    p.add_argument("--crop", type=int, default=128, help="training crop size for pages")
+    p.add_argument("--steps-per-epoch", type=int, default=100, help="batches per epoch for pages")
+    p.add_argument("-o", "--output", required=True, help="the .keras file to write")
+    p.set_defaults(run=_train)
+
+    p = commands.add_parser("evaluate", help="score a model on a folder of noisy/clean pairs")
+    p.add_argument("--pairs", required=True, help="folder with noisy/ and clean/ pages")
+    p.add_argument("--model", help="a .keras model file (default: the bundled model)")
+    p.add_argument("--include-seen", action="store_true",
+                   help="also score documents the model was trained on")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_evaluate)
+
+    p = commands.add_parser("models", help="list the architectures and their parameter counts")
+    p.set_defaults(run=_models)
+
+    p = commands.add_parser("info", help="describe a model file")
+    p.add_argument("model")
+    p.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (KeyboardInterrupt, Cancelled):
+        print("\ninterrupted: nothing half-written was left behind", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # model files and images raise their own types
+        from engine.modelfile import ModelFileError
+        if isinstance(error, (ModelFileError, imageio.ImageReadError, digits.DatasetDownloadError)):
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Cleaning pages with a model: tiled inference and the batch over files.
+
+``Denoiser`` runs a fully convolutional model over a page of any size in
+overlapping tiles.  Each tile carries a margin of context at least half the
+model's receptive field wide, and tiles start on multiples of its stride, so
+the stitched page equals the whole-page result.  Pages are processed one band
+of tiles at a time: memory follows the width of the page, not its area.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from engine import imageio
+from engine.modelfile import LoadedModel, ModelInfo, load_model
+from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.receptive_field import Geometry, geometry
+
+# Largest tile core (pixels per side).  Bigger tiles waste less on margins;
+# this size keeps one batch of activations around a few hundred MB.
+MAX_CORE = 1024
+# Pixels run through the model per call; bounds memory on very wide pages.
+BATCH_PIXELS = 4_000_000
+
+
+def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
+    """Map any integer positions into [0, size) by mirroring at the edges
+    (like numpy's 'reflect' padding, repeated for margins wider than the page)."""
+    if size == 1:
+        return np.zeros_like(indices)
+    period = 2 * (size - 1)
+    folded = np.mod(indices, period)
+    return np.where(folded < size, folded, period - folded)
+
+
+def _split(length: int, multiple: int) -> tuple[int, int]:
+    """(number of tiles, core size) covering ``length`` with the least waste."""
+    count = math.ceil(length / MAX_CORE)
+    core = -(-math.ceil(length / count) // multiple) * multiple
+    return count, core
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Where the tiles of one page go: a grid of ``rows`` x ``cols`` cores of
+    ``core`` = (height, width) pixels, each read with ``margin`` around it."""
+
+    rows: int
+    cols: int
+    core: tuple[int, int]
+    margin: int
+
+    @property
+    def tile_shape(self) -> tuple[int, int]:
+        return self.core[0] + 2 * self.margin, self.core[1] + 2 * self.margin
+
+
+def plan_tiles(height: int, width: int, geo: Geometry) -> TilePlan:
+    rows, core_h = _split(height, geo.size_multiple)
+    cols, core_w = _split(width, geo.size_multiple)
+    return TilePlan(rows, cols, (core_h, core_w), geo.margin)
+
+
+class Denoiser:
+    """Cleans grey pages with a fully convolutional model, tile by tile."""
+
+    def __init__(self, model, info: Optional[ModelInfo] = None, path: Optional[Path] = None) -> None:
+        shape = model.input_shape
+        if len(shape) != 4 or shape[1] is not None or shape[2] is not None or shape[3] != 1:
+            raise ValueError(
+                f"{path or model.name}: this model takes fixed {shape[1:]} inputs; "
+                "cleaning pages needs a fully convolutional model (e.g. docunet)")
+        self.model = model
+        self.info = info
+        self.path = path
+        self.geometry = geometry(model)
+        # One graph for every tile shape: no retracing from page to page.
+        self._run = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32)],
+            reduce_retracing=True,
+        )
+
+    @classmethod
+    def from_file(cls, path: Optional[str | Path] = None) -> "Denoiser":
+        """A Denoiser for a model file (the bundled default when None)."""
+        loaded: LoadedModel = load_model(path)
+        return cls(loaded.model, loaded.info, loaded.path)
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else self.model.name
+
+    def _predict(self, tiles: np.ndarray) -> np.ndarray:
+        return self._run(tf.constant(tiles[..., None])).numpy()[..., 0]
+
+    def denoise(self, pixels: np.ndarray, progress: Optional[ProgressCallback] = None,
+                cancel: Optional[CancelToken] = None) -> np.ndarray:
+        """Clean a grey page: float in [0, 1] or uint8, shape (H, W).
+
+        Returns the same shape and dtype.  Reports progress per band of
+        tiles ('tiles' stage) and checks ``cancel`` between bands.
+        """
+        pixels = np.asarray(pixels)
+        if pixels.ndim != 2:
+            raise ValueError(f"expected a grey page of shape (height, width), got {pixels.shape}")
+        scale = np.float32(1 / 255) if pixels.dtype == np.uint8 else np.float32(1)
+        height, width = pixels.shape
+        plan = plan_tiles(height, width, self.geometry)
+        out = np.empty_like(pixels)
+        m = plan.margin
+        tile_h, tile_w = plan.tile_shape
+        per_call = max(1, BATCH_PIXELS // (tile_h * tile_w))
+        col_starts = [c * plan.core[1] for c in range(plan.cols)]
+        for r in range(plan.rows):
+            check(cancel)
+            y0 = r * plan.core[0]
+            rows = _mirror(np.arange(y0 - m, y0 + plan.core[0] + m), height)
+            band = pixels[rows].astype(np.float32) * scale
+            tiles = np.stack([band[:, _mirror(np.arange(x0 - m, x0 + plan.core[1] + m), width)]
+                              for x0 in col_starts])
+            cleaned = np.concatenate([self._predict(tiles[i:i + per_call])
+                                      for i in range(0, len(tiles), per_call)])
+            y1 = min(height, y0 + plan.core[0])
+            for x0, tile in zip(col_starts, cleaned):
+                x1 = min(width, x0 + plan.core[1])
+                core = tile[m:m + y1 - y0, m:m + x1 - x0]
+                out[y0:y1, x0:x1] = imageio.to_uint8(core) if out.dtype == np.uint8 else core
+            report(progress, "tiles", r + 1, plan.rows)
+        return out
+
+    def denoise_whole(self, pixels: np.ndarray) -> np.ndarray:
+        """The page cleaned in one piece, with the same mirrored border as the
+        tiles: the reference a tiled result must equal.  Float in and out."""
+        height, width = pixels.shape
+        q, m = self.geometry.size_multiple, self.geometry.margin
+        padded_h = -(-height // q) * q + 2 * m
+        padded_w = -(-width // q) * q + 2 * m
+        rows = _mirror(np.arange(-m, padded_h - m), height)
+        cols = _mirror(np.arange(-m, padded_w - m), width)
+        page = pixels.astype(np.float32)[np.ix_(rows, cols)]
+        return self._predict(page[None])[0, m:m + height, m:m + width]
+
+
+@dataclass
+class PageResult:
+    """The outcome of cleaning one page of a batch."""
+
+    ref: imageio.PageRef
+    output: Optional[Path]
+    error: Optional[str]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _page_refs(inputs: Iterable[Path]) -> Iterator[imageio.PageRef | tuple[Path, str]]:
+    for path in inputs:
+        try:
+            yield from imageio.list_pages(path)
+        except imageio.ImageReadError as error:
+            yield (Path(path), str(error))
+
+
+def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: Denoiser,
+                 fmt: str = "png", overwrite: bool = False,
+                 cancel: Optional[CancelToken] = None,
+                 progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
+    """Clean every page of ``inputs`` (files or folders) into ``out_dir``.
+
+    Yields one PageResult per page, in order.  A page that cannot be read or
+    written yields its error (naming the file and the reason) and the batch
+    goes on.  Outputs are named ``<stem>_clean.<ext>``; an input file is never
+    overwritten, nor, unless ``overwrite``, any existing file.  ``cancel``
+    stops between pages or bands of tiles, leaving no partial file.
+    """
+    if fmt not in imageio.OUTPUT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(imageio.OUTPUT_FORMATS)}, not {fmt!r}")
+    files = imageio.find_images([Path(p) for p in inputs])
+    protected = {p.resolve() for p in files}
+    out_dir = Path(out_dir)
+    items = list(_page_refs(files))
+    for done, item in enumerate(items):
+        check(cancel)
+        start = time.perf_counter()
+        if isinstance(item, tuple):
+            path, error = item
+            yield PageResult(imageio.PageRef(path, 0, 1), None, error, 0.0)
+            continue
+        try:
+            page = imageio.read_page(item, dtype=np.uint8)
+            cleaned = denoiser.denoise(page.pixels, cancel=cancel)
+            target = imageio.output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
+            protected.add(target.resolve())
+            imageio.write_page(cleaned, target, dpi=page.dpi)
+            result = PageResult(item, target, None, time.perf_counter() - start)
+        except (imageio.ImageReadError, imageio.ImageWriteError) as error:
+            result = PageResult(item, None, str(error), time.perf_counter() - start)
+        report(progress, "pages", done + 1, len(items), item.label)
+        yield result
