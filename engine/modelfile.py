@@ -77,6 +77,11 @@ def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
     info.parameters = int(model.count_params())
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.keras", dir=path.parent)
     os.close(fd)
+    if getattr(model, "optimizer", None) is not None:
+        # Users need the weights, not the optimizer's state (3x the size).
+        trained = model
+        model = keras.models.clone_model(trained)
+        model.set_weights(trained.get_weights())
     try:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
