@@ -1,0 +1,417 @@
+"""Before/after viewer: side by side with zoom and pan in step, or one view with a swipe divider.
+
+Both canvases read one shared ``ViewState`` (zoom and the image point at the centre), so
+whatever one of them does the other shows at once: keeping them in step needs no syncing
+code that could drift.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, QObject
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
+
+MIN_SCALE = 0.02
+MAX_SCALE = 32.0
+ZOOM_STEP = 1.25
+DIVIDER_GRAB_PX = 8
+
+
+class ViewState(QObject):
+    """Zoom and position shared by every canvas of one viewer."""
+
+    changed = Signal()
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.fit = True  # follow the widget size until the user zooms or pans
+        self.scale = 1.0
+        self.center = QPointF(0.0, 0.0)  # image pixel shown at the middle of each canvas
+
+    def set(self, scale: float, center: QPointF) -> None:
+        self.fit = False
+        self.scale = max(MIN_SCALE, min(MAX_SCALE, scale))
+        self.center = QPointF(center)
+        self.changed.emit()
+
+    def set_fit(self) -> None:
+        self.fit = True
+        self.changed.emit()
+
+
+class Show(Enum):
+    ORIGINAL = "original"
+    CLEANED = "cleaned"
+    SWIPE = "swipe"
+
+
+class ImageCanvas(QWidget):
+    """Paints one image (or a swipe of two) under the shared zoom and pan."""
+
+    divider_moved = Signal(float)
+
+    def __init__(self, state: ViewState, show: Show, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.show_mode = show
+        self.flash_original = False
+        self.divider = 0.5  # swipe divider as a fraction of the width
+        self._original: Optional[QPixmap] = None
+        self._cleaned: Optional[QPixmap] = None
+        self._message = ""
+        self._cleaned_message = ""
+        self._title = ""
+        self._drag_start: Optional[QPointF] = None
+        self._drag_center: Optional[QPointF] = None
+        self._dragging_divider = False
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMouseTracking(True)
+        state.changed.connect(self.update)
+
+    # Content ---------------------------------------------------------------------------
+    def set_images(self, original: Optional[QPixmap], cleaned: Optional[QPixmap]) -> None:
+        self._original, self._cleaned = original, cleaned
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        """Shown centred when there is nothing to draw."""
+        self._message = text
+        self.update()
+
+    def set_cleaned_message(self, text: str) -> None:
+        """Shown over the cleaned side while it is being computed or failed."""
+        self._cleaned_message = text
+        self.update()
+
+    def set_title(self, text: str) -> None:
+        self._title = text
+        self.update()
+
+    def image_size(self) -> QSize:
+        pix = self._original or self._cleaned
+        return pix.size() if pix is not None else QSize()
+
+    # Geometry --------------------------------------------------------------------------
+    def scale(self) -> float:
+        if self.state.fit:
+            size = self.image_size()
+            if size.isEmpty():
+                return 1.0
+            return max(MIN_SCALE, min(self.width() / size.width(), self.height() / size.height()))
+        return self.state.scale
+
+    def center(self) -> QPointF:
+        if self.state.fit:
+            size = self.image_size()
+            return QPointF(size.width() / 2, size.height() / 2)
+        return self.state.center
+
+    def image_to_widget(self, point: QPointF) -> QPointF:
+        mid = QPointF(self.width() / 2, self.height() / 2)
+        return (point - self.center()) * self.scale() + mid
+
+    def widget_to_image(self, point: QPointF) -> QPointF:
+        mid = QPointF(self.width() / 2, self.height() / 2)
+        return (point - mid) / self.scale() + self.center()
+
+    def zoom_at(self, factor: float, anchor: QPointF) -> None:
+        """Zoom by ``factor`` keeping the image point under ``anchor`` (widget coords) still."""
+        under = self.widget_to_image(anchor)
+        new_scale = max(MIN_SCALE, min(MAX_SCALE, self.scale() * factor))
+        mid = QPointF(self.width() / 2, self.height() / 2)
+        self.state.set(new_scale, under - (anchor - mid) / new_scale)
+
+    def zoom_by(self, factor: float) -> None:
+        self.zoom_at(factor, QPointF(self.width() / 2, self.height() / 2))
+
+    def actual_size(self) -> None:
+        self.state.set(1.0, self.center())
+
+    # Painting --------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(60, 60, 64))
+        size = self.image_size()
+        if size.isEmpty():
+            self._draw_centered_text(painter, self._message or "No page selected")
+            return
+        top_left = self.image_to_widget(QPointF(0, 0))
+        target = QRectF(top_left, self.image_to_widget(QPointF(size.width(), size.height())))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale() < 1.0)
+
+        if self.show_mode is Show.SWIPE:
+            self._paint_swipe(painter, target)
+        else:
+            wants_original = self.show_mode is Show.ORIGINAL or self.flash_original
+            pix = self._original if wants_original else self._cleaned
+            if pix is not None:
+                painter.drawPixmap(target, pix, QRectF(pix.rect()))
+            elif not wants_original:
+                self._draw_centered_text(painter, self._cleaned_message or "Not cleaned yet")
+            if not wants_original and pix is not None and self._cleaned_message:
+                self._draw_badge(painter, self._cleaned_message, bottom=True)
+        if self._title and self.show_mode is not Show.SWIPE:
+            title = "Original (held)" if self.flash_original and self.show_mode is not Show.ORIGINAL else self._title
+            self._draw_badge(painter, title)
+
+    def _paint_swipe(self, painter: QPainter, target: QRectF) -> None:
+        x = self.divider * self.width()
+        if self._original is not None:
+            painter.save()
+            painter.setClipRect(QRectF(0, 0, x, self.height()))
+            painter.drawPixmap(target, self._original, QRectF(self._original.rect()))
+            painter.restore()
+        right = self._original if self.flash_original else self._cleaned
+        painter.save()
+        painter.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
+        if right is not None:
+            painter.drawPixmap(target, right, QRectF(right.rect()))
+        painter.restore()
+        painter.setPen(QPen(QColor(255, 200, 0), 2))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        handle = QRectF(x - 7, self.height() / 2 - 22, 14, 44)
+        painter.setBrush(QColor(255, 200, 0))
+        painter.drawRoundedRect(handle, 5, 5)
+        self._draw_badge(painter, "Original", left=x - 8, align_right=True)
+        if right is None:
+            self._draw_badge(painter, self._cleaned_message or "Not cleaned yet", left=x + 8, bottom=True)
+        else:
+            label = "Original (held)" if self.flash_original else "Cleaned"
+            self._draw_badge(painter, label, left=x + 8)
+
+    def _draw_centered_text(self, painter: QPainter, text: str) -> None:
+        painter.setPen(QColor(220, 220, 220))
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        painter.setFont(font)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+    def _draw_badge(
+        self, painter: QPainter, text: str, left: float = 8, bottom: bool = False,
+        align_right: bool = False,
+    ) -> None:
+        metrics = painter.fontMetrics()
+        width = metrics.horizontalAdvance(text) + 12
+        height = metrics.height() + 6
+        x = left - width if align_right else left
+        y = self.height() - height - 8 if bottom else 8
+        box = QRectF(x, y, width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    # Interaction -----------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_at(ZOOM_STEP ** steps, event.position())
+        event.accept()
+
+    def _near_divider(self, x: float) -> bool:
+        return self.show_mode is Show.SWIPE and abs(x - self.divider * self.width()) <= DIVIDER_GRAB_PX
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self._near_divider(event.position().x()):
+                self._dragging_divider = True
+            else:
+                self._drag_start = event.position()
+                self._drag_center = self.center()
+                self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif event.button() == Qt.MouseButton.RightButton:
+            # Press-and-hold the right button to flash the original.
+            self.set_flash(True)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        x = event.position().x()
+        if self._dragging_divider:
+            self.set_divider(x / max(1, self.width()))
+        elif self._drag_start is not None and self._drag_center is not None:
+            delta = (event.position() - self._drag_start) / self.scale()
+            self.state.set(self.scale(), self._drag_center - delta)
+        elif self._near_divider(x):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        else:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._dragging_divider = False
+            self._drag_start = None
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif event.button() == Qt.MouseButton.RightButton:
+            self.set_flash(False)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.state.set_fit()
+
+    def set_divider(self, fraction: float) -> None:
+        self.divider = max(0.0, min(1.0, fraction))
+        self.divider_moved.emit(self.divider)
+        self.update()
+
+    def set_flash(self, on: bool) -> None:
+        owner = self.parentWidget()
+        if isinstance(owner, CompareView):
+            owner.set_flash(on)  # flash every canvas, not just the one clicked
+        else:
+            self.flash_original = on
+            self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.update()
+
+
+class CompareView(QWidget):
+    """The before/after viewer of the selected page."""
+
+    swipe_changed = Signal(bool)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.state = ViewState(self)
+        self.left = ImageCanvas(self.state, Show.ORIGINAL, self)
+        self.right = ImageCanvas(self.state, Show.CLEANED, self)
+        self.left.set_title("Original")
+        self.right.set_title("Cleaned")
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        self._layout.addWidget(self.left)
+        self._layout.addWidget(self.right)
+        self._swipe = False
+        self._flash = False
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    # Content ---------------------------------------------------------------------------
+    def set_page(self, original: Optional[QImage], cleaned: Optional[QImage] = None) -> None:
+        """Show a new page, fitted to the window."""
+        old_size = self.left.image_size()
+        self._original = QPixmap.fromImage(original) if original is not None else None
+        self._cleaned = QPixmap.fromImage(cleaned) if cleaned is not None else None
+        for canvas in (self.left, self.right):
+            canvas.set_images(self._original, self._cleaned)
+            canvas.set_cleaned_message("")
+        if original is None or old_size != self.left.image_size():
+            self._choose_orientation()
+            self.state.set_fit()
+
+    def set_cleaned(self, cleaned: Optional[QImage], note: str = "") -> None:
+        self._cleaned = QPixmap.fromImage(cleaned) if cleaned is not None else None
+        for canvas in (self.left, self.right):
+            canvas.set_images(self._original, self._cleaned)
+            canvas.set_cleaned_message(note)
+
+    def set_cleaned_message(self, text: str) -> None:
+        for canvas in (self.left, self.right):
+            canvas.set_cleaned_message(text)
+
+    def set_message(self, text: str) -> None:
+        for canvas in (self.left, self.right):
+            canvas.set_message(text)
+
+    def set_cleaned_title(self, text: str) -> None:
+        self.right.set_title(text)
+
+    def has_page(self) -> bool:
+        return not self.left.image_size().isEmpty()
+
+    def _choose_orientation(self) -> None:
+        """Side by side for tall pages, one above the other for wide ones: whichever shows more."""
+        size = self.left.image_size()
+        if size.isEmpty() or self._swipe:
+            return
+        width, height = max(1, self.width()), max(1, self.height())
+        beside = min(width / 2 / size.width(), height / size.height())
+        stacked = min(width / size.width(), height / 2 / size.height())
+        direction = (QBoxLayout.Direction.TopToBottom if stacked > beside * 1.1
+                     else QBoxLayout.Direction.LeftToRight)
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
+
+    @property
+    def stacked(self) -> bool:
+        return self._layout.direction() == QBoxLayout.Direction.TopToBottom
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._choose_orientation()
+
+    # Modes -----------------------------------------------------------------------------
+    @property
+    def swipe(self) -> bool:
+        return self._swipe
+
+    def set_swipe(self, on: bool) -> None:
+        self._swipe = bool(on)
+        self.left.show_mode = Show.SWIPE if on else Show.ORIGINAL
+        self.right.setVisible(not on)
+        self._choose_orientation()
+        self.left.update()
+        self.swipe_changed.emit(self._swipe)
+
+    def toggle_swipe(self) -> None:
+        self.set_swipe(not self._swipe)
+
+    def set_flash(self, on: bool) -> None:
+        """While on, every cleaned view shows the original instead."""
+        self._flash = on
+        for canvas in (self.left, self.right):
+            canvas.flash_original = on
+            canvas.update()
+
+    @property
+    def flashing(self) -> bool:
+        return self._flash
+
+    # Zoom ------------------------------------------------------------------------------
+    def zoom_in(self) -> None:
+        self.left.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.left.zoom_by(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        self.state.set_fit()
+
+    def actual_size(self) -> None:
+        self.left.actual_size()
+
+    # Press-and-hold Space flashes the original too.
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.set_flash(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.set_flash(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    _original: Optional[QPixmap] = None
+    _cleaned: Optional[QPixmap] = None

@@ -1,0 +1,786 @@
+"""The main window: imported pages on the left, the before/after viewer, and the batch panel."""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Optional
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import imageio
+from gui.compare_view import CompareView
+from gui.denoiser_cache import DenoiserCache, describe_model
+from gui.formatting import format_duration
+from gui.model_choice import ModelChoice
+from gui.page_list import PageKey, PageList, Status, page_key, page_label
+from gui.qimage import pixels_to_qimage, thumbnail
+from gui.settings import OUTPUT_FORMATS, AppSettings
+from gui.workers import Task, TaskRunner, engine_module
+
+PREVIEW_CACHE_SIZE = 12
+THUMBNAIL_PIXELS = 192  # twice the list's icon size so HiDPI screens stay sharp
+
+
+class MainWindow(QMainWindow):
+    pages_loaded = Signal(int)  # number of pages now in the list
+    thumbnails_done = Signal()
+    page_shown = Signal(object)  # the PageRef whose original is now in the viewer
+    preview_ready = Signal(object)  # the PageRef whose cleaned preview is now in the viewer
+    batch_finished = Signal(str)  # "done", "cancelled" or "failed"
+    model_ready = Signal(str)  # description of the loaded model, or the error
+
+    def __init__(
+        self,
+        settings: Optional[AppSettings] = None,
+        runner: Optional[TaskRunner] = None,
+        parent: Optional[QWidget] = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.runner = runner or TaskRunner(self)
+        self.denoisers = DenoiserCache()
+        self.setWindowTitle("DocClean")
+        self.setAcceptDrops(True)
+
+        self._input_folder: Optional[Path] = None
+        self._scan_task: Optional[Task] = None
+        self._thumb_task: Optional[Task] = None
+        self._view_tasks: list[Task] = []
+        self._view_generation = 0
+        self._previews: OrderedDict[tuple[PageKey, str], QImage] = OrderedDict()
+        self._batch_task: Optional[Task] = None
+        self._batch_started = 0.0
+        self._batch_done = 0
+        self._batch_total = 0
+        self._batch_order: list[PageKey] = []
+        self._batch_out_dir: Optional[Path] = None
+        self._last_out_dir: Optional[Path] = None
+        self._training_dialog: Any = None
+        self._closing = False
+
+        self._build_widgets()
+        self._build_actions()
+        self._restore_settings()
+        self._update_actions()
+
+    # ================================================================ building
+    def _build_widgets(self) -> None:
+        self.page_list = PageList()
+        self.page_list.current_page_changed.connect(self._show_page)
+        self.page_count_label = QLabel("No pages. Open a folder (Ctrl+O) or drop files here.")
+        self.page_count_label.setWordWrap(True)
+        pages = QWidget()
+        pages_layout = QVBoxLayout(pages)
+        pages_layout.setContentsMargins(4, 4, 4, 4)
+        pages_layout.addWidget(self.page_count_label)
+        pages_layout.addWidget(self.page_list)
+
+        self.compare = CompareView()
+        self.compare.set_message("Open a folder (Ctrl+O) or drop scanned pages here")
+        self.view_toolbar = QToolBar("Viewer")
+        self.view_toolbar.setIconSize(QSize(16, 16))
+        self.view_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.hold_button = QToolButton()
+        self.hold_button.setText("Hold for original")
+        self.hold_button.setToolTip("Press and hold (or hold Space, or the right mouse button) to see the original")
+        self.hold_button.pressed.connect(lambda: self.compare.set_flash(True))
+        self.hold_button.released.connect(lambda: self.compare.set_flash(False))
+        self.view_status = QLabel("")
+        viewer = QWidget()
+        viewer_layout = QVBoxLayout(viewer)
+        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        viewer_layout.setSpacing(2)
+        viewer_layout.addWidget(self.view_toolbar)
+        viewer_layout.addWidget(self.compare, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(pages)
+        self.splitter.addWidget(viewer)
+        self.splitter.addWidget(self._build_batch_panel())
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([270, 900, 300])
+        self.setCentralWidget(self.splitter)
+        self.statusBar().showMessage("Ready")
+
+    def _build_batch_panel(self) -> QWidget:
+        panel = QWidget()
+        panel.setMinimumWidth(260)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(4, 4, 4, 4)
+
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        self.model_choice = ModelChoice()
+        self.model_choice.model_changed.connect(self._on_model_changed)
+        self.model_label = QLabel("Loading model…")
+        self.model_label.setWordWrap(True)
+        self.train_button = QPushButton("Train a model…")
+        model_layout.addWidget(self.model_choice)
+        model_layout.addWidget(self.model_label)
+        model_layout.addWidget(self.train_button)
+
+        output_box = QGroupBox("Output")
+        output_form = QFormLayout(output_box)
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText("Folder for cleaned pages")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self.choose_output_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.output_edit, 1)
+        folder_row.addWidget(browse)
+        self.format_combo = QComboBox()
+        self.format_combo.addItems(list(OUTPUT_FORMATS))
+        self.recursive_check = QCheckBox("Include sub-folders when opening")
+        output_form.addRow("Folder", folder_row)
+        output_form.addRow("Format", self.format_combo)
+        output_form.addRow(self.recursive_check)
+
+        batch_box = QGroupBox("Batch")
+        batch_layout = QVBoxLayout(batch_box)
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Clean all pages")
+        self.run_button.setToolTip("Run the batch (Ctrl+R)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current page (Esc)")
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.cancel_button)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v / %m pages")
+        self.progress_bar.setValue(0)
+        self.progress_label = QLabel("")
+        self.progress_label.setWordWrap(True)
+        self.failures = QListWidget()
+        self.failures.setWordWrap(True)
+        self.failures.setToolTip("Pages that could not be cleaned")
+        self.failures.itemActivated.connect(self._select_failure)
+        self.open_output_button = QPushButton("Open output folder")
+        self.open_output_button.clicked.connect(self.open_output_folder)
+        batch_layout.addLayout(buttons)
+        batch_layout.addWidget(self.progress_bar)
+        batch_layout.addWidget(self.progress_label)
+        self.failures_label = QLabel("Failures")
+        batch_layout.addWidget(self.open_output_button)
+        batch_layout.addWidget(self.failures_label)
+        batch_layout.addWidget(self.failures, 1)
+        # An empty failure list is just a grey box: show it only when something failed.
+        self.failures_label.hide()
+        self.failures.hide()
+
+        layout.addWidget(model_box)
+        layout.addWidget(output_box)
+        layout.addWidget(batch_box)
+        layout.addStretch(1)
+        self._batch_box = batch_box
+        self._panel_layout = layout
+        return panel
+
+    def _action(self, text: str, slot: Any, shortcuts: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcuts is not None:
+            keys = shortcuts if isinstance(shortcuts, list) else [shortcuts]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip or text} ({shown})" if shown else (tip or text))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("Open folder…", self.choose_input_folder, QKeySequence.StandardKey.Open)
+        self.add_files_action = self._action("Add files…", self.choose_input_files, "Ctrl+Shift+O")
+        self.run_action = self._action("Clean all", self.run_batch, "Ctrl+R", "Clean every page")
+        self.cancel_action = self._action("Cancel", self.cancel, "Esc", "Cancel the batch")
+        self.open_output_action = self._action("Open output folder", self.open_output_folder, "Ctrl+Shift+E")
+        self.train_action = self._action("Train…", self.open_training, "Ctrl+T", "Train a model")
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.next_action = self._action("Next page", self.page_list.select_next, ["PgDown", "Alt+Down", "Alt+Right"])
+        self.previous_action = self._action("Previous page", self.page_list.select_previous, ["PgUp", "Alt+Up", "Alt+Left"])
+        self.zoom_in_action = self._action("Zoom in", self.compare.zoom_in, ["Ctrl+=", "Ctrl++"])
+        self.zoom_out_action = self._action("Zoom out", self.compare.zoom_out, "Ctrl+-")
+        self.fit_action = self._action("Fit", self.compare.fit, "Ctrl+0", "Fit to window")
+        self.actual_action = self._action("1:1", self.compare.actual_size, "Ctrl+1", "Actual pixels")
+        self.swipe_action = self._action("Swipe", self._toggle_swipe, "Ctrl+E", "Swipe between original and cleaned")
+        self.swipe_action.setCheckable(True)
+
+        self.run_button.clicked.connect(self.run_batch)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.train_button.clicked.connect(self.open_training)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setMovable(False)
+        for action in (self.open_action, self.add_files_action, None, self.run_action, self.cancel_action,
+                       self.open_output_action, None, self.train_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+        for action in (self.previous_action, self.next_action, None, self.fit_action, self.actual_action,
+                       self.zoom_out_action, self.zoom_in_action, None, self.swipe_action):
+            self.view_toolbar.addSeparator() if action is None else self.view_toolbar.addAction(action)
+        self.view_toolbar.addWidget(self.hold_button)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.view_toolbar.addWidget(spacer)
+        self.view_toolbar.addWidget(self.view_status)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_action, self.add_files_action, self.open_output_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        batch_menu = menu.addMenu("&Batch")
+        for action in (self.run_action, self.cancel_action, None, self.train_action):
+            batch_menu.addSeparator() if action is None else batch_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in (self.next_action, self.previous_action, None, self.zoom_in_action, self.zoom_out_action,
+                       self.fit_action, self.actual_action, None, self.swipe_action):
+            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+
+        self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
+        self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
+        self.output_edit.editingFinished.connect(self._remember_output_folder)
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 860)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        output = self.settings.output_folder()
+        if output:
+            self.output_edit.setText(str(output))
+        self.format_combo.setCurrentText(self.settings.output_format())
+        self.recursive_check.setChecked(self.settings.include_subfolders())
+        self.model_choice.set_models(self.settings.recent_models(), self.settings.model_path())
+        self._set_swipe(self.settings.swipe_mode())
+        self._load_model(self.model_choice.current_model())
+
+    # ================================================================ importing pages
+    def choose_input_folder(self) -> None:
+        start = str(self._input_folder or self.settings.input_folder() or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of scanned pages", start)
+        if folder:
+            self.open_folder(Path(folder))
+
+    def choose_input_files(self) -> None:
+        start = str(self._input_folder or self.settings.input_folder() or Path.home())
+        patterns = " ".join(f"*{s}" for s in sorted(imageio.SUPPORTED_SUFFIXES))
+        names, _ = QFileDialog.getOpenFileNames(self, "Add scanned pages", start, f"Images ({patterns})")
+        if names:
+            self.add_inputs([Path(n) for n in names])
+
+    def open_folder(self, folder: Path) -> None:
+        """Replace the list with every supported page in ``folder``."""
+        folder = Path(folder)
+        self._input_folder = folder
+        self.settings.set_input_folder(folder)
+        self.setWindowTitle(f"DocClean – {folder.name or folder}")
+        if not self.output_edit.text().strip():
+            self.output_edit.setText(str(folder.parent / f"{folder.name}-cleaned"))
+            self._remember_output_folder()
+        self._clear_pages()
+        self.add_inputs([folder])
+
+    def add_inputs(self, inputs: list[Path]) -> None:
+        """Add the pages of files and folders (dropped or chosen) to the list, on a worker."""
+        if self.batch_running:
+            self.statusBar().showMessage("Wait for the batch to finish before adding pages")
+            return
+        recursive = self.recursive_check.isChecked()
+        self.statusBar().showMessage("Looking for pages…")
+        self._scan_task = self.runner.start(
+            lambda task: _scan_inputs(inputs, recursive, task),
+            "io",
+            name="scan",
+            on_result=self._on_scanned,
+            on_failed=lambda message: self._show_error("Could not open the pages", message),
+        )
+
+    def _clear_pages(self) -> None:
+        for task in (self._scan_task, self._thumb_task):
+            if task is not None:
+                task.cancel()
+        self.page_list.clear_pages()
+        self._previews.clear()
+        self.failures.clear()
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("")
+        self.compare.set_page(None)
+        self._update_counts()
+
+    def _on_scanned(self, found: list[tuple[Any, str]]) -> None:
+        added = self.page_list.add_pages(ref for ref, _ in found)
+        added_keys = {page_key(ref) for ref in added}
+        for ref, error in found:
+            if error and page_key(ref) in added_keys:
+                self.page_list.set_status(page_key(ref), Status.FAILED, error)
+        self._update_counts()
+        if not found:
+            self.statusBar().showMessage("No supported images found")
+        else:
+            self.statusBar().showMessage(f"Found {len(added)} new page(s)")
+        self.pages_loaded.emit(self.page_list.count())
+        readable = [ref for ref, error in found if not error and page_key(ref) in added_keys]
+        if readable:
+            self._thumb_task = self.runner.start(
+                lambda task: _make_thumbnails(readable, task),
+                "io",
+                name="thumbnails",
+                on_item=self._on_thumbnail,
+                on_finished=self.thumbnails_done.emit,
+            )
+        else:
+            self.thumbnails_done.emit()
+        self._update_actions()
+
+    def _on_thumbnail(self, item: tuple[PageKey, Optional[QImage], str]) -> None:
+        key, image, error = item
+        if image is not None:
+            self.page_list.set_thumbnail(key, image)
+        elif self.page_list.status(key) is Status.WAITING:
+            self.page_list.set_status(key, Status.FAILED, error)
+
+    def _update_counts(self) -> None:
+        count = self.page_list.count()
+        if not count:
+            self.page_count_label.setText("No pages. Open a folder (Ctrl+O) or drop files here.")
+            return
+        failed = sum(1 for key in self.page_list.keys() if self.page_list.status(key) is Status.FAILED)
+        done = sum(1 for key in self.page_list.keys() if self.page_list.status(key) is Status.DONE)
+        text = f"{count} page(s)"
+        if done:
+            text += f", {done} done"
+        if failed:
+            text += f", {failed} failed"
+        self.page_count_label.setText(text)
+
+    # Drag and drop -------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_inputs(paths)
+
+    # ================================================================ the viewer
+    def _show_page(self, ref: Any) -> None:
+        self._view_generation += 1
+        generation = self._view_generation
+        for task in self._view_tasks:
+            task.cancel()
+        self._view_tasks = []
+        if ref is None:
+            self.compare.set_page(None)
+            self.view_status.setText("")
+            return
+        key = page_key(ref)
+        output = self.page_list.output(key)
+        self.view_status.setText(page_label(ref))
+        self.compare.set_cleaned_message("Reading page…")
+        task = self.runner.start(
+            lambda t: _read_for_viewer(ref, output),
+            "io",
+            name="read page",
+            on_result=lambda result: self._on_page_read(generation, ref, result),
+            on_failed=lambda message: self._on_page_read_failed(generation, ref, message),
+        )
+        self._view_tasks.append(task)
+
+    def _on_page_read(self, generation: int, ref: Any, result: tuple[Any, QImage, Optional[QImage]]) -> None:
+        if generation != self._view_generation:
+            return
+        pixels, original, cleaned = result
+        key = page_key(ref)
+        if cleaned is not None:
+            self.compare.set_page(original, cleaned)
+            self.compare.set_cleaned_title("Cleaned (saved)")
+            self.page_shown.emit(ref)
+            self.preview_ready.emit(ref)
+            return
+        cache_key = (key, self.denoisers.key(self.model_choice.current_model()))
+        cached = self._previews.get(cache_key)
+        self.compare.set_page(original, cached)
+        self.compare.set_cleaned_title("Cleaned (preview)")
+        self.page_shown.emit(ref)
+        if cached is not None:
+            self.preview_ready.emit(ref)
+            return
+        self.compare.set_cleaned_message("Cleaning preview…")
+        model = self.model_choice.current_model()
+        task = self.runner.start(
+            lambda t: _clean_preview(self.denoisers, model, pixels, t),
+            "preview",
+            name="preview",
+            on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
+            on_failed=lambda message: self._on_preview_failed(generation, message),
+            on_progress=lambda p: self._on_preview_progress(generation, p),
+        )
+        self._view_tasks.append(task)
+
+    def _on_page_read_failed(self, generation: int, ref: Any, message: str) -> None:
+        if generation != self._view_generation:
+            return
+        self.compare.set_page(None)
+        self.compare.set_message(f"Cannot show this page:\n{message}")
+
+    def _on_preview_progress(self, generation: int, progress: Any) -> None:
+        if generation == self._view_generation and progress.total:
+            percent = int(100 * progress.done / progress.total)
+            self.compare.set_cleaned_message(f"Cleaning preview… {percent}%")
+
+    def _on_preview(self, generation: int, ref: Any, cache_key: tuple[PageKey, str], image: QImage) -> None:
+        self._previews[cache_key] = image
+        while len(self._previews) > PREVIEW_CACHE_SIZE:
+            self._previews.popitem(last=False)
+        if generation != self._view_generation:
+            return
+        self.compare.set_cleaned(image)
+        self.preview_ready.emit(ref)
+
+    def _on_preview_failed(self, generation: int, message: str) -> None:
+        if generation == self._view_generation:
+            self.compare.set_cleaned(None, f"Preview failed: {message}")
+
+    def _toggle_swipe(self) -> None:
+        self._set_swipe(not self.compare.swipe)
+
+    def _set_swipe(self, on: bool) -> None:
+        self.compare.set_swipe(on)
+        self.swipe_action.setChecked(on)
+        self.settings.set_swipe_mode(on)
+
+    # ================================================================ the model
+    def _on_model_changed(self, path: Optional[Path]) -> None:
+        self.settings.set_model_path(path)
+        self._previews.clear()
+        self._load_model(path)
+        self._show_page(self.page_list.current_ref())
+
+    def _load_model(self, path: Optional[Path]) -> None:
+        self.model_label.setText("Loading model…")
+        self.model_label.setStyleSheet("")
+        self.runner.start(
+            lambda t: describe_model(self.denoisers.get(path)),
+            "preview",
+            name="load model",
+            on_result=lambda text: self._on_model_loaded(path, text),
+            on_failed=lambda message: self._on_model_failed(path, message),
+        )
+
+    def _on_model_loaded(self, path: Optional[Path], text: str) -> None:
+        if path != self.model_choice.current_model():
+            return
+        self.model_label.setText(text)
+        self.model_ready.emit(text)
+
+    def _on_model_failed(self, path: Optional[Path], message: str) -> None:
+        if path != self.model_choice.current_model():
+            return
+        self.model_label.setText(f"Cannot use this model: {message}")
+        self.model_label.setStyleSheet("color: #c01010")
+        self.model_ready.emit(message)
+
+    # ================================================================ the batch
+    @property
+    def batch_running(self) -> bool:
+        return self._batch_task is not None
+
+    def choose_output_folder(self) -> None:
+        start = self.output_edit.text() or str(self._input_folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Folder for cleaned pages", start)
+        if folder:
+            self.output_edit.setText(folder)
+            self._remember_output_folder()
+
+    def _remember_output_folder(self) -> None:
+        text = self.output_edit.text().strip()
+        if text:
+            self.settings.set_output_folder(Path(text))
+
+    def output_folder(self) -> Optional[Path]:
+        text = self.output_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def run_batch(self) -> None:
+        """Clean every listed page into the output folder, on the batch worker."""
+        if self.batch_running:
+            return
+        refs = self.page_list.refs()
+        if not refs:
+            self.statusBar().showMessage("Open a folder first (Ctrl+O)")
+            return
+        out_dir = self.output_folder()
+        if out_dir is None:
+            self.choose_output_folder()
+            out_dir = self.output_folder()
+            if out_dir is None:
+                return
+        self._remember_output_folder()
+        inputs: list[Path] = []
+        for ref in refs:
+            if Path(ref.path) not in inputs:
+                inputs.append(Path(ref.path))
+        fmt = self.format_combo.currentText()
+        model = self.model_choice.current_model()
+
+        self.page_list.reset_statuses()
+        self.failures.clear()
+        self._show_failures(False)
+        self._batch_order = [page_key(ref) for ref in refs]
+        self._batch_total = len(refs)
+        self._batch_done = 0
+        self._batch_started = time.monotonic()
+        self._batch_out_dir = out_dir
+        self.progress_bar.setRange(0, self._batch_total)
+        self.progress_bar.setValue(0)
+        self.progress_label.setText("Loading the model…")
+        self._mark_next_working()
+        self._batch_task = self.runner.start(
+            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, task),
+            "batch",
+            name="batch",
+            on_item=self._on_page_result,
+            on_result=lambda _: self._on_batch_end("done"),
+            on_cancelled=lambda: self._on_batch_end("cancelled"),
+            on_failed=self._on_batch_failed,
+        )
+        self.statusBar().showMessage(f"Cleaning {self._batch_total} page(s) into {out_dir}")
+        self._update_actions()
+
+    def _mark_next_working(self) -> None:
+        for key in self._batch_order:
+            if self.page_list.status(key) is Status.WAITING:
+                self.page_list.set_status(key, Status.WORKING)
+                return
+
+    def _on_page_result(self, result: Any) -> None:
+        key = page_key(result.ref)
+        if not self.page_list.has(key):
+            # A file whose pages we listed differently (e.g. unreadable): match by file.
+            matches = [k for k in self._batch_order if k[0] == key[0]]
+            key = matches[0] if matches else key
+        if result.error:
+            self.page_list.set_status(key, Status.FAILED, str(result.error))
+            self.failures.addItem(f"{page_label(result.ref)}: {_reason(result)}")
+            self.failures.item(self.failures.count() - 1).setData(Qt.ItemDataRole.UserRole, key)
+            self.failures.item(self.failures.count() - 1).setToolTip(str(result.error))
+            self._show_failures(True)
+        else:
+            self.page_list.set_status(key, Status.DONE)
+            self.page_list.set_output(key, Path(result.output) if result.output else None)
+            if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
+                self._show_page(self.page_list.current_ref())
+        self._batch_done += 1
+        self.progress_bar.setValue(min(self._batch_done, self._batch_total))
+        self.progress_label.setText(self._progress_text())
+        self._mark_next_working()
+        self._update_counts()
+
+    def _show_failures(self, on: bool) -> None:
+        self.failures_label.setVisible(on)
+        self.failures.setVisible(on)
+        # The list takes the spare height when shown; otherwise the panel ends after the batch box.
+        self._panel_layout.setStretchFactor(self._batch_box, 1 if on else 0)
+
+    def _progress_text(self) -> str:
+        done, total = self._batch_done, self._batch_total
+        text = f"{done} of {total} pages"
+        if 0 < done < total:
+            elapsed = time.monotonic() - self._batch_started
+            text += f" · about {format_duration(elapsed / done * (total - done))} left"
+        return text
+
+    def _on_batch_end(self, how: str) -> None:
+        for key in self._batch_order:
+            if self.page_list.status(key) is Status.WORKING:
+                self.page_list.set_status(key, Status.WAITING)
+        elapsed = format_duration(time.monotonic() - self._batch_started)
+        failed = self.failures.count()
+        if how == "done":
+            text = f"Done: {self._batch_done - failed} cleaned, {failed} failed, in {elapsed}"
+        else:
+            text = f"Cancelled after {self._batch_done} of {self._batch_total} pages"
+        self.progress_label.setText(text)
+        self.statusBar().showMessage(text)
+        self._last_out_dir = self._batch_out_dir
+        self._batch_task = None
+        self._update_actions()
+        self._update_counts()
+        self.batch_finished.emit(how)
+
+    def _on_batch_failed(self, message: str) -> None:
+        self._on_batch_end("failed")
+        self.progress_label.setText(f"The batch stopped: {message}")
+        self._show_error("The batch stopped", message)
+
+    def cancel(self) -> None:
+        """Esc: stop the batch within one page (and any preview in progress)."""
+        if self._batch_task is not None:
+            self._batch_task.cancel()
+            self.progress_label.setText("Cancelling after the current page…")
+        for task in self._view_tasks:
+            task.cancel()
+
+    def open_output_folder(self) -> None:
+        folder = self._last_out_dir or self.output_folder()
+        if folder is None:
+            return
+        if not folder.exists():
+            self.statusBar().showMessage(f"{folder} does not exist yet")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _select_failure(self, item: Any) -> None:
+        key = item.data(Qt.ItemDataRole.UserRole)
+        if key:
+            self.page_list.select_key(tuple(key))
+
+    def _update_actions(self) -> None:
+        running = self.batch_running
+        has_pages = self.page_list.count() > 0
+        self.run_action.setEnabled(has_pages and not running)
+        self.run_button.setEnabled(has_pages and not running)
+        self.cancel_button.setEnabled(running)
+        self.open_action.setEnabled(not running)
+        self.add_files_action.setEnabled(not running)
+        self.model_choice.setEnabled(not running)
+        folder = self._last_out_dir or self.output_folder()
+        self.open_output_button.setEnabled(folder is not None)
+        self.open_output_action.setEnabled(folder is not None)
+
+    # ================================================================ training
+    def open_training(self) -> None:
+        from gui.training_dialog import TrainingDialog
+
+        if self._training_dialog is None:
+            self._training_dialog = TrainingDialog(self.settings, self.runner, self)
+            self._training_dialog.model_saved.connect(self._on_model_trained)
+        self._training_dialog.show()
+        self._training_dialog.raise_()
+        self._training_dialog.activateWindow()
+
+    @property
+    def training_dialog(self) -> Any:
+        return self._training_dialog
+
+    def _on_model_trained(self, path: Path) -> None:
+        self.settings.add_recent_model(path)
+        self.model_choice.add_model(path, select=False)
+        self.statusBar().showMessage(f"New model saved: {path}. Choose it under Model to use it.")
+
+    # ================================================================ errors and closing
+    def _show_error(self, title: str, message: str) -> None:
+        from gui.error_report import show_error
+
+        self.statusBar().showMessage(f"{title}: {message}")
+        if not self._closing:
+            show_error(self, title, message)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
+        self.settings.set_window_geometry(self.saveGeometry())
+        self.settings.set_window_state(self.saveState())
+        self._remember_output_folder()
+        self.settings.sync()
+        if self._training_dialog is not None:
+            self._training_dialog.abandon()
+        self.runner.cancel_all()
+        # Workers stop within one page or batch; wait so no file is left half-written.
+        self.runner.wait(15000)
+        super().closeEvent(event)
+
+
+# ==================================================================== worker functions
+# These run on pool threads: engine calls and QImage only, no widgets.
+
+def _scan_inputs(inputs: list[Path], recursive: bool, task: Task) -> list[tuple[Any, str]]:
+    found: list[tuple[Any, str]] = []
+    for path in imageio.find_images(inputs, recursive=recursive):
+        task.cancel_token.raise_if_cancelled()
+        try:
+            found.extend((ref, "") for ref in imageio.list_pages(path))
+        except imageio.ImageReadError as exc:
+            found.append((imageio.PageRef(Path(path), 0, 1), exc.reason))
+    return found
+
+
+def _make_thumbnails(refs: list[Any], task: Task) -> None:
+    for ref in refs:
+        task.cancel_token.raise_if_cancelled()
+        try:
+            image = pixels_to_qimage(imageio.read_page(ref).pixels)
+        except imageio.ImageReadError as exc:
+            task.emit_item((page_key(ref), None, exc.reason))
+            continue
+        task.emit_item((page_key(ref), thumbnail(image, THUMBNAIL_PIXELS), ""))
+
+
+def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Optional[QImage]]:
+    pixels = imageio.read_page(ref).pixels
+    cleaned = None
+    if output is not None and output.exists():
+        cleaned = pixels_to_qimage(imageio.read_page(output).pixels)
+    return pixels, pixels_to_qimage(pixels), cleaned
+
+
+def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, task: Task) -> QImage:
+    denoiser = cache.get(model)
+    task.cancel_token.raise_if_cancelled()
+    cleaned = denoiser.denoise(pixels, progress=task.report, cancel=task.cancel_token)
+    return pixels_to_qimage(cleaned)
+
+
+def _run_batch(
+    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, task: Task
+) -> int:
+    iter_denoise = engine_module("denoise").iter_denoise
+    denoiser = cache.get(model)
+    count = 0
+    for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, cancel=task.cancel_token):
+        task.emit_item(result)
+        count += 1
+    return count
+
+
+def _reason(result: Any) -> str:
+    """The part of an engine error after the file name, which the list already shows."""
+    text = str(result.error)
+    prefix = f"{result.ref.path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text

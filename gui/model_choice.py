@@ -1,0 +1,91 @@
+"""The model picker: the bundled default, recently used files, or any .keras file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
+
+BROWSE = "__browse__"
+
+
+class ModelChoice(QComboBox):
+    """Emits ``model_changed`` with the chosen file, or None for the bundled default."""
+
+    model_changed = Signal(object)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setMinimumContentsLength(18)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._current: Optional[Path] = None
+        self._rebuilding = False
+        self._recent: list[Path] = []
+        self.activated.connect(self._on_activated)
+        self.set_models([], None)
+
+    def set_models(self, recent: list[Path], current: Optional[Path]) -> None:
+        """Fill the list; ``current`` None selects the bundled default."""
+        self._recent = []
+        for path in ([current] if current else []) + list(recent):
+            if path not in self._recent:
+                self._recent.append(Path(path))
+        self._rebuild(current)
+
+    def add_model(self, path: Path, select: bool = True) -> None:
+        path = Path(path)
+        if path not in self._recent:
+            self._recent.insert(0, path)
+        self._rebuild(path if select else self._current)
+        if select:
+            self.model_changed.emit(path)
+
+    def current_model(self) -> Optional[Path]:
+        return self._current
+
+    def model_paths(self) -> list[Optional[Path]]:
+        """Every model offered, None standing for the bundled default."""
+        return [self._item_path(i) for i in range(self.count()) if self.itemData(i) != BROWSE]
+
+    def select_model(self, path: Optional[Path]) -> None:
+        self._rebuild(path)
+        self.model_changed.emit(self._current)
+
+    # ---------------------------------------------------------------------------------
+    def _item_path(self, index: int) -> Optional[Path]:
+        data = self.itemData(index)
+        return Path(data) if data else None
+
+    def _rebuild(self, current: Optional[Path]) -> None:
+        self._rebuilding = True
+        self.clear()
+        self.addItem("Bundled default model", "")
+        self.setItemData(0, "The document model shipped with DocClean", Qt.ItemDataRole.ToolTipRole)
+        selected = 0
+        for path in self._recent:
+            self.addItem(path.name, str(path))
+            self.setItemData(self.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole)
+            if current is not None and Path(current) == path:
+                selected = self.count() - 1
+        self.insertSeparator(self.count())
+        self.addItem("Other model file…", BROWSE)
+        self.setCurrentIndex(selected)
+        self._current = self._item_path(selected)
+        self._rebuilding = False
+
+    def _on_activated(self, index: int) -> None:
+        if self._rebuilding:
+            return
+        if self.itemData(index) == BROWSE:
+            start = str(self._current.parent) if self._current else ""
+            name, _ = QFileDialog.getOpenFileName(self, "Choose a model", start, "Keras models (*.keras)")
+            if name:
+                self.add_model(Path(name))
+            else:
+                self._rebuild(self._current)  # put the old choice back
+            return
+        path = self._item_path(index)
+        if path != self._current:
+            self._current = path
+            self.model_changed.emit(path)

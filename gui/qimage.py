@@ -1,0 +1,27 @@
+"""Turning engine pixels into QImages (safe on worker threads; QPixmap is not)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from engine.imageio import to_uint8
+
+
+def pixels_to_qimage(pixels: object) -> QImage:
+    """A deep-copied QImage of grey (HxW) or RGB (HxWx3) pixels as the engine returns them."""
+    data = to_uint8(pixels)
+    if not data.flags["C_CONTIGUOUS"]:
+        data = data.copy()
+    height, width = data.shape[:2]
+    if data.ndim == 3 and data.shape[2] == 3:
+        image = QImage(data.data, width, height, width * 3, QImage.Format.Format_RGB888)
+    else:
+        image = QImage(data.data, width, height, width, QImage.Format.Format_Grayscale8)
+    # QImage only borrows the numpy buffer: copy before the array goes away.
+    return image.copy()
+
+
+def thumbnail(image: QImage, size: int) -> QImage:
+    return image.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )

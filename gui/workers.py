@@ -1,0 +1,190 @@
+"""Running engine calls off the UI thread.
+
+A ``Task`` wraps one plain function.  The function runs on a QThreadPool thread and talks
+back only through Qt signals, which Qt queues onto the UI thread; the engine itself never
+sees Qt.  The function receives the task so it can pass ``task.report`` as the engine's
+progress callback, ``task.cancel_token`` as its cancel token and ``task.emit_item`` for
+results that arrive one by one (pages of a batch).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+import traceback
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from engine.progress import CancelToken, Cancelled, Progress
+
+log = logging.getLogger(__name__)
+
+# TensorFlow breaks when it is imported on two threads at once ("Registering two gradient
+# with name ...") and, imported on a QThreadPool thread, later segfaults while tracing a
+# model.  So the engine modules that pull it in are imported one at a time, on a plain
+# Python thread that the calling worker waits for; the UI thread never waits for it.
+_import_lock = threading.Lock()
+
+# Keras/TensorFlow inference, model loading and model building take turns.  Training runs
+# on its own model without it, or the viewer would wait for the whole training run.
+model_lock = threading.RLock()
+
+
+def engine_module(name: str) -> ModuleType:
+    """Import ``engine.<name>`` from a worker thread (see above for why not directly)."""
+    full = f"engine.{name}"
+    with _import_lock:
+        module = sys.modules.get(full)
+        if module is not None:
+            return module
+        outcome: dict[str, Any] = {}
+
+        def load() -> None:
+            try:
+                # TensorFlow's start-up notices would land on the user's console.
+                importlib.import_module("engine.tf_runtime").import_tensorflow_quietly()
+                outcome["module"] = importlib.import_module(full)
+            except BaseException as exc:  # handed to the caller below
+                outcome["error"] = exc
+
+        loader = threading.Thread(target=load, name=f"import {full}", daemon=True)
+        loader.start()
+        loader.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["module"]
+
+
+class TaskSignals(QObject):
+    progress = Signal(object)  # engine.progress.Progress
+    item = Signal(object)  # one streamed result, e.g. a PageResult
+    result = Signal(object)  # the function's return value
+    failed = Signal(str)  # a sentence for the user, never a traceback
+    cancelled = Signal()
+    finished = Signal()  # always last, whatever happened
+
+
+class Task(QRunnable):
+    """One engine call on a worker thread."""
+
+    def __init__(self, work: Callable[["Task"], Any], name: str = "task") -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the Python side owns it; TaskRunner drops it when done
+        self.name = name
+        self.signals = TaskSignals()
+        self.cancel_token = CancelToken()
+        self._work = work
+
+    # Called from the worker thread ---------------------------------------------------
+    def run(self) -> None:  # noqa: D401 - Qt's name
+        try:
+            result = self._work(self)
+        except Cancelled:
+            self._emit(self.signals.cancelled)
+        except BaseException as exc:  # any failure must reach the user as a message
+            log.error("%s failed:\n%s", self.name, traceback.format_exc())
+            self._emit(self.signals.failed, describe_error(exc))
+        else:
+            if self.cancel_token.cancelled:
+                self._emit(self.signals.cancelled)
+            else:
+                self._emit(self.signals.result, result)
+        finally:
+            self._emit(self.signals.finished)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            # The receiver is gone (the app is quitting): nobody is left to tell.
+            pass
+
+    def report(self, progress: Progress) -> None:
+        self._emit(self.signals.progress, progress)
+
+    def emit_item(self, item: object) -> None:
+        self._emit(self.signals.item, item)
+
+    # Called from the UI thread -------------------------------------------------------
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_token.cancelled
+
+
+class TaskRunner(QObject):
+    """Owns the thread pools and keeps every running task alive until it finishes.
+
+    Separate pools keep a long batch or training run from starving the quick jobs
+    (thumbnails, reading the page on screen, previews).
+    """
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.pools: dict[str, QThreadPool] = {}
+        for name, threads in (("io", 2), ("preview", 1), ("batch", 1), ("training", 1)):
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(threads)
+            self.pools[name] = pool
+        self._running: set[Task] = set()
+
+    def start(
+        self,
+        work: Callable[[Task], Any],
+        pool: str = "io",
+        *,
+        name: str = "task",
+        on_result: Optional[Callable[[Any], None]] = None,
+        on_failed: Optional[Callable[[str], None]] = None,
+        on_progress: Optional[Callable[[Progress], None]] = None,
+        on_item: Optional[Callable[[Any], None]] = None,
+        on_cancelled: Optional[Callable[[], None]] = None,
+        on_finished: Optional[Callable[[], None]] = None,
+    ) -> Task:
+        task = Task(work, name)
+        for signal, slot in (
+            (task.signals.result, on_result),
+            (task.signals.failed, on_failed),
+            (task.signals.progress, on_progress),
+            (task.signals.item, on_item),
+            (task.signals.cancelled, on_cancelled),
+            (task.signals.finished, on_finished),
+        ):
+            if slot is not None:
+                signal.connect(slot)
+        task.signals.finished.connect(lambda t=task: self._running.discard(t))
+        self._running.add(task)
+        self.pools[pool].start(task)
+        return task
+
+    def running(self) -> list[Task]:
+        return list(self._running)
+
+    def cancel_all(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until every pool is idle (used on quit and in tests)."""
+        return all(pool.waitForDone(msecs) for pool in self.pools.values())
+
+
+def describe_error(exc: BaseException) -> str:
+    """Turn an exception into one sentence a user can act on."""
+    text = str(exc).strip()
+    if isinstance(exc, FileNotFoundError):
+        return f"File not found: {exc.filename or text}"
+    if isinstance(exc, PermissionError):
+        return f"Permission denied: {exc.filename or text}"
+    if isinstance(exc, MemoryError):
+        return "Out of memory. Try a smaller page or close other programs."
+    # Engine errors (ImageReadError, ModelFileError, ...) already carry a readable text.
+    if text and type(exc).__module__.startswith("engine"):
+        return text
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name

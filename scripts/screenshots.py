@@ -1,0 +1,145 @@
+"""Take the README screenshots of the desktop app under the current display.
+
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py [FOLDER]
+
+Opens the main window on FOLDER (default: resources/samples, or a few NoisyOffice scans
+from the shared data when the samples are not there yet), then the swipe viewer and the
+training dialog during a short real training run, and saves docs/screenshots/main.png,
+swipe.png and training.png.  Settings go to a temporary folder, never the user's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QWidget  # noqa: E402
+
+from gui.app import create_application  # noqa: E402
+
+SHARED_DATA = Path(os.environ.get("DOCCLEAN_SHARED_DATA", PROJECT.parent / "shared" / "data"))
+SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+
+
+def wait_for(signal: Any, timeout_s: float, condition: Any = None) -> bool:
+    """Run the event loop until ``signal`` fires (and ``condition()`` holds) or time runs out."""
+    if condition is not None and condition():
+        return True
+    loop = QEventLoop()
+    fired = {"ok": False}
+
+    def on_signal(*_: Any) -> None:
+        if condition is None or condition():
+            fired["ok"] = True
+            loop.quit()
+
+    signal.connect(on_signal)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(on_signal)
+    return fired["ok"]
+
+
+def settle(ms: int = 300) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def sample_folder(workdir: Path) -> Path:
+    samples = PROJECT / "resources" / "samples"
+    if samples.is_dir() and any(p.suffix.lower() in SUFFIXES for p in samples.iterdir()):
+        return samples
+    folder = workdir / "samples"
+    folder.mkdir()
+    # One page per kind of noise: coffee stains, folds, watermarks, crumples.
+    for name in ("0.png", "1.png", "2.png", "3.png", "4.png", "88.png"):
+        source = SHARED_DATA / "noisyoffice" / "noisy" / name
+        if source.exists():
+            shutil.copy(source, folder / name)
+    return folder
+
+
+def save(widget: QWidget, path: Path) -> None:
+    settle()
+    pixmap = widget.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(f"saved {path} ({pixmap.width()}x{pixmap.height()})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path)
+    parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "screenshots")
+    parser.add_argument("--epochs", type=int, default=6)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="docclean-shots-"))
+    app = create_application(sys.argv[:1])
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "settings"))
+
+    from gui.error_report import install_excepthook
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    install_excepthook()
+    window = MainWindow(AppSettings())
+    window.resize(1500, 900)
+    window.output_edit.setText(str(workdir / "cleaned"))
+    window.show()
+    folder = args.folder or sample_folder(workdir)
+    window.open_folder(folder)
+    wait_for(window.thumbnails_done, 60)
+    wait_for(window.model_ready, 60, lambda: not window.model_label.text().startswith("Loading"))
+    # Clean the batch so the list shows the "done" status, then look at a stained page.
+    window.run_batch()
+    wait_for(window.batch_finished, 300)
+    window.page_list.setCurrentRow(min(1, window.page_list.count() - 1))
+    wait_for(window.preview_ready, 120)
+    save(window, args.out / "main.png")
+
+    window.page_list.setCurrentRow(0)
+    wait_for(window.preview_ready, 120)
+    window.compare.set_swipe(True)
+    window.swipe_action.setChecked(True)
+    window.compare.left.set_divider(0.45)
+    window.compare.fit()
+    save(window, args.out / "swipe.png")
+    window.compare.set_swipe(False)
+    window.swipe_action.setChecked(False)
+    window.compare.fit()
+
+    window.open_training()
+    dialog = window.training_dialog
+    dialog.set_data("mnist", SHARED_DATA / "mnist")
+    wait_for(dialog.architectures_loaded, 60, lambda: dialog.arch_combo.findData("mnist_denoiser") >= 0)
+    dialog.set_architecture("mnist_denoiser")
+    dialog.epochs_spin.setValue(args.epochs)
+    dialog.max_samples_spin.setValue(3000)
+    dialog.set_output(workdir / "models" / "mnist_denoiser.keras")
+    wait_for(dialog.noise_preview_ready, 30, lambda: dialog.noise_preview.sample_count() > 0)
+    wait_for(dialog.parameters_counted, 30, lambda: dialog.params_label.text()[:1].isdigit())
+    dialog.start_training()
+    wait_for(dialog.training_finished, 600)
+    save(dialog, args.out / "training.png")
+
+    dialog.close()
+    window.close()
+    app.processEvents()
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

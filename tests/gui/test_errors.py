@@ -1,0 +1,37 @@
+"""Uncaught errors become readable messages, never a crash or a traceback on screen."""
+from __future__ import annotations
+
+import sys
+
+from gui.error_report import install_excepthook
+from gui.workers import TaskRunner
+
+
+def test_excepthook_reports_a_readable_message(qtbot):
+    shown: list[tuple[str, str]] = []
+    old_hook, old_thread_hook = sys.excepthook, __import__("threading").excepthook
+    try:
+        install_excepthook(report=lambda title, message: shown.append((title, message)))
+        try:
+            raise ValueError("the page is upside down")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    finally:
+        sys.excepthook = old_hook
+        __import__("threading").excepthook = old_thread_hook
+    title, message = shown[0]
+    assert "the page is upside down" in message
+    assert "Traceback" not in message
+
+
+def test_a_failing_worker_reports_a_sentence(qtbot):
+    runner = TaskRunner()
+    failures: list[str] = []
+
+    def work(task):
+        raise FileNotFoundError(2, "No such file", "/nowhere/page.png")
+
+    runner.start(work, on_failed=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    assert failures == ["File not found: /nowhere/page.png"]

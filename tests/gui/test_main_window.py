@@ -1,0 +1,188 @@
+"""The main window with the real engine and the bundled model: import, view, batch, cancel."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QTimer
+
+from gui.page_list import Status, page_key
+
+
+def _outputs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_open_folder_shows_every_page_with_a_thumbnail(qtbot, window, open_and_wait, pages_dir):
+    open_and_wait(window, pages_dir, 3)
+    refs = window.page_list.refs()
+    assert sorted(Path(r.path).name for r in refs) == sorted(p.name for p in pages_dir.iterdir())
+    for ref in refs:
+        assert window.page_list.status(page_key(ref)) is Status.WAITING
+        item = window.page_list.item(0)
+        assert not item.icon().isNull()
+    # The first page is selected and its original reaches the viewer.
+    qtbot.waitUntil(window.compare.has_page, timeout=10000)
+
+
+def test_multi_page_tiff_lists_each_page(qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+    folder = tmp_path / "tiff"
+    folder.mkdir()
+    frames = [Image.open(noisyoffice_dir / "noisy" / n).convert("L") for n in ("0.png", "1.png")]
+    frames[0].save(folder / "scan.tif", save_all=True, append_images=frames[1:])
+    open_and_wait(window, folder, 2)
+    labels = [window.page_list.item(i).text() for i in range(2)]
+    assert "page 1/2" in labels[0] and "page 2/2" in labels[1]
+
+
+def test_selected_page_gets_a_cleaned_preview_without_running_the_batch(qtbot, window, open_and_wait, pages_dir):
+    open_and_wait(window, pages_dir, 3)
+    with qtbot.waitSignal(window.preview_ready, timeout=60000):
+        window.page_list.setCurrentRow(1)
+    assert window.compare.right._cleaned is not None
+    assert not window.batch_running
+
+
+def test_batch_runs_to_the_end_and_writes_every_page(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    window.format_combo.setCurrentText("tiff")
+    open_and_wait(window, pages_dir, 3)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000) as finished:
+        window.run_batch()
+    assert finished.args == ["done"]
+    outputs = _outputs(out)
+    assert len(outputs) == 3 and all(p.suffix == ".tif" for p in outputs)
+    for key in window.page_list.keys():
+        assert window.page_list.status(key) is Status.DONE
+        assert window.page_list.output(key) in outputs
+    assert window.progress_bar.value() == 3
+    assert window.open_output_button.isEnabled()
+
+
+def test_cancel_midway_leaves_no_partial_file(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    open_and_wait(window, many_pages_dir, 6)
+    done: list[object] = []
+
+    def on_item(result):
+        done.append(result)
+        if len(done) == 1:
+            window.cancel()
+
+    with qtbot.waitSignal(window.batch_finished, timeout=90000) as finished:
+        window.run_batch()
+        window._batch_task.signals.item.connect(on_item)
+    assert finished.args == ["cancelled"]
+    outputs = _outputs(out)
+    assert 1 <= len(outputs) < 6
+    assert not [p for p in outputs if "partial" in p.name or p.name.startswith(".")]
+    for path in outputs:
+        with Image.open(path) as image:
+            image.load()  # every file left behind is complete
+    statuses = [window.page_list.status(k) for k in window.page_list.keys()]
+    assert Status.WORKING not in statuses and Status.WAITING in statuses
+
+
+def test_a_corrupt_file_fails_while_the_rest_succeed(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    (pages_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    open_and_wait(window, pages_dir, 4)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    broken = next(k for k in window.page_list.keys() if k[0].endswith("broken.png"))
+    assert window.page_list.status(broken) is Status.FAILED
+    assert window.page_list.reason(broken)
+    assert window.page_list.tooltip(broken).startswith("Failed:")
+    others = [k for k in window.page_list.keys() if k != broken]
+    assert all(window.page_list.status(k) is Status.DONE for k in others)
+    assert len(_outputs(out)) == 3
+    assert window.failures.count() == 1 and "broken.png" in window.failures.item(0).text()
+
+
+def test_ui_thread_keeps_answering_while_a_batch_runs(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
+    window.output_edit.setText(str(tmp_path / "out"))
+    open_and_wait(window, many_pages_dir, 6)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    timer.stop()
+    assert len(ticks) > 5
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert max(gaps) < 0.050 + 0.200, f"UI thread stalled for {max(gaps):.3f} s"
+
+
+def test_window_remembers_its_settings(qtbot, isolated_settings, tmp_path, pages_dir):
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    first = MainWindow(AppSettings())
+    qtbot.addWidget(first)
+    first.resize(700, 500)
+    first.output_edit.setText(str(tmp_path / "cleaned"))
+    first.format_combo.setCurrentText("jpeg")
+    first.open_folder(pages_dir)
+    first.close()
+
+    second = MainWindow(AppSettings())
+    qtbot.addWidget(second)
+    assert (second.size().width(), second.size().height()) == (700, 500)
+    assert second.output_edit.text() == str(tmp_path / "cleaned")
+    assert second.format_combo.currentText() == "jpeg"
+    assert second.settings.input_folder() == pages_dir
+    assert (isolated_settings / "DocClean" / "DocClean.ini").exists()
+    second.close()
+
+
+def test_shortcuts_for_common_actions(window):
+    def keys(action):
+        return {s.toString() for s in action.shortcuts()}
+
+    assert "Ctrl+O" in keys(window.open_action)
+    assert "Ctrl+R" in keys(window.run_action)
+    assert "Esc" in keys(window.cancel_action)
+    assert "PgDown" in keys(window.next_action) and "PgUp" in keys(window.previous_action)
+    assert "Ctrl+=" in keys(window.zoom_in_action) and "Ctrl+-" in keys(window.zoom_out_action)
+    assert "Ctrl+0" in keys(window.fit_action) and "Ctrl+1" in keys(window.actual_action)
+    assert keys(window.swipe_action)
+    window.swipe_action.trigger()
+    assert window.compare.swipe
+
+
+def test_next_and_previous_page(qtbot, window, open_and_wait, pages_dir):
+    open_and_wait(window, pages_dir, 3)
+    window.page_list.setCurrentRow(0)
+    window.next_action.trigger()
+    assert window.page_list.currentRow() == 1
+    window.previous_action.trigger()
+    window.previous_action.trigger()
+    assert window.page_list.currentRow() == 0
+
+
+def test_dropping_files_and_folders_adds_their_pages(qtbot, window, pages_dir, tmp_path, noisyoffice_dir):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    extra = tmp_path / "extra"
+    (extra / "sub").mkdir(parents=True)
+    import shutil
+
+    shutil.copy(noisyoffice_dir / "noisy" / "10.png", extra / "sub" / "10.png")
+    loose = tmp_path / "loose.png"
+    shutil.copy(noisyoffice_dir / "noisy" / "11.png", loose)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(pages_dir)), QUrl.fromLocalFile(str(extra)), QUrl.fromLocalFile(str(loose))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    # Qt only routes synthetic drops during a real drag, so hand the event to the window.
+    with qtbot.waitSignal(window.pages_loaded, timeout=30000):
+        window.dropEvent(event)
+    assert event.isAccepted()
+    names = sorted(Path(r.path).name for r in window.page_list.refs())
+    assert names == sorted([p.name for p in pages_dir.iterdir()] + ["10.png", "loose.png"])
