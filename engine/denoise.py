@@ -191,8 +191,11 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
     for done, item in enumerate(items):
         check(cancel)
         start = time.perf_counter()
+        label = item[0].name if isinstance(item, tuple) else item.label
+        report(progress, "pages", done, len(items), f"cleaning {label}")
         if isinstance(item, tuple):
             path, error = item
+            report(progress, "pages", done + 1, len(items), f"failed {label}")
             yield PageResult(imageio.PageRef(path, 0, 1), None, error, 0.0)
             continue
         try:
@@ -204,5 +207,5 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
             result = PageResult(item, target, None, time.perf_counter() - start)
         except (imageio.ImageReadError, imageio.ImageWriteError) as error:
             result = PageResult(item, None, str(error), time.perf_counter() - start)
-        report(progress, "pages", done + 1, len(items), item.label)
+        report(progress, "pages", done + 1, len(items), f"cleaned {item.label}")
         yield result

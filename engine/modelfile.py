@@ -44,6 +44,16 @@ class ModelInfo:
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
 
+    @property
+    def cleans_pages(self) -> bool:
+        """Whether the model is fully convolutional, so it can clean pages of any size."""
+        from engine import zoo  # zoo imports Keras layers; modelfile stays light
+
+        try:
+            return zoo.get_architecture(self.architecture).fully_convolutional
+        except KeyError:
+            return False
+
     @classmethod
     def from_dict(cls, data: dict) -> "ModelInfo":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}

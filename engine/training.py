@@ -215,8 +215,9 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
 
     Progress: stage 'data' while loading, 'batch' after every batch
     (values: loss) and 'epoch' after every epoch (values: loss, val_loss and
-    any metric).  The best epoch by validation loss is kept, checkpointed to
-    ``output`` as it improves, and restored at the end.  Raises Cancelled
+    any metric).  The best epoch by validation loss is kept, checkpointed
+    beside ``output`` (``<name>.checkpoint.keras``, so a crash keeps it) as it
+    improves, and restored at the end.  Raises Cancelled
     (saving nothing new) if ``cancel`` is set.
     """
     config = resolved(config)
@@ -240,24 +241,21 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
                      options={**zoo.get_architecture(config.arch).defaults, **config.arch_options},
                      training={**asdict(config), "data_description": data.description})
     output = Path(output) if output is not None else None
+    checkpoint_path = output.with_suffix(".checkpoint.keras") if output is not None else None
 
     def checkpoint(epoch: int, values: dict) -> None:
         info.epochs = epoch
         info.metrics = {"best_epoch": epoch, **values}
-        save_model(model, output, info)
+        save_model(model, checkpoint_path, info)
 
     reporter = _Reporter(config, batches, progress, cancel, stop, checkpoint if output else None)
     callbacks: list[keras.callbacks.Callback] = [reporter]
     if config.patience:
         callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=config.patience))
 
-    fit_args = dict(epochs=config.epochs, validation_data=data.validation, callbacks=callbacks,
-                    verbose=0, shuffle=not data.steps_per_epoch)
-    if data.steps_per_epoch:
-        history = model.fit(data.train, steps_per_epoch=data.steps_per_epoch, **fit_args)
-    else:
-        x, y = data.train
-        history = model.fit(x, y, batch_size=config.batch_size, **fit_args)
+    history = _fit(model, data, config, callbacks)
+    if checkpoint_path is not None:
+        checkpoint_path.unlink(missing_ok=True)
     if reporter.cancelled:
         raise Cancelled()
 
@@ -269,6 +267,16 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     path = save_model(model, output, info) if output is not None else None
     stopped_early = reporter.stopped or info.epochs < config.epochs
     return TrainResult(model=model, info=info, path=path, stopped_early=stopped_early)
+
+
+def _fit(model: keras.Model, data: _Data, config: TrainConfig,
+         callbacks: list[keras.callbacks.Callback]) -> keras.callbacks.History:
+    fit_args = dict(epochs=config.epochs, validation_data=data.validation, callbacks=callbacks,
+                    verbose=0, shuffle=not data.steps_per_epoch)
+    if data.steps_per_epoch:
+        return model.fit(data.train, steps_per_epoch=data.steps_per_epoch, **fit_args)
+    x, y = data.train
+    return model.fit(x, y, batch_size=config.batch_size, **fit_args)
 
 
 def _best(history: dict, epoch: int) -> dict:
