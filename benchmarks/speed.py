@@ -25,6 +25,36 @@ def _round_trip(source: Path, clean_fn: PageCleaner, destination: Path) -> int:
     return pixels.size
 
 
+A4_AT_300_DPI = (3508, 2480)  # (height, width) in pixels
+
+
+def make_a4_pages(sources: List[Path], folder: Path, count: int = 2) -> List[Path]:
+    """Write ``count`` A4 pages at 300 dpi made of real noisy pages, as PNG.
+
+    The issue's speed target is for such a page; the NoisyOffice pages are
+    only a quarter megapixel, where per-page overheads would dominate.  Each
+    A4 page is a mosaic of the source pages (held-out ones, so nothing a
+    model trained on), cut to size.
+    """
+    height, width = A4_AT_300_DPI
+    pages = [read_page(path).pixels for path in sources]
+    written = []
+    for number in range(count):
+        rows, row, filled = [], [], 0
+        index = number
+        while sum(r.shape[0] for r in rows) < height:
+            page = pages[index % len(pages)][:258]  # all pages are at least 258 high
+            index += 1
+            row.append(page)
+            filled += page.shape[1]
+            if filled >= width:
+                rows.append(np.concatenate(row, axis=1)[:, :width])
+                row, filled = [], 0
+        mosaic = np.concatenate(rows, axis=0)[:height]
+        written.append(write_page(mosaic, folder / f"a4-{number}.png", dpi=(300, 300)))
+    return written
+
+
 def seconds_per_megapixel(
     pages: List[Path],
     clean_fn: PageCleaner,

@@ -25,8 +25,10 @@ from engine.receptive_field import Geometry, geometry
 # Largest tile core (pixels per side).  Bigger tiles waste less on margins;
 # this size keeps one batch of activations around a few hundred MB.
 MAX_CORE = 1024
-# Pixels run through the model per call; bounds memory on very wide pages.
-BATCH_PIXELS = 4_000_000
+# Pixels run through the model per call.  Activations take about 100 bytes
+# per pixel, so this bounds memory on very wide pages; batching several
+# tiles per call bought no speed on the CPU.
+BATCH_PIXELS = 1_500_000
 
 
 def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
@@ -37,6 +39,14 @@ def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
     period = 2 * (size - 1)
     folded = np.mod(indices, period)
     return np.where(folded < size, folded, period - folded)
+
+
+def _as_unit_float(region: np.ndarray) -> np.ndarray:
+    """A region of a page as float32 in [0, 1] (uint8 pages are divided by 255)."""
+    values = region.astype(np.float32)
+    if region.dtype == np.uint8:
+        values *= np.float32(1 / 255)
+    return values
 
 
 def _split(length: int, multiple: int) -> tuple[int, int]:
@@ -104,13 +114,13 @@ class Denoiser:
                 cancel: Optional[CancelToken] = None) -> np.ndarray:
         """Clean a grey page: float in [0, 1] or uint8, shape (H, W).
 
-        Returns the same shape and dtype.  Reports progress per band of
-        tiles ('tiles' stage) and checks ``cancel`` between bands.
+        Returns the same shape and dtype.  Reports progress per row of
+        tiles ('tiles' stage) and checks ``cancel`` between rows.  Besides
+        the page and its output, memory holds only a few tiles at a time.
         """
         pixels = np.asarray(pixels)
         if pixels.ndim != 2:
             raise ValueError(f"expected a grey page of shape (height, width), got {pixels.shape}")
-        scale = np.float32(1 / 255) if pixels.dtype == np.uint8 else np.float32(1)
         height, width = pixels.shape
         plan = plan_tiles(height, width, self.geometry)
         out = np.empty_like(pixels)
@@ -121,17 +131,16 @@ class Denoiser:
         for r in range(plan.rows):
             check(cancel)
             y0 = r * plan.core[0]
-            rows = _mirror(np.arange(y0 - m, y0 + plan.core[0] + m), height)
-            band = pixels[rows].astype(np.float32) * scale
-            tiles = np.stack([band[:, _mirror(np.arange(x0 - m, x0 + plan.core[1] + m), width)]
-                              for x0 in col_starts])
-            cleaned = np.concatenate([self._predict(tiles[i:i + per_call])
-                                      for i in range(0, len(tiles), per_call)])
             y1 = min(height, y0 + plan.core[0])
-            for x0, tile in zip(col_starts, cleaned):
-                x1 = min(width, x0 + plan.core[1])
-                core = tile[m:m + y1 - y0, m:m + x1 - x0]
-                out[y0:y1, x0:x1] = imageio.to_uint8(core) if out.dtype == np.uint8 else core
+            rows = _mirror(np.arange(y0 - m, y0 + tile_h - m), height)
+            for first in range(0, plan.cols, per_call):
+                starts = col_starts[first:first + per_call]
+                tiles = np.stack([_as_unit_float(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
+                                  for x0 in starts])
+                for x0, tile in zip(starts, self._predict(tiles)):
+                    x1 = min(width, x0 + plan.core[1])
+                    core = tile[m:m + y1 - y0, m:m + x1 - x0]
+                    out[y0:y1, x0:x1] = imageio.to_uint8(core) if out.dtype == np.uint8 else core
             report(progress, "tiles", r + 1, plan.rows)
         return out
 
@@ -200,10 +209,12 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
             continue
         try:
             page = imageio.read_page(item, dtype=np.uint8)
+            dpi = page.dpi
             cleaned = denoiser.denoise(page.pixels, cancel=cancel)
+            del page  # a huge page's input need not live on while its output is encoded
             target = imageio.output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
             protected.add(target.resolve())
-            imageio.write_page(cleaned, target, dpi=page.dpi)
+            imageio.write_page(cleaned, target, dpi=dpi)
             result = PageResult(item, target, None, time.perf_counter() - start)
         except (imageio.ImageReadError, imageio.ImageWriteError) as error:
             result = PageResult(item, None, str(error), time.perf_counter() - start)

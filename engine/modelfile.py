@@ -96,6 +96,10 @@ def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_MEMBER, json.dumps(asdict(info), indent=2))
+        # mkstemp makes owner-only files; a model is a document to share.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

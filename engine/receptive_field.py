@@ -29,9 +29,15 @@ class Geometry:
 
 def _kernel_and_stride(layer: keras.layers.Layer) -> tuple[int, int, float]:
     """(kernel size, stride, upsampling factor) of one layer along one axis."""
-    if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose, layers.DepthwiseConv2D)):
-        if layer.dilation_rate[0] != 1 or isinstance(layer, layers.Conv2DTranspose):
-            raise ValueError(f"layer {layer.name}: dilated or transposed convolutions are not supported")
+    if isinstance(layer, layers.Conv2DTranspose):
+        # Only the non-overlapping kind (kernel == stride): each output pixel
+        # then comes from exactly one input pixel, like nearest upsampling.
+        if layer.kernel_size[0] != layer.strides[0]:
+            raise ValueError(f"layer {layer.name}: overlapping transposed convolutions are not supported")
+        return 1, 1, float(layer.strides[0])
+    if isinstance(layer, (layers.Conv2D, layers.DepthwiseConv2D)):
+        if layer.dilation_rate[0] != 1:
+            raise ValueError(f"layer {layer.name}: dilated convolutions are not supported")
         return layer.kernel_size[0], layer.strides[0], 1.0
     if isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
         return layer.pool_size[0], layer.strides[0], 1.0

@@ -137,27 +137,32 @@ def noisyoffice_deep() -> keras.Model:
     return keras.Model(inputs, outputs, name="noisyoffice_deep")
 
 
-def docunet(width: int = 8, depth: int = 3, deep_width: int | None = None) -> keras.Model:
+def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
     """DocClean's document denoiser: a U-Net with few channels at full size.
 
     ``depth`` stride-2 steps take the page down to 1/2**depth resolution,
     where 3x3 convs see stains and folds far wider than a letter; the
     decoder comes back up with skip connections so strokes stay sharp.
-    ``width`` channels run at full resolution, doubling at each level down
-    (up to ``deep_width`` if given).  The network predicts a correction
-    added to the page, clipped to [0, 1]: paper can reach pure white
-    exactly, which a sigmoid never does, and learning starts from the
-    identity instead of a grey blank.
+    ``width`` channels run at the top level, doubling at each level down.
+    With ``stem=2`` the top level itself is at half resolution: a 2x2
+    stride-2 conv folds each 2x2 block of pixels into channels and a 2x2
+    transposed conv unfolds them at the end, which costs a quarter of the
+    full-resolution work for the same receptive field in channels.
+    The output is the page corrected by a predicted gain and offset,
+    clipped to [0, 1]: paper can reach pure white exactly, which a sigmoid
+    never does, and learning starts from the identity.
     """
     def conv(filters: int, **kwargs) -> layers.Conv2D:
         # He initialisation keeps the signal alive through the ReLU stack.
         return _conv(filters, kernel_initializer="he_normal", **kwargs)
 
     widths = [width * 2 ** level for level in range(depth + 1)]
-    if deep_width:
-        widths = [min(w, deep_width) for w in widths]
     inputs = _image_input(None)
-    skips = [conv(widths[0])(inputs)]
+    if stem == 2:
+        top = layers.Conv2D(widths[0], 2, strides=2, activation="relu", kernel_initializer="he_normal")(inputs)
+        skips = [conv(widths[0])(top)]
+    else:
+        skips = [conv(widths[0])(inputs)]
     for level in range(1, depth + 1):
         x = conv(widths[level], strides=2)(skips[-1])
         skips.append(conv(widths[level], name="code" if level == depth else None)(x))
@@ -165,8 +170,20 @@ def docunet(width: int = 8, depth: int = 3, deep_width: int | None = None) -> ke
     for level in range(depth - 1, -1, -1):
         x = layers.UpSampling2D(2)(x)
         x = conv(widths[level])(layers.Concatenate()([x, skips[level]]))
-    correction = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros")(x)
-    outputs = layers.ReLU(max_value=1.0, name="clip")(layers.Add()([inputs, correction]))
+    # Scanned noise is close to an affine change of the paper: a gain
+    # (stains, shadows darken the page multiplicatively) and an offset.  The
+    # network predicts both per pixel, starting from gain 1 and offset 0, so
+    # anti-aliased glyph edges are rescaled rather than redrawn.
+    if stem == 2:
+        head = dict(kernel_size=2, strides=2, kernel_initializer="zeros")
+        gain = layers.Conv2DTranspose(1, bias_initializer="ones", **head)(x)
+        offset = layers.Conv2DTranspose(1, **head)(x)
+    else:
+        head = dict(kernel_size=3, padding="same", kernel_initializer="zeros")
+        gain = layers.Conv2D(1, bias_initializer="ones", **head)(x)
+        offset = layers.Conv2D(1, **head)(x)
+    corrected = layers.Add()([layers.Multiply()([inputs, gain]), offset])
+    outputs = layers.ReLU(max_value=1.0, name="clip")(corrected)
     return keras.Model(inputs, outputs, name="docunet")
 
 
