@@ -66,3 +66,17 @@ def test_architectures_for_data():
     assert {a.name for a in zoo.architectures_for("mnist")} >= {"dense", "notmnist_conv"}
     assert "docunet" in {a.name for a in zoo.architectures_for("noisyoffice")}
     assert "dense" not in {a.name for a in zoo.architectures_for("pairs")}
+
+
+def test_space_to_depth_stem_keeps_pages_whole():
+    model = zoo.build_model("docunet", width=8, stem=2)
+    geo = geometry(model)
+    assert geo.size_multiple == 16
+    out = model(np.zeros((1, 64, 96, 1), np.float32))
+    assert tuple(out.shape) == (1, 64, 96, 1)
+
+
+def test_docunet_starts_as_the_identity():
+    # Gain 1 and offset 0 at initialisation: an untrained model returns the page.
+    page = np.random.default_rng(3).random((1, 32, 48, 1), dtype=np.float32)
+    np.testing.assert_allclose(zoo.build_model("docunet")(page), page, atol=1e-6)
