@@ -90,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction, patience=args.patience, seed=args.seed,
         arch_options=options, data_folder=args.data_folder, noise_factor=args.noise_factor,
         denoise=not args.reconstruct, max_samples=args.max_samples, crop=args.crop,
-        steps_per_epoch=args.steps_per_epoch)
+        steps_per_epoch=args.steps_per_epoch, precision=args.precision)
     bars = _Bars(args.quiet)
     try:
         result = train(config, args.output, progress=bars)
@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-samples", type=int, help="use at most this many digit images")
     p.add_argument("--crop", type=int, default=128, help="training crop size for pages")
     p.add_argument("--steps-per-epoch", type=int, default=100, help="batches per epoch for pages")
+    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                   help="mixed_bfloat16 trains about twice as fast on CPUs with AVX512-BF16/AMX")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
 

@@ -337,7 +337,11 @@ def _save_options(writer: str, dpi: tuple[float, float] | None) -> dict:
     options: dict = {}
     if dpi is not None:
         options["dpi"] = (float(dpi[0]), float(dpi[1]))
-    if writer == "JPEG":
+    if writer == "PNG":
+        # zlib level 1 writes a cleaned A4 page in half the time of the
+        # default level 6, for files about 7% larger.
+        options["compress_level"] = 1
+    elif writer == "JPEG":
         options["quality"] = JPEG_QUALITY
     elif writer == "TIFF":
         # Lossless and much smaller than raw for text pages.

@@ -21,6 +21,7 @@ from engine.modelfile import ModelInfo, save_model
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
+PRECISIONS = ("float32", "mixed_bfloat16")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
 DOCUMENT_SOURCES = ("noisyoffice",)
 
@@ -55,6 +56,9 @@ class TrainConfig:
     noise_factor: float = 0.5
     denoise: bool = True
     max_samples: Optional[int] = None
+    # 'mixed_bfloat16' trains twice as fast on CPUs with AVX512-BF16/AMX;
+    # the saved model is float32 either way.
+    precision: str = "float32"
     # Documents only
     crop: int = 128
     steps_per_epoch: int = 100
@@ -233,7 +237,7 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
         batches = data.steps_per_epoch
     else:
         batches = math.ceil(len(data.train[0]) / config.batch_size)
-    model = zoo.build_model(config.arch, **config.arch_options)
+    model = _build(config.arch, config.arch_options, config.precision)
     model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[config.loss],
                   metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
 
@@ -261,12 +265,32 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
 
     if reporter.best_weights is not None:
         model.set_weights(reporter.best_weights)
+    if config.precision != "float32":
+        model = _as_float32(model, config)
     info.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     info.epochs = len(history.history.get("loss", []))
     info.metrics = {"best_epoch": reporter.best_epoch, **_best(history.history, reporter.best_epoch)}
     path = save_model(model, output, info) if output is not None else None
     stopped_early = reporter.stopped or info.epochs < config.epochs
     return TrainResult(model=model, info=info, path=path, stopped_early=stopped_early)
+
+
+def _build(arch: str, options: dict, precision: str) -> keras.Model:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        return zoo.build_model(arch, **options)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _as_float32(model: keras.Model, config: TrainConfig) -> keras.Model:
+    """The trained weights in a float32 model, so the file runs anywhere."""
+    plain = _build(config.arch, config.arch_options, "float32")
+    plain.set_weights(model.get_weights())
+    return plain
 
 
 def _fit(model: keras.Model, data: _Data, config: TrainConfig,

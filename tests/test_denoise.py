@@ -124,3 +124,10 @@ def test_bundled_model_beats_the_noisy_page_on_held_out_documents(denoiser, nois
     noisy_rmse, cleaned_rmse = (noisy_se / pixels) ** 0.5, (cleaned_se / pixels) ** 0.5
     assert noisy_rmse > 0.15
     assert cleaned_rmse < 0.5 * noisy_rmse
+
+
+def test_bfloat16_and_float32_clean_alike(samples_dir):
+    page = imageio.read_page(samples_dir / "noisyoffice-7.png").pixels
+    full = Denoiser.from_file(precision="float32").denoise(page)
+    fast = Denoiser.from_file(precision="bfloat16").denoise(page)
+    assert np.sqrt(np.mean((full - fast) ** 2)) < 0.005

@@ -81,3 +81,11 @@ def test_early_stopping_and_every_optimizer_and_loss(mnist_dir):
 def test_wrong_family_is_refused(mnist_dir):
     with pytest.raises(ValueError, match="document"):
         train(TrainConfig(data="mnist", arch="docunet", data_folder=str(mnist_dir)))
+
+
+def test_mixed_precision_training_saves_a_float32_model(mnist_dir, tmp_path):
+    result = train(_digits(mnist_dir, epochs=1, max_samples=500, precision="mixed_bfloat16"),
+                   tmp_path / "m.keras")
+    loaded = load_model(result.path)
+    assert {layer.dtype_policy.name for layer in loaded.model.layers} == {"float32"}
+    assert np.isfinite(result.info.history["loss"][0])
