@@ -31,10 +31,8 @@ class Architecture:
     optimizer: str = "adam"
     loss: str = "mse"
     batch_size: int = 128
-
-    @property
-    def flat_input(self) -> bool:
-        return self.name == "dense"
+    # Takes images flattened to 784 values instead of 28x28x1.
+    flat_input: bool = False
 
 
 def _conv(filters: int, activation: str = "relu", **kwargs) -> layers.Conv2D:
@@ -191,7 +189,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
         Architecture("dense", "Dense bottleneck AE on flattened 28x28 digits (section 1)",
-                     DIGITS, False, dense_autoencoder, {"bottleneck": 32}),
+                     DIGITS, False, dense_autoencoder, {"bottleneck": 32}, flat_input=True),
         Architecture("mnist_denoiser", "Conv 16-8-8-16-1 digit denoiser, no pooling (section 2)",
                      DIGITS, True, mnist_denoiser, loss="bce"),
         Architecture("notmnist_conv", "Conv AE 32-64-128 with pooling, 7x7x128 code (section 3)",

@@ -399,19 +399,20 @@ class CompareView(QWidget):
         self.left.actual_size()
 
     # Press-and-hold Space flashes the original too.
+    def _space_flash(self, event: QKeyEvent, on: bool) -> bool:
+        if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
+            return False
+        self.set_flash(on)
+        event.accept()
+        return True
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.set_flash(True)
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not self._space_flash(event, True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self.set_flash(False)
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
+        if not self._space_flash(event, False):
+            super().keyReleaseEvent(event)
 
     _original: Optional[QPixmap] = None
     _cleaned: Optional[QPixmap] = None
