@@ -3,7 +3,9 @@
 Two folder layouts are understood:
 
 * A: ``<folder>/noisy/<name>.<ext>`` and ``<folder>/clean/<name>.<ext>``,
-  paired by file stem (the layout of shared/data/noisyoffice).
+  paired by file stem (the layout of shared/data/noisyoffice), or
+  ``source/`` and ``target/`` likewise (binarisation sets such as DIBCO,
+  whose ground truth is black ink on white).
 * B: the UCI NoisyOffice archive, ``SimulatedNoisyOffice/
   simulated_noisy_images_grayscale/FontLrm_Noisec_TE.png`` paired with
   ``SimulatedNoisyOffice/clean_images_grayscale/FontLrm_Clean_TE.png``.
@@ -34,6 +36,7 @@ from engine.progress import CancelToken, ProgressCallback, check, report
 NOISYOFFICE_URL = "https://archive.ics.uci.edu/static/public/318/noisyoffice.zip"
 NOISYOFFICE_ENV = "DOCCLEAN_NOISYOFFICE"
 
+_LAYOUT_A_FOLDERS = (("noisy", "clean"), ("source", "target"))
 _LAYOUT_B_ROOT = "SimulatedNoisyOffice"
 _LAYOUT_B_NOISY = "simulated_noisy_images_grayscale"
 _LAYOUT_B_CLEAN = "clean_images_grayscale"
@@ -193,18 +196,19 @@ def find_pairs(folder: str | os.PathLike) -> PairingReport:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
-    if (folder / "noisy").is_dir() and (folder / "clean").is_dir():
-        noisy_files = sorted(_images(folder / "noisy"), key=_natural)
-        clean_by_key = _by_key(_images(folder / "clean"), _stem_key)
-        return _match(noisy_files, clean_by_key, _stem_key)
+    for noisy_name, clean_name in _LAYOUT_A_FOLDERS:
+        if (folder / noisy_name).is_dir() and (folder / clean_name).is_dir():
+            noisy_files = sorted(_images(folder / noisy_name), key=_natural)
+            clean_by_key = _by_key(_images(folder / clean_name), _stem_key)
+            return _match(noisy_files, clean_by_key, _stem_key)
     simulated = _find_layout_b(folder)
     if simulated is not None:
         noisy_files = sorted(_images(simulated / _LAYOUT_B_NOISY), key=_natural)
         clean_by_key = _by_key(_images(simulated / _LAYOUT_B_CLEAN), _document_key)
         return _match(noisy_files, clean_by_key, _document_key)
     raise FileNotFoundError(
-        f"{folder}: no noisy/clean pairs found; expected either the sub-folders 'noisy' and 'clean' "
-        f"(files paired by name) or the NoisyOffice archive's '{_LAYOUT_B_ROOT}/{_LAYOUT_B_NOISY}' "
+        f"{folder}: no noisy/clean pairs found; expected the sub-folders 'noisy' and 'clean' "
+        f"or 'source' and 'target' (files paired by name), or the NoisyOffice archive's '{_LAYOUT_B_ROOT}/{_LAYOUT_B_NOISY}' "
         f"and '{_LAYOUT_B_ROOT}/{_LAYOUT_B_CLEAN}'"
     )
 
@@ -417,6 +421,11 @@ class CropSampler:
             self._clean.append(_compact(self._pad(clean)))
         report(progress, "load pages", len(self.pairs), len(self.pairs))
 
+    @property
+    def clean_pages(self) -> list[np.ndarray]:
+        """The loaded clean pages (uint8 or float32 in [0, 1]), for synthetic degradation."""
+        return list(self._clean)
+
     def _pad(self, page: np.ndarray) -> np.ndarray:
         extra_h = max(0, self.crop - page.shape[0])
         extra_w = max(0, self.crop - page.shape[1])
@@ -424,7 +433,8 @@ class CropSampler:
             return page
         return np.pad(page, ((0, extra_h), (0, extra_w)), mode="reflect" if min(page.shape) > 1 else "edge")
 
-    def _one(self) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """One random (noisy, clean) crop, each float32 (crop, crop) in [0, 1]."""
         rng = self._rng
         i = int(rng.integers(len(self._noisy)))
         height, width = self._noisy[i].shape
@@ -457,10 +467,15 @@ class CropSampler:
 
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``n`` random (noisy, clean) crops, each float32 (n, crop, crop, 1) in [0, 1]."""
-        if n < 1:
-            raise ValueError(f"batch size must be >= 1, got {n}")
-        noisy = np.empty((n, self.crop, self.crop, 1), np.float32)
-        clean = np.empty_like(noisy)
-        for k in range(n):
-            noisy[k, ..., 0], clean[k, ..., 0] = self._one()
-        return noisy, clean
+        return draw_batch(self, n)
+
+
+def draw_batch(sampler, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` pairs from ``sampler.sample()`` stacked as float32 (n, crop, crop, 1) arrays."""
+    if n < 1:
+        raise ValueError(f"batch size must be >= 1, got {n}")
+    noisy = np.empty((n, sampler.crop, sampler.crop, 1), np.float32)
+    clean = np.empty_like(noisy)
+    for k in range(n):
+        noisy[k, ..., 0], clean[k, ..., 0] = sampler.sample()
+    return noisy, clean

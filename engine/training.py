@@ -16,23 +16,23 @@ from typing import Callable, Iterator, Optional
 import keras
 import numpy as np
 
-from engine import digits, noise, pairs, zoo
+from engine import digits, noise, pairs, sources, synthetic, zoo
 from engine.modelfile import ModelInfo, save_model
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
 PRECISIONS = ("float32", "mixed_bfloat16")
 LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
-DOCUMENT_SOURCES = ("noisyoffice",)
 
 
 @dataclass
 class TrainConfig:
     """Everything that decides a training run (saved in the model's metadata).
 
-    ``data`` is 'mnist', 'notmnist', 'noisyoffice' or a folder of noisy/clean
-    pairs; ``data_folder`` is where a named data set lives locally (None:
-    the download cache).  For documents, ``test_fraction`` of the clean
+    ``data`` is 'mnist', 'notmnist', or page pairs: 'noisyoffice', a folder,
+    a mix such as 'noisyoffice,dibco:2,synthetic' or a TOML recipe (see
+    engine.sources); ``data_folder`` is where named data sets live locally
+    (None: the download cache).  For documents, ``test_fraction`` of the clean
     documents are held out of training entirely (for honest evaluation) and
     ``validation_split`` of the rest validate each epoch; both split by
     document with ``seed``.
@@ -135,30 +135,66 @@ def _digit_data(config: TrainConfig, flat: bool) -> _Data:
     return _Data((inputs[n_val:], targets[n_val:]), (inputs[:n_val], targets[:n_val]), None, description)
 
 
-def _document_data(config: TrainConfig) -> _Data:
-    folder = pairs.noisyoffice_folder(config.data_folder) if config.data == "noisyoffice" else Path(config.data)
-    found = pairs.find_pairs(folder)
-    if not found.pairs:
-        raise ValueError(f"{folder}: no usable noisy/clean pairs. {found.summary()}")
+# Fixed validation crops per source: enough to compare epochs, cheap to score.
+_SYNTHETIC_VALIDATION_CROPS = 32
+_MAX_VALIDATION_CROPS_PER_SOURCE = 64
+
+
+def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.CropSampler, tuple, dict]:
+    """Sampler over the training pairs of one folder, its validation crops, its description."""
+    found = pairs.find_pairs(source.folder)
+    chosen = source.select(found.pairs)
+    if not chosen:
+        raise ValueError(f"{source.folder}: no usable noisy/clean pairs. {found.summary()}")
+    test_fraction = config.test_fraction if source.test_fraction is None else source.test_fraction
     train_pairs, val_pairs, test_pairs = pairs.split_three(
-        found.pairs, config.validation_split, config.test_fraction, config.seed)
+        chosen, config.validation_split, test_fraction, config.seed)
     if not train_pairs:
-        raise ValueError(f"{folder}: too few documents to train after holding out validation and test")
+        raise ValueError(f"{source.folder}: too few documents to train after holding out validation and test")
     sampler = pairs.CropSampler(train_pairs, crop=config.crop, seed=config.seed, augment=True)
-
-    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        while True:
-            yield sampler.batch(config.batch_size)
-
     val_source = val_pairs or train_pairs
     val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False)
-    validation = val_sampler.batch(4 * len(val_source))
-    description = {"folder": str(folder), "train_pairs": len(train_pairs),
+    validation = val_sampler.batch(min(4 * len(val_source), _MAX_VALIDATION_CROPS_PER_SOURCE))
+    description = {"folder": str(source.folder), "train_pairs": len(train_pairs),
                    "validation_pairs": len(val_pairs), "test_pairs": len(test_pairs),
+                   "excluded_pairs": len(found.pairs) - len(chosen),
                    "test_documents": sorted({p.document for p in test_pairs}),
                    "trained_documents": sorted({p.document for p in train_pairs + val_pairs}),
                    "problems": found.summary() if (found.unmatched_noisy or found.unmatched_clean
                                                    or found.size_mismatch) else ""}
+    return sampler, validation, description
+
+
+def _document_data(config: TrainConfig) -> _Data:
+    chosen = sources.parse_data(config.data, config.data_folder)
+    samplers, weights, validations, described = [], [], [], {}
+    clean_pages: list[np.ndarray] = []
+    for source in (s for s in chosen if not s.synthetic):
+        sampler, validation, description = _pair_source(source, config)
+        samplers.append(sampler)
+        weights.append(source.weight)
+        validations.append(validation)
+        clean_pages += sampler.clean_pages
+        described[source.name] = description
+    for source in (s for s in chosen if s.synthetic):
+        samplers.append(synthetic.SyntheticSampler(config.crop, config.seed, clean_pages, source.real_clean))
+        weights.append(source.weight)
+        validations.append(synthetic.SyntheticSampler(
+            config.validation_crop, config.seed + 1, clean_pages, source.real_clean).batch(_SYNTHETIC_VALIDATION_CROPS))
+        described[source.name] = {"real_clean": source.real_clean if clean_pages else 0.0}
+    mixed = samplers[0] if len(samplers) == 1 else sources.MixedSampler(samplers, weights, config.seed)
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        while True:
+            yield mixed.batch(config.batch_size)
+
+    validation = tuple(np.concatenate([v[k] for v in validations]) for k in (0, 1))
+    folder_sources = [d for d in described.values() if "folder" in d]
+    # One source keeps the flat description earlier model files have.
+    description = dict(folder_sources[0]) if len(described) == 1 and folder_sources else {
+        "sources": {name: {**d, "weight": s.weight} for (name, d), s in zip(described.items(), chosen)}}
+    description["trained_documents"] = sorted({doc for d in folder_sources for doc in d["trained_documents"]})
+    description["test_documents"] = sorted({doc for d in folder_sources for doc in d["test_documents"]})
     return _Data(batches(), validation, config.steps_per_epoch, description)
 
 
@@ -238,8 +274,11 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     else:
         batches = math.ceil(len(data.train[0]) / config.batch_size)
     model = _build(config.arch, config.arch_options, config.precision)
+    # XLA halves the step time of the document models on a CPU; Keras's 'auto'
+    # leaves it off once a metric is attached.
     model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[config.loss],
-                  metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+                  metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+                  jit_compile=not config.is_digits and config.precision == "float32")
 
     info = ModelInfo(architecture=config.arch, dataset=config.data,
                      options={**zoo.get_architecture(config.arch).defaults, **config.arch_options},

@@ -44,3 +44,13 @@ def notmnist_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return _require(PROJECT / "resources" / "samples")
+
+
+@pytest.fixture(scope="session")
+def dibco_dir(shared_data: Path) -> Path:
+    return _require(shared_data / "dibco")
+
+
+@pytest.fixture(scope="session")
+def realscans_dir(shared_data: Path) -> Path:
+    return _require(shared_data / "realscans")
