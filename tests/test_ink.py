@@ -1,0 +1,75 @@
+"""Content safety: clear ink is found, measured, and never lost."""
+import numpy as np
+import pytest
+
+from engine import binarize, ink
+from engine.imageio import read_page
+
+
+def test_otsu_splits_two_levels():
+    page = np.full((50, 50), 0.8, np.float32)
+    page[10:20] = 0.31
+    threshold = binarize.otsu_threshold(page)
+    assert ((page < threshold) == (page < 0.5)).all()
+    assert ((np.rint(page * 255).astype(np.uint8) / 255 < threshold) == (page < 0.5)).all()
+    assert binarize.otsu_threshold(np.full((5, 5), 0.7)) < 0  # one level: all paper
+
+
+def test_sauvola_finds_text_on_a_real_page(dibco_dir):
+    page = read_page(dibco_dir / "source" / "DIBCO2016_H01.png").pixels
+    truth = read_page(dibco_dir / "target" / "DIBCO2016_H01.png").pixels < 0.5
+    found = binarize.sauvola(page)
+    # Most of Sauvola's ink is true ink, and it finds most of it.
+    assert (found & truth).sum() / found.sum() > 0.5
+    assert (found & truth).sum() / truth.sum() > 0.5
+
+
+def test_paper_level_follows_shading_but_not_text():
+    height, width = 400, 600
+    shade = np.linspace(0.5, 0.95, width, dtype=np.float32)[None, :].repeat(height, 0)
+    page = shade.copy()
+    page[100:110, 50:550] = 0.05  # a line of "text" 10 px tall
+    paper = binarize.PaperLevel(page).band(0, height)
+    assert np.abs(paper[105, 50:550] - shade[105, 50:550]).max() < 0.06
+    assert np.abs(paper - shade).mean() < 0.02
+
+
+def test_a_solid_block_counts_as_ink_and_is_kept():
+    page = np.full((300, 300), 230, np.uint8)
+    page[100:140, 100:140] = 0
+    greyed = np.full_like(page, 255)
+    greyed[100:140, 100:140] = 190  # what the old model made of a 40 x 40 black block
+    report = ink.check_ink(page, greyed, restore=True)
+    assert report.ink == 1600 and report.kept == 0 and report.unfamiliar
+    assert greyed[100:140, 100:140].max() == 0
+
+
+def test_faint_text_on_grey_paper_is_clear_ink_but_bleed_through_is_not():
+    page = np.full((200, 400), 0.75, np.float32)
+    page[50:55, 20:380] = 0.5  # faded print: a third darker than its paper
+    page[150:155, 20:380] = 0.68  # bleed-through: a tenth darker
+    whitened = np.ones_like(page)
+    report = ink.check_ink(page, whitened)
+    assert report.ink == 5 * 360 and report.recall == 0.0
+    assert "erased 100% of the ink" in report.warning()
+
+
+def test_identity_keeps_all_ink_of_a_real_scan(realscans_dir):
+    page = read_page(realscans_dir / "set0005-01.jpg", dtype=np.uint8).pixels[::2, ::2]
+    report = ink.check_ink(page, page.copy())
+    assert report.ink > 10_000 and report.recall == 1.0 and report.warning() is None
+
+
+def test_restore_puts_the_ink_back_on_white_paper(realscans_dir):
+    page = read_page(realscans_dir / "set0002-page-010.jpg", dtype=np.uint8).pixels[:800, :800]
+    blank = np.full_like(page, 255)
+    report = ink.check_ink(page, blank, restore=True)
+    assert report.recall == 0.0 and report.restored >= report.ink
+    assert ink.check_ink(page, blank).recall > 0.98
+    # The restored page is the original with its paper made white: never darker than the input.
+    assert ink.paper_brightness(blank) > ink.paper_brightness(page)
+
+
+def test_pages_must_match_in_shape():
+    with pytest.raises(ValueError, match="shape"):
+        ink.check_ink(np.zeros((4, 4)), np.zeros((4, 5)))
