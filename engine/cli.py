@@ -62,11 +62,14 @@ def _denoise(args: argparse.Namespace) -> int:
     written = 0
     try:
         for result in iter_denoise(args.inputs, args.output, denoiser, fmt=args.format,
-                                   overwrite=args.overwrite, progress=bars):
+                                   overwrite=args.overwrite, progress=bars, mode=args.mode,
+                                   keep_ink=not args.no_keep_ink):
             if result.ok:
                 written += 1
                 if args.verbose:
                     tqdm.write(f"{result.ref.label} -> {result.output}", file=sys.stderr)
+                if result.warning:
+                    tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
             else:
                 failures += 1
                 tqdm.write(f"error: {result.error}", file=sys.stderr)
@@ -102,11 +105,30 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from engine.denoise import Denoiser
-    from engine.evaluation import evaluate
+    from engine.denoise import Denoiser, clean_page
+    from engine.evaluation import evaluate, evaluate_ink
     from engine.pairs import find_pairs
 
     denoiser = Denoiser.from_file(args.model)
+
+    def clean(pixels):
+        return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
+
+    bars = _Bars(args.quiet or args.json)
+    if args.ink:
+        try:
+            scored = evaluate_ink(imageio.find_images([args.ink]), clean, progress=bars)
+        finally:
+            bars.close()
+        for row in scored.per_page:
+            if "error" in row:
+                print(f"error: {row['error']}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(scored.to_json_dict()))
+        else:
+            print(f"{scored.pages} pages: ink kept {100 * scored.recall:.1f}%  paper level "
+                  f"{scored.paper_before:.3f} -> {scored.paper_after:.3f}")
+        return 0
     found = find_pairs(args.pairs)
     if found.unmatched_noisy or found.unmatched_clean or found.size_mismatch:
         print(found.summary(), file=sys.stderr)
@@ -119,9 +141,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not chosen:
         print("error: no pairs left to evaluate", file=sys.stderr)
         return 1
-    bars = _Bars(args.quiet or args.json)
     try:
-        result = evaluate(chosen, denoiser.denoise, progress=bars)
+        result = evaluate(chosen, clean, progress=bars)
     finally:
         bars.close()
     if args.json:
@@ -129,6 +150,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         print(f"{result.pairs} pairs: RMSE {result.rmse:.4f}  PSNR {result.psnr:.2f} dB  "
               f"SSIM {result.ssim:.4f}  {result.seconds_per_megapixel:.3f} s per megapixel")
+        if result.binary:
+            b = result.binary
+            print(f"binarised at Otsu: F-measure {b['f_measure']:.2f}  pseudo F-measure "
+                  f"{b['pseudo_f_measure']:.2f}  PSNR {b['binary_psnr']:.2f} dB  DRD {b['drd']:.2f}")
     return 0
 
 
@@ -158,6 +183,11 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keep_ink_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-keep-ink", action="store_true",
+                   help="write what the model made even where it erased clear ink (default: put it back)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docclean", description="Clean scanned documents with neural networks.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -166,17 +196,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("denoise", help="clean image files or folders of scans")
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
-    p.add_argument("--model", help="a .keras model file (default: the bundled model)")
+    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
     p.add_argument("--format", choices=imageio.OUTPUT_FORMATS, default="png")
     p.add_argument("--overwrite", action="store_true",
                    help="replace earlier outputs of the same name (inputs are never replaced)")
+    p.add_argument("--mode", choices=imageio.OUTPUT_MODES, default=imageio.OUTPUT_MODES[0],
+                   help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF G4) for OCR and archives")
+    _keep_ink_option(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
     p.set_defaults(run=_denoise)
 
     p = commands.add_parser("train", help="train a model from the zoo")
     p.add_argument("--data", required=True,
-                   help="mnist, notmnist, noisyoffice, or a folder with noisy/ and clean/ pages")
-    p.add_argument("--data-folder", help="local folder of mnist/notmnist/noisyoffice (default: download cache)")
+                   help="mnist, notmnist, or pages: noisyoffice, synthetic, a folder of pairs, a mix with "
+                        "weights (noisyoffice,dibco:2,synthetic) or a .toml recipe")
+    p.add_argument("--data-folder", help="folder holding the named data sets (mnist, notmnist, noisyoffice, "
+                                         "dibco, ...) (default: download cache)")
     p.add_argument("--arch", required=True, choices=list(zoo.ARCHITECTURES))
     p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
     p.add_argument("--bottleneck", type=int, help="bottleneck size of the dense AE")
@@ -201,9 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
 
-    p = commands.add_parser("evaluate", help="score a model on a folder of noisy/clean pairs")
-    p.add_argument("--pairs", required=True, help="folder with noisy/ and clean/ pages")
-    p.add_argument("--model", help="a .keras model file (default: the bundled model)")
+    p = commands.add_parser("evaluate", help="score a model on pairs, or on the ink it keeps")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--pairs", help="folder with noisy/ and clean/ (or source/ and target/) pages; "
+                                      "binary ground truth adds the DIBCO metrics")
+    what.add_argument("--ink", help="folder of pages without ground truth: share of their clear ink kept")
+    _keep_ink_option(p)
+    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
     p.add_argument("--include-seen", action="store_true",
                    help="also score documents the model was trained on")
     p.add_argument("--json", action="store_true", help="print one JSON object")

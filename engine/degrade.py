@@ -46,22 +46,26 @@ def _blob(shape: tuple[int, int], rng: np.random.Generator, radius: float) -> np
     return np.clip((1.0 - distance) / edge, 0.0, 1.0)
 
 
-def faded_ink(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Ink lightened towards the paper, unevenly: 25-85 % of its contrast kept."""
-    keep = rng.uniform(0.25, 0.85)
+def faded_ink(page: np.ndarray, rng: np.random.Generator, keep: Optional[float] = None) -> np.ndarray:
+    """Ink lightened towards the paper, unevenly: ``keep`` (default 25-85 %) of its contrast kept."""
+    keep = rng.uniform(0.25, 0.85) if keep is None else keep
     variation = rng.uniform(0.0, 0.3) * smooth_field(page.shape, rng.uniform(1, 6), rng)
     factor = np.clip(keep + variation, 0.15, 1.0)
     return (1.0 - (1.0 - page) * factor).astype(np.float32)
 
 
-def bleed_through(page: np.ndarray, rng: np.random.Generator, other: Optional[np.ndarray] = None) -> np.ndarray:
-    """The other side's ink showing through: mirrored, blurred and faint."""
+def bleed_through(page: np.ndarray, rng: np.random.Generator, other: Optional[np.ndarray] = None,
+                  strongest: float = 0.7) -> np.ndarray:
+    """The other side's ink showing through: mirrored, often blurred, fainter than the front.
+
+    ``strongest`` caps the share of the back's contrast that shows (0.15 up to it).
+    """
     back = other if other is not None and other.shape == page.shape else np.roll(
         page, (int(rng.integers(page.shape[0])), int(rng.integers(page.shape[1]))), axis=(0, 1))
     back = back[:, ::-1]
-    sigma = rng.uniform(0.5, 2.5)
-    back = cv2.GaussianBlur(back, (0, 0), sigma)
-    strength = rng.uniform(0.15, 0.6)
+    if rng.random() < 0.8:
+        back = cv2.GaussianBlur(back, (0, 0), rng.uniform(0.4, 2.5))
+    strength = rng.uniform(0.15, max(0.16, strongest))
     return (page * (1.0 - strength * (1.0 - back))).astype(np.float32)
 
 
@@ -152,6 +156,30 @@ def uneven_light(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (page * light).astype(np.float32)
 
 
+def paper_area(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Where the sheet is (1) and where the scanner sees past its edge (0), along one or two sides."""
+    height, width = shape
+    area = np.ones(shape, np.float32)
+    for side in rng.choice(4, size=int(rng.integers(1, 3)), replace=False):
+        along = height if side < 2 else width
+        depth = rng.uniform(0.02, 0.15) * (width if side < 2 else height)
+        # A slightly skewed, wavy paper edge.
+        edge = depth * (1 + rng.uniform(-0.3, 0.3) * np.linspace(-1, 1, along)) + 2 * smooth_field((1, along), 6, rng)[0]
+        distance = np.arange(width if side < 2 else height, dtype=np.float32)
+        if side % 2:
+            distance = distance[::-1]
+        inside = np.clip(distance[None, :] - edge[:, None], 0.0, 1.0)
+        area *= inside.T if side >= 2 else inside
+    return area
+
+
+def scan_border(page: np.ndarray, rng: np.random.Generator, area: Optional[np.ndarray] = None) -> np.ndarray:
+    """The scanner lid or table beyond the paper's edge: dark where ``area`` (paper_area) is 0."""
+    area = paper_area(page.shape, rng) if area is None else area
+    dark = rng.uniform(0.0, 0.35)
+    return (page * area + dark * (1.0 - area)).astype(np.float32)
+
+
 def blur(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Out of focus or resampled: Gaussian blur, or down- and up-sampling."""
     if rng.random() < 0.6:
@@ -194,9 +222,9 @@ def exposure(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # ink fades and bleeds, then the paper ages, gets stained and folded, then it
 # is lit, photographed or scanned, and saved.
 STAGES: tuple[tuple[str, float], ...] = (
-    ("faded_ink", 0.4), ("bleed_through", 0.3), ("paper", 0.9), ("stains", 0.35),
-    ("folds", 0.25), ("crumples", 0.15), ("watermark", 0.15), ("uneven_light", 0.45),
-    ("exposure", 0.4), ("blur", 0.45), ("noise", 0.6), ("jpeg", 0.35),
+    ("faded_ink", 0.2), ("bleed_through", 0.45), ("paper", 0.9), ("stains", 0.35),
+    ("folds", 0.25), ("crumples", 0.15), ("watermark", 0.15),
+    ("uneven_light", 0.45), ("exposure", 0.4), ("blur", 0.45), ("noise", 0.6), ("jpeg", 0.35),
 )
 
 
@@ -209,11 +237,17 @@ def degrade(clean: np.ndarray, rng: np.random.Generator, other: Optional[np.ndar
     from the page itself.  Returns float32 in [0, 1], same shape.
     """
     page = np.asarray(clean, dtype=np.float32)
+    # The back of the sheet always shows fainter than the front's ink, however
+    # faded: that is what tells a reader (and the model) which is which.
+    front = 1.0
     for name, probability in STAGES:
         if rng.random() >= probability:
             continue
-        if name == "bleed_through":
-            page = bleed_through(page, rng, other)
+        if name == "faded_ink":
+            front = rng.uniform(0.5, 0.9)
+            page = faded_ink(page, rng, front)
+        elif name == "bleed_through":
+            page = bleed_through(page, rng, other, strongest=0.75 * front)
         elif name == "watermark":
             page = watermark(page, rng, mark)
         else:
@@ -224,5 +258,5 @@ def degrade(clean: np.ndarray, rng: np.random.Generator, other: Optional[np.ndar
 TRANSFORMS: dict[str, Transform] = {
     "faded_ink": faded_ink, "bleed_through": bleed_through, "paper": paper, "stains": stains,
     "folds": folds, "crumples": crumples, "watermark": watermark, "uneven_light": uneven_light,
-    "exposure": exposure, "blur": blur, "noise": noise, "jpeg": jpeg,
+    "exposure": exposure, "blur": blur, "noise": noise, "jpeg": jpeg, "scan_border": scan_border,
 }

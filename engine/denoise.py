@@ -19,6 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from engine import imageio
+from engine.binarize import otsu_threshold
+from engine.ink import InkReport, check_ink
 from engine.modelfile import LoadedModel, ModelInfo, load_model
 from engine.progress import CancelToken, ProgressCallback, check, report
 from engine.receptive_field import Geometry, geometry
@@ -191,14 +193,58 @@ class Denoiser:
         return self._predict(page[None])[0, m:m + height, m:m + width]
 
 
+MODES = imageio.OUTPUT_MODES
+
+
+@dataclass
+class CleanedPage:
+    """A page as the model cleaned it, with what the content check found.
+
+    ``pixels`` has the input's shape and dtype; in 'bw' mode it holds only
+    black (0) and white (1.0 or 255).
+    """
+
+    pixels: np.ndarray
+    ink: InkReport
+    mode: str = "grey"
+
+    @property
+    def bilevel(self) -> bool:
+        return self.mode == "bw"
+
+
+def clean_page(denoiser: "Denoiser", pixels: np.ndarray, mode: str = "grey", keep_ink: bool = True,
+               progress: Optional[ProgressCallback] = None,
+               cancel: Optional[CancelToken] = None) -> CleanedPage:
+    """Clean one grey page with ``denoiser``, keep its ink, and render it in ``mode``.
+
+    With ``keep_ink`` (the default) ink the model would have erased is put
+    back from the page (engine.ink): the output is never emptier than the
+    text it was given.  'bw' binarises the result at Otsu's threshold.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
+    report_ = check_ink(pixels, cleaned, restore=keep_ink)
+    if mode == "bw":
+        scale = 255 if cleaned.dtype == np.uint8 else 1.0
+        cleaned = np.where(cleaned < otsu_threshold(cleaned) * scale, 0, scale).astype(cleaned.dtype)
+    return CleanedPage(cleaned, report_, mode)
+
+
 @dataclass
 class PageResult:
-    """The outcome of cleaning one page of a batch."""
+    """The outcome of cleaning one page of a batch.
+
+    ``warning`` is set when the page was cleaned but looks unlike what the
+    model knows (see engine.ink.InkReport.warning).
+    """
 
     ref: imageio.PageRef
     output: Optional[Path]
     error: Optional[str]
     seconds: float
+    warning: Optional[str] = None
 
     @property
     def ok(self) -> bool:
@@ -216,9 +262,11 @@ def _page_refs(inputs: Iterable[Path]) -> Iterator[imageio.PageRef | tuple[Path,
 def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: Denoiser,
                  fmt: str = "png", overwrite: bool = False,
                  cancel: Optional[CancelToken] = None,
-                 progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
+                 progress: Optional[ProgressCallback] = None,
+                 mode: str = "grey", keep_ink: bool = True) -> Iterator[PageResult]:
     """Clean every page of ``inputs`` (files or folders) into ``out_dir``.
 
+    Each page goes through clean_page with ``mode`` and ``keep_ink``.
     Yields one PageResult per page, in order.  A page that cannot be read or
     written yields its error (naming the file and the reason) and the batch
     goes on.  Outputs are named ``<stem>_clean.<ext>``; an input file is never
@@ -227,6 +275,8 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
     """
     if fmt not in imageio.OUTPUT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(imageio.OUTPUT_FORMATS)}, not {fmt!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     files = imageio.find_images([Path(p) for p in inputs])
     protected = {p.resolve() for p in files}
     out_dir = Path(out_dir)
@@ -244,12 +294,12 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
         try:
             page = imageio.read_page(item, dtype=np.uint8)
             dpi = page.dpi
-            cleaned = denoiser.denoise(page.pixels, cancel=cancel)
+            cleaned = clean_page(denoiser, page.pixels, mode, keep_ink, cancel=cancel)
             del page  # a huge page's input need not live on while its output is encoded
             target = imageio.output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
             protected.add(target.resolve())
-            imageio.write_page(cleaned, target, dpi=dpi)
-            result = PageResult(item, target, None, time.perf_counter() - start)
+            imageio.write_page(cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel)
+            result = PageResult(item, target, None, time.perf_counter() - start, warning=cleaned.ink.warning())
         except (imageio.ImageReadError, imageio.ImageWriteError) as error:
             result = PageResult(item, None, str(error), time.perf_counter() - start)
         report(progress, "pages", done + 1, len(items), f"cleaned {item.label}")

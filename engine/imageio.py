@@ -25,6 +25,10 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 )
 OUTPUT_FORMATS = ("png", "tiff", "jpeg")
+# What a cleaned page is written as: the clean grey page, or black and white
+# (1 bit per pixel) for OCR and archives.
+OUTPUT_MODES = ("grey", "bw")
+OUTPUT_MODE_LABELS = {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"}
 
 # Output format -> (file extension, Pillow format name).
 _OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg"}
@@ -333,7 +337,7 @@ def _grey_2d(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _save_options(writer: str, dpi: tuple[float, float] | None) -> dict:
+def _save_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = False) -> dict:
     options: dict = {}
     if dpi is not None:
         options["dpi"] = (float(dpi[0]), float(dpi[1]))
@@ -344,19 +348,23 @@ def _save_options(writer: str, dpi: tuple[float, float] | None) -> dict:
     elif writer == "JPEG":
         options["quality"] = JPEG_QUALITY
     elif writer == "TIFF":
-        # Lossless and much smaller than raw for text pages.
-        options["compression"] = "tiff_lzw"
+        # Lossless and much smaller than raw for text pages; CCITT G4 is the
+        # archive standard for black-and-white pages.
+        options["compression"] = "group4" if bilevel else "tiff_lzw"
     return options
 
 
 def write_page(
-    pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None
+    pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None,
+    bilevel: bool = False,
 ) -> Path:
     """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
 
     The format follows the suffix: .png, .tif/.tiff (LZW) or .jpg/.jpeg
-    (quality 95).  ``dpi`` is stored when given.  Missing parent folders are
-    created.  The data goes to a hidden temporary file in the same folder
+    (quality 95).  With ``bilevel`` the page is written black and white,
+    1 bit per pixel (values below 0.5 are black; TIFF uses CCITT Group 4;
+    JPEG has no 1-bit form and stays 8-bit).  ``dpi`` is stored when given.
+    Missing parent folders are created.  The data goes to a hidden temporary file in the same folder
     that is renamed onto ``path`` only when complete, so ``path`` is either
     untouched or the whole new image, even if interrupted.  Returns ``path``.
     Raises ImageWriteError naming the file.
@@ -369,6 +377,10 @@ def write_page(
         )
     try:
         image = Image.fromarray(to_uint8(_grey_2d(pixels)), mode="L")
+        if bilevel:
+            image = image.point(lambda v: 255 if v >= 128 else 0)
+            if writer != "JPEG":
+                image = image.convert("1", dither=Image.Dither.NONE)
     except ValueError as exc:
         raise ImageWriteError(path, str(exc)) from None
     try:
@@ -378,7 +390,7 @@ def write_page(
     temporary = path.with_name(f".{path.name}{_PARTIAL_MARKER}{secrets.token_hex(4)}")
     try:
         with open(temporary, "xb") as stream:
-            image.save(stream, format=writer, **_save_options(writer, dpi))
+            image.save(stream, format=writer, **_save_options(writer, dpi, bilevel))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -1,11 +1,13 @@
 """Content safety: how much of a page's ink a cleaner kept, and keeping the rest.
 
 A pixel of the input is *clearly ink* when it is darker than the paper
-around it by at least ``INK_CONTRAST`` of the paper level and either
+around it by at least ``INK_CONTRAST`` of the paper level, and by at least
+``NEARBY_SHARE`` of the darkest ink within ``NEARBY`` pixels, and either
 Sauvola's threshold calls it ink or it is darker than ``SOLID_CONTRAST``
 (solid areas, where Sauvola sees no edge: redaction bars, filled shapes,
 photographs).  Contrast is relative: 1 - pixel / paper level, so faded
-print on grey paper counts as much as black print on white.
+print on grey paper counts as much as black print on white; next to black
+print, a crease or a stain's edge half as dark is not clearly ink.
 
 A clearly-ink pixel is *kept* by a cleaner when the output keeps at least
 ``KEEP_SHARE`` of its contrast against the output's own paper.  ``check_ink``
@@ -23,7 +25,10 @@ import numpy as np
 from engine.binarize import SAUVOLA_WINDOW, PaperLevel, as_unit, bands, sauvola_threshold
 
 INK_CONTRAST = 0.25
-SOLID_CONTRAST = 0.5
+NEARBY_SHARE = 0.6
+NEARBY = 160  # pixels: about two lines of body text at 300 dpi
+_BLOCK = 32
+SOLID_CONTRAST = 0.6
 KEEP_SHARE = 0.5
 # Above this share of clear ink dropped, a page is reported as unlike
 # anything the model knows.
@@ -64,6 +69,29 @@ def _contrast(values: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return np.maximum(1.0 - values / paper, 0.0)
 
 
+class _NearbyInk:
+    """The strongest contrast within NEARBY pixels of every pixel, from 32-pixel blocks."""
+
+    def __init__(self, page: np.ndarray, paper: PaperLevel) -> None:
+        height, width = page.shape
+        cols = -(-width // _BLOCK)
+        rows = []
+        for top in range(0, height, _BLOCK):
+            bottom = min(height, top + _BLOCK)
+            contrast = _contrast(as_unit(page[top:bottom]), paper.band(top, bottom))
+            padded = np.pad(contrast, ((0, 0), (0, cols * _BLOCK - width)))
+            # The 99th percentile would be steadier, the maximum is 10x cheaper; a
+            # lone dark speck only raises the bar for faint ink right beside it.
+            rows.append(padded.reshape(bottom - top, cols, _BLOCK).max(axis=(0, 2)))
+        blocks = np.stack(rows).astype(np.float32)
+        reach = 2 * (NEARBY // _BLOCK) + 1
+        self.blocks = cv2.dilate(blocks, np.ones((reach, reach), np.uint8))
+
+    def band(self, top: int, bottom: int, width: int) -> np.ndarray:
+        rows = self.blocks[np.arange(top, bottom) // _BLOCK]
+        return rows[:, np.arange(width) // _BLOCK]
+
+
 def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> InkReport:
     """Compare the clear ink of ``noisy`` with ``cleaned``; optionally put dropped ink back.
 
@@ -75,6 +103,7 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
     if noisy.shape != cleaned.shape:
         raise ValueError(f"pages differ in shape: {noisy.shape} and {cleaned.shape}")
     paper_in, paper_out = PaperLevel(noisy), PaperLevel(cleaned)
+    nearby = _NearbyInk(noisy, paper_in)
     margin = SAUVOLA_WINDOW
     height = noisy.shape[0]
     ink_total = kept_total = restored_total = 0
@@ -84,7 +113,8 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
         paper = paper_in.band(top, bottom)
         contrast_in = _contrast(values, paper)
         dark = values < sauvola_threshold(noisy[lo:hi])[top - lo:bottom - lo]
-        ink = (contrast_in >= INK_CONTRAST) & (dark | (contrast_in >= SOLID_CONTRAST))
+        strong = contrast_in >= np.maximum(INK_CONTRAST, NEARBY_SHARE * nearby.band(top, bottom, noisy.shape[1]))
+        ink = strong & (dark | (contrast_in >= SOLID_CONTRAST))
         output = as_unit(cleaned[top:bottom])
         kept = ink & (_contrast(output, paper_out.band(top, bottom)) >= KEEP_SHARE * contrast_in)
         ink_total += int(ink.sum())

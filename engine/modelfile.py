@@ -19,10 +19,10 @@ from typing import Optional
 
 import keras
 
+from engine.bundled import resolve_model
+
 METADATA_MEMBER = "docclean.json"
 FORMAT_VERSION = 1
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-DEFAULT_MODEL = RESOURCES / "models" / "docclean-docunet.keras"
 
 
 class ModelFileError(Exception):
@@ -67,12 +67,6 @@ class LoadedModel:
     path: Path
 
 
-def default_model_path() -> Path:
-    """The bundled default model (also found next to a PyInstaller binary)."""
-    override = os.environ.get("DOCCLEAN_MODEL")
-    return Path(override) if override else DEFAULT_MODEL
-
-
 def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
     """Write ``model`` and ``info`` to ``path`` atomically; returns the path.
 
@@ -89,8 +83,10 @@ def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
     os.close(fd)
     if getattr(model, "optimizer", None) is not None:
         # Users need the weights, not the optimizer's state (3x the size).
+        # (clone_model carries the compiled optimizer over in Keras 3.15; a model
+        # rebuilt from its config does not.)
         trained = model
-        model = keras.models.clone_model(trained)
+        model = keras.Model.from_config(trained.get_config())
         model.set_weights(trained.get_weights())
     try:
         model.save(tmp)
@@ -129,8 +125,8 @@ def read_info(path: str | Path) -> ModelInfo:
 
 
 def load_model(path: Optional[str | Path] = None) -> LoadedModel:
-    """Load a DocClean model file (the bundled default when ``path`` is None)."""
-    path = Path(path) if path is not None else default_model_path()
+    """Load a DocClean model file, or a bundled model by name (the default when ``path`` is None)."""
+    path = resolve_model(path)
     info = read_info(path)
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -38,13 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine import imageio
+from engine.imageio import OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
 from gui.compare_view import CompareView
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
 from gui.model_choice import ModelChoice
 from gui.page_list import PageKey, PageList, Status, page_key, page_label
 from gui.qimage import pixels_to_qimage, thumbnail
-from gui.settings import OUTPUT_FORMATS, AppSettings
+from gui.settings import AppSettings
 from gui.workers import Task, TaskRunner, engine_module
 
 PREVIEW_CACHE_SIZE = 12
@@ -162,9 +163,14 @@ class MainWindow(QMainWindow):
         folder_row.addWidget(browse)
         self.format_combo = QComboBox()
         self.format_combo.addItems(list(OUTPUT_FORMATS))
+        self.mode_combo = QComboBox()
+        for mode in OUTPUT_MODES:
+            self.mode_combo.addItem(OUTPUT_MODE_LABELS[mode], mode)
+        self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
         self.recursive_check = QCheckBox("Include sub-folders when opening")
         output_form.addRow("Folder", folder_row)
         output_form.addRow("Format", self.format_combo)
+        output_form.addRow("Pages", self.mode_combo)
         output_form.addRow(self.recursive_check)
 
         batch_box = QGroupBox("Batch")
@@ -270,6 +276,7 @@ class MainWindow(QMainWindow):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
         self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
+        self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
         self.output_edit.editingFinished.connect(self._remember_output_folder)
 
@@ -284,6 +291,7 @@ class MainWindow(QMainWindow):
         if output:
             self.output_edit.setText(str(output))
         self.format_combo.setCurrentText(self.settings.output_format())
+        self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode())))
         self.recursive_check.setChecked(self.settings.include_subfolders())
         self.model_choice.set_models(self.settings.recent_models(), self.settings.model_path())
         self._set_swipe(self.settings.swipe_mode())
@@ -380,7 +388,7 @@ class MainWindow(QMainWindow):
             self.page_count_label.setText("No pages. Open a folder (Ctrl+O) or drop files here.")
             return
         failed = sum(1 for key in self.page_list.keys() if self.page_list.status(key) is Status.FAILED)
-        done = sum(1 for key in self.page_list.keys() if self.page_list.status(key) is Status.DONE)
+        done = sum(1 for key in self.page_list.keys() if self.page_list.status(key) in (Status.DONE, Status.CHECK))
         text = f"{count} page(s)"
         if done:
             text += f", {done} done"
@@ -434,7 +442,8 @@ class MainWindow(QMainWindow):
             self.page_shown.emit(ref)
             self.preview_ready.emit(ref)
             return
-        cache_key = (key, self.denoisers.key(self.model_choice.current_model()))
+        mode = self.output_mode()
+        cache_key = (key, self.denoisers.key(self.model_choice.current_model()), mode)
         cached = self._previews.get(cache_key)
         self.compare.set_page(original, cached)
         self.compare.set_cleaned_title("Cleaned (preview)")
@@ -445,7 +454,7 @@ class MainWindow(QMainWindow):
         self.compare.set_cleaned_message("Cleaning preview…")
         model = self.model_choice.current_model()
         task = self.runner.start(
-            lambda t: _clean_preview(self.denoisers, model, pixels, t),
+            lambda t: _clean_preview(self.denoisers, model, pixels, mode, t),
             "preview",
             name="preview",
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
@@ -534,6 +543,15 @@ class MainWindow(QMainWindow):
         if text:
             self.settings.set_output_folder(Path(text))
 
+    def output_mode(self) -> str:
+        return str(self.mode_combo.currentData())
+
+    def _on_mode_changed(self) -> None:
+        self.settings.set_output_mode(self.output_mode())
+        ref = self.page_list.current_ref()
+        if ref is not None:
+            self._show_page(ref)
+
     def output_folder(self) -> Optional[Path]:
         text = self.output_edit.text().strip()
         return Path(text).expanduser() if text else None
@@ -558,6 +576,7 @@ class MainWindow(QMainWindow):
             if Path(ref.path) not in inputs:
                 inputs.append(Path(ref.path))
         fmt = self.format_combo.currentText()
+        mode = self.output_mode()
         model = self.model_choice.current_model()
 
         self.page_list.reset_statuses()
@@ -573,7 +592,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("Loading the model…")
         self._mark_next_working()
         self._batch_task = self.runner.start(
-            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, task),
+            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, mode, task),
             "batch",
             name="batch",
             on_item=self._on_page_result,
@@ -603,7 +622,11 @@ class MainWindow(QMainWindow):
             self.failures.item(self.failures.count() - 1).setToolTip(str(result.error))
             self._show_failures(True)
         else:
-            self.page_list.set_status(key, Status.DONE)
+            if result.warning:
+                self.page_list.set_status(key, Status.CHECK, result.warning)
+                self.statusBar().showMessage(f"{page_label(result.ref)}: {result.warning}")
+            else:
+                self.page_list.set_status(key, Status.DONE)
             self.page_list.set_output(key, Path(result.output) if result.output else None)
             if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
                 self._show_page(self.page_list.current_ref())
@@ -760,20 +783,22 @@ def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Opt
     return pixels, pixels_to_qimage(pixels), cleaned
 
 
-def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, task: Task) -> QImage:
+def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:
     denoiser = cache.get(model)
     task.cancel_token.raise_if_cancelled()
-    cleaned = denoiser.denoise(pixels, progress=task.report, cancel=task.cancel_token)
-    return pixels_to_qimage(cleaned)
+    cleaned = engine_module("denoise").clean_page(denoiser, pixels, mode, progress=task.report,
+                                                  cancel=task.cancel_token)
+    return pixels_to_qimage(cleaned.pixels)
 
 
 def _run_batch(
-    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, task: Task
+    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
+    task: Task,
 ) -> int:
     iter_denoise = engine_module("denoise").iter_denoise
     denoiser = cache.get(model)
     count = 0
-    for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, cancel=task.cancel_token):
+    for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, mode=mode, cancel=task.cancel_token):
         task.emit_item(result)
         count += 1
     return count

@@ -7,6 +7,8 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from engine.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
+
 BROWSE = "__browse__"
 
 
@@ -60,10 +62,15 @@ class ModelChoice(QComboBox):
     def _rebuild(self, current: Optional[Path]) -> None:
         self._rebuilding = True
         self.clear()
-        self.addItem("Bundled default model", "")
-        self.setItemData(0, "The document model shipped with DocClean", Qt.ItemDataRole.ToolTipRole)
         selected = 0
-        for path in self._recent:
+        for bundled in BUNDLED_MODELS.values():
+            default = bundled.name == DEFAULT_MODEL_NAME
+            self.addItem(bundled.label, "" if default else str(bundled.path))
+            self.setItemData(self.count() - 1, bundled.summary, Qt.ItemDataRole.ToolTipRole)
+            if not default and current is not None and Path(current) == bundled.path:
+                selected = self.count() - 1
+        bundled_paths = {b.path for b in BUNDLED_MODELS.values()}
+        for path in (p for p in self._recent if p not in bundled_paths):
             self.addItem(path.name, str(path))
             self.setItemData(self.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole)
             if current is not None and Path(current) == path:

@@ -10,10 +10,11 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.imageio import OUTPUT_FORMATS, OUTPUT_MODES
+
 ORGANISATION = "DocClean"
 APPLICATION = "DocClean"
 MAX_RECENT = 8
-OUTPUT_FORMATS = ("png", "tiff", "jpeg")
 
 
 class AppSettings:
@@ -95,6 +96,13 @@ class AppSettings:
 
     def set_output_format(self, fmt: str) -> None:
         self._store.setValue("output/format", fmt)
+
+    def output_mode(self) -> str:
+        value = str(self._store.value("output/mode", OUTPUT_MODES[0]))
+        return value if value in OUTPUT_MODES else OUTPUT_MODES[0]
+
+    def set_output_mode(self, mode: str) -> None:
+        self._store.setValue("output/mode", mode)
 
     def swipe_mode(self) -> bool:
         return _as_bool(self._store.value("viewer/swipe", False))

@@ -5,7 +5,7 @@
 Opens the main window on FOLDER (default: resources/samples, or a few NoisyOffice scans
 from the shared data when the samples are not there yet), then the swipe viewer and the
 training dialog during a short real training run, and saves docs/screenshots/main.png,
-swipe.png and training.png.  Settings go to a temporary folder, never the user's.
+swipe.png, real_scan.png (a book page from the shared real scans) and training.png.  Settings go to a temporary folder, never the user's.
 """
 from __future__ import annotations
 
@@ -119,6 +119,20 @@ def main() -> int:
     window.compare.set_swipe(False)
     window.swipe_action.setChecked(False)
     window.compare.fit()
+
+    # A real book scan (not NoisyOffice): the general model with the ink kept.
+    scans = SHARED_DATA / "realscans"
+    if scans.is_dir():
+        real = workdir / "real"
+        real.mkdir()
+        for name in ("set0002-page-010.jpg", "set0005-01.jpg"):
+            shutil.copy(scans / name, real / name)
+        window.open_folder(real)
+        wait_for(window.thumbnails_done, 60)
+        window.page_list.setCurrentRow(0)
+        wait_for(window.preview_ready, 300)
+        window.compare.fit()
+        save(window, args.out / "real_scan.png")
 
     window.open_training()
     dialog = window.training_dialog

@@ -54,3 +54,33 @@ def dibco_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def realscans_dir(shared_data: Path) -> Path:
     return _require(shared_data / "realscans")
+
+
+@pytest.fixture(scope="session")
+def faded_page():
+    """Faded grey print on grey paper (ink 0.55, paper 0.78), 600 x 800, drawn from a fixed seed."""
+    import numpy as np
+
+    from engine import synthetic
+
+    text = synthetic.render_page((600, 800), np.random.default_rng(4), synthetic.font_files())
+    return (0.78 - (1.0 - text) * 0.23).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def blank_model(tmp_path_factory) -> Path:
+    """A real (small) docunet whose head writes white paper everywhere: gain 0, offset 1."""
+    import numpy as np
+
+    from engine import zoo
+    from engine.modelfile import ModelInfo, save_model
+
+    model = zoo.build_model("docunet", width=4, depth=2)
+    for layer in model.layers[-5:]:
+        weights = layer.get_weights()
+        if len(weights) == 2 and weights[0].shape[-1] == 1:
+            kernel, bias = weights  # the zero-initialised gain (bias 1) and offset (bias 0) heads
+            layer.set_weights([kernel, 1.0 - bias])
+    path = tmp_path_factory.mktemp("models") / "blank.keras"
+    save_model(model, path, ModelInfo(architecture="docunet", options={"width": 4, "depth": 2}))
+    return path

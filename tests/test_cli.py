@@ -1,5 +1,7 @@
 import json
+import shutil
 
+import numpy as np
 import pytest
 
 from engine import imageio
@@ -51,3 +53,31 @@ def test_train_then_info(mnist_dir, tmp_path, capsys):
 def test_clear_errors_for_a_missing_model(tmp_path, capsys):
     assert main(["denoise", str(tmp_path), "-o", str(tmp_path / "o"), "--model", str(tmp_path / "x.keras")]) == 1
     assert "x.keras: no such model file" in capsys.readouterr().err
+
+
+def test_evaluate_scores_binary_ground_truth_with_the_dibco_metrics(dibco_dir, tmp_path, capsys):
+    # Two unseen DIBCO 2018 pages, copied into a small folder of pairs.
+    for sub in ("source", "target"):
+        (tmp_path / sub).mkdir()
+        for name in ("DIBCO2018_H08.png", "DIBCO2018_H03.png"):
+            shutil.copy(dibco_dir / sub / name, tmp_path / sub / name)
+    assert main(["-q", "evaluate", "--pairs", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pairs"] == 2
+    assert 50 < result["f_measure"] <= 100 and 50 < result["pseudo_f_measure"] <= 100
+    assert result["binary_psnr"] > 10 and result["drd"] >= 0
+
+
+def test_evaluate_ink_on_pages_without_ground_truth(realscans_dir, tmp_path, capsys):
+    page = imageio.read_page(realscans_dir / "set0002-page-020.jpg", dtype=np.uint8).pixels[:900, :900]
+    imageio.write_page(page, tmp_path / "crop.png")
+    assert main(["-q", "evaluate", "--ink", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["pages"] == 1 and result["ink_recall"] >= 0.98
+    assert result["paper_after"] > result["paper_before"]
+
+
+def test_a_bundled_model_is_chosen_by_name(samples_dir, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "denoise", str(samples_dir / "noisyoffice-2.png"), "-o", str(out), "--model", "noisyoffice"]) == 0
+    assert (out / "noisyoffice-2_clean.png").is_file()

@@ -28,7 +28,8 @@ def test_dark_areas_stay_in_the_clean_page():
     assert (page < 0.6).sum() > 100
 
 
-def test_sampler_is_reproducible_and_uses_the_given_clean_pages():
+def test_sampler_is_reproducible_and_uses_the_given_clean_pages(monkeypatch):
+    monkeypatch.setattr(synthetic.SyntheticSampler, "BORDER_SHARE", 0.0)  # borders whiten part of a crop
     # Pages whose every pixel value is unique, so a crop tells where it came from.
     pages = [np.arange(k * 30000, (k + 1) * 30000, dtype=np.float32).reshape(150, 200) / 60000 for k in range(2)]
     a = synthetic.SyntheticSampler(crop=96, seed=5, clean_pages=pages, real_share=1.0)
@@ -51,3 +52,12 @@ def test_sampler_without_real_pages_draws_its_own(noisyoffice_dir):
     assert (clean < 0.5).mean() > 0.01  # drawn pages carry ink
     # Pages smaller than the crop are not used.
     assert synthetic.SyntheticSampler(crop=1000, seed=0, clean_pages=real).clean_pages == []
+
+
+def test_beyond_the_paper_edge_is_dark_in_the_scan_and_white_in_the_clean_page(monkeypatch):
+    monkeypatch.setattr(synthetic.SyntheticSampler, "BORDER_SHARE", 1.0)
+    noisy, clean = synthetic.SyntheticSampler(crop=128, seed=2).sample()
+    beyond = clean == 1.0
+    edge_rows = np.concatenate([noisy[:3].ravel(), noisy[-3:].ravel(), noisy[:, :3].ravel(), noisy[:, -3:].ravel()])
+    assert edge_rows.min() < 0.4  # some side shows the dark scanner
+    assert beyond.mean() > 0.3

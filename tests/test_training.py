@@ -89,3 +89,15 @@ def test_mixed_precision_training_saves_a_float32_model(mnist_dir, tmp_path):
     loaded = load_model(result.path)
     assert {layer.dtype_policy.name for layer in loaded.model.layers} == {"float32"}
     assert np.isfinite(result.info.history["loss"][0])
+
+
+def test_training_on_a_mix_of_sources(shared_data, tmp_path):
+    config = TrainConfig(data="noisyoffice,dibco:2,synthetic", data_folder=str(shared_data), arch="docunet",
+                         arch_options={"width": 4, "depth": 2}, epochs=1, steps_per_epoch=3, batch_size=2,
+                         crop=64, validation_crop=64, validation_split=0.1)
+    result = train(config, tmp_path / "mix.keras")
+    described = load_model(tmp_path / "mix.keras").info.training["data_description"]
+    assert set(described["sources"]) == {"noisyoffice", "dibco", "synthetic"}
+    assert described["sources"]["dibco"]["weight"] == 2.0
+    assert not set(described["test_documents"]) & set(described["trained_documents"])
+    assert math.isfinite(result.info.history["val_loss"][0])

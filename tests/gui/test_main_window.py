@@ -186,3 +186,47 @@ def test_dropping_files_and_folders_adds_their_pages(qtbot, window, pages_dir, t
     assert event.isAccepted()
     names = sorted(Path(r.path).name for r in window.page_list.refs())
     assert names == sorted([p.name for p in pages_dir.iterdir()] + ["10.png", "loose.png"])
+
+
+def test_black_and_white_mode_writes_one_bit_pages_and_is_remembered(qtbot, window, open_and_wait, pages_dir,
+                                                                     tmp_path):
+    from gui.settings import AppSettings
+
+    out = tmp_path / "bw"
+    window.output_edit.setText(str(out))
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData("bw"))
+    open_and_wait(window, pages_dir, 3)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    for path in _outputs(out):
+        with Image.open(path) as image:
+            assert image.mode == "1"
+    assert AppSettings().output_mode() == "bw"
+
+
+def test_bundled_models_are_offered_by_name(window):
+    from engine.bundled import BUNDLED_MODELS
+
+    labels = [window.model_choice.itemText(i) for i in range(window.model_choice.count())]
+    for bundled in BUNDLED_MODELS.values():
+        assert bundled.label in labels
+    window.model_choice.select_model(BUNDLED_MODELS["noisyoffice"].path)
+    assert window.model_choice.current_model() == BUNDLED_MODELS["noisyoffice"].path
+    assert labels.count(BUNDLED_MODELS["noisyoffice"].label) == 1
+
+
+def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open_and_wait, tmp_path, blank_model,
+                                                             faded_page):
+    from engine import imageio
+
+    folder = tmp_path / "faded"
+    imageio.write_page(faded_page, folder / "faded.png")
+    window.output_edit.setText(str(tmp_path / "out"))
+    window.model_choice.add_model(blank_model)
+    open_and_wait(window, folder, 1)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    key = window.page_list.keys()[0]
+    assert window.page_list.status(key) is Status.CHECK
+    assert "erased" in window.page_list.reason(key)
+    assert "1 done" in window.page_count_label.text()

@@ -1,0 +1,49 @@
+"""The models shipped with DocClean, by the names users type (no Keras import here)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MODELS_FOLDER = Path(__file__).resolve().parent.parent / "resources" / "models"
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    name: str  # what users type: docclean denoise --model NAME
+    file: str
+    label: str  # what the app's model list shows
+    summary: str
+
+    @property
+    def path(self) -> Path:
+        return MODELS_FOLDER / self.file
+
+
+BUNDLED_MODELS: dict[str, BundledModel] = {m.name: m for m in (
+    BundledModel("general", "docclean-general.keras", "General documents (default)",
+                 "Office print, books, handwriting, historical documents and phone photos"),
+    BundledModel("noisyoffice", "docclean-noisyoffice.keras", "Office prints (NoisyOffice)",
+                 "Specialised for office prints with coffee stains, folds, watermarks and crumples"),
+)}
+DEFAULT_MODEL_NAME = "general"
+
+
+def bundled_model_path(name: str = DEFAULT_MODEL_NAME) -> Path:
+    """The file of the bundled model called ``name``."""
+    return BUNDLED_MODELS[name].path
+
+
+def default_model_path() -> Path:
+    """The default model: $DOCCLEAN_MODEL if set, else the bundled general model."""
+    override = os.environ.get("DOCCLEAN_MODEL")
+    return Path(override) if override else bundled_model_path()
+
+
+def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
+    """A model file from a bundled model's name, a path, or None for the default."""
+    if name_or_path is None:
+        return default_model_path()
+    if str(name_or_path) in BUNDLED_MODELS:
+        return bundled_model_path(str(name_or_path))
+    return Path(name_or_path)
