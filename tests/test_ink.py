@@ -73,3 +73,18 @@ def test_restore_puts_the_ink_back_on_white_paper(realscans_dir):
 def test_pages_must_match_in_shape():
     with pytest.raises(ValueError, match="shape"):
         ink.check_ink(np.zeros((4, 4)), np.zeros((4, 5)))
+
+
+def test_ink_is_put_back_where_writing_was_erased_not_for_a_speck_beside_kept_text():
+    page = np.full((256, 512), 0.9, np.float32)
+    for row in range(10, 120, 12):
+        page[row:row + 4, 10:118] = 0.05  # lines of print in the first 128-pixel square
+    page[60:66, 120:126] = 0.05  # a dark speck beside them, in the same square
+    page[200:204, 300:360] = 0.3  # a faint word alone further on
+    output = np.where(page < 0.5, page, 1.0).astype(np.float32)  # the model keeps the print...
+    output[60:66, 120:126] = 1.0  # ...removes the speck...
+    output[200:204, 300:360] = 1.0  # ...and erases the word
+    report = ink.check_ink(page, output, restore=True)
+    assert output[200:204, 300:360].max() < 0.5  # the word is back
+    assert output[61:65, 121:125].min() == 1.0  # the speck stays gone: its square's ink was kept
+    assert report.restored > 0
