@@ -51,7 +51,7 @@ def sauvola(page: np.ndarray) -> np.ndarray:
 
 
 def _float(page: np.ndarray) -> np.ndarray:
-    return binarize.as_unit(page)
+    return imageio.to_unit(page)
 
 
 def model_cleaner(path: Optional[Path], keep_ink: bool) -> Clean:

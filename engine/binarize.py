@@ -12,6 +12,8 @@ import math
 import cv2
 import numpy as np
 
+from engine.imageio import to_uint8, to_unit
+
 # Sauvola's parameters as the DIBCO literature uses them: a 31-pixel window,
 # k = 0.2 and R = 128 / 255 (half the grey range).
 SAUVOLA_WINDOW = 31
@@ -19,21 +21,12 @@ SAUVOLA_K = 0.2
 SAUVOLA_R = 0.5
 
 
-def as_unit(region: np.ndarray) -> np.ndarray:
-    """A page or band as float32 in [0, 1] (uint8 is divided by 255)."""
-    if region.dtype == np.uint8:
-        return region.astype(np.float32) * np.float32(1 / 255)
-    return region.astype(np.float32, copy=False)
-
-
 def histogram(page: np.ndarray) -> np.ndarray:
     """Counts of the 256 grey levels of a page (float pages are rounded to 8 bits)."""
     counts = np.zeros(256, np.int64)
     for start in range(0, page.shape[0], 1024):
         band = page[start:start + 1024]
-        if band.dtype != np.uint8:
-            band = np.clip(np.rint(band * 255.0), 0, 255).astype(np.uint8)
-        counts += np.bincount(band.ravel(), minlength=256)
+        counts += np.bincount(to_uint8(band).ravel(), minlength=256)
     return counts
 
 
@@ -69,7 +62,7 @@ def sauvola_threshold(band: np.ndarray, window: int = SAUVOLA_WINDOW, k: float =
     ``m`` and ``s`` are the mean and standard deviation over a ``window`` x
     ``window`` square (mirrored at the edges).  Pixels below T are ink.
     """
-    values = as_unit(band).astype(np.float64)
+    values = to_unit(band).astype(np.float64)
     size = (window, window)
     mean = cv2.boxFilter(values, -1, size, borderType=cv2.BORDER_REFLECT)
     square = cv2.boxFilter(values * values, -1, size, borderType=cv2.BORDER_REFLECT)
@@ -84,7 +77,7 @@ def sauvola(page: np.ndarray, window: int = SAUVOLA_WINDOW, k: float = SAUVOLA_K
     for top, bottom in bands(page.shape[0]):
         lo, hi = max(0, top - margin), min(page.shape[0], bottom + margin)
         threshold = sauvola_threshold(page[lo:hi], window, k)
-        ink[top:bottom] = as_unit(page[top:bottom]) < threshold[top - lo:bottom - lo]
+        ink[top:bottom] = to_unit(page[top:bottom]) < threshold[top - lo:bottom - lo]
     return ink
 
 
@@ -112,7 +105,7 @@ class PaperLevel:
         rows, cols = math.ceil(height / step), math.ceil(width / step)
         small = np.empty((rows, cols), np.float32)
         for r in range(rows):
-            block = as_unit(page[r * step:(r + 1) * step])
+            block = to_unit(page[r * step:(r + 1) * step])
             padded = np.pad(block, ((0, 0), (0, cols * step - width)), mode="edge")
             small[r] = padded.reshape(block.shape[0], cols, step).max(axis=(0, 2))
         size = 2 * (self.window // (2 * step)) + 1

@@ -16,6 +16,8 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
+from engine.imageio import to_uint8
+
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
@@ -204,8 +206,7 @@ def noise(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def jpeg(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """JPEG compression at quality 15-85."""
     quality = int(rng.integers(15, 86))
-    as_bytes = np.clip(page * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".jpg", as_bytes, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, encoded = cv2.imencode(".jpg", to_uint8(page), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - OpenCV encodes any 8-bit grey array
         return page.copy()
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).astype(np.float32) / np.float32(255.0)

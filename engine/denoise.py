@@ -45,14 +45,6 @@ def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
     return np.where(folded < size, folded, period - folded)
 
 
-def _as_unit_float(region: np.ndarray) -> np.ndarray:
-    """A region of a page as float32 in [0, 1] (uint8 pages are divided by 255)."""
-    values = region.astype(np.float32)
-    if region.dtype == np.uint8:
-        values *= np.float32(1 / 255)
-    return values
-
-
 def _split(length: int, multiple: int) -> tuple[int, int]:
     """(number of tiles, core size) covering ``length`` with the least waste."""
     count = math.ceil(length / MAX_CORE)
@@ -171,7 +163,7 @@ class Denoiser:
             rows = _mirror(np.arange(y0 - m, y0 + tile_h - m), height)
             for first in range(0, plan.cols, per_call):
                 starts = col_starts[first:first + per_call]
-                tiles = np.stack([_as_unit_float(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
+                tiles = np.stack([imageio.to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
                                   for x0 in starts])
                 for x0, tile in zip(starts, self._predict(tiles)):
                     x1 = min(width, x0 + plan.core[1])

@@ -311,6 +311,14 @@ def read_pages(path: str | os.PathLike) -> list[Page]:
 # ---------------------------------------------------------------- writing
 
 
+def to_unit(pixels: np.ndarray) -> np.ndarray:
+    """A new float32 copy of grey values in [0, 1]; uint8 (0..255) is divided by 255."""
+    values = np.asarray(pixels).astype(np.float32)
+    if pixels.dtype == np.uint8:
+        np.divide(values, np.float32(255.0), out=values)
+    return values
+
+
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
     """Convert grey values in [0, 1] to uint8 0..255 (rounded, clipped).
 

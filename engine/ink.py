@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.binarize import SAUVOLA_WINDOW, PaperLevel, as_unit, bands, sauvola_threshold
+from engine.binarize import SAUVOLA_WINDOW, PaperLevel, bands, sauvola_threshold
+from engine.imageio import to_uint8, to_unit
 
 INK_CONTRAST = 0.25
 NEARBY_SHARE = 0.6
@@ -82,7 +83,7 @@ class _NearbyInk:
         rows = []
         for top in range(0, height, _BLOCK):
             bottom = min(height, top + _BLOCK)
-            contrast = _contrast(as_unit(page[top:bottom]), paper.band(top, bottom))
+            contrast = _contrast(to_unit(page[top:bottom]), paper.band(top, bottom))
             padded = np.pad(contrast, ((0, 0), (0, cols * _BLOCK - width)))
             # The 99th percentile would be steadier, the maximum is 10x cheaper; a
             # lone dark speck only raises the bar for faint ink right beside it.
@@ -108,13 +109,13 @@ class _Comparison:
         """(input values, its paper level, clear ink, kept ink) of rows [top, bottom)."""
         noisy, height = self.noisy, self.noisy.shape[0]
         lo, hi = max(0, top - SAUVOLA_WINDOW), min(height, bottom + SAUVOLA_WINDOW)
-        values = as_unit(noisy[top:bottom])
+        values = to_unit(noisy[top:bottom])
         paper = self.paper_in.band(top, bottom)
         contrast_in = _contrast(values, paper)
         dark = values < sauvola_threshold(noisy[lo:hi])[top - lo:bottom - lo]
         bar = np.maximum(INK_CONTRAST, NEARBY_SHARE * self.nearby.band(top, bottom, noisy.shape[1]))
         ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST))
-        output = as_unit(self.cleaned[top:bottom])
+        output = to_unit(self.cleaned[top:bottom])
         kept = ink & (_contrast(output, self.paper_out.band(top, bottom)) >= KEEP_SHARE * contrast_in)
         return values, paper, ink, kept
 
@@ -162,12 +163,12 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
         dropped = ink & ~kept & where
         if not dropped.any():
             continue
-        output = as_unit(cleaned[top:bottom])
+        output = to_unit(cleaned[top:bottom])
         region = cv2.dilate(dropped.view(np.uint8), _NEIGHBOURS).astype(bool)
         restored = np.where(region, np.minimum(output, np.clip(values / paper, 0.0, 1.0)), output)
         restored_total += int(np.count_nonzero(restored < output))
         if cleaned.dtype == np.uint8:
-            cleaned[top:bottom] = np.clip(np.rint(restored * 255.0), 0, 255).astype(np.uint8)
+            cleaned[top:bottom] = to_uint8(restored)
         else:
             cleaned[top:bottom] = restored
     return InkReport(report_.ink, report_.kept, restored_total)

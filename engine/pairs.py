@@ -30,7 +30,7 @@ import platformdirs
 import pooch
 
 from engine.digits import DatasetDownloadError
-from engine.imageio import SUPPORTED_SUFFIXES, image_size, read_page, to_uint8
+from engine.imageio import SUPPORTED_SUFFIXES, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 NOISYOFFICE_URL = "https://archive.ics.uci.edu/static/public/318/noisyoffice.zip"
@@ -373,14 +373,6 @@ def _compact(pixels: np.ndarray) -> np.ndarray:
     return as_bytes if np.array_equal(restored, pixels) else pixels
 
 
-def _as_float(region: np.ndarray) -> np.ndarray:
-    if region.dtype == np.uint8:
-        values = region.astype(np.float32)
-        np.divide(values, np.float32(255.0), out=values)
-        return values
-    return region.astype(np.float32, copy=True)
-
-
 class CropSampler:
     """Random aligned crops of noisy/clean pages at full resolution, for training.
 
@@ -441,8 +433,8 @@ class CropSampler:
         top = int(rng.integers(height - self.crop + 1))
         left = int(rng.integers(width - self.crop + 1))
         window = (slice(top, top + self.crop), slice(left, left + self.crop))
-        noisy = _as_float(self._noisy[i][window])
-        clean = _as_float(self._clean[i][window])
+        noisy = to_unit(self._noisy[i][window])
+        clean = to_unit(self._clean[i][window])
         if self.augment:
             noisy, clean = self._augment(noisy, clean)
         return noisy, clean

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from engine import degrade, pairs
+from engine.imageio import to_unit
 
 # Letters of Latin, Greek and Cyrillic scripts (DIBCO and real scans hold
 # all three), digits and punctuation.
@@ -213,8 +214,7 @@ class SyntheticSampler:
             page = self.clean_pages[int(rng.integers(len(self.clean_pages)))]
             top = int(rng.integers(page.shape[0] - self.crop + 1))
             left = int(rng.integers(page.shape[1] - self.crop + 1))
-            crop = page[top:top + self.crop, left:left + self.crop]
-            return crop.astype(np.float32) / np.float32(255.0) if crop.dtype == np.uint8 else crop.astype(np.float32)
+            return to_unit(page[top:top + self.crop, left:left + self.crop])
         return render_page((self.crop, self.crop), rng, self.fonts)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
