@@ -33,6 +33,9 @@ _BLOCK = 32
 # model dropped more than a tenth of the clear ink.
 RESTORE_BLOCK = 128
 RESTORE_SHARE = 0.1
+# Nor may the output be darker than MAX_DARKENING times the input's contrast:
+# show-through and other faint marks must not come out as black print.
+MAX_DARKENING = 3.0
 SOLID_CONTRAST = 0.6
 KEEP_SHARE = 0.5
 # Above this share of clear ink dropped, a page is reported as unlike
@@ -49,6 +52,7 @@ class InkReport:
     ink: int  # clearly ink in the input
     kept: int  # of those, still ink in what the model wrote
     restored: int  # pixels put back from the input (0 unless asked to restore)
+    lightened: int = 0  # pixels the model darkened far beyond the input, lightened back
 
     @property
     def recall(self) -> float:
@@ -104,9 +108,14 @@ class _Comparison:
         self.noisy, self.cleaned = noisy, cleaned
         self.paper_in, self.paper_out = PaperLevel(noisy), PaperLevel(cleaned)
         self.nearby = _NearbyInk(noisy, self.paper_in)
+        self.lightened = 0
 
-    def band(self, top: int, bottom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(input values, its paper level, clear ink, kept ink) of rows [top, bottom)."""
+    def band(self, top: int, bottom: int, limit: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(input values, its paper level, clear ink, kept ink) of rows [top, bottom).
+
+        With ``limit`` the output's rows are first lightened wherever they are
+        darker than MAX_DARKENING times the input's contrast allows.
+        """
         noisy, height = self.noisy, self.noisy.shape[0]
         lo, hi = max(0, top - SAUVOLA_WINDOW), min(height, bottom + SAUVOLA_WINDOW)
         values = to_unit(noisy[top:bottom])
@@ -116,6 +125,13 @@ class _Comparison:
         bar = np.maximum(INK_CONTRAST, NEARBY_SHARE * self.nearby.band(top, bottom, noisy.shape[1]))
         ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST))
         output = to_unit(self.cleaned[top:bottom])
+        if limit:
+            floor = 1.0 - MAX_DARKENING * contrast_in
+            invented = output < floor
+            if invented.any():
+                self.lightened += int(np.count_nonzero(invented))
+                output = np.maximum(output, floor)
+                self.cleaned[top:bottom] = to_uint8(output) if self.cleaned.dtype == np.uint8 else output
         kept = ink & (_contrast(output, self.paper_out.band(top, bottom)) >= KEEP_SHARE * contrast_in)
         return values, paper, ink, kept
 
@@ -132,7 +148,8 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
     """Compare the clear ink of ``noisy`` with ``cleaned``; optionally put dropped ink back.
 
     Both are grey pages of the same shape, uint8 or float in [0, 1].  With
-    ``restore``, ``cleaned`` is changed in place where ink was dropped (and a
+    ``restore``, ``cleaned`` is changed in place: never darker than
+    MAX_DARKENING times the input's contrast, and where ink was dropped (and a
     pixel around it, for the anti-aliased edge), in every RESTORE_BLOCK square
     where the model dropped more than RESTORE_SHARE of the clear ink: there
     it erased writing, not the odd stain fragment as dark as print beside it.
@@ -145,11 +162,11 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
     cols = -(-width // RESTORE_BLOCK)
     ink_blocks, kept_blocks = [], []
     for top, bottom in bands(height):
-        _, _, ink, kept = compared.band(top, bottom)
+        _, _, ink, kept = compared.band(top, bottom, limit=restore)
         ink_blocks.append(_per_block(ink, cols))
         kept_blocks.append(_per_block(kept, cols))
     ink_count, kept_count = np.concatenate(ink_blocks), np.concatenate(kept_blocks)
-    report_ = InkReport(int(ink_count.sum()), int(kept_count.sum()), 0)
+    report_ = InkReport(int(ink_count.sum()), int(kept_count.sum()), 0, compared.lightened)
     if not restore:
         return report_
     erased = (ink_count - kept_count) > RESTORE_SHARE * ink_count
@@ -171,7 +188,7 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
             cleaned[top:bottom] = to_uint8(restored)
         else:
             cleaned[top:bottom] = restored
-    return InkReport(report_.ink, report_.kept, restored_total)
+    return InkReport(report_.ink, report_.kept, restored_total, compared.lightened)
 
 
 def paper_brightness(page: np.ndarray) -> float:

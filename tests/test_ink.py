@@ -88,3 +88,14 @@ def test_ink_is_put_back_where_writing_was_erased_not_for_a_speck_beside_kept_te
     assert output[200:204, 300:360].max() < 0.5  # the word is back
     assert output[61:65, 121:125].min() == 1.0  # the speck stays gone: its square's ink was kept
     assert report.restored > 0
+
+
+def test_faint_show_through_is_not_printed_black():
+    page = np.full((200, 300), 0.85, np.float32)
+    page[40:46, 20:280] = 0.05  # print
+    page[120:124, 20:280] = 0.76  # show-through from the back: a tenth darker than the paper
+    output = np.where(page < 0.8, 0.0, 1.0).astype(np.float32)  # a model that blackens both
+    report = ink.check_ink(page, output, restore=True)
+    assert output[40:46, 20:280].max() == 0.0  # the print stays black
+    assert output[120:124, 20:280].min() > 0.6  # the show-through stays faint
+    assert report.lightened == 4 * 260
