@@ -12,7 +12,7 @@ from typing import Callable, Dict
 import cv2
 import numpy as np
 
-from engine.imageio import to_uint8
+from engine.io import to_uint8
 
 MEDIAN_KERNEL = 21  # pixels; wider than a stroke, so the blur sees only paper
 WHITE_CUTOFF = 0.9  # after division, anything brighter is treated as paper

@@ -35,7 +35,7 @@ def data_fingerprint(folder: Path) -> str:
 
 def _config_key(config, folder: Path) -> str:
     """Hash of every training setting (with the zoo's defaults filled in) plus the data fingerprint."""
-    from engine.training import resolved
+    from engine.training.fit import resolved
 
     # Resolved, so a change of the architecture's default batch size, loss or
     # optimizer in the zoo also invalidates the cache.
@@ -64,10 +64,10 @@ def trained_model_path(
         progress: optional engine.progress callback for the training.
 
     Returns:
-        Path of a ``.keras`` model file loadable by ``engine.denoise.Denoiser``.
+        Path of a ``.keras`` model file loadable by ``engine.cleaning.denoise.Denoiser``.
     """
     # Imported here so the classical rows run without loading TensorFlow.
-    from engine.training import TrainConfig, train
+    from engine.training.fit import TrainConfig, train
 
     # Everything else (optimizer adam, loss bce, batch 8) comes from the zoo's
     # record of the seeds' settings; train() holds out the same test
@@ -93,7 +93,7 @@ def held_out_documents(model_path: Path) -> list[str]:
 
     Returns an empty list when the file does not record them.
     """
-    from engine.modelfile import read_info
+    from engine.models.modelfile import read_info
 
     description = read_info(model_path).training.get("data_description", {})
     return sorted(description.get("test_documents", []))

@@ -43,7 +43,7 @@ def _peak_rss_mb(who: int) -> float:
 
 def make_page(source: Path, out: Path, side: int) -> None:
     """Tile a real noisy page to ``side`` x ``side`` pixels and write it losslessly."""
-    from engine.imageio import read_page, to_uint8
+    from engine.io import read_page, to_uint8
 
     tile = to_uint8(read_page(source).pixels)
     reps = (-(-side // tile.shape[0]), -(-side // tile.shape[1]))
@@ -55,8 +55,8 @@ def make_page(source: Path, out: Path, side: int) -> None:
 
 def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     """Clean ``input_path`` into ``out_dir`` with the product's own code; return the numbers."""
-    from engine import denoise as engine_denoise
-    from engine.imageio import image_size
+    from engine.cleaning import denoise as engine_denoise
+    from engine.io import image_size
 
     baseline = _current_rss_mb()
     denoiser = engine_denoise.Denoiser.from_file(model)
@@ -69,7 +69,7 @@ def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     failed = [result.error for result in results if not result.ok]
     if failed or not results:
         raise RuntimeError(f"{input_path}: the denoiser failed ({'; '.join(failed) or 'no page'})")
-    route = "engine.denoise.iter_denoise"
+    route = "engine.cleaning.denoise.iter_denoise"
     seconds = time.perf_counter() - started
     return {
         "route": route,

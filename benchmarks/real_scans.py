@@ -6,7 +6,7 @@
   binarised at Otsu's threshold and scored with the DIBCO metrics, averaged
   over the year's pages: F-measure, pseudo F-measure, PSNR and DRD.  The
   general model never trained on these years (resources/recipes/general.toml).
-* Real scans (``DIR/realscans``): share of the input's clear ink (engine.ink)
+* Real scans (``DIR/realscans``): share of the input's clear ink (engine.cleaning.ink)
   still ink in the output, and the mean paper level before and after.
 * Speed: read + clean + write of A4 pages at 300 dpi, as a ratio to OpenCV's
   NL-means timed in the same run (float32 unless the CPU has native bfloat16).
@@ -33,9 +33,10 @@ import numpy as np  # noqa: E402
 
 from benchmarks import anchors, deep_anchor  # noqa: E402
 from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
-from engine import binarize, imageio  # noqa: E402
-from engine.evaluation import evaluate, evaluate_ink  # noqa: E402
-from engine.pairs import find_pairs, split_by_document  # noqa: E402
+from engine.io import find_images, to_unit  # noqa: E402
+from engine.cleaning import binarize
+from engine.evaluation.scoring import evaluate, evaluate_ink  # noqa: E402
+from engine.data.pairs import find_pairs, split_by_document  # noqa: E402
 
 DEFAULT_DATA = PROJECT.parent / "shared" / "data"
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -51,11 +52,11 @@ def sauvola(page: np.ndarray) -> np.ndarray:
 
 
 def _float(page: np.ndarray) -> np.ndarray:
-    return imageio.to_unit(page)
+    return to_unit(page)
 
 
 def model_cleaner(path: Optional[Path], keep_ink: bool) -> Clean:
-    from engine.denoise import Denoiser, clean_page
+    from engine.cleaning.denoise import Denoiser, clean_page
 
     denoiser = Denoiser.from_file(path, precision="float32")
     return lambda page: clean_page(denoiser, page, keep_ink=keep_ink).pixels
@@ -94,7 +95,7 @@ def noisyoffice_rmse(cleaners: dict[str, Clean], folder: Path) -> dict:
 
 
 def realscans_table(cleaners: dict[str, Clean], folder: Path) -> dict:
-    pages = imageio.find_images([folder])
+    pages = find_images([folder])
     if not pages:
         raise FileNotFoundError(f"{folder}: no pages")
     results = {}

@@ -41,8 +41,8 @@ from tqdm import tqdm  # noqa: E402
 
 from benchmarks.anchors import CLASSICAL_ANCHORS, KAGGLE_GOLD_RMSE  # noqa: E402
 from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
-from engine.evaluation import evaluate  # noqa: E402
-from engine.pairs import Pair, find_pairs, split_by_document  # noqa: E402
+from engine.evaluation.scoring import evaluate  # noqa: E402
+from engine.data.pairs import Pair, find_pairs, split_by_document  # noqa: E402
 from engine.progress import Progress  # noqa: E402
 
 DEFAULT_DATA = PROJECT.parent / "shared" / "data" / "noisyoffice"
@@ -119,8 +119,8 @@ def model_row(name: str, model_path: Optional[Path], test: List[Pair], note: str
     A model file that cannot be loaded gives a row with the reason instead of
     numbers, so one missing file does not throw away the rest of the table.
     """
-    from engine.denoise import Denoiser
-    from engine.modelfile import ModelFileError
+    from engine.cleaning.denoise import Denoiser
+    from engine.models.modelfile import ModelFileError
 
     try:
         denoiser = Denoiser.from_file(model_path)

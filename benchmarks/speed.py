@@ -13,7 +13,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from engine.imageio import read_page, write_page
+from engine.io import read_page, write_page
 
 PageCleaner = Callable[[np.ndarray], np.ndarray]
 

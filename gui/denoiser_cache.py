@@ -24,7 +24,7 @@ class DenoiserCache:
     def get(self, path: Optional[Path]) -> Any:
         """The engine Denoiser for ``path`` (None: the bundled default), loading it once."""
         # Imports Keras: only ever on a worker thread.
-        Denoiser = engine_module("denoise").Denoiser
+        Denoiser = engine_module("cleaning.denoise").Denoiser
 
         key = self.key(path)
         with self._lock:

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import imageio
-from engine.imageio import OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
+from engine.io import ImageReadError, PageRef, SUPPORTED_SUFFIXES, find_images, list_pages, read_page
+from engine.io import OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
 from gui.compare_view import CompareView
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
 
     def choose_input_files(self) -> None:
         start = str(self._input_folder or self.settings.input_folder() or Path.home())
-        patterns = " ".join(f"*{s}" for s in sorted(imageio.SUPPORTED_SUFFIXES))
+        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
         names, _ = QFileDialog.getOpenFileNames(self, "Add scanned pages", start, f"Images ({patterns})")
         if names:
             self.add_inputs([Path(n) for n in names])
@@ -755,12 +755,12 @@ class MainWindow(QMainWindow):
 
 def _scan_inputs(inputs: list[Path], recursive: bool, task: Task) -> list[tuple[Any, str]]:
     found: list[tuple[Any, str]] = []
-    for path in imageio.find_images(inputs, recursive=recursive):
+    for path in find_images(inputs, recursive=recursive):
         task.cancel_token.raise_if_cancelled()
         try:
-            found.extend((ref, "") for ref in imageio.list_pages(path))
-        except imageio.ImageReadError as exc:
-            found.append((imageio.PageRef(Path(path), 0, 1), exc.reason))
+            found.extend((ref, "") for ref in list_pages(path))
+        except ImageReadError as exc:
+            found.append((PageRef(Path(path), 0, 1), exc.reason))
     return found
 
 
@@ -768,25 +768,25 @@ def _make_thumbnails(refs: list[Any], task: Task) -> None:
     for ref in refs:
         task.cancel_token.raise_if_cancelled()
         try:
-            image = pixels_to_qimage(imageio.read_page(ref).pixels)
-        except imageio.ImageReadError as exc:
+            image = pixels_to_qimage(read_page(ref).pixels)
+        except ImageReadError as exc:
             task.emit_item((page_key(ref), None, exc.reason))
             continue
         task.emit_item((page_key(ref), thumbnail(image, THUMBNAIL_PIXELS), ""))
 
 
 def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Optional[QImage]]:
-    pixels = imageio.read_page(ref).pixels
+    pixels = read_page(ref).pixels
     cleaned = None
     if output is not None and output.exists():
-        cleaned = pixels_to_qimage(imageio.read_page(output).pixels)
+        cleaned = pixels_to_qimage(read_page(output).pixels)
     return pixels, pixels_to_qimage(pixels), cleaned
 
 
 def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:
     denoiser = cache.get(model)
     task.cancel_token.raise_if_cancelled()
-    cleaned = engine_module("denoise").clean_page(denoiser, pixels, mode, progress=task.report,
+    cleaned = engine_module("cleaning.denoise").clean_page(denoiser, pixels, mode, progress=task.report,
                                                   cancel=task.cancel_token)
     return pixels_to_qimage(cleaned.pixels)
 
@@ -795,7 +795,7 @@ def _run_batch(
     cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
     task: Task,
 ) -> int:
-    iter_denoise = engine_module("denoise").iter_denoise
+    iter_denoise = engine_module("cleaning.denoise").iter_denoise
     denoiser = cache.get(model)
     count = 0
     for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, mode=mode, cancel=task.cancel_token):

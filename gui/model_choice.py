@@ -7,7 +7,7 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
-from engine.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
+from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 
 BROWSE = "__browse__"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from engine.imageio import to_uint8
+from engine.io import to_uint8
 
 
 def pixels_to_qimage(pixels: object) -> QImage:

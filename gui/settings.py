@@ -10,7 +10,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from engine.imageio import OUTPUT_FORMATS, OUTPUT_MODES
+from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
 
 ORGANISATION = "DocClean"
 APPLICATION = "DocClean"

@@ -573,7 +573,7 @@ class TrainingDialog(QDialog):
 # ==================================================================== worker functions
 
 def _list_architectures(kind: str) -> list[dict]:
-    zoo = engine_module("zoo")
+    zoo = engine_module("models.zoo")
     data = kind if kind in ("mnist", "notmnist", "noisyoffice") else "pairs"
     return [
         {"name": a.name, "summary": a.summary, "defaults": dict(a.defaults), "optimizer": a.optimizer,
@@ -583,13 +583,13 @@ def _list_architectures(kind: str) -> list[dict]:
 
 
 def _parameter_count(name: str, options: dict) -> int:
-    zoo = engine_module("zoo")
+    zoo = engine_module("models.zoo")
     with model_lock:
         return zoo.parameter_count(name, **options)
 
 
 def _noise_samples(kind: str, factor: float, folder: Optional[str]) -> list[tuple[QImage, QImage, str]]:
-    digits, noise = engine_module("digits"), engine_module("noise")
+    digits, noise = engine_module("data.digits"), engine_module("data.noise")
     clean, noisy, labels = noise.noisy_samples(kind, PREVIEW_SAMPLES, factor, folder=folder)
     return [
         (pixels_to_qimage(c), pixels_to_qimage(n), digits.label_name(kind, int(label)))
@@ -598,7 +598,7 @@ def _noise_samples(kind: str, factor: float, folder: Optional[str]) -> list[tupl
 
 
 def _train(values: dict, output: Path, stop: CancelToken, task: Task) -> tuple[Path, dict, bool]:
-    training = engine_module("training")
+    training = engine_module("training.fit")
     TrainConfig, train = training.TrainConfig, training.train
     kind = values["kind"]
     config = TrainConfig(

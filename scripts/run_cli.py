@@ -1,6 +1,6 @@
 """PyInstaller entry point of the command line."""
 import sys
 
-from engine.cli import main
+from cli.main import main
 
 sys.exit(main())

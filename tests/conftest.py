@@ -61,7 +61,7 @@ def faded_page():
     """Faded grey print on grey paper (ink 0.55, paper 0.78), 600 x 800, drawn from a fixed seed."""
     import numpy as np
 
-    from engine import synthetic
+    from engine.data import synthetic
 
     text = synthetic.render_page((600, 800), np.random.default_rng(4), synthetic.font_files())
     return (0.78 - (1.0 - text) * 0.23).astype(np.float32)
@@ -72,8 +72,8 @@ def blank_model(tmp_path_factory) -> Path:
     """A real (small) docunet whose head writes white paper everywhere: gain 0, offset 1."""
     import numpy as np
 
-    from engine import zoo
-    from engine.modelfile import ModelInfo, save_model
+    from engine.models import zoo
+    from engine.models.modelfile import ModelInfo, save_model
 
     model = zoo.build_model("docunet", width=4, depth=2)
     for layer in model.layers[-5:]:

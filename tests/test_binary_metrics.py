@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from engine import binary_metrics as bm
+from engine.evaluation.scoring import binary_metrics as bm
 
 
 def _page(shape=(16, 16)):

@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from engine import imageio
-from engine.cli import main
+from engine.io import read_page, write_page
+from cli.main import main
 
 
 def test_denoise_command_cleans_the_samples(samples_dir, tmp_path, capsys):
@@ -69,8 +69,8 @@ def test_evaluate_scores_binary_ground_truth_with_the_dibco_metrics(dibco_dir, t
 
 
 def test_evaluate_ink_on_pages_without_ground_truth(realscans_dir, tmp_path, capsys):
-    page = imageio.read_page(realscans_dir / "set0002-page-020.jpg", dtype=np.uint8).pixels[:900, :900]
-    imageio.write_page(page, tmp_path / "crop.png")
+    page = read_page(realscans_dir / "set0002-page-020.jpg", dtype=np.uint8).pixels[:900, :900]
+    write_page(page, tmp_path / "crop.png")
     assert main(["-q", "evaluate", "--ink", str(tmp_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["pages"] == 1 and result["ink_recall"] >= 0.98

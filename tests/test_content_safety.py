@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import imageio, ink
-from engine.cli import main
-from engine.denoise import Denoiser, clean_page, iter_denoise
+from engine.io import read_page, write_page
+from engine.cleaning import ink
+from cli.main import main
+from engine.cleaning.denoise import Denoiser, clean_page, iter_denoise
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +21,11 @@ def test_the_blank_model_really_whitens_pages(blank_model, faded_page):
 
 def test_safety_flags_a_model_that_returns_a_blank_page(blank_model, tmp_path, faded_page):
     page = tmp_path / "in" / "faded.png"
-    imageio.write_page(faded_page, page)
+    write_page(faded_page, page)
     results = list(iter_denoise([page.parent], tmp_path / "out", Denoiser.from_file(blank_model)))
     assert len(results) == 1 and results[0].ok
     assert results[0].warning and "erased 100% of the ink" in results[0].warning
-    written = imageio.read_page(results[0].output).pixels
+    written = read_page(results[0].output).pixels
     # The ink is back, on white paper.
     assert ink.check_ink(faded_page, written).recall > 0.99
     assert ink.paper_brightness(written) > 0.95
@@ -32,7 +33,7 @@ def test_safety_flags_a_model_that_returns_a_blank_page(blank_model, tmp_path, f
 
 def test_warning_reaches_the_command_line(blank_model, tmp_path, capsys, faded_page):
     page = tmp_path / "faded.png"
-    imageio.write_page(faded_page, page)
+    write_page(faded_page, page)
     assert main(["-q", "denoise", str(page), "-o", str(tmp_path / "o"), "--model", str(blank_model)]) == 0
     assert "faded.png" in capsys.readouterr().err
 
@@ -44,9 +45,9 @@ def test_no_keep_ink_writes_the_model_output(blank_model, tmp_path, faded_page):
 
 def test_faded_grey_text_on_grey_paper_keeps_its_ink_through_denoise(denoiser, tmp_path, faded_page):
     page = tmp_path / "faded.png"
-    imageio.write_page(faded_page, page)
+    write_page(faded_page, page)
     assert main(["-q", "denoise", str(page), "-o", str(tmp_path / "o")]) == 0
-    written = imageio.read_page(tmp_path / "o" / "faded_clean.png").pixels
+    written = read_page(tmp_path / "o" / "faded_clean.png").pixels
     assert ink.check_ink(faded_page, written).recall >= 0.98
     assert ink.paper_brightness(written) > ink.paper_brightness(faded_page)
 
@@ -60,7 +61,7 @@ def test_a_black_block_stays_black(denoiser):
 
 
 def test_real_scans_keep_their_ink(denoiser, realscans_dir):
-    page = imageio.read_page(realscans_dir / "set0002-page-001.jpg", dtype=np.uint8).pixels[:1200, :1200]
+    page = read_page(realscans_dir / "set0002-page-001.jpg", dtype=np.uint8).pixels[:1200, :1200]
     cleaned = clean_page(denoiser, page)
     assert ink.check_ink(page, cleaned.pixels).recall >= 0.98
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from engine import degrade
-from engine.imageio import read_page
+from engine.data import degrade
+from engine.io import read_page
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from engine import denoise, imageio, metrics, pairs
-from engine.denoise import Denoiser, iter_denoise
+from engine.io import read_page, to_uint8
+from engine.cleaning import denoise
+from engine.evaluation import metrics
+from engine.data import pairs
+from engine.cleaning.denoise import Denoiser, iter_denoise
 from engine.progress import CancelToken, Cancelled
 
 
@@ -18,7 +21,7 @@ def _digest(path):
 
 
 def test_stitched_tiles_equal_the_whole_page(denoiser, noisyoffice_dir, monkeypatch):
-    page = imageio.read_page(noisyoffice_dir / "noisy" / "0.png").pixels
+    page = read_page(noisyoffice_dir / "noisy" / "0.png").pixels
     big = np.tile(page, (3, 3))[:1100, :1300]
     # Small cores force a 3 x 3 grid of tiles with seams inside the page.
     monkeypatch.setattr(denoise, "MAX_CORE", 512)
@@ -55,8 +58,8 @@ def test_denoise_samples_one_output_per_page_inputs_untouched(denoiser, samples_
     results = list(iter_denoise([samples_dir], tmp_path, denoiser))
     assert len(results) == len(inputs) and all(r.ok for r in results)
     for result in results:
-        original = imageio.read_page(result.ref).pixels
-        cleaned = imageio.read_page(result.output).pixels
+        original = read_page(result.ref).pixels
+        cleaned = read_page(result.output).pixels
         assert cleaned.shape == original.shape
     assert {p: _digest(p) for p in inputs} == before
 
@@ -86,15 +89,15 @@ def test_a_bad_file_fails_by_name_and_the_batch_goes_on(denoiser, samples_dir, t
 
 
 def test_every_page_of_a_multipage_tiff_and_dpi_kept(denoiser, samples_dir, tmp_path):
-    pages = [imageio.read_page(samples_dir / name).pixels for name in ("noisyoffice-2.png", "noisyoffice-52.png")]
+    pages = [read_page(samples_dir / name).pixels for name in ("noisyoffice-2.png", "noisyoffice-52.png")]
     from PIL import Image
-    frames = [Image.fromarray(imageio.to_uint8(p)) for p in pages]
+    frames = [Image.fromarray(to_uint8(p)) for p in pages]
     source = tmp_path / "two.tif"
     frames[0].save(source, save_all=True, append_images=frames[1:], dpi=(300, 300))
     results = list(iter_denoise([source], tmp_path / "out", denoiser, fmt="png"))
     assert [r.output.name for r in results] == ["two_p1_clean.png", "two_p2_clean.png"]
     for result, page in zip(results, pages):
-        written = imageio.read_page(result.output)
+        written = read_page(result.output)
         assert written.pixels.shape == page.shape
         assert written.dpi == pytest.approx((300, 300), abs=0.5)
 
@@ -127,7 +130,7 @@ def test_bundled_model_beats_the_noisy_page_on_held_out_documents(denoiser, nois
 
 
 def test_bfloat16_and_float32_clean_alike(samples_dir):
-    page = imageio.read_page(samples_dir / "noisyoffice-7.png").pixels
+    page = read_page(samples_dir / "noisyoffice-7.png").pixels
     full = Denoiser.from_file(precision="float32").denoise(page)
     fast = Denoiser.from_file(precision="bfloat16").denoise(page)
     assert np.sqrt(np.mean((full - fast) ** 2)) < 0.005

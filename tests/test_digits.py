@@ -1,4 +1,4 @@
-"""engine.digits and engine.noise: Keras-style loaders, folder reports, checked downloads, noise."""
+"""engine.data.digits and engine.data.noise: Keras-style loaders, folder reports, checked downloads, noise."""
 from __future__ import annotations
 
 import gzip
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import digits
-from engine.digits import (
+from engine.data import digits
+from engine.data.digits import (
     FILE_NAMES,
     DatasetDownloadError,
     DatasetSource,

@@ -1,4 +1,4 @@
-"""engine.evaluation on real NoisyOffice pairs."""
+"""engine.evaluation.scoring on real NoisyOffice pairs."""
 from __future__ import annotations
 
 import hashlib
@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from engine.evaluation import EvaluationReport, evaluate
-from engine.pairs import find_pairs, load_pair
+from engine.evaluation.scoring import EvaluationReport, evaluate
+from engine.data.pairs import find_pairs, load_pair
 from engine.progress import CancelToken, Cancelled
 
 

@@ -1,4 +1,4 @@
-"""engine.idx: the real MNIST/notMNIST files read right, damaged files refused by name."""
+"""engine.data.idx: the real MNIST/notMNIST files read right, damaged files refused by name."""
 from __future__ import annotations
 
 import gzip
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.idx import IdxFormatError, read_idx
+from engine.data.idx import IdxFormatError, read_idx
 
 
 def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:

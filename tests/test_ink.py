@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from engine import binarize, ink
-from engine.imageio import read_page
+from engine.cleaning import binarize
+from engine.cleaning import ink
+from engine.io import read_page
 
 
 def test_otsu_splits_two_levels():

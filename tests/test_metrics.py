@@ -1,4 +1,4 @@
-"""engine.metrics against hand-computed values and scikit-image, on real pages."""
+"""engine.evaluation.metrics against hand-computed values and scikit-image, on real pages."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from engine import metrics
-from engine.imageio import read_page
+from engine.evaluation import metrics
+from engine.io import read_page
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from engine import zoo
-from engine.modelfile import ModelFileError, ModelInfo, load_model, read_info, save_model
+from engine.models import zoo
+from engine.models.modelfile import ModelFileError, ModelInfo, load_model, read_info, save_model
 
 
 def test_model_saves_and_loads_with_its_metadata(tmp_path):

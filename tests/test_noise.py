@@ -1,4 +1,4 @@
-"""engine.noise: seeded, clipped Gaussian noise and the training dialog's preview samples."""
+"""engine.data.noise: seeded, clipped Gaussian noise and the training dialog's preview samples."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.digits import load_test_split, to_unit
-from engine.noise import add_gaussian_noise, noisy_samples
+from engine.data.digits import load_test_split, to_unit
+from engine.data.noise import add_gaussian_noise, noisy_samples
 
 def test_gaussian_noise_is_clipped_seeded_and_sized() -> None:
     clean = np.full((200, 28, 28), 0.5, np.float32)

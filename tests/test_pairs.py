@@ -1,4 +1,4 @@
-"""engine.pairs: finding noisy/clean pairs, splitting by document, full-resolution crops."""
+"""engine.data.pairs: finding noisy/clean pairs, splitting by document, full-resolution crops."""
 from __future__ import annotations
 
 import io
@@ -13,9 +13,9 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from engine import pairs as pairs_module
-from engine.imageio import read_page
-from engine.pairs import (
+from engine.data import pairs as pairs_module
+from engine.io import read_page
+from engine.data.pairs import (
     CropSampler,
     Pair,
     PairingReport,

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from engine import pairs, sources, synthetic
+from engine.data import pairs
+from engine.data import sources
+from engine.data import synthetic
 
 
 def test_comma_list_with_weights(shared_data):

@@ -1,8 +1,8 @@
 """Synthetic training pages: drawn content, degraded copies, same seed same pages."""
 import numpy as np
 
-from engine import synthetic
-from engine.imageio import read_page
+from engine.data import synthetic
+from engine.io import read_page
 
 
 def test_font_files_are_text_fonts():

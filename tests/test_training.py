@@ -4,9 +4,9 @@ import threading
 import numpy as np
 import pytest
 
-from engine.modelfile import load_model
+from engine.models.modelfile import load_model
 from engine.progress import CancelToken, Cancelled
-from engine.training import TrainConfig, train
+from engine.training.fit import TrainConfig, train
 
 
 def _digits(mnist_dir, **kwargs):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from engine import zoo
-from engine.receptive_field import geometry
+from engine.models import zoo
+from engine.models.receptive_field import geometry
 
 # Parameter counts the write-ups report or imply (SEEDS.md).
 SEED_COUNTS = {

@@ -205,7 +205,7 @@ def test_black_and_white_mode_writes_one_bit_pages_and_is_remembered(qtbot, wind
 
 
 def test_bundled_models_are_offered_by_name(window):
-    from engine.bundled import BUNDLED_MODELS
+    from engine.models.bundled import BUNDLED_MODELS
 
     labels = [window.model_choice.itemText(i) for i in range(window.model_choice.count())]
     for bundled in BUNDLED_MODELS.values():
@@ -217,10 +217,10 @@ def test_bundled_models_are_offered_by_name(window):
 
 def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open_and_wait, tmp_path, blank_model,
                                                              faded_page):
-    from engine import imageio
+    from engine.io import write_page
 
     folder = tmp_path / "faded"
-    imageio.write_page(faded_page, folder / "faded.png")
+    write_page(faded_page, folder / "faded.png")
     window.output_edit.setText(str(tmp_path / "out"))
     window.model_choice.add_model(blank_model)
     open_and_wait(window, folder, 1)

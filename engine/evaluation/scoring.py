@@ -16,11 +16,12 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from engine import binary_metrics, metrics
-from engine.binarize import otsu_threshold
-from engine.imageio import ImageReadError, read_page
-from engine.ink import check_ink, paper_brightness
-from engine.pairs import Pair, load_pair
+from engine.evaluation import binary_metrics
+from engine.evaluation import metrics
+from engine.cleaning.binarize import otsu_threshold
+from engine.io import ImageReadError, read_page
+from engine.cleaning.ink import check_ink, paper_brightness
+from engine.data.pairs import Pair, load_pair
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 CleanFunction = Callable[[np.ndarray], np.ndarray]
@@ -130,7 +131,7 @@ def evaluate(
 ) -> EvaluationReport:
     """Clean every noisy page with ``clean_fn`` and score it against its clean page.
 
-    Pages are loaded with ``engine.pairs.load_pair`` (grey float32 in
+    Pages are loaded with ``engine.data.pairs.load_pair`` (grey float32 in
     [0, 1], full resolution, never resized) and scored one at a time, so
     memory stays at about one page.
 
@@ -193,7 +194,7 @@ def evaluate(
 
 @dataclass
 class InkEvaluation:
-    """How much clear ink a cleaner kept on pages without ground truth (engine.ink).
+    """How much clear ink a cleaner kept on pages without ground truth (engine.cleaning.ink).
 
     ``recall`` pools the kept ink of all pages; ``paper_before`` and
     ``paper_after`` are mean paper levels (1 = white) of input and output.

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.binarize import SAUVOLA_WINDOW, PaperLevel, bands, sauvola_threshold
-from engine.imageio import to_uint8, to_unit
+from engine.cleaning.binarize import SAUVOLA_WINDOW, PaperLevel, bands, sauvola_threshold
+from engine.io import to_uint8, to_unit
 
 INK_CONTRAST = 0.25
 NEARBY_SHARE = 0.6

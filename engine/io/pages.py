@@ -1,43 +1,24 @@
-"""Reading scanned pages as grey float images and writing cleaned pages safely.
+"""Reading scanned pages as grey images.
 
-Every page the engine works on is a 2-D float32 array of grey values in
-[0, 1] (0 = black ink, 1 = white paper) at the file's full resolution.  This
-module is the only place that knows about file formats, colour modes, EXIF
+Every page the engine works on is a 2-D grey array (float32 in [0, 1] or
+uint8; 0 = black ink, 1 = white paper) at the file's full resolution.  This
+module is the only place that knows about input formats, colour modes, EXIF
 orientation, multi-page TIFFs and DPI.
-
-Writes never leave a half-written file under the final name: the image is
-written to a hidden temporary file in the same folder and renamed onto the
-final name only once it is complete.
 """
 from __future__ import annotations
 
 import os
-import re
-import secrets
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.io.pixels import to_uint8
+
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 )
-OUTPUT_FORMATS = ("png", "tiff", "jpeg")
-# What a cleaned page is written as: the clean grey page, or black and white
-# (1 bit per pixel) for OCR and archives.
-OUTPUT_MODES = ("grey", "bw")
-OUTPUT_MODE_LABELS = {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"}
-
-# Output format -> (file extension, Pillow format name).
-_OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg"}
-_WRITERS_BY_SUFFIX = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
-JPEG_QUALITY = 95
-
-# Temporary files from write_page look like ".<name>.partial-<hex>": hidden,
-# so find_images skips them and an interrupted batch is never fed back in.
-_PARTIAL_MARKER = ".partial-"
 
 # Pillow refuses images above ~179 megapixels as possible "decompression
 # bombs".  A 600 dpi A3 scan is ~70 MP and large-format scans reach 400 MP
@@ -55,15 +36,6 @@ _TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 class ImageReadError(Exception):
     """A page could not be read; ``str()`` is "<path>: <reason>"."""
-
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-
-class ImageWriteError(Exception):
-    """A page could not be written; ``str()`` is "<path>: <reason>"."""
 
     def __init__(self, path: str | os.PathLike, reason: str) -> None:
         self.path = Path(path)
@@ -308,186 +280,3 @@ def read_pages(path: str | os.PathLike) -> list[Page]:
     return pages
 
 
-# ---------------------------------------------------------------- writing
-
-
-def to_unit(pixels: np.ndarray) -> np.ndarray:
-    """A new float32 copy of grey values in [0, 1]; uint8 (0..255) is divided by 255."""
-    values = np.asarray(pixels).astype(np.float32)
-    if pixels.dtype == np.uint8:
-        np.divide(values, np.float32(255.0), out=values)
-    return values
-
-
-def to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """Convert grey values in [0, 1] to uint8 0..255 (rounded, clipped).
-
-    uint8 input is returned unchanged.  Raises ValueError on NaN values,
-    which would otherwise turn into arbitrary grey levels.
-    """
-    pixels = np.asarray(pixels)
-    if pixels.dtype == np.uint8:
-        return pixels
-    values = pixels.astype(np.float32) * np.float32(255.0)
-    if np.isnan(values).any():
-        raise ValueError("pixels contain NaN")
-    np.rint(values, out=values)
-    np.clip(values, 0.0, 255.0, out=values)
-    return values.astype(np.uint8)
-
-
-def _grey_2d(pixels: np.ndarray) -> np.ndarray:
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    if pixels.ndim != 2 or 0 in pixels.shape:
-        raise ValueError(f"expected a grey page of shape (height, width), got shape {pixels.shape}")
-    return pixels
-
-
-def _save_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = False) -> dict:
-    options: dict = {}
-    if dpi is not None:
-        options["dpi"] = (float(dpi[0]), float(dpi[1]))
-    if writer == "PNG":
-        # zlib level 1 writes a cleaned A4 page in half the time of the
-        # default level 6, for files about 7% larger.
-        options["compress_level"] = 1
-    elif writer == "JPEG":
-        options["quality"] = JPEG_QUALITY
-    elif writer == "TIFF":
-        # Lossless and much smaller than raw for text pages; CCITT G4 is the
-        # archive standard for black-and-white pages.
-        options["compression"] = "group4" if bilevel else "tiff_lzw"
-    return options
-
-
-def write_page(
-    pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None,
-    bilevel: bool = False,
-) -> Path:
-    """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
-
-    The format follows the suffix: .png, .tif/.tiff (LZW) or .jpg/.jpeg
-    (quality 95).  With ``bilevel`` the page is written black and white,
-    1 bit per pixel (values below 0.5 are black; TIFF uses CCITT Group 4;
-    JPEG has no 1-bit form and stays 8-bit).  ``dpi`` is stored when given.
-    Missing parent folders are created.  The data goes to a hidden temporary file in the same folder
-    that is renamed onto ``path`` only when complete, so ``path`` is either
-    untouched or the whole new image, even if interrupted.  Returns ``path``.
-    Raises ImageWriteError naming the file.
-    """
-    path = Path(path)
-    writer = _WRITERS_BY_SUFFIX.get(path.suffix.lower())
-    if writer is None:
-        raise ImageWriteError(
-            path, f"unsupported output format {path.suffix or '(no extension)'}; use .png, .tif or .jpg"
-        )
-    try:
-        image = Image.fromarray(to_uint8(_grey_2d(pixels)), mode="L")
-        if bilevel:
-            image = image.point(lambda v: 255 if v >= 128 else 0)
-            if writer != "JPEG":
-                image = image.convert("1", dither=Image.Dither.NONE)
-    except ValueError as exc:
-        raise ImageWriteError(path, str(exc)) from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageWriteError(path, f"cannot create folder {path.parent} ({exc.strerror or exc})") from None
-    temporary = path.with_name(f".{path.name}{_PARTIAL_MARKER}{secrets.token_hex(4)}")
-    try:
-        with open(temporary, "xb") as stream:
-            image.save(stream, format=writer, **_save_options(writer, dpi, bilevel))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        # Includes KeyboardInterrupt: the temporary file must never outlive a failed write.
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ImageWriteError(path, exc.strerror or str(exc)) from exc
-        raise
-    return path
-
-
-# ---------------------------------------------------------------- finding inputs and naming outputs
-
-
-def _natural_key(text: str) -> list:
-    # "2.png" before "10.png": digit runs compare as numbers.  re.split with a
-    # capturing group alternates text, number, text..., so positions always
-    # hold the same type and lists compare safely.
-    parts = re.split(r"(\d+)", text.lower())
-    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
-
-
-def _is_skipped(name: str) -> bool:
-    # Hidden files include our own unfinished writes (".<name>.partial-<hex>").
-    return name.startswith(".")
-
-
-def _images_in_folder(folder: Path, recursive: bool) -> list[Path]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        # Hidden folders (.git, .cache, ...) are never pages.
-        dirs[:] = [d for d in dirs if not d.startswith(".")] if recursive else []
-        for name in files:
-            if not _is_skipped(name) and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(Path(root) / name)
-    return sorted(
-        found, key=lambda p: [_natural_key(part) for part in p.relative_to(folder).parts]
-    )
-
-
-def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
-    """List the image files named by ``inputs`` (files and folders).
-
-    Folders are walked (sub-folders too if ``recursive``) in natural order
-    (2.png before 10.png), keeping files with a supported suffix and
-    skipping hidden files and unfinished ".partial" writes.  Files named
-    directly, and paths that do not exist, are passed through unchecked so
-    that reading them reports the problem by name.  Duplicates are dropped.
-    """
-    result: list[Path] = []
-    seen: set[Path] = set()
-    for item in inputs:
-        item = Path(item)
-        candidates = _images_in_folder(item, recursive) if item.is_dir() else [item]
-        for candidate in candidates:
-            key = candidate.resolve()
-            if key not in seen:
-                seen.add(key)
-                result.append(candidate)
-    return result
-
-
-def output_path(
-    ref: PageRef,
-    out_dir: str | os.PathLike,
-    fmt: str = "png",
-    suffix: str = "_clean",
-    overwrite: bool = False,
-    protected: Collection[str | os.PathLike] = (),
-) -> Path:
-    """Choose where the cleaned version of ``ref`` goes: "<stem><suffix>.<ext>" in ``out_dir``.
-
-    ``fmt`` is one of OUTPUT_FORMATS (extension png, tif or jpg).  The result
-    is never one of ``protected`` (pass the input files, and any outputs
-    already chosen in this batch) and, unless ``overwrite``, never an
-    existing file: then "-1", "-2", ... is added before the extension.
-    """
-    if fmt not in _OUTPUT_EXTENSIONS:
-        raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    out_dir = Path(out_dir)
-    extension = _OUTPUT_EXTENSIONS[fmt]
-    blocked = {Path(p).resolve() for p in protected}
-    base = f"{ref.stem}{suffix}"
-    attempt = 0
-    while True:
-        name = f"{base}.{extension}" if attempt == 0 else f"{base}-{attempt}.{extension}"
-        candidate = out_dir / name
-        resolved = candidate.resolve()
-        if resolved not in blocked and (overwrite or not os.path.lexists(candidate)):
-            return candidate
-        attempt += 1

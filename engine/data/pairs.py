@@ -29,8 +29,8 @@ import numpy as np
 import platformdirs
 import pooch
 
-from engine.digits import DatasetDownloadError
-from engine.imageio import SUPPORTED_SUFFIXES, image_size, read_page, to_uint8, to_unit
+from engine.data.digits import DatasetDownloadError
+from engine.io import SUPPORTED_SUFFIXES, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 NOISYOFFICE_URL = "https://archive.ics.uci.edu/static/public/318/noisyoffice.zip"
@@ -232,7 +232,7 @@ def noisyoffice_folder(folder: str | os.PathLike | None = None) -> Path:
         raise FileNotFoundError(
             "no NoisyOffice folder given: pass one (a folder with 'noisy' and 'clean' sub-folders, "
             f"or the unpacked UCI archive), set the environment variable {NOISYOFFICE_ENV}, "
-            f"or download it with engine.pairs.download_noisyoffice() (from {NOISYOFFICE_URL})"
+            f"or download it with engine.data.pairs.download_noisyoffice() (from {NOISYOFFICE_URL})"
         )
     path = Path(chosen)
     if not path.is_dir():

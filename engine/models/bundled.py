@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-MODELS_FOLDER = Path(__file__).resolve().parent.parent / "resources" / "models"
+MODELS_FOLDER = Path(__file__).resolve().parents[2] / "resources" / "models"
 
 
 @dataclass(frozen=True)

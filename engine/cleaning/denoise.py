@@ -18,12 +18,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from engine import imageio
-from engine.binarize import otsu_threshold
-from engine.ink import InkReport, check_ink
-from engine.modelfile import LoadedModel, ModelInfo, load_model
+from engine.io import ImageReadError, ImageWriteError, OUTPUT_FORMATS, OUTPUT_MODES, PageRef, find_images, list_pages, output_path, read_page, to_uint8, to_unit, write_page
+from engine.cleaning.binarize import otsu_threshold
+from engine.cleaning.ink import InkReport, check_ink
+from engine.models.modelfile import LoadedModel, ModelInfo, load_model
 from engine.progress import CancelToken, ProgressCallback, check, report
-from engine.receptive_field import Geometry, geometry
+from engine.models.receptive_field import Geometry, geometry
 from engine.tf_runtime import cpu_has_fast_bfloat16
 
 # Largest tile core (pixels per side).  Bigger tiles waste less on margins;
@@ -163,12 +163,12 @@ class Denoiser:
             rows = _mirror(np.arange(y0 - m, y0 + tile_h - m), height)
             for first in range(0, plan.cols, per_call):
                 starts = col_starts[first:first + per_call]
-                tiles = np.stack([imageio.to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
+                tiles = np.stack([to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
                                   for x0 in starts])
                 for x0, tile in zip(starts, self._predict(tiles)):
                     x1 = min(width, x0 + plan.core[1])
                     core = tile[m:m + y1 - y0, m:m + x1 - x0]
-                    out[y0:y1, x0:x1] = imageio.to_uint8(core) if out.dtype == np.uint8 else core
+                    out[y0:y1, x0:x1] = to_uint8(core) if out.dtype == np.uint8 else core
             report(progress, "tiles", r + 1, plan.rows)
         return out
 
@@ -185,7 +185,7 @@ class Denoiser:
         return self._predict(page[None])[0, m:m + height, m:m + width]
 
 
-MODES = imageio.OUTPUT_MODES
+MODES = OUTPUT_MODES
 
 
 @dataclass
@@ -211,7 +211,7 @@ def clean_page(denoiser: "Denoiser", pixels: np.ndarray, mode: str = "grey", kee
     """Clean one grey page with ``denoiser``, keep its ink, and render it in ``mode``.
 
     With ``keep_ink`` (the default) ink the model would have erased is put
-    back from the page (engine.ink): the output is never emptier than the
+    back from the page (engine.cleaning.ink): the output is never emptier than the
     text it was given.  'bw' binarises the result at Otsu's threshold.
     """
     if mode not in MODES:
@@ -229,10 +229,10 @@ class PageResult:
     """The outcome of cleaning one page of a batch.
 
     ``warning`` is set when the page was cleaned but looks unlike what the
-    model knows (see engine.ink.InkReport.warning).
+    model knows (see engine.cleaning.ink.InkReport.warning).
     """
 
-    ref: imageio.PageRef
+    ref: PageRef
     output: Optional[Path]
     error: Optional[str]
     seconds: float
@@ -243,11 +243,11 @@ class PageResult:
         return self.error is None
 
 
-def _page_refs(inputs: Iterable[Path]) -> Iterator[imageio.PageRef | tuple[Path, str]]:
+def _page_refs(inputs: Iterable[Path]) -> Iterator[PageRef | tuple[Path, str]]:
     for path in inputs:
         try:
-            yield from imageio.list_pages(path)
-        except imageio.ImageReadError as error:
+            yield from list_pages(path)
+        except ImageReadError as error:
             yield (Path(path), str(error))
 
 
@@ -265,11 +265,11 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
     overwritten, nor, unless ``overwrite``, any existing file.  ``cancel``
     stops between pages or bands of tiles, leaving no partial file.
     """
-    if fmt not in imageio.OUTPUT_FORMATS:
-        raise ValueError(f"format must be one of {', '.join(imageio.OUTPUT_FORMATS)}, not {fmt!r}")
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    files = imageio.find_images([Path(p) for p in inputs])
+    files = find_images([Path(p) for p in inputs])
     protected = {p.resolve() for p in files}
     out_dir = Path(out_dir)
     items = list(_page_refs(files))
@@ -281,18 +281,18 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
         if isinstance(item, tuple):
             path, error = item
             report(progress, "pages", done + 1, len(items), f"failed {label}")
-            yield PageResult(imageio.PageRef(path, 0, 1), None, error, 0.0)
+            yield PageResult(PageRef(path, 0, 1), None, error, 0.0)
             continue
         try:
-            page = imageio.read_page(item, dtype=np.uint8)
+            page = read_page(item, dtype=np.uint8)
             dpi = page.dpi
             cleaned = clean_page(denoiser, page.pixels, mode, keep_ink, cancel=cancel)
             del page  # a huge page's input need not live on while its output is encoded
-            target = imageio.output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
+            target = output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
             protected.add(target.resolve())
-            imageio.write_page(cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel)
+            write_page(cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel)
             result = PageResult(item, target, None, time.perf_counter() - start, warning=cleaned.ink.warning())
-        except (imageio.ImageReadError, imageio.ImageWriteError) as error:
+        except (ImageReadError, ImageWriteError) as error:
             result = PageResult(item, None, str(error), time.perf_counter() - start)
         report(progress, "pages", done + 1, len(items), f"cleaned {item.label}")
         yield result

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from engine.digits import load_test_split, to_unit
+from engine.data.digits import load_test_split, to_unit
 
 
 def add_gaussian_noise(x: np.ndarray, factor: float = 0.5, seed: int | None = 0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""engine.imageio: every format and mode in, grey float pages out, safe writes, safe names."""
+"""engine.io: every format and mode in, grey float pages out, safe writes, safe names."""
 from __future__ import annotations
 
 import struct
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import imageio
-from engine.imageio import (
+from engine.io import (
+    OUTPUT_FORMATS,
     ImageReadError,
     ImageWriteError,
     PageRef,
@@ -315,4 +315,4 @@ def test_output_path_formats_and_pages(tmp_path: Path) -> None:
     assert output_path(ref, tmp_path / "out", "jpeg").name == "book_p2_clean.jpg"
     with pytest.raises(ValueError, match="unknown output format"):
         output_path(ref, tmp_path, "gif")
-    assert imageio.OUTPUT_FORMATS == ("png", "tiff", "jpeg")
+    assert OUTPUT_FORMATS == ("png", "tiff", "jpeg")

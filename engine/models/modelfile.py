@@ -19,7 +19,7 @@ from typing import Optional
 
 import keras
 
-from engine.bundled import resolve_model
+from engine.models.bundled import resolve_model
 
 METADATA_MEMBER = "docclean.json"
 FORMAT_VERSION = 1
@@ -47,7 +47,7 @@ class ModelInfo:
     @property
     def cleans_pages(self) -> bool:
         """Whether the model is fully convolutional, so it can clean pages of any size."""
-        from engine import zoo  # zoo imports Keras layers; modelfile stays light
+        from engine.models import zoo  # zoo imports Keras layers; modelfile stays light
 
         try:
             return zoo.get_architecture(self.architecture).fully_convolutional

@@ -5,7 +5,7 @@ A training run on pages reads one or more sources, each with a weight:
 * a folder of pairs (``noisy/`` + ``clean/``, ``source/`` + ``target/`` or the
   NoisyOffice archive), optionally leaving out pairs by name pattern (for
   example the DIBCO years a model is reported on);
-* ``synthetic``: pages drawn and degraded on the fly (engine.synthetic),
+* ``synthetic``: pages drawn and degraded on the fly (engine.data.synthetic),
   optionally also degrading the clean pages of the other sources.
 
 They are written either as ``--data noisyoffice,dibco:2,synthetic`` (named
@@ -36,7 +36,7 @@ from typing import Optional, Protocol
 
 import numpy as np
 
-from engine import pairs
+from engine.data import pairs
 
 SYNTHETIC = "synthetic"
 NOISYOFFICE = "noisyoffice"

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
-from engine.imageio import to_uint8
+from engine.io import to_uint8
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 

@@ -4,7 +4,7 @@
 weights and ink darkness, handwriting-like pen strokes, rules and tables, and
 solid dark areas (redaction bars, filled shapes, photographs) that a cleaner
 must keep dark.  ``SyntheticSampler`` pairs each such page, or a crop of a
-real clean page, with a degraded copy (engine.degrade).
+real clean page, with a degraded copy (engine.data.degrade).
 
 Fonts are the text fonts that ship with matplotlib (DejaVu, STIX, Computer
 Modern), so a seed gives the same pages on every machine; a folder of more
@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from engine import degrade, pairs
-from engine.imageio import to_unit
+from engine.data import degrade
+from engine.data import pairs
+from engine.io import to_unit
 
 # Letters of Latin, Greek and Cyrillic scripts (DIBCO and real scans hold
 # all three), digits and punctuation.

@@ -17,7 +17,7 @@ import numpy as np
 import platformdirs
 import pooch
 
-from engine.idx import read_idx
+from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 DATASETS = ("mnist", "notmnist")

@@ -17,7 +17,9 @@ from engine.tf_runtime import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from engine import digits, imageio, zoo  # noqa: E402  (after TensorFlow is up)
+from engine.io import ImageReadError, OUTPUT_FORMATS, OUTPUT_MODES, find_images  # noqa: E402  (after TensorFlow is up)
+from engine.data import digits
+from engine.models import zoo
 from engine.progress import Cancelled, Progress  # noqa: E402
 
 
@@ -54,7 +56,7 @@ class _Bars:
 
 
 def _denoise(args: argparse.Namespace) -> int:
-    from engine.denoise import Denoiser, iter_denoise
+    from engine.cleaning.denoise import Denoiser, iter_denoise
 
     denoiser = Denoiser.from_file(args.model)
     bars = _Bars(args.quiet)
@@ -81,7 +83,7 @@ def _denoise(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from engine.training import TrainConfig, train
+    from engine.training.fit import TrainConfig, train
 
     options = json.loads(args.arch_options) if args.arch_options else {}
     if args.bottleneck is not None:
@@ -105,9 +107,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from engine.denoise import Denoiser, clean_page
-    from engine.evaluation import evaluate, evaluate_ink
-    from engine.pairs import find_pairs
+    from engine.cleaning.denoise import Denoiser, clean_page
+    from engine.evaluation.scoring import evaluate, evaluate_ink
+    from engine.data.pairs import find_pairs
 
     denoiser = Denoiser.from_file(args.model)
 
@@ -117,7 +119,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     bars = _Bars(args.quiet or args.json)
     if args.ink:
         try:
-            scored = evaluate_ink(imageio.find_images([args.ink]), clean, progress=bars)
+            scored = evaluate_ink(find_images([args.ink]), clean, progress=bars)
         finally:
             bars.close()
         for row in scored.per_page:
@@ -166,7 +168,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from engine.modelfile import read_info
+    from engine.models.modelfile import read_info
 
     info = read_info(args.model)
     print(f"file:          {Path(args.model).resolve()}")
@@ -197,10 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
     p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
-    p.add_argument("--format", choices=imageio.OUTPUT_FORMATS, default="png")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default="png")
     p.add_argument("--overwrite", action="store_true",
                    help="replace earlier outputs of the same name (inputs are never replaced)")
-    p.add_argument("--mode", choices=imageio.OUTPUT_MODES, default=imageio.OUTPUT_MODES[0],
+    p.add_argument("--mode", choices=OUTPUT_MODES, default=OUTPUT_MODES[0],
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF G4) for OCR and archives")
     _keep_ink_option(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
@@ -268,8 +270,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # model files and images raise their own types
-        from engine.modelfile import ModelFileError
-        if isinstance(error, (ModelFileError, imageio.ImageReadError, digits.DatasetDownloadError)):
+        from engine.models.modelfile import ModelFileError
+        if isinstance(error, (ModelFileError, ImageReadError, digits.DatasetDownloadError)):
             print(f"error: {error}", file=sys.stderr)
             return 1
         raise

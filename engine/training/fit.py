@@ -16,8 +16,13 @@ from typing import Callable, Iterator, Optional
 import keras
 import numpy as np
 
-from engine import digits, noise, pairs, sources, synthetic, zoo
-from engine.modelfile import ModelInfo, save_model
+from engine.data import digits
+from engine.data import noise
+from engine.data import pairs
+from engine.data import sources
+from engine.data import synthetic
+from engine.models import zoo
+from engine.models.modelfile import ModelInfo, save_model
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
@@ -31,7 +36,7 @@ class TrainConfig:
 
     ``data`` is 'mnist', 'notmnist', or page pairs: 'noisyoffice', a folder,
     a mix such as 'noisyoffice,dibco:2,synthetic' or a TOML recipe (see
-    engine.sources); ``data_folder`` is where named data sets live locally
+    engine.data.sources); ``data_folder`` is where named data sets live locally
     (None: the download cache).  For documents, ``test_fraction`` of the clean
     documents are held out of training entirely (for honest evaluation) and
     ``validation_split`` of the rest validate each epoch; both split by

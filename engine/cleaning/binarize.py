@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from engine.imageio import to_uint8, to_unit
+from engine.io import to_uint8, to_unit
 
 # Sauvola's parameters as the DIBCO literature uses them: a 31-pixel window,
 # k = 0.2 and R = 128 / 255 (half the grey range).

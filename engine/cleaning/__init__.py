@@ -1,0 +1,1 @@
+"""Cleaning pages: tiling, inference backends, the content check, the batch over files."""

@@ -1,0 +1,1 @@
+"""Scoring cleaned pages: image metrics, DIBCO binary metrics, evaluation over pairs and folders."""

@@ -1,0 +1,1 @@
+"""Training models of the zoo (Keras/TensorFlow; imported only when training)."""
