@@ -64,7 +64,7 @@ def trained_model_path(
         progress: optional engine.progress callback for the training.
 
     Returns:
-        Path of a ``.keras`` model file loadable by ``engine.cleaning.denoise.Denoiser``.
+        Path of a ``.keras`` model file loadable by ``engine.cleaning.denoiser.Denoiser``.
     """
     # Imported here so the classical rows run without loading TensorFlow.
     from engine.training.fit import TrainConfig, train

@@ -55,21 +55,22 @@ def make_page(source: Path, out: Path, side: int) -> None:
 
 def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     """Clean ``input_path`` into ``out_dir`` with the product's own code; return the numbers."""
-    from engine.cleaning import denoise as engine_denoise
+    from engine.cleaning.batch import iter_denoise
+    from engine.cleaning.denoiser import Denoiser
     from engine.io import image_size
 
     baseline = _current_rss_mb()
-    denoiser = engine_denoise.Denoiser.from_file(model)
+    denoiser = Denoiser.from_file(model)
     after_model = _current_rss_mb()
     height, width = image_size(input_path)
     started = time.perf_counter()
     # The batch route a user's click or CLI call takes: read (as 8-bit),
     # clean in bands of tiles, write atomically.
-    results = list(engine_denoise.iter_denoise([input_path], out_dir, denoiser, overwrite=True))
+    results = list(iter_denoise([input_path], out_dir, denoiser, overwrite=True))
     failed = [result.error for result in results if not result.ok]
     if failed or not results:
         raise RuntimeError(f"{input_path}: the denoiser failed ({'; '.join(failed) or 'no page'})")
-    route = "engine.cleaning.denoise.iter_denoise"
+    route = "engine.cleaning.batch.iter_denoise"
     seconds = time.perf_counter() - started
     return {
         "route": route,

@@ -56,7 +56,8 @@ def _float(page: np.ndarray) -> np.ndarray:
 
 
 def model_cleaner(path: Optional[Path], keep_ink: bool) -> Clean:
-    from engine.cleaning.denoise import Denoiser, clean_page
+    from engine.cleaning.denoiser import Denoiser
+    from engine.cleaning.page import clean_page
 
     denoiser = Denoiser.from_file(path, precision="float32")
     return lambda page: clean_page(denoiser, page, keep_ink=keep_ink).pixels

@@ -119,7 +119,7 @@ def model_row(name: str, model_path: Optional[Path], test: List[Pair], note: str
     A model file that cannot be loaded gives a row with the reason instead of
     numbers, so one missing file does not throw away the rest of the table.
     """
-    from engine.cleaning.denoise import Denoiser
+    from engine.cleaning.denoiser import Denoiser
     from engine.models.modelfile import ModelFileError
 
     try:

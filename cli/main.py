@@ -13,14 +13,14 @@ from typing import Optional, Sequence
 
 from tqdm import tqdm
 
-from engine.tf_runtime import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-from engine.io import ImageReadError, OUTPUT_FORMATS, OUTPUT_MODES, find_images  # noqa: E402  (after TensorFlow is up)
-from engine.data import digits
-from engine.models import zoo
-from engine.progress import Cancelled, Progress  # noqa: E402
+# Nothing here imports TensorFlow: only ``train`` (and exporting a new model
+# for the fast runtime) loads it, when it runs.
+from engine.cleaning.backends import BACKENDS
+from engine.data.digits import DatasetDownloadError
+from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, find_images
+from engine.models import registry
+from engine.models.modelfile import ModelFileError, read_info
+from engine.progress import Cancelled, Progress
 
 
 class _Bars:
@@ -56,9 +56,10 @@ class _Bars:
 
 
 def _denoise(args: argparse.Namespace) -> int:
-    from engine.cleaning.denoise import Denoiser, iter_denoise
+    from engine.cleaning.batch import iter_denoise
+    from engine.cleaning.denoiser import Denoiser
 
-    denoiser = Denoiser.from_file(args.model)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend)
     bars = _Bars(args.quiet)
     failures = 0
     written = 0
@@ -107,11 +108,12 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from engine.cleaning.denoise import Denoiser, clean_page
+    from engine.cleaning.denoiser import Denoiser
+    from engine.cleaning.page import clean_page
     from engine.evaluation.scoring import evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
-    denoiser = Denoiser.from_file(args.model)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend)
 
     def clean(pixels):
         return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
@@ -160,16 +162,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    width = max(len(n) for n in zoo.ARCHITECTURES)
-    for arch in zoo.ARCHITECTURES.values():
-        count = zoo.parameter_count(arch.name)
-        print(f"{arch.name:<{width}}  {count:>9,}  {arch.family:<8}  {arch.summary}")
+    width = max(len(n) for n in registry.ARCHITECTURES)
+    for arch in registry.ARCHITECTURES.values():
+        print(f"{arch.name:<{width}}  {arch.parameters:>9,}  {arch.family:<8}  {arch.summary}")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    from engine.models.modelfile import read_info
-
     info = read_info(args.model)
     print(f"file:          {Path(args.model).resolve()}")
     print(f"architecture:  {info.architecture} {info.options or ''}")
@@ -177,6 +176,9 @@ def _info(args: argparse.Namespace) -> int:
     print(f"data set:      {info.dataset}")
     print(f"epochs:        {info.epochs}")
     print(f"created:       {info.created}")
+    if info.geometry:
+        print(f"geometry:      receptive field {info.geometry['receptive_field']} px, "
+              f"size multiple {info.geometry['size_multiple']}")
     for key, value in info.metrics.items():
         print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
     if info.history.get("loss"):
@@ -185,7 +187,11 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keep_ink_option(p: argparse.ArgumentParser) -> None:
+def _cleaning_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="inference runtime: auto (the fastest installed: openvino), openvino, "
+                        "or keras (the TensorFlow reference)")
     p.add_argument("--no-keep-ink", action="store_true",
                    help="write what the model made even where it erased clear ink (default: put it back)")
 
@@ -198,13 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("denoise", help="clean image files or folders of scans")
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
-    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="png")
     p.add_argument("--overwrite", action="store_true",
                    help="replace earlier outputs of the same name (inputs are never replaced)")
     p.add_argument("--mode", choices=OUTPUT_MODES, default=OUTPUT_MODES[0],
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF G4) for OCR and archives")
-    _keep_ink_option(p)
+    _cleaning_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
     p.set_defaults(run=_denoise)
 
@@ -214,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "weights (noisyoffice,dibco:2,synthetic) or a .toml recipe")
     p.add_argument("--data-folder", help="folder holding the named data sets (mnist, notmnist, noisyoffice, "
                                          "dibco, ...) (default: download cache)")
-    p.add_argument("--arch", required=True, choices=list(zoo.ARCHITECTURES))
+    p.add_argument("--arch", required=True, choices=list(registry.ARCHITECTURES))
     p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
     p.add_argument("--bottleneck", type=int, help="bottleneck size of the dense AE")
     p.add_argument("--epochs", type=int, default=10)
@@ -243,8 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--pairs", help="folder with noisy/ and clean/ (or source/ and target/) pages; "
                                       "binary ground truth adds the DIBCO metrics")
     what.add_argument("--ink", help="folder of pages without ground truth: share of their clear ink kept")
-    _keep_ink_option(p)
-    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
+    _cleaning_options(p)
     p.add_argument("--include-seen", action="store_true",
                    help="also score documents the model was trained on")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -266,15 +270,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Cancelled):
         print("\ninterrupted: nothing half-written was left behind", file=sys.stderr)
         return 130
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, ModelFileError, ImageReadError, DatasetDownloadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except Exception as error:  # model files and images raise their own types
-        from engine.models.modelfile import ModelFileError
-        if isinstance(error, (ModelFileError, ImageReadError, digits.DatasetDownloadError)):
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        raise
 
 
 if __name__ == "__main__":

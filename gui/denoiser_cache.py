@@ -9,13 +9,26 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
+from engine.cleaning.backends import BACKEND_LABELS
 from gui.workers import engine_module, model_lock
 
 
 class DenoiserCache:
-    def __init__(self) -> None:
+    def __init__(self, backend: str = "auto") -> None:
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
+        self._backend = backend
+
+    @property
+    def backend(self) -> str:
+        return self._backend
+
+    def set_backend(self, backend: str) -> None:
+        """Use another inference runtime from now on (models load again on first use)."""
+        with self._lock:
+            if backend != self._backend:
+                self._backend = backend
+                self._loaded.clear()
 
     @staticmethod
     def key(path: Optional[Path]) -> str:
@@ -23,15 +36,15 @@ class DenoiserCache:
 
     def get(self, path: Optional[Path]) -> Any:
         """The engine Denoiser for ``path`` (None: the bundled default), loading it once."""
-        # Imports Keras: only ever on a worker thread.
-        Denoiser = engine_module("cleaning.denoise").Denoiser
+        # May import Keras (the reference runtime, or a first export): only ever on a worker thread.
+        Denoiser = engine_module("cleaning.denoiser").Denoiser
 
         key = self.key(path)
         with self._lock:
             denoiser = self._loaded.get(key)
             if denoiser is None:
                 with model_lock:
-                    denoiser = SerialDenoiser(Denoiser.from_file(Path(path) if path else None))
+                    denoiser = SerialDenoiser(Denoiser.from_file(Path(path) if path else None, backend=self._backend))
                 self._loaded[key] = denoiser
             return denoiser
 
@@ -47,6 +60,7 @@ class SerialDenoiser:
         self.inner = denoiser
         self.info = getattr(denoiser, "info", None)
         self.path = getattr(denoiser, "path", None)
+        self.backend = getattr(denoiser, "backend", None)
 
     def denoise(self, pixels: Any, progress: Any = None, cancel: Any = None) -> Any:
         with model_lock:
@@ -74,4 +88,7 @@ def describe_model(denoiser: Any) -> str:
     rmse = (getattr(info, "metrics", {}) or {}).get("val_rmse")
     if rmse is not None:
         parts.append(f"val RMSE {float(rmse):.4f}")
+    runtime = getattr(getattr(denoiser, "backend", None), "name", "")
+    if runtime:
+        parts.append(f"runs on {BACKEND_LABELS.get(runtime, runtime)}")
     return " · ".join(parts)

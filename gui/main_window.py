@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.io import ImageReadError, PageRef, SUPPORTED_SUFFIXES, find_images, list_pages, read_page
-from engine.io import OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
+from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
+from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError, PageRef,
+                       find_images, list_pages, read_page)
 from gui.compare_view import CompareView
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(self)
-        self.denoisers = DenoiserCache()
+        self.denoisers = DenoiserCache(self.settings.backend())
         self.setWindowTitle("DocClean")
         self.setAcceptDrops(True)
 
@@ -148,7 +149,16 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Loading model…")
         self.model_label.setWordWrap(True)
         self.train_button = QPushButton("Train a model…")
+        self.backend_combo = QComboBox()
+        for backend in BACKENDS:
+            self.backend_combo.addItem(BACKEND_LABELS[backend], backend)
+        self.backend_combo.setToolTip("The runtime that runs the model; all give the same pages, "
+                                      "Keras (the reference) is slower")
+        runtime_row = QHBoxLayout()
+        runtime_row.addWidget(QLabel("Runtime"))
+        runtime_row.addWidget(self.backend_combo, 1)
         model_layout.addWidget(self.model_choice)
+        model_layout.addLayout(runtime_row)
         model_layout.addWidget(self.model_label)
         model_layout.addWidget(self.train_button)
 
@@ -277,6 +287,7 @@ class MainWindow(QMainWindow):
 
         self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
+        self.backend_combo.currentIndexChanged.connect(self._on_backend_changed)
         self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
         self.output_edit.editingFinished.connect(self._remember_output_folder)
 
@@ -292,6 +303,9 @@ class MainWindow(QMainWindow):
             self.output_edit.setText(str(output))
         self.format_combo.setCurrentText(self.settings.output_format())
         self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode())))
+        self.backend_combo.blockSignals(True)  # the model loads once, below
+        self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.backend)))
+        self.backend_combo.blockSignals(False)
         self.recursive_check.setChecked(self.settings.include_subfolders())
         self.model_choice.set_models(self.settings.recent_models(), self.settings.model_path())
         self._set_swipe(self.settings.swipe_mode())
@@ -501,6 +515,12 @@ class MainWindow(QMainWindow):
         self._previews.clear()
         self._load_model(path)
         self._show_page(self.page_list.current_ref())
+
+    def _on_backend_changed(self) -> None:
+        backend = str(self.backend_combo.currentData())
+        self.settings.set_backend(backend)
+        self.denoisers.set_backend(backend)
+        self._load_model(self.model_choice.current_model())
 
     def _load_model(self, path: Optional[Path]) -> None:
         self.model_label.setText("Loading model…")
@@ -786,7 +806,7 @@ def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Opt
 def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:
     denoiser = cache.get(model)
     task.cancel_token.raise_if_cancelled()
-    cleaned = engine_module("cleaning.denoise").clean_page(denoiser, pixels, mode, progress=task.report,
+    cleaned = engine_module("cleaning.page").clean_page(denoiser, pixels, mode, progress=task.report,
                                                   cancel=task.cancel_token)
     return pixels_to_qimage(cleaned.pixels)
 
@@ -795,7 +815,7 @@ def _run_batch(
     cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
     task: Task,
 ) -> int:
-    iter_denoise = engine_module("cleaning.denoise").iter_denoise
+    iter_denoise = engine_module("cleaning.batch").iter_denoise
     denoiser = cache.get(model)
     count = 0
     for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, mode=mode, cancel=task.cancel_token):

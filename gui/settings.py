@@ -10,6 +10,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.cleaning.backends import BACKENDS
 from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
 
 ORGANISATION = "DocClean"
@@ -103,6 +104,13 @@ class AppSettings:
 
     def set_output_mode(self, mode: str) -> None:
         self._store.setValue("output/mode", mode)
+
+    def backend(self) -> str:
+        value = str(self._store.value("model/backend", BACKENDS[0]))
+        return value if value in BACKENDS else BACKENDS[0]
+
+    def set_backend(self, backend: str) -> None:
+        self._store.setValue("model/backend", backend)
 
     def swipe_mode(self) -> bool:
         return _as_bool(self._store.value("viewer/swipe", False))

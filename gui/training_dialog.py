@@ -26,7 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.models import registry
+from engine.models.registry import Architecture
 from engine.progress import CancelToken, Progress
+from engine.training.config import TrainConfig
 from gui.formatting import format_duration
 from gui.loss_plot import LossPlot
 from gui.noise_preview import NoisePreview
@@ -62,9 +65,7 @@ class TrainingDialog(QDialog):
         self.setWindowTitle("Train a model")
         self.settings = settings
         self.runner = runner
-        self._architectures: dict[str, list[dict]] = {}
-        self._arch_task: Optional[Task] = None
-        self._arch_loading: set[str] = set()
+        self._architectures: dict[str, list[Architecture]] = {}
         self._count_generation = 0
         self._preview_generation = 0
         self._train_task: Optional[Task] = None
@@ -252,50 +253,27 @@ class TrainingDialog(QDialog):
 
     def _load_architectures(self, kind: str) -> None:
         family = "digits" if kind in DIGIT_DATA else "document"
-        if family in self._architectures:
-            self._fill_architectures(family)
-            return
-        self.arch_combo.clear()
-        if family in self._arch_loading:
-            return  # its result fills the list when it arrives
-        self._arch_loading.add(family)
-        self.arch_summary.setText("Loading the model zoo…")
-        self._arch_task = self.runner.start(
-            lambda t: _list_architectures(kind),
-            "io",
-            name="architectures",
-            on_result=lambda found: self._on_architectures(family, found),
-            on_failed=lambda message: self._on_architectures_failed(family, message),
-        )
-
-    def _on_architectures_failed(self, family: str, message: str) -> None:
-        self._arch_loading.discard(family)
-        self.arch_summary.setText(f"Cannot load the model zoo: {message}")
-
-    def _on_architectures(self, family: str, found: list[dict]) -> None:
-        self._arch_loading.discard(family)
-        self._architectures[family] = found
-        current = "digits" if self.data_kind() in DIGIT_DATA else "document"
-        if family == current:
-            self._fill_architectures(family)
+        if family not in self._architectures:
+            self._architectures[family] = registry.architectures_for(kind if kind in DIGIT_DATA else "pairs")
+        self._fill_architectures(family)
 
     def _fill_architectures(self, family: str) -> None:
         self.arch_combo.blockSignals(True)
         self.arch_combo.clear()
         for arch in self._architectures[family]:
-            self.arch_combo.addItem(arch["name"], arch["name"])
-            self.arch_combo.setItemData(self.arch_combo.count() - 1, arch["summary"], Qt.ItemDataRole.ToolTipRole)
+            self.arch_combo.addItem(arch.name, arch.name)
+            self.arch_combo.setItemData(self.arch_combo.count() - 1, arch.summary, Qt.ItemDataRole.ToolTipRole)
         preferred = self.arch_combo.findData("docunet" if family == "document" else "mnist_denoiser")
         self.arch_combo.setCurrentIndex(max(0, preferred))
         self.arch_combo.blockSignals(False)
         self._on_arch_changed()
         self.architectures_loaded.emit()
 
-    def _current_arch(self) -> Optional[dict]:
+    def _current_arch(self) -> Optional[Architecture]:
         name = self.arch_combo.currentData()
         family = "digits" if self.data_kind() in DIGIT_DATA else "document"
         for arch in self._architectures.get(family, []):
-            if arch["name"] == name:
+            if arch.name == name:
                 return arch
         return None
 
@@ -308,8 +286,8 @@ class TrainingDialog(QDialog):
         self._option_spins = {}
         if arch is None:
             return
-        self.arch_summary.setText(arch["summary"])
-        for key, value in arch["defaults"].items():
+        self.arch_summary.setText(arch.summary)
+        for key, value in arch.defaults.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 spin = QSpinBox()
                 spin.setRange(1, 4096)
@@ -321,9 +299,9 @@ class TrainingDialog(QDialog):
         if not self._option_spins:
             self.options_row.addWidget(QLabel("none"))
         self.options_row.addStretch(1)
-        self.optimizer_combo.setCurrentText(arch["optimizer"])
-        self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(arch["loss"])))
-        self.batch_spin.setValue(arch["batch_size"])
+        self.optimizer_combo.setCurrentText(arch.optimizer)
+        self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(arch.loss)))
+        self.batch_spin.setValue(arch.batch_size)
         self._propose_output()
         self._schedule_count()
 
@@ -443,10 +421,12 @@ class TrainingDialog(QDialog):
         if not name:
             self._fail("The model zoo has not loaded yet.")
             return
-        values = dict(
-            kind=kind, folder=folder, name=name, options=options, epochs=self.epochs_spin.value(),
+        config = TrainConfig(
+            data=folder if kind == "pairs" else kind,
+            data_folder=None if kind == "pairs" else (folder or None),
+            arch=name, arch_options=options, epochs=self.epochs_spin.value(),
             batch_size=self.batch_spin.value(), optimizer=self.optimizer_combo.currentText(),
-            loss=str(self.loss_combo.currentData()), noise=self.noise_spin.value(),
+            loss=str(self.loss_combo.currentData()), noise_factor=self.noise_spin.value(),
             max_samples=self.max_samples_spin.value() or None,
         )
         self._output = output
@@ -459,7 +439,7 @@ class TrainingDialog(QDialog):
         self.status_label.setText("Starting…")
         stop = self._stop_token
         self._train_task = self.runner.start(
-            lambda task: _train(values, output, stop, task),
+            lambda task: _train(config, output, stop, task),
             "training",
             name="training",
             on_progress=self._on_progress,
@@ -572,16 +552,6 @@ class TrainingDialog(QDialog):
 
 # ==================================================================== worker functions
 
-def _list_architectures(kind: str) -> list[dict]:
-    zoo = engine_module("models.zoo")
-    data = kind if kind in ("mnist", "notmnist", "noisyoffice") else "pairs"
-    return [
-        {"name": a.name, "summary": a.summary, "defaults": dict(a.defaults), "optimizer": a.optimizer,
-         "loss": a.loss, "batch_size": a.batch_size}
-        for a in zoo.architectures_for(data)
-    ]
-
-
 def _parameter_count(name: str, options: dict) -> int:
     zoo = engine_module("models.zoo")
     with model_lock:
@@ -597,21 +567,7 @@ def _noise_samples(kind: str, factor: float, folder: Optional[str]) -> list[tupl
     ]
 
 
-def _train(values: dict, output: Path, stop: CancelToken, task: Task) -> tuple[Path, dict, bool]:
-    training = engine_module("training.fit")
-    TrainConfig, train = training.TrainConfig, training.train
-    kind = values["kind"]
-    config = TrainConfig(
-        data=values["folder"] if kind == "pairs" else kind,
-        data_folder=None if kind == "pairs" else (values["folder"] or None),
-        arch=values["name"],
-        arch_options=values["options"],
-        epochs=values["epochs"],
-        batch_size=values["batch_size"],
-        optimizer=values["optimizer"],
-        loss=values["loss"],
-        noise_factor=values["noise"],
-        max_samples=values["max_samples"],
-    )
+def _train(config: TrainConfig, output: Path, stop: CancelToken, task: Task) -> tuple[Path, dict, bool]:
+    train = engine_module("training.fit").train
     result = train(config, output=output, progress=task.report, cancel=task.cancel_token, stop=stop)
     return Path(result.path or output), dict(result.info.metrics), bool(result.stopped_early)

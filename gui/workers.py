@@ -44,8 +44,6 @@ def engine_module(name: str) -> ModuleType:
 
         def load() -> None:
             try:
-                # TensorFlow's start-up notices would land on the user's console.
-                importlib.import_module("engine.tf_runtime").import_tensorflow_quietly()
                 outcome["module"] = importlib.import_module(full)
             except BaseException as exc:  # handed to the caller below
                 outcome["error"] = exc

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Models exported during the tests go to a scratch cache, not the user's.
+os.environ.setdefault("DOCCLEAN_EXPORT_CACHE", tempfile.mkdtemp(prefix="docclean-test-exports-"))
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("DOCCLEAN_SHARED_DATA", PROJECT.parent / "shared" / "data"))
@@ -73,7 +76,7 @@ def blank_model(tmp_path_factory) -> Path:
     import numpy as np
 
     from engine.models import zoo
-    from engine.models.modelfile import ModelInfo, save_model
+    from engine.models.keras_files import ModelInfo, save_model
 
     model = zoo.build_model("docunet", width=4, depth=2)
     for layer in model.layers[-5:]:

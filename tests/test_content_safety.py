@@ -6,7 +6,9 @@ from PIL import Image
 from engine.io import read_page, write_page
 from engine.cleaning import ink
 from cli.main import main
-from engine.cleaning.denoise import Denoiser, clean_page, iter_denoise
+from engine.cleaning.batch import iter_denoise
+from engine.cleaning.denoiser import Denoiser
+from engine.cleaning.page import clean_page
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from engine.models import zoo
-from engine.models.modelfile import ModelFileError, ModelInfo, load_model, read_info, save_model
+from engine.models.keras_files import load_model, save_model
+from engine.models.modelfile import ModelFileError, ModelInfo, read_info
 
 
 def test_model_saves_and_loads_with_its_metadata(tmp_path):

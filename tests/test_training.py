@@ -4,7 +4,7 @@ import threading
 import numpy as np
 import pytest
 
-from engine.models.modelfile import load_model
+from engine.models.keras_files import load_model
 from engine.progress import CancelToken, Cancelled
 from engine.training.fit import TrainConfig, train
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.models import zoo
+from engine.models import registry, zoo
 from engine.models.receptive_field import geometry
 
 # Parameter counts the write-ups report or imply (SEEDS.md).
@@ -16,6 +16,11 @@ def test_seed_parameter_counts(name, count):
     assert zoo.parameter_count(name) == count
 
 
+@pytest.mark.parametrize("name", sorted(registry.ARCHITECTURES))
+def test_the_registry_knows_each_models_size_without_building_it(name):
+    assert registry.get_architecture(name).parameters == zoo.parameter_count(name)
+
+
 @pytest.mark.parametrize("bottleneck", [1, 2, 4, 8, 16, 32, 36])
 def test_dense_autoencoder_takes_its_bottleneck(bottleneck):
     model = zoo.build_model("dense", bottleneck=bottleneck)
@@ -26,8 +31,8 @@ def test_dense_autoencoder_takes_its_bottleneck(bottleneck):
 
 def test_digit_models_map_28x28_to_28x28():
     batch = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
-    for arch in zoo.ARCHITECTURES.values():
-        if arch.family != zoo.DIGITS or arch.flat_input:
+    for arch in registry.ARCHITECTURES.values():
+        if arch.family != registry.DIGITS or arch.flat_input:
             continue
         out = zoo.build_model(arch.name)(batch)
         assert tuple(out.shape) == (2, 28, 28, 1), arch.name
@@ -63,9 +68,9 @@ def test_unknown_architecture_lists_the_known_ones():
 
 
 def test_architectures_for_data():
-    assert {a.name for a in zoo.architectures_for("mnist")} >= {"dense", "notmnist_conv"}
-    assert "docunet" in {a.name for a in zoo.architectures_for("noisyoffice")}
-    assert "dense" not in {a.name for a in zoo.architectures_for("pairs")}
+    assert {a.name for a in registry.architectures_for("mnist")} >= {"dense", "notmnist_conv"}
+    assert "docunet" in {a.name for a in registry.architectures_for("noisyoffice")}
+    assert "dense" not in {a.name for a in registry.architectures_for("pairs")}
 
 
 def test_space_to_depth_stem_keeps_pages_whole():

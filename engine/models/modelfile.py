@@ -1,4 +1,4 @@
-"""Saving and loading DocClean models: a ``.keras`` file plus its metadata.
+"""DocClean model files and what they say about their model (no Keras import here).
 
 A DocClean model file is an ordinary Keras 3 archive (a zip) with one more
 member, ``docclean.json``, holding what the user needs to trust the model:
@@ -8,6 +8,7 @@ Keras safe mode, so a model file can never run code of its own.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -15,11 +16,9 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
-import keras
-
-from engine.models.bundled import resolve_model
+from engine.models import registry
+from engine.models.geometry import Geometry
 
 METADATA_MEMBER = "docclean.json"
 FORMAT_VERSION = 1
@@ -41,66 +40,28 @@ class ModelInfo:
     options: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     parameters: int = 0
+    # Receptive field and size multiple (engine.models.geometry): all that
+    # cleaning needs to know about the graph, so no backend needs Keras.
+    geometry: dict = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
 
     @property
     def cleans_pages(self) -> bool:
         """Whether the model is fully convolutional, so it can clean pages of any size."""
-        from engine.models import zoo  # zoo imports Keras layers; modelfile stays light
-
         try:
-            return zoo.get_architecture(self.architecture).fully_convolutional
+            return registry.get_architecture(self.architecture).fully_convolutional
         except KeyError:
             return False
+
+    def page_geometry(self) -> Geometry:
+        """The stored geometry; ValueError for files saved before DocClean recorded it."""
+        return Geometry.from_dict(self.geometry)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelInfo":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-@dataclass
-class LoadedModel:
-    model: keras.Model
-    info: ModelInfo
-    path: Path
-
-
-def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
-    """Write ``model`` and ``info`` to ``path`` atomically; returns the path.
-
-    The archive is built under a temporary name in the same folder and
-    renamed only when complete, so an existing model is never left half
-    written.
-    """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: a model file must end in .keras")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    info.parameters = int(model.count_params())
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.keras", dir=path.parent)
-    os.close(fd)
-    if getattr(model, "optimizer", None) is not None:
-        # Users need the weights, not the optimizer's state (3x the size).
-        # (clone_model carries the compiled optimizer over in Keras 3.15; a model
-        # rebuilt from its config does not.)
-        trained = model
-        model = keras.Model.from_config(trained.get_config())
-        model.set_weights(trained.get_weights())
-    try:
-        model.save(tmp)
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(METADATA_MEMBER, json.dumps(asdict(info), indent=2))
-        # mkstemp makes owner-only files; a model is a document to share.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read_info(path: str | Path) -> ModelInfo:
@@ -124,12 +85,29 @@ def read_info(path: str | Path) -> ModelInfo:
     return ModelInfo.from_dict(data)
 
 
-def load_model(path: Optional[str | Path] = None) -> LoadedModel:
-    """Load a DocClean model file, or a bundled model by name (the default when ``path`` is None)."""
-    path = resolve_model(path)
-    info = read_info(path)
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a model file: exported copies are keyed by it, so a changed model is exported again."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_info(path: str | Path, info: ModelInfo) -> None:
+    """Replace the metadata of a model file, leaving its weights as they are (atomic)."""
+    path = Path(path)
+    read_info(path)  # refuses files that are not DocClean models
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.keras", dir=path.parent)
+    os.close(fd)
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many types for a broken archive
-        raise ModelFileError(f"{path}: cannot load the model ({type(error).__name__}: {error})") from None
-    return LoadedModel(model=model, info=info, path=path)
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                if member.filename != METADATA_MEMBER:
+                    target.writestr(member, source.read(member))
+            target.writestr(METADATA_MEMBER, json.dumps(asdict(info), indent=2))
+        os.chmod(tmp, os.stat(path).st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

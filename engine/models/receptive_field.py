@@ -7,24 +7,10 @@ Both numbers are read off the Keras graph, not guessed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 from keras import layers
 
-
-@dataclass(frozen=True)
-class Geometry:
-    receptive_field: int  # pixels, along one axis
-    size_multiple: int  # tiles must start on and span multiples of this
-
-    @property
-    def margin(self) -> int:
-        """Context to add on each side of a tile: half the field, rounded up
-        to the size multiple."""
-        half = self.receptive_field // 2 + 1
-        q = self.size_multiple
-        return -(-half // q) * q
+from engine.models.geometry import Geometry
 
 
 def _kernel_and_stride(layer: keras.layers.Layer) -> tuple[int, int, float]:

@@ -1,4 +1,4 @@
-"""The model zoo: every architecture DocClean knows, by a name a user can type.
+"""The model zoo: the Keras builders of the architectures in engine.models.registry.
 
 The first seven are the models of the write-ups the product grew from (see
 SEEDS.md), layer for layer, so that their parameter counts match exactly.
@@ -7,32 +7,16 @@ heavy work at 1/2, 1/4 and 1/8 resolution so a full page is cleaned fast.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
-import keras
-from keras import layers
+from engine.tf_runtime import import_tensorflow_quietly
 
-DIGITS = "digits"
-DOCUMENT = "document"
+import_tensorflow_quietly()
 
+import keras  # noqa: E402  (after TensorFlow is up, quietly)
+from keras import layers  # noqa: E402
 
-@dataclass(frozen=True)
-class Architecture:
-    """What a user needs to know about one architecture before building it."""
-
-    name: str
-    summary: str
-    family: str  # DIGITS (28x28 glyphs) or DOCUMENT (pages of any size)
-    fully_convolutional: bool
-    builder: Callable[..., keras.Model] = field(repr=False, compare=False)
-    defaults: dict = field(default_factory=dict)
-    # The seeds' training settings, used when the user does not say otherwise.
-    optimizer: str = "adam"
-    loss: str = "mse"
-    batch_size: int = 128
-    # Takes images flattened to 784 values instead of 28x28x1.
-    flat_input: bool = False
+from engine.models.registry import get_architecture  # noqa: E402
 
 
 def _conv(filters: int, activation: str = "relu", **kwargs) -> layers.Conv2D:
@@ -185,50 +169,24 @@ def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
     return keras.Model(inputs, outputs, name="docunet")
 
 
-ARCHITECTURES: dict[str, Architecture] = {
-    a.name: a
-    for a in (
-        Architecture("dense", "Dense bottleneck AE on flattened 28x28 digits (section 1)",
-                     DIGITS, False, dense_autoencoder, {"bottleneck": 32}, flat_input=True),
-        Architecture("mnist_denoiser", "Conv 16-8-8-16-1 digit denoiser, no pooling (section 2)",
-                     DIGITS, True, mnist_denoiser, loss="bce"),
-        Architecture("notmnist_conv", "Conv AE 32-64-128 with pooling, 7x7x128 code (section 3)",
-                     DIGITS, False, notmnist_autoencoder, optimizer="rmsprop"),
-        Architecture("cluster_conv", "Conv AE with a 7x7x2 code for k-means clustering (section 4)",
-                     DIGITS, False, clustering_autoencoder, optimizer="adadelta", loss="bce"),
-        Architecture("feature_conv", "Conv AE with a 4x4x8 code for a classifier (section 5)",
-                     DIGITS, False, feature_autoencoder, optimizer="adadelta", loss="bce"),
-        Architecture("noisyoffice_basic", "Conv 8-8-1 document AE at full resolution (section 6)",
-                     DOCUMENT, True, noisyoffice_basic, loss="bce", batch_size=8),
-        Architecture("noisyoffice_deep", "Conv 32-16-8-8-16-32-1 document AE, no pooling (section 6)",
-                     DOCUMENT, True, noisyoffice_deep, loss="bce", batch_size=8),
-        Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
-                     DOCUMENT, True, docunet, {"width": 8, "depth": 3}, batch_size=16),
-    )
+BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "dense": dense_autoencoder,
+    "mnist_denoiser": mnist_denoiser,
+    "notmnist_conv": notmnist_autoencoder,
+    "cluster_conv": clustering_autoencoder,
+    "feature_conv": feature_autoencoder,
+    "noisyoffice_basic": noisyoffice_basic,
+    "noisyoffice_deep": noisyoffice_deep,
+    "docunet": docunet,
 }
-
-
-def get_architecture(name: str) -> Architecture:
-    """The architecture called ``name``; a KeyError lists the known names."""
-    try:
-        return ARCHITECTURES[name]
-    except KeyError:
-        known = ", ".join(ARCHITECTURES)
-        raise KeyError(f"unknown architecture {name!r}; known: {known}") from None
 
 
 def build_model(name: str, **options) -> keras.Model:
     """A fresh, untrained model of architecture ``name``."""
     arch = get_architecture(name)
-    return arch.builder(**{**arch.defaults, **options})
+    return BUILDERS[name](**{**arch.defaults, **options})
 
 
 def parameter_count(name: str, **options) -> int:
     """Number of trainable and frozen weights of ``name`` built with ``options``."""
     return int(build_model(name, **options).count_params())
-
-
-def architectures_for(data: str) -> list[Architecture]:
-    """Architectures that can train on ``data`` ('mnist', 'notmnist', 'noisyoffice' or 'pairs')."""
-    family = DIGITS if data in ("mnist", "notmnist") else DOCUMENT
-    return [a for a in ARCHITECTURES.values() if a.family == family]

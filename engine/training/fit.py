@@ -9,70 +9,19 @@ callback.  A ``stop`` token ends training early keeping the best epoch; a
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-import keras
 import numpy as np
 
-from engine.data import digits
-from engine.data import noise
-from engine.data import pairs
-from engine.data import sources
-from engine.data import synthetic
-from engine.models import zoo
-from engine.models.modelfile import ModelInfo, save_model
+from engine.data import digits, noise, pairs, sources, synthetic
+from engine.models import registry, zoo
+from engine.models.keras_files import ModelInfo, save_model
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
+from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
 
-OPTIMIZERS = ("adam", "rmsprop", "adadelta")
-PRECISIONS = ("float32", "mixed_bfloat16")
-LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides a training run (saved in the model's metadata).
-
-    ``data`` is 'mnist', 'notmnist', or page pairs: 'noisyoffice', a folder,
-    a mix such as 'noisyoffice,dibco:2,synthetic' or a TOML recipe (see
-    engine.data.sources); ``data_folder`` is where named data sets live locally
-    (None: the download cache).  For documents, ``test_fraction`` of the clean
-    documents are held out of training entirely (for honest evaluation) and
-    ``validation_split`` of the rest validate each epoch; both split by
-    document with ``seed``.
-    """
-
-    data: str
-    arch: str
-    epochs: int = 10
-    batch_size: Optional[int] = None
-    optimizer: Optional[str] = None
-    loss: Optional[str] = None
-    learning_rate: Optional[float] = None
-    lr_schedule: str = "constant"  # or 'cosine'
-    validation_split: float = 0.2
-    test_fraction: float = 0.2
-    patience: Optional[int] = None
-    seed: int = 0
-    arch_options: dict = field(default_factory=dict)
-    data_folder: Optional[str] = None
-    # Digits only
-    noise_factor: float = 0.5
-    denoise: bool = True
-    max_samples: Optional[int] = None
-    # 'mixed_bfloat16' trains twice as fast on CPUs with AVX512-BF16/AMX;
-    # the saved model is float32 either way.
-    precision: str = "float32"
-    # Documents only
-    crop: int = 128
-    steps_per_epoch: int = 100
-    validation_crop: int = 256
-
-    @property
-    def is_digits(self) -> bool:
-        return self.data in digits.DATASETS
-
+import keras  # noqa: E402  (after engine.models.zoo has started TensorFlow quietly)
 
 @dataclass
 class TrainResult:
@@ -80,25 +29,6 @@ class TrainResult:
     info: ModelInfo
     path: Optional[Path]
     stopped_early: bool
-
-
-def resolved(config: TrainConfig) -> TrainConfig:
-    """``config`` with the architecture's defaults filled in, checked."""
-    arch = zoo.get_architecture(config.arch)
-    wanted = zoo.DIGITS if config.is_digits else zoo.DOCUMENT
-    if arch.family != wanted:
-        raise ValueError(f"architecture {arch.name!r} is for {arch.family} data, not {config.data!r}")
-    values = asdict(config)
-    values["batch_size"] = config.batch_size or arch.batch_size
-    values["optimizer"] = (config.optimizer or arch.optimizer).lower()
-    values["loss"] = (config.loss or arch.loss).lower()
-    if values["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-    if values["loss"] not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}")
-    if config.epochs < 1:
-        raise ValueError("epochs must be at least 1")
-    return TrainConfig(**values)
 
 
 def _optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
@@ -267,7 +197,7 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     """
     config = resolved(config)
     keras.utils.set_random_seed(config.seed)
-    arch = zoo.get_architecture(config.arch)
+    arch = registry.get_architecture(config.arch)
     report(progress, "data", 0, 1, f"loading {config.data}")
     data = _digit_data(config, arch.flat_input) if config.is_digits else _document_data(config)
     report(progress, "data", 1, 1, f"loaded {config.data}")
@@ -286,7 +216,7 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
                   jit_compile=not config.is_digits and config.precision == "float32")
 
     info = ModelInfo(architecture=config.arch, dataset=config.data,
-                     options={**zoo.get_architecture(config.arch).defaults, **config.arch_options},
+                     options={**registry.get_architecture(config.arch).defaults, **config.arch_options},
                      training={**asdict(config), "data_description": data.description})
     output = Path(output) if output is not None else None
     checkpoint_path = output.with_suffix(".checkpoint.keras") if output is not None else None

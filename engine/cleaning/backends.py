@@ -1,0 +1,170 @@
+"""Inference runtimes behind one seam: a ``predict(tiles) -> tiles`` callable per model.
+
+* ``openvino``: the model's OpenVINO IR (engine.models.export), 2.5-3x faster
+  than TensorFlow on CPUs without native bfloat16, and no TensorFlow at all.
+* ``keras``: the Keras model through TensorFlow: the reference that every
+  other backend must match within 1/255 (tests), and the fallback.
+
+Tiles are float32 (N, H, W) grey values in [0, 1].  A backend is not
+thread-safe: one caller at a time (the GUI serialises them).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from engine.models.bundled import resolve_model
+from engine.models.geometry import Geometry
+from engine.models.modelfile import ModelFileError, ModelInfo, read_info
+from engine.tf_runtime import cpu_has_fast_bfloat16
+
+BACKENDS = ("auto", "openvino", "keras")
+BACKEND_LABELS = {"auto": "Automatic (fastest available)", "openvino": "OpenVINO", "keras": "Keras (reference)"}
+PRECISIONS = ("auto", "float32", "bfloat16")
+# Threads for one page: every core, since pages are cleaned one at a time.
+THREADS = os.cpu_count() or 1
+
+
+class Backend(Protocol):
+    name: str
+    precision: str  # 'float32' or 'bfloat16', as resolved
+    max_core: int  # largest tile core (pixels a side) worth its memory
+
+    def predict(self, tiles: np.ndarray) -> np.ndarray: ...
+
+
+def _resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        # bfloat16 keeps 8 significant bits, as fine as the 8-bit pages: the
+        # held-out RMSE moves by < 1e-4, and it is 2-3x faster where native.
+        return "bfloat16" if cpu_has_fast_bfloat16() else "float32"
+    return precision
+
+
+class OpenVINOBackend:
+    """The model's OpenVINO IR compiled for this CPU."""
+
+    name = "openvino"
+    # Bigger tiles waste less on margins (1.24x the page's pixels for an A4
+    # page instead of 1.42x at 1024); activations stay under 1 GB.
+    max_core = 2048
+
+    def __init__(self, xml: Path, precision: str = "auto") -> None:
+        import openvino as ov
+
+        self.precision = _resolve_precision(precision)
+        config = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": THREADS,
+            "INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bfloat16" else "f32",
+        }
+        try:
+            compiled = ov.Core().compile_model(str(xml), "CPU", config)
+        except RuntimeError as error:
+            raise ModelFileError(f"{xml}: the exported model cannot be compiled ({_first_line(error)})") from None
+        self._request = compiled.create_infer_request()
+
+    def predict(self, tiles: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(tiles, dtype=np.float32)[..., None]
+        out = self._request.infer({0: batch})[0]
+        return np.asarray(out[..., 0], dtype=np.float32)
+
+
+class KerasBackend:
+    """The Keras model itself, through TensorFlow (imported only here)."""
+
+    name = "keras"
+    # One batch of activations around a few hundred MB in TensorFlow.
+    max_core = 1024
+
+    def __init__(self, path: Path, precision: str = "auto") -> None:
+        from engine.models.keras_files import load_model
+
+        import tensorflow as tf
+
+        self.precision = _resolve_precision(precision)
+        model = load_model(path).model
+        if self.precision == "bfloat16":
+            model = _in_bfloat16(model)
+        self.model = model
+        # One graph for every tile shape: no retracing from page to page.
+        self._run = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32)],
+            reduce_retracing=True,
+        )
+        self._constant = tf.constant
+
+    def predict(self, tiles: np.ndarray) -> np.ndarray:
+        out = self._run(self._constant(tiles[..., None].astype(np.float32, copy=False))).numpy()
+        return out[..., 0].astype(np.float32, copy=False)
+
+
+def _in_bfloat16(model):
+    """A copy of ``model`` that computes in bfloat16 (weights stay float32).
+
+    Every layer runs in it, since casts between layers would cost more than
+    the few layers left in float32 would gain.
+    """
+    import keras
+
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] != "InputLayer":
+            layer["config"]["dtype"] = keras.DTypePolicy("mixed_bfloat16")
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+
+
+def openvino_available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
+                 precision: str = "auto") -> tuple[Backend, Geometry, ModelInfo, Path]:
+    """The runtime for a model file (or bundled name; None: the default model).
+
+    'auto' takes OpenVINO when it is installed (exporting the model on first
+    use, which needs TensorFlow once) and Keras otherwise.  Returns the
+    backend, the model's geometry, its metadata and its path.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    path = resolve_model(model)
+    info = read_info(path)
+    if not info.cleans_pages:
+        raise ModelFileError(f"{path}: a {info.architecture} model takes fixed-size digit images; "
+                             "cleaning pages needs a fully convolutional model (e.g. docunet)")
+    if backend == "auto":
+        backend = "openvino" if openvino_available() else "keras"
+    if backend == "openvino":
+        from engine.models.export import export_openvino, find_export
+
+        found, _ = find_export(path)
+        export = found or export_openvino(path)
+        return OpenVINOBackend(export.xml, precision), export.geometry, info, path
+    runtime = KerasBackend(path, precision)
+    return runtime, _keras_geometry(runtime, info), info, path
+
+
+def _keras_geometry(runtime: KerasBackend, info: ModelInfo) -> Geometry:
+    try:
+        return info.page_geometry()
+    except ValueError:  # saved before DocClean recorded it: read it off the graph
+        from engine.models.receptive_field import geometry
+
+        return geometry(runtime.model)

@@ -1,0 +1,116 @@
+"""Running a per-pixel model over a page of any size, in exact tiles.
+
+Each tile carries a margin of context at least half the model's receptive
+field wide, and tiles start on multiples of its size step, so the stitched
+page equals the whole-page result.  Pages go one row of tiles at a time:
+memory follows the width of the page, not its area.  The model is any
+``predict(tiles) -> tiles`` callable (engine.cleaning.backends): tiling knows
+nothing of the runtime behind it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from engine.io import to_uint8, to_unit
+from engine.models.geometry import Geometry
+from engine.progress import CancelToken, ProgressCallback, check, report
+
+# float32 (N, H, W) grey tiles in [0, 1] -> the cleaned tiles, same shape.
+Predict = Callable[[np.ndarray], np.ndarray]
+
+# Pixels run through the model per call.  Activations take about 100 bytes
+# per pixel, so this bounds memory on very wide pages; batching several
+# tiles per call bought no speed on the CPU.
+BATCH_PIXELS = 1_500_000
+
+
+def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
+    """Map any integer positions into [0, size) by mirroring at the edges
+    (like numpy's 'reflect' padding, repeated for margins wider than the page)."""
+    if size == 1:
+        return np.zeros_like(indices)
+    period = 2 * (size - 1)
+    folded = np.mod(indices, period)
+    return np.where(folded < size, folded, period - folded)
+
+
+def _split(length: int, multiple: int, max_core: int) -> tuple[int, int]:
+    """(number of tiles, core size) covering ``length`` with the least waste."""
+    count = math.ceil(length / max_core)
+    core = -(-math.ceil(length / count) // multiple) * multiple
+    return count, core
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Where the tiles of one page go: a grid of ``rows`` x ``cols`` cores of
+    ``core`` = (height, width) pixels, each read with ``margin`` around it."""
+
+    rows: int
+    cols: int
+    core: tuple[int, int]
+    margin: int
+
+    @property
+    def tile_shape(self) -> tuple[int, int]:
+        return self.core[0] + 2 * self.margin, self.core[1] + 2 * self.margin
+
+
+def plan_tiles(height: int, width: int, geo: Geometry, max_core: int = 1024) -> TilePlan:
+    """The tiles for a ``height`` x ``width`` page, cores at most ``max_core`` pixels a side."""
+    rows, core_h = _split(height, geo.size_multiple, max_core)
+    cols, core_w = _split(width, geo.size_multiple, max_core)
+    return TilePlan(rows, cols, (core_h, core_w), geo.margin)
+
+
+def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, max_core: int = 1024,
+                progress: Optional[ProgressCallback] = None,
+                cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """Run ``predict`` over a grey page (float in [0, 1] or uint8, shape (H, W)) tile by tile.
+
+    Returns the same shape and dtype.  Reports progress per row of tiles
+    ('tiles' stage) and checks ``cancel`` between rows.  Besides the page
+    and its output, memory holds only one row of tiles at a time.
+    """
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 2:
+        raise ValueError(f"expected a grey page of shape (height, width), got {pixels.shape}")
+    height, width = pixels.shape
+    plan = plan_tiles(height, width, geo, max_core)
+    out = np.empty_like(pixels)
+    m = plan.margin
+    tile_h, tile_w = plan.tile_shape
+    per_call = max(1, BATCH_PIXELS // (tile_h * tile_w))
+    col_starts = [c * plan.core[1] for c in range(plan.cols)]
+    for r in range(plan.rows):
+        check(cancel)
+        y0 = r * plan.core[0]
+        y1 = min(height, y0 + plan.core[0])
+        rows = _mirror(np.arange(y0 - m, y0 + tile_h - m), height)
+        for first in range(0, plan.cols, per_call):
+            starts = col_starts[first:first + per_call]
+            tiles = np.stack([to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
+                              for x0 in starts])
+            for x0, tile in zip(starts, predict(tiles)):
+                x1 = min(width, x0 + plan.core[1])
+                core = tile[m:m + y1 - y0, m:m + x1 - x0]
+                out[y0:y1, x0:x1] = to_uint8(core) if out.dtype == np.uint8 else core
+        report(progress, "tiles", r + 1, plan.rows)
+    return out
+
+
+def clean_whole(pixels: np.ndarray, predict: Predict, geo: Geometry) -> np.ndarray:
+    """The page cleaned in one piece, with the same mirrored border as the
+    tiles: the reference a tiled result must equal.  Float in and out."""
+    height, width = pixels.shape
+    q, m = geo.size_multiple, geo.margin
+    padded_h = -(-height // q) * q + 2 * m
+    padded_w = -(-width // q) * q + 2 * m
+    rows = _mirror(np.arange(-m, padded_h - m), height)
+    cols = _mirror(np.arange(-m, padded_w - m), width)
+    page = to_unit(pixels)[np.ix_(rows, cols)]
+    return predict(page[None])[0, m:m + height, m:m + width]
