@@ -25,8 +25,8 @@ def test_stitched_tiles_equal_the_whole_page(denoiser, noisyoffice_dir, monkeypa
     page = read_page(noisyoffice_dir / "noisy" / "0.png").pixels
     big = np.tile(page, (3, 3))[:1100, :1300]
     # Small cores force a 3 x 3 grid of tiles with seams inside the page.
-    monkeypatch.setattr(denoiser.backend, "max_core", 512)
-    plan = plan_tiles(*big.shape, denoiser.geometry, denoiser.backend.max_core)
+    monkeypatch.setattr(denoiser.backend, "tile_pixels", 700 ** 2)
+    plan = plan_tiles(*big.shape, denoiser.geometry, denoiser.backend.tile_pixels)
     assert plan.rows > 1 and plan.cols > 1
     tiled = denoiser.denoise(big)
     whole = denoiser.denoise_whole(big)

@@ -1,6 +1,7 @@
 """A real (non-editable) install: the wheel carries the bundled models and cleans pages from any folder."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,9 +23,16 @@ sys.exit(main(sys.argv[2:]))
 
 
 def test_the_wheel_cleans_the_samples_from_another_folder(samples_dir, tmp_path):
+    # Built from a copy: setuptools' build/ folder in the tree could hold modules since removed.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "engine", "gui", "cli", "resources"):
+        copy = shutil.copytree if (PROJECT / name).is_dir() else shutil.copy2
+        copy(PROJECT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                               if (PROJECT / name).is_dir() else {}))
     wheels = tmp_path / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                            str(PROJECT), "-w", str(wheels)], capture_output=True, text=True, timeout=600)
+                            str(source), "-w", str(wheels)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     installed = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(installed),

@@ -2,8 +2,8 @@
 
 Both cores stay busy: while the model cleans one page, a reader thread
 decodes the next and a writer thread encodes the last (decoding and
-encoding release the GIL).  Pages above PIPELINE_PIXELS are not overlapped,
-so a huge page never shares memory with its neighbours.
+encoding release the GIL).  Pages above LARGE_PAGE pixels are not
+overlapped, so a huge page never shares memory with its neighbours.
 """
 from __future__ import annotations
 
@@ -16,16 +16,11 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from engine.cleaning.denoiser import Denoiser
+from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.page import MODES, clean_page
 from engine.io import (OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef, find_images, image_size,
                        list_pages, output_path, read_page, write_page)
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
-
-# A 300 dpi A3 page is 17 MP; above 60 MP (a uint8 page of 60 MB) pages are
-# read, cleaned and written one after the other.
-PIPELINE_PIXELS = 60_000_000
-
 
 @dataclass
 class PageResult:
@@ -60,7 +55,7 @@ def _small(ref: PageRef) -> bool:
         height, width = image_size(ref.path, ref.index)
     except ImageReadError:
         return False  # read in turn, where its error is reported
-    return height * width <= PIPELINE_PIXELS
+    return height * width <= LARGE_PAGE
 
 
 def _read(ref: PageRef) -> Page:

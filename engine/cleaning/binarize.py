@@ -62,27 +62,40 @@ def sauvola_threshold(band: np.ndarray, window: int = SAUVOLA_WINDOW, k: float =
     ``m`` and ``s`` are the mean and standard deviation over a ``window`` x
     ``window`` square (mirrored at the edges).  Pixels below T are ink.
     """
-    values = to_unit(band).astype(np.float64)
+    # float32 is plenty: the variance of values in [0, 1] loses ~1e-7, which
+    # moves the threshold by ~1e-4, far below one grey level (1/255).
+    values = to_unit(band)
     size = (window, window)
     mean = cv2.boxFilter(values, -1, size, borderType=cv2.BORDER_REFLECT)
-    square = cv2.boxFilter(values * values, -1, size, borderType=cv2.BORDER_REFLECT)
-    std = np.sqrt(np.maximum(square - mean * mean, 0.0))
-    return (mean * (1.0 + k * (std / r - 1.0))).astype(np.float32)
+    square = cv2.boxFilter(cv2.multiply(values, values), -1, size, borderType=cv2.BORDER_REFLECT)
+    variance = np.maximum(square - mean * mean, np.float32(0.0), out=square)
+    std = np.sqrt(variance, out=variance)
+    return mean * (np.float32(1.0 - k) + np.float32(k / r) * std)
 
 
 def sauvola(page: np.ndarray, window: int = SAUVOLA_WINDOW, k: float = SAUVOLA_K) -> np.ndarray:
     """Sauvola's binarisation of a page: bool array, True = ink."""
     ink = np.empty(page.shape, bool)
     margin = window
-    for top, bottom in bands(page.shape[0]):
+    for top, bottom in bands(*page.shape):
         lo, hi = max(0, top - margin), min(page.shape[0], bottom + margin)
         threshold = sauvola_threshold(page[lo:hi], window, k)
         ink[top:bottom] = to_unit(page[top:bottom]) < threshold[top - lo:bottom - lo]
     return ink
 
 
-def bands(height: int, rows: int = 512) -> list[tuple[int, int]]:
-    """(top, bottom) row ranges of at most ``rows`` rows covering ``height``."""
+# Pixels per band of the band-by-band passes: their float temporaries then
+# take a few hundred MB whatever the page's width.
+BAND_PIXELS = 2_000_000
+
+
+def bands(height: int, width: int = 0) -> list[tuple[int, int]]:
+    """(top, bottom) row ranges covering ``height``: 512 rows, fewer on very wide pages.
+
+    Band heights are multiples of 128 rows, so bands start on the block grid
+    of the content check.
+    """
+    rows = max(128, min(512, BAND_PIXELS // max(1, width) // 128 * 128))
     return [(top, min(height, top + rows)) for top in range(0, height, rows)]
 
 
@@ -118,9 +131,12 @@ class PaperLevel:
     def band(self, top: int, bottom: int) -> np.ndarray:
         """The paper level of rows [top, bottom), float32 (bottom - top, width)."""
         ys = _grid(np.arange(top, bottom), self.step, self.small.shape[0])
-        xs = _grid(np.arange(self.shape[1]), self.step, self.small.shape[1])
         rows = self.small[ys[0]] * (1 - ys[2])[:, None] + self.small[ys[1]] * ys[2][:, None]
-        return rows[:, xs[0]] * (1 - xs[2]) + rows[:, xs[1]] * xs[2]
+        # Along the rows, OpenCV's linear resize to the padded width puts the
+        # block centres where _grid does ((x + 0.5) / step - 0.5, edges held).
+        cols = rows.shape[1]
+        wide = cv2.resize(rows, (cols * self.step, rows.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return wide[:, :self.shape[1]]
 
 
 def _grid(positions: np.ndarray, step: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

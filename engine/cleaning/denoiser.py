@@ -14,6 +14,14 @@ from engine.models.modelfile import ModelInfo
 from engine.progress import CancelToken, ProgressCallback
 
 
+# A 300 dpi A3 page is 17 MP.  Above 60 MP a page is tiled in tiles of at
+# most SMALL_TILE pixels whatever the backend prefers (big tiles' activations
+# would come on top of a huge page), and the batch does not overlap it with
+# its neighbours: a 20,000 x 20,000 page stays under 2 GB.
+LARGE_PAGE = 60_000_000
+SMALL_TILE = 1_500_000
+
+
 class Denoiser:
     """Cleans grey pages with a fully convolutional model, tile by tile."""
 
@@ -46,7 +54,9 @@ class Denoiser:
     def denoise(self, pixels: np.ndarray, progress: Optional[ProgressCallback] = None,
                 cancel: Optional[CancelToken] = None) -> np.ndarray:
         """Clean a grey page: float in [0, 1] or uint8, shape (H, W); same shape and dtype back."""
-        return clean_tiled(pixels, self.backend.predict, self.geometry, self.backend.max_core, progress, cancel)
+        pixels = np.asarray(pixels)
+        tile = self.backend.tile_pixels if pixels.size <= LARGE_PAGE else min(SMALL_TILE, self.backend.tile_pixels)
+        return clean_tiled(pixels, self.backend.predict, self.geometry, tile, progress, cancel)
 
     def denoise_whole(self, pixels: np.ndarray) -> np.ndarray:
         """The page in one piece (float in and out): the reference the tiles must equal."""

@@ -38,11 +38,9 @@ def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
     return np.where(folded < size, folded, period - folded)
 
 
-def _split(length: int, multiple: int, max_core: int) -> tuple[int, int]:
-    """(number of tiles, core size) covering ``length`` with the least waste."""
-    count = math.ceil(length / max_core)
-    core = -(-math.ceil(length / count) // multiple) * multiple
-    return count, core
+def _split(length: int, count: int, multiple: int) -> int:
+    """The core size that covers ``length`` in ``count`` tiles, rounded up to ``multiple``."""
+    return -(-math.ceil(length / count) // multiple) * multiple
 
 
 @dataclass(frozen=True)
@@ -60,14 +58,35 @@ class TilePlan:
         return self.core[0] + 2 * self.margin, self.core[1] + 2 * self.margin
 
 
-def plan_tiles(height: int, width: int, geo: Geometry, max_core: int = 1024) -> TilePlan:
-    """The tiles for a ``height`` x ``width`` page, cores at most ``max_core`` pixels a side."""
-    rows, core_h = _split(height, geo.size_multiple, max_core)
-    cols, core_w = _split(width, geo.size_multiple, max_core)
-    return TilePlan(rows, cols, (core_h, core_w), geo.margin)
+def plan_tiles(height: int, width: int, geo: Geometry, tile_pixels: int = 1_500_000) -> TilePlan:
+    """The tiles for a ``height`` x ``width`` page: no tile (core and margins) above
+    ``tile_pixels`` pixels, and the fewest pixels run through the model in all.
+
+    Bigger tiles waste less on margins and run faster per pixel, but a
+    model's activations grow with the tile (some 300 bytes per pixel for
+    docunet), so the backend sets the bound.  When even the smallest tile is
+    above it, the smallest tiles are used.
+    """
+    m, q = geo.margin, geo.size_multiple
+    most_rows, most_cols = -(-height // q), -(-width // q)
+    best = TilePlan(most_rows, most_cols, (q, q), m)
+    cost = math.inf
+    for rows in range(1, most_rows + 1):
+        tile_h = _split(height, rows, q) + 2 * m
+        if tile_h * (q + 2 * m) > tile_pixels:
+            continue  # too tall even one size step wide
+        # The fewest columns that keep the tiles within bounds.
+        cols = max(1, math.ceil(width / max(q, (tile_pixels // tile_h - 2 * m) // q * q)))
+        while (_split(width, cols, q) + 2 * m) * tile_h > tile_pixels:
+            cols += 1
+        core_w = _split(width, cols, q)
+        total = rows * cols * tile_h * (core_w + 2 * m)
+        if total < cost:
+            best, cost = TilePlan(rows, cols, (tile_h - 2 * m, core_w), m), total
+    return best
 
 
-def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, max_core: int = 1024,
+def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, tile_pixels: int = 1_500_000,
                 progress: Optional[ProgressCallback] = None,
                 cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Run ``predict`` over a grey page (float in [0, 1] or uint8, shape (H, W)) tile by tile.
@@ -80,7 +99,7 @@ def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, max_core: i
     if pixels.ndim != 2:
         raise ValueError(f"expected a grey page of shape (height, width), got {pixels.shape}")
     height, width = pixels.shape
-    plan = plan_tiles(height, width, geo, max_core)
+    plan = plan_tiles(height, width, geo, tile_pixels)
     out = np.empty_like(pixels)
     m = plan.margin
     tile_h, tile_w = plan.tile_shape
