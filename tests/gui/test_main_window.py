@@ -230,3 +230,23 @@ def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open
     assert window.page_list.status(key) is Status.CHECK
     assert "erased" in window.page_list.reason(key)
     assert "1 done" in window.page_count_label.text()
+
+
+def test_the_runtime_choice_loads_the_model_there_and_is_remembered(qtbot, isolated_settings):
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    first = MainWindow(AppSettings())
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: "runs on OpenVINO" in first.model_label.text(), timeout=60000)
+    with qtbot.waitSignal(first.model_ready, timeout=120000) as loaded:
+        first.backend_combo.setCurrentIndex(first.backend_combo.findData("keras"))
+    assert "runs on Keras (reference)" in loaded.args[0]
+    first.runner.wait(30000)
+    first.close()
+
+    second = MainWindow(AppSettings())
+    qtbot.addWidget(second)
+    assert second.backend_combo.currentData() == "keras" and second.denoisers.backend == "keras"
+    second.runner.wait(60000)
+    second.close()
