@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.cleaning.backends import BACKEND_LABELS
+from engine.cleaning.backends import BACKEND_LABELS, needs_tensorflow
+from engine.cleaning.denoiser import Denoiser
 from gui.workers import engine_module, model_lock
 
 
@@ -36,8 +37,8 @@ class DenoiserCache:
 
     def get(self, path: Optional[Path]) -> Any:
         """The engine Denoiser for ``path`` (None: the bundled default), loading it once."""
-        # May import Keras (the reference runtime, or a first export): only ever on a worker thread.
-        Denoiser = engine_module("cleaning.denoiser").Denoiser
+        if needs_tensorflow(path, self._backend):
+            engine_module("models.keras_files")  # TensorFlow's first import, on a thread of its own
 
         key = self.key(path)
         with self._lock:

@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
+from engine.cleaning.batch import iter_denoise
+from engine.cleaning.page import clean_page
 from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError, PageRef,
                        find_images, list_pages, read_page)
 from gui.compare_view import CompareView
@@ -47,7 +49,7 @@ from gui.model_choice import ModelChoice
 from gui.page_list import PageKey, PageList, Status, page_key, page_label
 from gui.qimage import pixels_to_qimage, thumbnail
 from gui.settings import AppSettings
-from gui.workers import Task, TaskRunner, engine_module
+from gui.workers import Task, TaskRunner
 
 PREVIEW_CACHE_SIZE = 12
 THUMBNAIL_PIXELS = 192  # twice the list's icon size so HiDPI screens stay sharp
@@ -806,8 +808,7 @@ def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Opt
 def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:
     denoiser = cache.get(model)
     task.cancel_token.raise_if_cancelled()
-    cleaned = engine_module("cleaning.page").clean_page(denoiser, pixels, mode, progress=task.report,
-                                                  cancel=task.cancel_token)
+    cleaned = clean_page(denoiser, pixels, mode, progress=task.report, cancel=task.cancel_token)
     return pixels_to_qimage(cleaned.pixels)
 
 
@@ -815,7 +816,6 @@ def _run_batch(
     cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
     task: Task,
 ) -> int:
-    iter_denoise = engine_module("cleaning.batch").iter_denoise
     denoiser = cache.get(model)
     count = 0
     for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, mode=mode, cancel=task.cancel_token):

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.data.digits import label_name
+from engine.data.noise import noisy_samples
 from engine.models import registry
 from engine.models.registry import Architecture
 from engine.progress import CancelToken, Progress
@@ -559,10 +561,9 @@ def _parameter_count(name: str, options: dict) -> int:
 
 
 def _noise_samples(kind: str, factor: float, folder: Optional[str]) -> list[tuple[QImage, QImage, str]]:
-    digits, noise = engine_module("data.digits"), engine_module("data.noise")
-    clean, noisy, labels = noise.noisy_samples(kind, PREVIEW_SAMPLES, factor, folder=folder)
+    clean, noisy, labels = noisy_samples(kind, PREVIEW_SAMPLES, factor, folder=folder)
     return [
-        (pixels_to_qimage(c), pixels_to_qimage(n), digits.label_name(kind, int(label)))
+        (pixels_to_qimage(c), pixels_to_qimage(n), label_name(kind, int(label)))
         for c, n, label in zip(clean, noisy, labels)
     ]
 

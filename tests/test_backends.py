@@ -122,7 +122,7 @@ def test_a_damaged_export_is_made_again(blank_model, tmp_path, monkeypatch):
 def test_an_unreadable_export_fails_with_a_sentence(tmp_path):
     broken = tmp_path / "model.xml"
     broken.write_text("<net>not a model</net>")
-    with pytest.raises(ModelFileError, match="model.xml: the exported model cannot be compiled"):
+    with pytest.raises(ModelFileError, match="model.xml: the exported model cannot be read"):
         OpenVINOBackend(broken)
 
 
