@@ -117,10 +117,14 @@ class PaperLevel:
         step = self.step
         rows, cols = math.ceil(height / step), math.ceil(width / step)
         small = np.empty((rows, cols), np.float32)
-        for r in range(rows):
-            block = to_unit(page[r * step:(r + 1) * step])
-            padded = np.pad(block, ((0, 0), (0, cols * step - width)), mode="edge")
-            small[r] = padded.reshape(block.shape[0], cols, step).max(axis=(0, 2))
+        per_band = max(1, BAND_PIXELS // (step * step * cols))  # rows of blocks reduced at once
+        for first in range(0, rows, per_band):
+            last = min(rows, first + per_band)
+            block = to_unit(page[first * step:last * step])
+            # Edge-padded to whole blocks (a maximum is unchanged by repeating the edge).
+            padded = np.pad(block, ((0, (last - first) * step - block.shape[0]), (0, cols * step - width)),
+                            mode="edge")
+            small[first:last] = padded.reshape(last - first, step, cols, step).max(axis=(1, 3))
         size = 2 * (self.window // (2 * step)) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
         closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
