@@ -250,3 +250,45 @@ def test_the_runtime_choice_loads_the_model_there_and_is_remembered(qtbot, isola
     assert second.backend_combo.currentData() == "keras" and second.denoisers.backend == "keras"
     second.runner.wait(60000)
     second.close()
+
+
+_GUI_WITHOUT_TENSORFLOW = """
+import sys
+from pathlib import Path
+
+class _Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('tensorflow', 'keras'):
+            raise ImportError(f'{name} is not installed')
+        return None
+
+sys.meta_path.insert(0, _Refuse())
+from PySide6.QtCore import QSettings, QTimer
+from gui.app import create_application
+from gui.main_window import MainWindow
+
+app = create_application()
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[2])
+window = MainWindow()
+done = []
+window.preview_ready.connect(lambda ref: (done.append(ref), app.quit()))
+window.open_folder(Path(sys.argv[1]))
+QTimer.singleShot(120000, app.quit)
+app.exec()
+window.runner.cancel_all()
+window.runner.wait(30000)
+assert done, 'no cleaned preview within two minutes'
+assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules
+"""
+
+
+def test_the_app_cleans_pages_without_tensorflow(pages_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _GUI_WITHOUT_TENSORFLOW, str(pages_dir), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                               "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr[-3000:]
