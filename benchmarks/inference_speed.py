@@ -1,6 +1,6 @@
 """Cleaning speed on an A4 page at 300 dpi, per inference runtime, against NL-means in the same run.
 
-    python benchmarks/inference_speed.py [--data DIR] [--model NAME|PATH] [--repeats N]
+    python benchmarks/inference_speed.py [--data DIR] [--models NAME|PATH,...] [--repeats N]
 
 Times what a user waits for: ``docclean denoise``'s batch route (read, clean
 with the content check, write the PNG; reading and writing overlap the model)
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
@@ -133,22 +133,20 @@ def markdown(report: dict) -> str:
         lines.append(f"| {row['method']} | {row['precision']} | {spm:.3f} | {spm * report['page_megapixels']:.2f} "
                      f"| {spm / nl:.2f} |")
     start = report["startup"]
-    agree = report["agreement"]
-    lines += [
-        "",
-        f"Start-up: `docclean --help` {start['help_seconds']:.2f} s; `docclean denoise` of one A4 page in a fresh "
-        f"process {start['denoise_a4_seconds']:.2f} s (best of {start['runs']}).",
-        f"Against the Keras reference on {agree['pages']} held-out NoisyOffice pages: OpenVINO differs by at most "
-        f"{agree['openvino']['max_difference_x255']:.2f}/255; RMSE {agree['keras']['rmse']:.4f} (Keras) and "
-        f"{agree['openvino']['rmse']:.4f} (OpenVINO).",
-    ]
+    cold = ", ".join(f"{seconds:.2f} s ({model})" for model, seconds in start["denoise_a4_seconds"].items())
+    lines += ["", f"Start-up: `docclean --help` {start['help_seconds']:.2f} s; `docclean denoise` of one A4 page "
+                  f"in a fresh process {cold} (best of {start['runs']})."]
+    for model, agree in report["agreement"].items():
+        lines.append(f"{model}, against the Keras reference on {agree['pages']} held-out NoisyOffice pages: "
+                     f"OpenVINO differs by at most {agree['openvino']['max_difference_x255']:.2f}/255; RMSE "
+                     f"{agree['keras']['rmse']:.4f} (Keras) and {agree['openvino']['rmse']:.4f} (OpenVINO).")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NoisyOffice folder")
-    parser.add_argument("--model", default="general", help="bundled model name or model file")
+    parser.add_argument("--models", default="general,fast", help="bundled model names or model files, comma-separated")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pages", type=int, default=2, help="A4 pages per pass")
     args = parser.parse_args(argv)
@@ -162,21 +160,23 @@ def main(argv: Optional[list[str]] = None) -> int:
         rows = [{"method": "OpenCV NL-means (h = 15)", "precision": "uint8",
                  "seconds_per_megapixel": seconds_per_megapixel(pages, nl_means, repeats=args.repeats)}]
         precisions = ["float32"] + (["auto"] if cpu_has_fast_bfloat16() else [])
-        for backend in BACKENDS:
-            for precision in precisions:
-                denoiser = Denoiser.from_file(args.model, backend=backend, precision=precision)
-                spm = batch_seconds_per_megapixel(pages, denoiser, args.repeats)
-                label = precision if precision == "float32" else f"native ({denoiser.precision})"
-                rows.append({"method": f"DocClean {args.model}, {backend}", "precision": label,
-                             "seconds_per_megapixel": spm})
-                print(f"{rows[-1]['method']} {label}: {spm:.3f} s/MP", file=sys.stderr)
+        models = args.models.split(",")
+        for model in models:
+            for backend in BACKENDS:
+                for precision in precisions:
+                    denoiser = Denoiser.from_file(model, backend=backend, precision=precision)
+                    spm = batch_seconds_per_megapixel(pages, denoiser, args.repeats)
+                    label = precision if precision == "float32" else f"native ({denoiser.precision})"
+                    rows.append({"method": f"DocClean {model}, {backend}", "precision": label,
+                                 "seconds_per_megapixel": spm})
+                    print(f"{rows[-1]['method']} {label}: {spm:.3f} s/MP", file=sys.stderr)
         command = docclean_command()
-        startup = {"runs": 3,
-                   "help_seconds": best_of(command + ["--help"], 5, folder),
-                   "denoise_a4_seconds": best_of(command + ["-q", "denoise", str(pages[0]), "-o", "cold",
-                                                            "--model", args.model, "--overwrite"], 3, folder)}
+        startup = {"runs": 3, "help_seconds": best_of(command + ["--help"], 5, folder),
+                   "denoise_a4_seconds": {
+                       model: best_of(command + ["-q", "denoise", str(pages[0]), "-o", "cold", "--model", model,
+                                                 "--overwrite"], 3, folder) for model in models}}
     report = {"page_megapixels": height * width / 1e6, "cpu": cpu_description(), "rows": rows,
-              "startup": startup, "agreement": agreement(args.model, args.data)}
+              "startup": startup, "agreement": {model: agreement(model, args.data) for model in models}}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "inference_speed.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)

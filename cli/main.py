@@ -19,6 +19,7 @@ from engine.cleaning.backends import BACKENDS
 from engine.data.digits import DatasetDownloadError
 from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, find_images
 from engine.models import registry
+from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 from engine.models.modelfile import ModelFileError, read_info
 from engine.progress import Cancelled, Progress
 
@@ -188,7 +189,9 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _cleaning_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="a .keras model file, or a bundled model: general (default), noisyoffice")
+    p.add_argument("--model", help="a .keras model file, or a bundled model: "
+                                    + ", ".join(f"{name} (default)" if name == DEFAULT_MODEL_NAME else name
+                                                for name in BUNDLED_MODELS))
     p.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="inference runtime: auto (the fastest installed: openvino), openvino, "
                         "or keras (the TensorFlow reference)")

@@ -15,8 +15,10 @@ from engine.models.receptive_field import geometry
 def main() -> None:
     for bundled in BUNDLED_MODELS.values():
         info = read_info(bundled.path)
-        info.geometry = geometry(load_model(bundled.path).model).to_dict()
-        write_info(bundled.path, info)
+        measured = geometry(load_model(bundled.path).model).to_dict()
+        if info.geometry != measured:  # rewrite the archive only when it changes
+            info.geometry = measured
+            write_info(bundled.path, info)
         export = export_openvino(bundled.path, bundled_export_folder(bundled.path))
         print(f"{bundled.name}: geometry {info.geometry}, exported to {export.folder}")
 
