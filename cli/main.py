@@ -20,8 +20,9 @@ from engine.data.digits import DatasetDownloadError
 from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, find_images
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
-from engine.models.modelfile import ModelFileError, read_info
+from engine.models.modelfile import ModelFileError, check_output_name, read_info
 from engine.progress import Cancelled, Progress
+from engine.training.config import TrainConfig, resolved
 
 
 class _Bars:
@@ -85,9 +86,12 @@ def _denoise(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from engine.training.fit import TrainConfig, train
-
-    options = json.loads(args.arch_options) if args.arch_options else {}
+    try:
+        options = json.loads(args.arch_options) if args.arch_options else {}
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
+    if not isinstance(options, dict):
+        raise ValueError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
     if args.bottleneck is not None:
         options["bottleneck"] = args.bottleneck
     config = TrainConfig(
@@ -98,6 +102,10 @@ def _train(args: argparse.Namespace) -> int:
         arch_options=options, data_folder=args.data_folder, noise_factor=args.noise_factor,
         denoise=not args.reconstruct, max_samples=args.max_samples, crop=args.crop,
         steps_per_epoch=args.steps_per_epoch, precision=args.precision)
+    resolved(config)  # every value checked before TensorFlow starts
+    check_output_name(args.output)
+    from engine.training.fit import train
+
     bars = _Bars(args.quiet)
     try:
         result = train(config, args.output, progress=bars)

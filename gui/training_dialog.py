@@ -292,7 +292,7 @@ class TrainingDialog(QDialog):
         for key, value in arch.defaults.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 spin = QSpinBox()
-                spin.setRange(1, 4096)
+                spin.setRange(*arch.options.get(key, (1, 4096)))
                 spin.setValue(value)
                 spin.valueChanged.connect(self._schedule_count)
                 self.options_row.addWidget(QLabel(key))

@@ -21,7 +21,7 @@ import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow is up, quietly)
 
 from engine.models.bundled import resolve_model  # noqa: E402
-from engine.models.modelfile import METADATA_MEMBER, ModelFileError, ModelInfo, read_info  # noqa: E402
+from engine.models.modelfile import METADATA_MEMBER, ModelFileError, ModelInfo, check_output_name, read_info  # noqa: E402
 from engine.models.receptive_field import geometry  # noqa: E402
 
 
@@ -39,9 +39,7 @@ def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
     renamed only when complete, so an existing model is never left half
     written.
     """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: a model file must end in .keras")
+    path = check_output_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     info.parameters = int(model.count_params())
     if info.cleans_pages:

@@ -64,6 +64,14 @@ class ModelInfo:
         return cls(**known)
 
 
+def check_output_name(path: str | Path) -> Path:
+    """``path`` if a model may be saved there (a .keras name); ModelFileError otherwise."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: a model file must end in .keras")
+    return path
+
+
 def read_info(path: str | Path) -> ModelInfo:
     """The metadata of a model file, without loading its weights."""
     path = Path(path)

@@ -29,13 +29,16 @@ class Architecture:
     batch_size: int = 128
     # Takes images flattened to 784 values instead of 28x28x1.
     flat_input: bool = False
+    # The builder's options a user may set: name -> (lowest, highest) whole number.
+    options: dict = field(default_factory=dict)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
         Architecture("dense", "Dense bottleneck AE on flattened 28x28 digits (section 1)",
-                     DIGITS, False, 50_992, {"bottleneck": 32}, flat_input=True),
+                     DIGITS, False, 50_992, {"bottleneck": 32}, flat_input=True,
+                     options={"bottleneck": (1, 784)}),
         Architecture("mnist_denoiser", "Conv 16-8-8-16-1 digit denoiser, no pooling (section 2)",
                      DIGITS, True, 3_217, loss="bce"),
         Architecture("notmnist_conv", "Conv AE 32-64-128 with pooling, 7x7x128 code (section 3)",
@@ -49,7 +52,8 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("noisyoffice_deep", "Conv 32-16-8-8-16-32-1 document AE, no pooling (section 6)",
                      DOCUMENT, True, 12_785, loss="bce", batch_size=8),
         Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
-                     DOCUMENT, True, 146_298, {"width": 8, "depth": 3}, batch_size=16),
+                     DOCUMENT, True, 146_298, {"width": 8, "depth": 3}, batch_size=16,
+                     options={"width": (1, 256), "depth": (1, 6), "stem": (1, 2)}),
     )
 }
 

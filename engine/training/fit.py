@@ -18,6 +18,7 @@ import numpy as np
 from engine.data import digits, noise, pairs, sources, synthetic
 from engine.models import registry, zoo
 from engine.models.keras_files import ModelInfo, save_model
+from engine.models.modelfile import check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
 
@@ -196,6 +197,8 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     (saving nothing new) if ``cancel`` is set.
     """
     config = resolved(config)
+    if output is not None:
+        check_output_name(output)  # before hours of training, not after
     keras.utils.set_random_seed(config.seed)
     arch = registry.get_architecture(config.arch)
     report(progress, "data", 0, 1, f"loading {config.data}")
