@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -276,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    # Pillow warns about damaged metadata on stderr with its own file paths; what
+    # matters to the user is reported per page.
+    warnings.filterwarnings("ignore", module="PIL")
     try:
         return args.run(args)
     except (KeyboardInterrupt, Cancelled):

@@ -137,3 +137,40 @@ def test_bfloat16_and_float32_clean_alike(samples_dir):
     full = Denoiser.from_file(backend="keras", precision="float32").denoise(page)
     fast = Denoiser.from_file(backend="keras", precision="bfloat16").denoise(page)
     assert np.sqrt(np.mean((full - fast) ** 2)) < 0.005
+
+
+def _damaged_inputs(folder, good_page):
+    """The three files that used to stop a batch with a traceback, beside a good page."""
+    import struct
+
+    from PIL import Image, TiffImagePlugin
+
+    image = Image.fromarray(to_uint8(good_page))
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[282], tags[283], tags[296] = 1e9, 1e9, 2  # XResolution 1e9 dpi
+    image.save(folder / "a-huge-resolution.tif", tiffinfo=tags)
+    image.save(folder / "b-two-pages.tif", save_all=True, append_images=[image])
+    data = bytearray((folder / "b-two-pages.tif").read_bytes())
+    first = struct.unpack_from("<I", data, 4)[0]
+    entries = struct.unpack_from("<H", data, first)[0]
+    struct.pack_into("<I", data, first + 2 + 12 * entries, len(data) + 5000)  # next page past the end
+    (folder / "b-two-pages.tif").write_bytes(bytes(data))
+    (folder / "c-loop.png").symlink_to(folder / "d-loop.png")
+    (folder / "d-loop.png").symlink_to(folder / "c-loop.png")
+    image.save(folder / "e-good.png")
+
+
+def test_damaged_files_fail_by_name_and_the_good_page_is_cleaned(denoiser, samples_dir, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _damaged_inputs(folder, read_page(samples_dir / "noisyoffice-2.png").pixels)
+    results = list(iter_denoise([folder], tmp_path / "out", denoiser))
+    by_name = {}
+    for result in results:
+        by_name.setdefault(result.ref.path.name, []).append(result)
+    assert all(r.ok for r in by_name["a-huge-resolution.tif"])  # the absurd DPI is dropped, the page kept
+    assert by_name["e-good.png"][0].ok
+    assert by_name["b-two-pages.tif"][0].ok and not by_name["b-two-pages.tif"][-1].ok
+    assert "b-two-pages.tif: cannot read page" in by_name["b-two-pages.tif"][-1].error
+    for name in ("c-loop.png", "d-loop.png"):
+        assert by_name[name][0].error.endswith(f"{name}: a symbolic link that points back to itself")

@@ -20,6 +20,7 @@ from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.page import MODES, clean_page
 from engine.io import (OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef, find_images, image_size,
                        list_pages, output_path, read_page, write_page)
+from engine.io.discovery import real_path
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 
 @dataclass
@@ -123,7 +124,7 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     files = find_images([Path(p) for p in inputs])
-    protected = {p.resolve() for p in files}
+    protected = {real_path(p) for p in files}
     out_dir = Path(out_dir)
     items = list(_page_refs(files))
     outcomes = _Outcomes(progress, len(items))
@@ -154,7 +155,7 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
                     cleaned = clean_page(denoiser, page.pixels, mode, keep_ink, cancel=cancel)
                     del page  # a huge page's input need not live on while its output is encoded
                     target = output_path(item, out_dir, fmt, overwrite=overwrite, protected=protected)
-                    protected.add(target.resolve())
+                    protected.add(real_path(target))
                     job = writer.submit(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel)
                     outcomes.add(_Writing(item, target, job, started, cleaned.ink.warning()))
                 except (ImageReadError, ImageWriteError) as error:

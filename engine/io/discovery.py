@@ -35,6 +35,15 @@ def _images_in_folder(folder: Path, recursive: bool) -> list[Path]:
     )
 
 
+def real_path(path: str | os.PathLike) -> Path:
+    """The absolute path with symlinks followed, for telling files apart.
+
+    Unlike Path.resolve() it never raises: a symlink loop is left as it is,
+    for reading it to report by name.
+    """
+    return Path(os.path.realpath(path))
+
+
 def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
     """List the image files named by ``inputs`` (files and folders).
 
@@ -50,7 +59,7 @@ def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = True) -> 
         item = Path(item)
         candidates = _images_in_folder(item, recursive) if item.is_dir() else [item]
         for candidate in candidates:
-            key = candidate.resolve()
+            key = real_path(candidate)
             if key not in seen:
                 seen.add(key)
                 result.append(candidate)

@@ -7,7 +7,9 @@ orientation, multi-page TIFFs and DPI.
 """
 from __future__ import annotations
 
+import errno
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,9 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
 _MAX_PIXELS = 1_000_000_000
 if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < _MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
+
+# The finest resolution taken as real: drum scanners reach 12,000 dpi.
+MAX_DPI = 100_000.0
 
 # EXIF orientations 5..8 turn the picture by 90 degrees, which swaps width and
 # height (and the horizontal and vertical DPI).
@@ -84,6 +89,15 @@ class Page:
 # ---------------------------------------------------------------- reading
 
 
+# Why the file system refused a file, in words (errno -> reason).
+_OS_REASONS = {
+    errno.ELOOP: "a symbolic link that points back to itself",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EIO: "the disk could not read it",
+    errno.ENOTDIR: "a folder on its path is a file",
+}
+
+
 def _open(path: Path) -> Image.Image:
     """Open ``path`` lazily (header only), turning every failure into ImageReadError."""
     suffix = path.suffix.lower()
@@ -102,16 +116,35 @@ def _open(path: Path) -> Image.Image:
         raise ImageReadError(path, "not an image (or a format Pillow cannot read)") from None
     except Image.DecompressionBombError as exc:
         raise ImageReadError(path, f"image too large to load safely ({exc})") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # the file system's refusal, not the image's content
+            raise ImageReadError(path, _OS_REASONS.get(exc.errno, "cannot be opened")) from None
         raise ImageReadError(path, f"corrupt image header ({exc})") from None
+    except (SyntaxError, ValueError, EOFError) as exc:
+        raise ImageReadError(path, f"corrupt image header ({exc})") from None
+
+
+# What Pillow raises for a damaged chain of TIFF pages (TypeError: "Missing dimensions").
+_FRAME_ERRORS = (OSError, EOFError, ValueError, TypeError, SyntaxError, struct.error)
 
 
 def _frame_count(image: Image.Image) -> int:
     # Only TIFF frames are pages; animated PNG/WebP frames are not pages of a
     # document, so those files are read as their first frame.
-    if image.format == "TIFF":
+    if image.format != "TIFF":
+        return 1
+    try:
         return max(1, int(getattr(image, "n_frames", 1)))
-    return 1
+    except _FRAME_ERRORS:
+        # A damaged link to a next page: the pages before it are read, and one
+        # more page is listed so that reading it reports the damage by name.
+        readable = 1
+        while True:
+            try:
+                image.seek(readable)
+            except _FRAME_ERRORS:
+                return readable + 1
+            readable += 1
 
 
 def list_pages(path: str | os.PathLike) -> list[PageRef]:
@@ -166,8 +199,8 @@ def _seek(image: Image.Image, path: Path, index: int) -> None:
     if index:
         try:
             image.seek(index)
-        except (OSError, EOFError, ValueError) as exc:
-            raise ImageReadError(path, f"cannot read page {index + 1} ({exc})") from None
+        except _FRAME_ERRORS as exc:
+            raise ImageReadError(path, f"cannot read page {index + 1}: the file is damaged ({exc})") from None
 
 
 def _read_dpi(image: Image.Image) -> tuple[float, float] | None:
@@ -176,8 +209,9 @@ def _read_dpi(image: Image.Image) -> tuple[float, float] | None:
         x, y = (float(v) for v in dpi)
     except (TypeError, ValueError):
         return None
-    # Files without resolution often store 0 or 1; those are not real DPI.
-    if not (x > 1 and y > 1 and np.isfinite(x) and np.isfinite(y)):
+    # Files without resolution often store 0 or 1; those are not real DPI,
+    # nor is anything past MAX_DPI (a damaged tag, which PNG could not even store).
+    if not (1 < x <= MAX_DPI and 1 < y <= MAX_DPI):
         return None
     return (x, y)
 

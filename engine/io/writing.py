@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine.io.discovery import real_path
 from engine.io.pages import PageRef
 from engine.io.pixels import to_uint8
 
@@ -136,13 +137,13 @@ def output_path(
         raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
     out_dir = Path(out_dir)
     extension = _OUTPUT_EXTENSIONS[fmt]
-    blocked = {Path(p).resolve() for p in protected}
+    blocked = {real_path(p) for p in protected}
     base = f"{ref.stem}{suffix}"
     attempt = 0
     while True:
         name = f"{base}.{extension}" if attempt == 0 else f"{base}-{attempt}.{extension}"
         candidate = out_dir / name
-        resolved = candidate.resolve()
+        resolved = real_path(candidate)
         if resolved not in blocked and (overwrite or not os.path.lexists(candidate)):
             return candidate
         attempt += 1
