@@ -68,15 +68,6 @@ def show_error(parent: Optional[QWidget], title: str, message: str) -> None:
         _showing = False
 
 
-class _Relay(QObject):
-    """Carries an error from any thread to the UI thread (queued signal)."""
-
-    raised = Signal(str, str)
-
-
-_relay: Optional[_Relay] = None
-
-
 def install_excepthook(
     report: Optional[Callable[[str, str], None]] = None,
 ) -> None:

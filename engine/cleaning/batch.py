@@ -19,9 +19,9 @@ import numpy as np
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.page import MODES, clean_page
 from engine.io import (OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef, find_images, image_size,
-                       list_pages, output_path, read_page, write_page)
-from engine.io.discovery import real_path
+                       list_pages, output_path, read_page, real_path, write_page)
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
+
 
 @dataclass
 class PageResult:
