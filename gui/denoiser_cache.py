@@ -37,13 +37,12 @@ class DenoiserCache:
 
     def get(self, path: Optional[Path]) -> Any:
         """The engine Denoiser for ``path`` (None: the bundled default), loading it once."""
-        if needs_tensorflow(path, self._backend):
-            engine_module("models.keras_files")  # TensorFlow's first import, on a thread of its own
-
         key = self.key(path)
         with self._lock:
             denoiser = self._loaded.get(key)
             if denoiser is None:
+                if needs_tensorflow(path, self._backend):  # hashes the model file: only when loading
+                    engine_module("models.keras_files")  # TensorFlow's first import, on a thread of its own
                 with model_lock:
                     denoiser = SerialDenoiser(Denoiser.from_file(Path(path) if path else None, backend=self._backend))
                 self._loaded[key] = denoiser

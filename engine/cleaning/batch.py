@@ -132,6 +132,7 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
     with ThreadPoolExecutor(1, thread_name_prefix="docclean-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="docclean-write") as writer:
         reads: dict[int, Future] = {}
+        small_next: Optional[bool] = None  # the next page's size, read with its header once
         try:
             for index, item in enumerate(items):
                 check(cancel)
@@ -142,15 +143,18 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
                     continue
                 report(progress, "pages", outcomes.done, len(items), f"cleaning {item.label}")
                 started = time.perf_counter()
-                small = _small(item)
+                small = _small(item) if small_next is None else small_next
+                small_next = None
                 if not small:  # a huge page waits for the last write to leave memory
                     yield from outcomes.ready(keep_last_write=False)
                 try:
                     future = reads.pop(index, None)
                     page = future.result() if future is not None else _read(item)
                     following = items[index + 1] if index + 1 < len(items) else None
-                    if small and isinstance(following, PageRef) and _small(following):
-                        reads[index + 1] = reader.submit(_read, following)
+                    if isinstance(following, PageRef):
+                        small_next = _small(following)
+                        if small and small_next:
+                            reads[index + 1] = reader.submit(_read, following)
                     dpi = page.dpi
                     cleaned = clean_page(denoiser, page.pixels, mode, keep_ink, cancel=cancel)
                     del page  # a huge page's input need not live on while its output is encoded

@@ -22,12 +22,6 @@ from engine.progress import CancelToken, ProgressCallback, check, report
 # float32 (N, H, W) grey tiles in [0, 1] -> the cleaned tiles, same shape.
 Predict = Callable[[np.ndarray], np.ndarray]
 
-# Pixels run through the model per call.  Activations take about 100 bytes
-# per pixel, so this bounds memory on very wide pages; batching several
-# tiles per call bought no speed on the CPU.
-BATCH_PIXELS = 1_500_000
-
-
 def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
     """Map any integer positions into [0, size) by mirroring at the edges
     (like numpy's 'reflect' padding, repeated for margins wider than the page)."""
@@ -93,7 +87,7 @@ def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, tile_pixels
 
     Returns the same shape and dtype.  Reports progress per row of tiles
     ('tiles' stage) and checks ``cancel`` between rows.  Besides the page
-    and its output, memory holds only one row of tiles at a time.
+    and its output, memory holds one tile at a time.
     """
     pixels = np.asarray(pixels)
     if pixels.ndim != 2:
@@ -103,21 +97,18 @@ def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, tile_pixels
     out = np.empty_like(pixels)
     m = plan.margin
     tile_h, tile_w = plan.tile_shape
-    per_call = max(1, BATCH_PIXELS // (tile_h * tile_w))
-    col_starts = [c * plan.core[1] for c in range(plan.cols)]
     for r in range(plan.rows):
         check(cancel)
         y0 = r * plan.core[0]
         y1 = min(height, y0 + plan.core[0])
         rows = _mirror(np.arange(y0 - m, y0 + tile_h - m), height)
-        for first in range(0, plan.cols, per_call):
-            starts = col_starts[first:first + per_call]
-            tiles = np.stack([to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
-                              for x0 in starts])
-            for x0, tile in zip(starts, predict(tiles)):
-                x1 = min(width, x0 + plan.core[1])
-                core = tile[m:m + y1 - y0, m:m + x1 - x0]
-                out[y0:y1, x0:x1] = to_uint8(core) if out.dtype == np.uint8 else core
+        # One tile per call: the plan already makes tiles as big as the backend
+        # takes, and batching several bought no speed on the CPU.
+        for x0 in range(0, width, plan.core[1]):
+            x1 = min(width, x0 + plan.core[1])
+            tile = to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
+            core = predict(tile[None])[0, m:m + y1 - y0, m:m + x1 - x0]
+            out[y0:y1, x0:x1] = to_uint8(core) if out.dtype == np.uint8 else core
         report(progress, "tiles", r + 1, plan.rows)
     return out
 
