@@ -21,7 +21,6 @@ Writes benchmarks/results/inference_speed.{md,json} and prints the markdown.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -39,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from benchmarks.anchors import nl_means  # noqa: E402
+from benchmarks.results_files import save_results  # noqa: E402
 from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
 from engine.cleaning.batch import iter_denoise  # noqa: E402
 from engine.cleaning.denoiser import Denoiser  # noqa: E402
@@ -48,7 +48,6 @@ from engine.io import image_size  # noqa: E402
 from engine.tf_runtime import cpu_has_fast_bfloat16  # noqa: E402
 
 DEFAULT_DATA = PROJECT.parent / "shared" / "data" / "noisyoffice"
-RESULTS = PROJECT / "benchmarks" / "results"
 BACKENDS = ("openvino", "keras")
 
 
@@ -177,11 +176,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                  "--overwrite"], 3, folder) for model in models}}
     report = {"page_megapixels": height * width / 1e6, "cpu": cpu_description(), "rows": rows,
               "startup": startup, "agreement": {model: agreement(model, args.data) for model in models}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "inference_speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(report)
-    (RESULTS / "inference_speed.md").write_text(text)
-    print(text)
+    save_results("inference_speed", report, markdown(report))
     return 0
 
 

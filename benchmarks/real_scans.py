@@ -16,7 +16,6 @@ Writes benchmarks/results/real_scans.md and .json and prints the tables.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -32,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from benchmarks import anchors, deep_anchor  # noqa: E402
+from benchmarks.results_files import RESULTS, save_results  # noqa: E402
 from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
 from engine.io import find_images, to_unit  # noqa: E402
 from engine.cleaning import binarize
@@ -39,7 +39,6 @@ from engine.evaluation.scoring import evaluate, evaluate_ink  # noqa: E402
 from engine.data.pairs import find_pairs, split_by_document  # noqa: E402
 
 DEFAULT_DATA = PROJECT.parent / "shared" / "data"
-RESULTS = PROJECT / "benchmarks" / "results"
 MODELS = PROJECT / "resources" / "models"
 DEFAULT_SETS = ("DIBCO2016", "DIBCO2017", "DIBCO2018")
 
@@ -166,11 +165,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.skip_speed:
         results["speed"] = speed_ratios({k: v for k, v in models.items() if "alone" not in k},
                                         args.data / "noisyoffice")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "real_scans.json").write_text(json.dumps(results, indent=2))
-    text = markdown(results)
-    (RESULTS / "real_scans.md").write_text(text)
-    print(text)
+    save_results("real_scans", results, markdown(results))
     return 0
 
 

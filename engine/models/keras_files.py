@@ -6,11 +6,8 @@ loaded in Keras safe mode, so a model file can never run code of its own.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -21,7 +18,8 @@ import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow is up, quietly)
 
 from engine.models.bundled import resolve_model  # noqa: E402
-from engine.models.modelfile import METADATA_MEMBER, ModelFileError, ModelInfo, check_output_name, read_info  # noqa: E402
+from engine.models.modelfile import (METADATA_MEMBER, ModelFileError, ModelInfo, check_output_name,  # noqa: E402
+                                     metadata_json, read_info, replacing)
 from engine.models.receptive_field import geometry  # noqa: E402
 
 
@@ -35,17 +33,14 @@ class LoadedModel:
 def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
     """Write ``model`` and ``info`` to ``path`` atomically; returns the path.
 
-    The archive is built under a temporary name in the same folder and
-    renamed only when complete, so an existing model is never left half
-    written.
+    The archive is built beside it and renamed only when complete
+    (engine.models.modelfile.replacing).
     """
     path = check_output_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     info.parameters = int(model.count_params())
     if info.cleans_pages:
         info.geometry = geometry(model).to_dict()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.keras", dir=path.parent)
-    os.close(fd)
     if getattr(model, "optimizer", None) is not None:
         # Users need the weights, not the optimizer's state (3x the size).
         # (clone_model carries the compiled optimizer over in Keras 3.15; a model
@@ -53,18 +48,10 @@ def save_model(model: keras.Model, path: str | Path, info: ModelInfo) -> Path:
         trained = model
         model = keras.Model.from_config(trained.get_config())
         model.set_weights(trained.get_weights())
-    try:
+    with replacing(path) as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(METADATA_MEMBER, json.dumps(asdict(info), indent=2))
-        # mkstemp makes owner-only files; a model is a document to share.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            archive.writestr(METADATA_MEMBER, metadata_json(info))
     return path
 
 

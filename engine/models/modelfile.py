@@ -13,9 +13,11 @@ import json
 import os
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from engine.models import registry
 from engine.models.geometry import Geometry
@@ -102,20 +104,38 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def write_info(path: str | Path, info: ModelInfo) -> None:
-    """Replace the metadata of a model file, leaving its weights as they are (atomic)."""
-    path = Path(path)
-    read_info(path)  # refuses files that are not DocClean models
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write, renamed onto ``path`` only if the block succeeds.
+
+    So an existing model file is never left half written.  The new file is
+    readable as the user's umask allows (mkstemp's owner-only mode is not for
+    documents people share).
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.keras", dir=path.parent)
     os.close(fd)
     try:
-        with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
-            for member in source.infolist():
-                if member.filename != METADATA_MEMBER:
-                    target.writestr(member, source.read(member))
-            target.writestr(METADATA_MEMBER, json.dumps(asdict(info), indent=2))
-        os.chmod(tmp, os.stat(path).st_mode & 0o777)
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def metadata_json(info: ModelInfo) -> str:
+    return json.dumps(asdict(info), indent=2)
+
+
+def write_info(path: str | Path, info: ModelInfo) -> None:
+    """Replace the metadata of a model file, leaving its weights as they are (atomic)."""
+    path = Path(path)
+    read_info(path)  # refuses files that are not DocClean models
+    with replacing(path) as tmp:
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                if member.filename != METADATA_MEMBER:
+                    target.writestr(member, source.read(member))
+            target.writestr(METADATA_MEMBER, metadata_json(info))
