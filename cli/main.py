@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from tqdm import tqdm
 
@@ -18,7 +21,7 @@ from tqdm import tqdm
 # for the fast runtime) loads it, when it runs.
 from engine.cleaning.backends import BACKENDS
 from engine.data.digits import DatasetDownloadError
-from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, find_images
+from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, ImageWriteError, find_images
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 from engine.models.modelfile import ModelFileError, check_output_name, read_info
@@ -59,31 +62,44 @@ class _Bars:
 
 
 def _denoise(args: argparse.Namespace) -> int:
-    from engine.cleaning.batch import iter_denoise
+    from engine.cleaning.batch import plan_batch, run_batch
     from engine.cleaning.denoiser import Denoiser
 
+    plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
+    for note in plan.notes():
+        print(note, file=sys.stderr)
     denoiser = Denoiser.from_file(args.model, backend=args.backend)
+    existing = "overwrite" if args.overwrite else ("keep-both" if args.keep_both else "skip")
     bars = _Bars(args.quiet)
-    failures = 0
-    written = 0
+    counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
-        for result in iter_denoise(args.inputs, args.output, denoiser, fmt=args.format,
-                                   overwrite=args.overwrite, progress=bars, mode=args.mode,
-                                   keep_ink=not args.no_keep_ink):
-            if result.ok:
-                written += 1
-                if args.verbose:
-                    tqdm.write(f"{result.ref.label} -> {result.output}", file=sys.stderr)
-                if result.warning:
-                    tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
-            else:
-                failures += 1
+        for result in run_batch(plan, denoiser, fmt=args.format, existing=existing, progress=bars,
+                                mode=args.mode, keep_ink=not args.no_keep_ink):
+            if not result.ok:
+                counts["failed"] += 1
                 tqdm.write(f"error: {result.error}", file=sys.stderr)
+                continue
+            counts["already clean" if result.skipped else "cleaned"] += 1
+            if args.verbose:
+                tqdm.write(f"{result.ref.label} -> {result.output}"
+                           + (" (already clean)" if result.skipped else ""), file=sys.stderr)
+            if result.warning:
+                tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
     finally:
         bars.close()
-    print(f"{written} page(s) cleaned into {Path(args.output).resolve()}"
-          + (f"; {failures} failed" if failures else ""))
-    return 1 if failures and not written else (2 if failures else 0)
+    print(_batch_summary(counts, plan.out_dir))
+    if counts["already clean"] and not counts["cleaned"] and not counts["failed"]:
+        print("(every page was already cleaned by this model: --overwrite cleans them again, "
+              "--keep-both writes new copies)", file=sys.stderr)
+    worked = counts["cleaned"] + counts["already clean"]
+    return 1 if counts["failed"] and not worked else (2 if counts["failed"] else 0)
+
+
+def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
+    """E.g. "2 page(s) cleaned, 18 already clean, 1 failed, in /out"."""
+    parts = [f"{counts['cleaned']} page(s) cleaned"]
+    parts += [f"{counts[key]} {key}" for key in ("already clean", "failed") if counts[key]]
+    return ", ".join(parts) + f", in {out_dir.resolve()}"
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -217,8 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="png")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace earlier outputs of the same name (inputs are never replaced)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true",
+                       help="clean every page again, replacing earlier outputs (inputs are never replaced); "
+                            "by default pages this model already cleaned from the same input are skipped")
+    again.add_argument("--keep-both", action="store_true",
+                       help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
     p.add_argument("--mode", choices=OUTPUT_MODES, default=OUTPUT_MODES[0],
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF G4) for OCR and archives")
     _cleaning_options(p)
@@ -275,17 +295,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a logout, `docker stop`, `kill`): stopped as cleanly as Ctrl+C."""
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     # Pillow warns about damaged metadata on stderr with its own file paths; what
     # matters to the user is reported per page.
     warnings.filterwarnings("ignore", module="PIL")
     try:
-        return args.run(args)
-    except (KeyboardInterrupt, Cancelled):
-        print("\ninterrupted: nothing half-written was left behind", file=sys.stderr)
-        return 130
-    except (OSError, ValueError, KeyError, ModelFileError, ImageReadError, DatasetDownloadError) as error:
+        with _stop_on_sigterm():
+            return args.run(args)
+    except (KeyboardInterrupt, Cancelled) as stop:
+        how = "terminated" if isinstance(stop, _Terminated) else "interrupted"
+        print(f"\n{how}: nothing half-written was left behind", file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    except (OSError, ValueError, KeyError, ModelFileError, ImageReadError, ImageWriteError,
+            DatasetDownloadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.settings import APPLICATION, ORGANISATION
 
@@ -20,6 +21,24 @@ def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
     QCoreApplication.setApplicationName(APPLICATION)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     return app  # type: ignore[return-value]
+
+
+def close_on_signals(window: QWidget) -> QTimer:
+    """SIGTERM (logout, `kill`) and Ctrl+C in the terminal close the window as its close button does.
+
+    Closing cancels the work under way and waits for a page being written,
+    so nothing is left half-written.  Python only sees a signal when it runs,
+    so a timer wakes it a few times a second; keep the returned timer alive.
+    """
+    def close(signum: int, frame: object) -> None:
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGTERM, close)
+    signal.signal(signal.SIGINT, close)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return wake
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -41,6 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     install_excepthook()
     window = MainWindow()
     window.show()
+    close_on_signals(window)
     folder = args.folder or None
     if folder is not None:
         if folder.is_dir():

@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
-from engine.cleaning.batch import iter_denoise
+from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, run_batch
 from engine.cleaning.page import clean_page
-from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError, PageRef,
-                       find_images, list_pages, read_page)
+from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError,
+                       ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
 from gui.compare_view import CompareView
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
@@ -179,10 +179,16 @@ class MainWindow(QMainWindow):
         for mode in OUTPUT_MODES:
             self.mode_combo.addItem(OUTPUT_MODE_LABELS[mode], mode)
         self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
+        self.existing_combo = QComboBox()
+        for choice in ON_EXISTING:
+            self.existing_combo.addItem(ON_EXISTING_LABELS[choice], choice)
+        self.existing_combo.setToolTip("What to do when the output folder already holds cleaned pages: "
+                                       "each saved page records the model that made it")
         self.recursive_check = QCheckBox("Include sub-folders when opening")
         output_form.addRow("Folder", folder_row)
         output_form.addRow("Format", self.format_combo)
         output_form.addRow("Pages", self.mode_combo)
+        output_form.addRow("Re-runs", self.existing_combo)
         output_form.addRow(self.recursive_check)
 
         batch_box = QGroupBox("Batch")
@@ -289,6 +295,8 @@ class MainWindow(QMainWindow):
 
         self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
+        self.existing_combo.currentIndexChanged.connect(
+            lambda: self.settings.set_on_existing(str(self.existing_combo.currentData())))
         self.backend_combo.currentIndexChanged.connect(self._on_backend_changed)
         self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
         self.output_edit.editingFinished.connect(self._remember_output_folder)
@@ -305,6 +313,7 @@ class MainWindow(QMainWindow):
             self.output_edit.setText(str(output))
         self.format_combo.setCurrentText(self.settings.output_format())
         self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode())))
+        self.existing_combo.setCurrentIndex(max(0, self.existing_combo.findData(self.settings.on_existing())))
         self.backend_combo.blockSignals(True)  # the model loads once, below
         self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.backend)))
         self.backend_combo.blockSignals(False)
@@ -592,6 +601,11 @@ class MainWindow(QMainWindow):
             out_dir = self.output_folder()
             if out_dir is None:
                 return
+        try:
+            check_output_folder(out_dir)
+        except ImageWriteError as error:
+            self._show_error(f"Can't write to {out_dir}", f"{error.reason[0].upper()}{error.reason[1:]}.")
+            return
         self._remember_output_folder()
         inputs: list[Path] = []
         for ref in refs:
@@ -599,6 +613,7 @@ class MainWindow(QMainWindow):
                 inputs.append(Path(ref.path))
         fmt = self.format_combo.currentText()
         mode = self.output_mode()
+        existing = str(self.existing_combo.currentData())
         model = self.model_choice.current_model()
 
         self.page_list.reset_statuses()
@@ -614,7 +629,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("Loading the model…")
         self._mark_next_working()
         self._batch_task = self.runner.start(
-            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, mode, task),
+            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, mode, existing, task),
             "batch",
             name="batch",
             on_item=self._on_page_result,
@@ -632,6 +647,9 @@ class MainWindow(QMainWindow):
                 return
 
     def _on_page_result(self, result: Any) -> None:
+        if isinstance(result, str):  # a note about the output folder, before the first page
+            self.statusBar().showMessage(result[0].upper() + result[1:])
+            return
         key = page_key(result.ref)
         if not self.page_list.has(key):
             # A file whose pages we listed differently (e.g. unreadable): match by file.
@@ -648,7 +666,7 @@ class MainWindow(QMainWindow):
                 self.page_list.set_status(key, Status.CHECK, result.warning)
                 self.statusBar().showMessage(f"{page_label(result.ref)}: {result.warning}")
             else:
-                self.page_list.set_status(key, Status.DONE)
+                self.page_list.set_status(key, Status.ALREADY if result.skipped else Status.DONE)
             self.page_list.set_output(key, Path(result.output) if result.output else None)
             if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
                 self._show_page(self.page_list.current_ref())
@@ -678,8 +696,11 @@ class MainWindow(QMainWindow):
                 self.page_list.set_status(key, Status.WAITING)
         elapsed = format_duration(time.monotonic() - self._batch_started)
         failed = self.failures.count()
+        already = sum(self.page_list.status(key) is Status.ALREADY for key in self._batch_order)
         if how == "done":
-            text = f"Done: {self._batch_done - failed} cleaned, {failed} failed, in {elapsed}"
+            text = f"Done: {self._batch_done - failed - already} cleaned"
+            text += f", {already} already clean" if already else ""
+            text += f", {failed} failed, in {elapsed}"
         else:
             text = f"Cancelled after {self._batch_done} of {self._batch_total} pages"
         self.progress_label.setText(text)
@@ -814,11 +835,14 @@ def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mod
 
 def _run_batch(
     cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
-    task: Task,
+    existing: str, task: Task,
 ) -> int:
+    plan = plan_batch(inputs, out_dir)
+    for note in plan.notes():
+        task.emit_item(note)
     denoiser = cache.get(model)
     count = 0
-    for result in iter_denoise(inputs, out_dir, denoiser, fmt=fmt, mode=mode, cancel=task.cancel_token):
+    for result in run_batch(plan, denoiser, fmt=fmt, existing=existing, mode=mode, cancel=task.cancel_token):
         task.emit_item(result)
         count += 1
     return count

@@ -22,6 +22,7 @@ class Status(Enum):
     WAITING = "waiting"
     WORKING = "working…"
     DONE = "done"
+    ALREADY = "already clean"
     CHECK = "done, check it"
     FAILED = "failed"
 
@@ -30,6 +31,7 @@ _STATUS_COLOURS = {
     Status.WAITING: None,
     Status.WORKING: QColor(30, 100, 200),
     Status.DONE: QColor(20, 130, 50),
+    Status.ALREADY: QColor(20, 130, 50),
     Status.CHECK: QColor(190, 110, 0),
     Status.FAILED: QColor(200, 30, 30),
 }

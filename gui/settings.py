@@ -11,6 +11,7 @@ from typing import Optional
 from PySide6.QtCore import QByteArray, QSettings
 
 from engine.cleaning.backends import BACKENDS
+from engine.cleaning.batch import ON_EXISTING
 from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
 
 ORGANISATION = "DocClean"
@@ -104,6 +105,14 @@ class AppSettings:
 
     def set_output_mode(self, mode: str) -> None:
         self._store.setValue("output/mode", mode)
+
+    def on_existing(self) -> str:
+        """What a batch does with pages cleaned before (engine.cleaning.batch.ON_EXISTING)."""
+        value = str(self._store.value("output/existing", ON_EXISTING[0]))
+        return value if value in ON_EXISTING else ON_EXISTING[0]
+
+    def set_on_existing(self, choice: str) -> None:
+        self._store.setValue("output/existing", choice)
 
     def backend(self) -> str:
         value = str(self._store.value("model/backend", BACKENDS[0]))

@@ -8,11 +8,12 @@ from engine.io.pages import (SUPPORTED_SUFFIXES, ImageReadError, Page, PageRef, 
                              read_page, read_pages)
 from engine.io.pixels import to_uint8, to_unit
 from engine.io.writing import (JPEG_QUALITY, OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, ImageWriteError,
-                               output_path, write_page)
+                               check_output_folder, existing_outputs, output_path, remove_leftovers, write_page)
 
 __all__ = [
     "SUPPORTED_SUFFIXES", "JPEG_QUALITY", "OUTPUT_FORMATS", "OUTPUT_MODES", "OUTPUT_MODE_LABELS",
     "ImageReadError", "ImageWriteError", "Page", "PageRef",
     "find_images", "real_path", "image_size", "list_pages", "read_page", "read_pages", "output_path", "write_page",
+    "check_output_folder", "existing_outputs", "remove_leftovers",
     "to_uint8", "to_unit",
 ]

@@ -6,10 +6,13 @@ final name only once it is complete.
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from PIL import Image
@@ -17,6 +20,8 @@ from PIL import Image
 from engine.io.discovery import real_path
 from engine.io.pages import PageRef
 from engine.io.pixels import to_uint8
+from engine.io.provenance import Provenance
+from engine.io.provenance import save_options as provenance_options
 
 OUTPUT_FORMATS = ("png", "tiff", "jpeg")
 # What a cleaned page is written as: the clean grey page, or black and white
@@ -29,9 +34,17 @@ _OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg"}
 _WRITERS_BY_SUFFIX = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
 
-# Temporary files from write_page look like ".<name>.partial-<hex>": hidden,
-# so find_images skips them and an interrupted batch is never fed back in.
+# Temporary files from write_page look like ".<name>.partial-<pid>-<hex>":
+# hidden, so find_images skips them and an interrupted batch is never fed
+# back in; the writer's process id tells a later run whether the file is
+# a leftover of a run that was killed or the write of one still going.
 _PARTIAL_MARKER = ".partial-"
+# A temporary file whose writer cannot be told (another computer sharing the
+# folder, or an older DocClean) is a leftover once it is this old.
+LEFTOVER_AGE = 3600.0
+
+# JPEG stores width and height in 16 bits, and libjpeg stops at 65,500.
+JPEG_MAX_SIDE = 65_500
 
 
 class ImageWriteError(Exception):
@@ -71,7 +84,7 @@ def _save_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = 
 
 def write_page(
     pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None,
-    bilevel: bool = False,
+    bilevel: bool = False, provenance: Optional[Provenance] = None,
 ) -> Path:
     """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
 
@@ -81,7 +94,8 @@ def write_page(
     JPEG has no 1-bit form and stays 8-bit).  ``dpi`` is stored when given.
     Missing parent folders are created.  The data goes to a hidden temporary file in the same folder
     that is renamed onto ``path`` only when complete, so ``path`` is either
-    untouched or the whole new image, even if interrupted.  Returns ``path``.
+    untouched or the whole new image, even if interrupted.  ``provenance``
+    is stored inside the file (engine.io.provenance).  Returns ``path``.
     Raises ImageWriteError naming the file.
     """
     path = Path(path)
@@ -91,7 +105,11 @@ def write_page(
             path, f"unsupported output format {path.suffix or '(no extension)'}; use .png, .tif or .jpg"
         )
     try:
-        image = Image.fromarray(to_uint8(_grey_2d(pixels)), mode="L")
+        pixels = _grey_2d(pixels)
+        if writer == "JPEG" and max(pixels.shape) > JPEG_MAX_SIDE:
+            raise ValueError(f"JPEG cannot hold a page over {JPEG_MAX_SIDE:,} pixels wide or high "
+                             f"(this one is {pixels.shape[1]:,} x {pixels.shape[0]:,}); write PNG or TIFF")
+        image = Image.fromarray(to_uint8(pixels), mode="L")
         if bilevel:
             image = image.point(lambda v: 255 if v >= 128 else 0)
             if writer != "JPEG":
@@ -101,11 +119,12 @@ def write_page(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ImageWriteError(path, f"cannot create folder {path.parent} ({exc.strerror or exc})") from None
-    temporary = path.with_name(f".{path.name}{_PARTIAL_MARKER}{secrets.token_hex(4)}")
+        raise ImageWriteError(path, f"cannot create the folder {path.parent}: {_write_reason(exc)}") from None
+    temporary = path.with_name(f".{path.name}{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
+    options = {**_save_options(writer, dpi, bilevel), **provenance_options(writer, provenance)}
     try:
         with open(temporary, "xb") as stream:
-            image.save(stream, format=writer, **_save_options(writer, dpi, bilevel))
+            image.save(stream, format=writer, **options)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -113,9 +132,26 @@ def write_page(
         # Includes KeyboardInterrupt: the temporary file must never outlive a failed write.
         temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ImageWriteError(path, exc.strerror or str(exc)) from exc
+            raise ImageWriteError(path, _write_reason(exc)) from None
         raise
     return path
+
+
+# Why the file system refused a write, in words (errno -> reason).
+_WRITE_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is larger than this disk or account allows",
+    errno.EROFS: "the folder is on a read-only disk",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.EIO: "the disk reported an error",
+}
+
+
+def _write_reason(error: OSError) -> str:
+    return _WRITE_REASONS.get(error.errno, "the file could not be written")
 
 
 def output_path(
@@ -133,17 +169,99 @@ def output_path(
     already chosen in this batch) and, unless ``overwrite``, never an
     existing file: then "-1", "-2", ... is added before the extension.
     """
+    blocked = {real_path(p) for p in protected}
+    return next(candidate for candidate in _numbered_names(ref, out_dir, fmt, suffix)
+                if real_path(candidate) not in blocked and (overwrite or not os.path.lexists(candidate)))
+
+
+def _writer_alive(name: str) -> Optional[bool]:
+    """Whether the process that is writing temporary file ``name`` still runs (None: cannot tell)."""
+    tail = name.rpartition(_PARTIAL_MARKER)[2]
+    pid_text, dash, _ = tail.partition("-")
+    if not dash or not pid_text.isdigit():
+        return None  # an older DocClean's name, without the writer's process id
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but belongs to someone else
+    return True
+
+
+def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+    """Delete the unfinished temporary files a killed run left in ``folder``; return them.
+
+    A temporary file is a leftover when the process that wrote it has ended
+    (or, when that cannot be told, once it is LEFTOVER_AGE seconds old): the
+    write of a run still going is never touched.  Files that cannot be
+    deleted are left and not returned.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and _PARTIAL_MARKER in entry.name and entry.is_file(follow_symlinks=False)):
+            continue
+        alive = _writer_alive(entry.name)
+        if alive is None:
+            try:
+                alive = time.time() - entry.stat(follow_symlinks=False).st_mtime < LEFTOVER_AGE
+            except OSError:
+                continue
+        if not alive:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """Make sure pages can be written into ``folder`` (created if missing) before any work starts.
+
+    Raises ImageWriteError with a sentence saying why not, e.g. a read-only
+    disk, no permission, or a file of that name.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ImageWriteError(folder, "is a file, not a folder; choose another output folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".docclean-write-test{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}"
+        with open(probe, "xb"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        raise ImageWriteError(folder, f"cannot write there: {_write_reason(exc)}; choose another output folder") from None
+    return folder
+
+
+def existing_outputs(ref: PageRef, out_dir: str | os.PathLike, fmt: str = "png",
+                     suffix: str = "_clean") -> Iterator[Path]:
+    """The files output_path already chose for ``ref`` in earlier runs: "<stem><suffix>.<ext>", then "-1", "-2"...
+
+    Stops at the first name that does not exist.
+    """
+    for candidate in _numbered_names(ref, out_dir, fmt, suffix):
+        if not os.path.lexists(candidate):
+            return
+        yield candidate
+
+
+def _numbered_names(ref: PageRef, out_dir: str | os.PathLike, fmt: str, suffix: str) -> Iterator[Path]:
+    """"<stem><suffix>.<ext>", then "<stem><suffix>-1.<ext>", "-2", ... without end."""
     if fmt not in _OUTPUT_EXTENSIONS:
         raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    out_dir = Path(out_dir)
-    extension = _OUTPUT_EXTENSIONS[fmt]
-    blocked = {real_path(p) for p in protected}
-    base = f"{ref.stem}{suffix}"
-    attempt = 0
+    base, extension = Path(out_dir) / f"{ref.stem}{suffix}", _OUTPUT_EXTENSIONS[fmt]
+    yield base.with_name(f"{base.name}.{extension}")
+    attempt = 1
     while True:
-        name = f"{base}.{extension}" if attempt == 0 else f"{base}-{attempt}.{extension}"
-        candidate = out_dir / name
-        resolved = real_path(candidate)
-        if resolved not in blocked and (overwrite or not os.path.lexists(candidate)):
-            return candidate
+        yield base.with_name(f"{base.name}-{attempt}.{extension}")
         attempt += 1

@@ -61,6 +61,38 @@ def test_batch_runs_to_the_end_and_writes_every_page(qtbot, window, open_and_wai
     assert window.open_output_button.isEnabled()
 
 
+def test_a_second_run_skips_pages_already_cleaned(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    open_and_wait(window, pages_dir, 3)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    first = {p: p.read_bytes() for p in _outputs(out)}
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    assert {p: p.read_bytes() for p in _outputs(out)} == first
+    assert all(window.page_list.status(k) is Status.ALREADY for k in window.page_list.keys())
+    assert "0 cleaned, 3 already clean" in window.progress_label.text()
+    window.existing_combo.setCurrentIndex(window.existing_combo.findData("keep-both"))
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    assert len(_outputs(out)) == 6 and window.settings.on_existing() == "keep-both"
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_starting(
+        qtbot, window, open_and_wait, pages_dir, tmp_path, monkeypatch):
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr("gui.error_report.show_error", lambda parent, title, message: shown.append((title, message)))
+    taken = tmp_path / "taken"
+    taken.write_text("a file where the folder should be")
+    window.output_edit.setText(str(taken))
+    open_and_wait(window, pages_dir, 3)
+    window.run_batch()
+    assert not window.batch_running
+    assert shown and shown[0][0] == f"Can't write to {taken}" and "not a folder" in shown[0][1]
+    assert taken.read_text() == "a file where the folder should be"
+
+
 def test_cancel_midway_leaves_no_partial_file(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
     out = tmp_path / "out"
     window.output_edit.setText(str(out))
@@ -292,3 +324,22 @@ def test_the_app_cleans_pages_without_tensorflow(pages_dir, tmp_path):
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
                                "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_sigterm_closes_the_window_like_its_close_button(qtbot, window, open_and_wait, pages_dir):
+    import os
+    import signal
+
+    from gui.app import close_on_signals
+
+    open_and_wait(window, pages_dir, 3)
+    window.show()
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        close_on_signals(window)
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert window._closing and all(task.cancelled for task in window.runner.running())

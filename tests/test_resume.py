@@ -1,0 +1,189 @@
+"""Re-running a batch: what made each output is recorded in it, done pages are skipped, leftovers go."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cleaning.batch import iter_denoise, plan_batch
+from engine.cleaning.denoiser import Denoiser
+from engine.io import ImageWriteError, check_output_folder, remove_leftovers, write_page
+from engine.io.provenance import Provenance, read_provenance
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def denoiser() -> Denoiser:
+    return Denoiser.from_file("fast")
+
+
+@pytest.fixture
+def scans(tmp_path: Path, samples_dir: Path) -> Path:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for source in sorted(samples_dir.glob("*.png"))[:3]:
+        shutil.copy(source, folder)
+    return folder
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _dead_pid() -> int:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    return finished.pid
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".jpg"])
+def test_every_output_format_records_what_made_it(tmp_path: Path, suffix: str) -> None:
+    made = Provenance("general.keras", "ab" * 32, "scan.tif", "cd" * 32, 3, "mode=bw keep_ink=on")
+    path = write_page(np.full((20, 30), 0.9, np.float32), tmp_path / f"page{suffix}", provenance=made)
+    assert read_provenance(path) == made
+    assert made.same_work(read_provenance(path))
+    other_page = Provenance("general.keras", "ab" * 32, "scan.tif", "cd" * 32, 4, "mode=bw keep_ink=on")
+    assert not other_page.same_work(read_provenance(path))
+
+
+def test_files_without_a_record_have_no_provenance(tmp_path: Path, samples_dir: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    assert read_provenance(next(samples_dir.glob("*.png"))) is None
+    assert read_provenance(broken) is None
+    assert read_provenance(tmp_path / "missing.png") is None
+
+
+def test_a_rerun_skips_pages_already_cleaned_the_same_way(scans: Path, tmp_path: Path, denoiser: Denoiser) -> None:
+    out = tmp_path / "out"
+    first = list(iter_denoise([scans], out, denoiser))
+    before = _files(out)
+    second = list(iter_denoise([scans], out, denoiser))
+    assert [r.skipped for r in first] == [False] * 3 and [r.skipped for r in second] == [True] * 3
+    assert [r.output for r in second] == [r.output for r in first]
+    assert _files(out) == before  # nothing written, nothing added
+
+    # Other settings, or a changed scan, make a different page: written beside the earlier one.
+    bw = list(iter_denoise([scans], out, denoiser, mode="bw"))
+    assert not any(r.skipped for r in bw) and all(r.output.stem.endswith("_clean-1") for r in bw)
+    assert list(iter_denoise([scans], out, denoiser, mode="bw"))[0].skipped
+    changed = first[0].ref.path
+    Image.open(changed).rotate(180).save(changed)
+    again = list(iter_denoise([scans], out, denoiser))
+    assert [r.skipped for r in again] == [False, True, True]
+    assert len(_files(out)) == 7 and set(before.items()) <= set(_files(out).items())
+
+
+def test_overwrite_and_keep_both_clean_again(scans: Path, tmp_path: Path, denoiser: Denoiser) -> None:
+    out = tmp_path / "out"
+    list(iter_denoise([scans], out, denoiser))
+    names = set(_files(out))
+    replaced = list(iter_denoise([scans], out, denoiser, existing="overwrite"))
+    assert not any(r.skipped for r in replaced) and set(_files(out)) == names
+    beside = list(iter_denoise([scans], out, denoiser, existing="keep-both"))
+    assert not any(r.skipped for r in beside) and len(_files(out)) == 6
+    with pytest.raises(ValueError, match="existing must be one of"):
+        iter_denoise([scans], out, denoiser, existing="replace")
+
+
+def test_writing_into_the_input_folder_never_cleans_its_own_outputs(scans: Path, denoiser: Denoiser) -> None:
+    inputs = _files(scans)
+    for _ in range(3):
+        results = list(iter_denoise([scans], scans, denoiser))
+        assert len(results) == 3
+    files = _files(scans)
+    assert len(files) == 6 and {name: files[name] for name in inputs} == inputs
+    plan = plan_batch([scans], scans)
+    assert len(plan.own_outputs) == 3 and "cleaned earlier" in plan.notes()[0]
+
+
+def test_leftovers_of_a_killed_run_are_removed_and_a_running_write_is_not(tmp_path: Path) -> None:
+    killed = tmp_path / f".page_clean.png.partial-{_dead_pid()}-0a1b2c3d"
+    running = tmp_path / f".other_clean.png.partial-{os.getppid()}-0a1b2c3d"
+    old_style = tmp_path / ".old_clean.png.partial-5e6f7a8b"
+    recent_old_style = tmp_path / ".new_clean.png.partial-9c0d1e2f"
+    for path in (killed, running, old_style, recent_old_style):
+        path.write_bytes(b"half a page")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_style, (two_hours_ago, two_hours_ago))
+    assert sorted(remove_leftovers(tmp_path)) == sorted([killed, old_style])
+    assert running.exists() and recent_old_style.exists()
+    note = plan_batch([], tmp_path).notes()
+    assert note == [] or "interrupted" in note[0]
+
+
+def test_the_output_folder_is_checked_before_any_work(tmp_path: Path) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder")
+    with pytest.raises(ImageWriteError, match="is a file, not a folder"):
+        check_output_folder(a_file)
+    with pytest.raises(ImageWriteError, match="cannot write there"):
+        check_output_folder(a_file / "below")
+    assert check_output_folder(tmp_path / "new" / "deeper").is_dir()
+
+
+def test_a_jpeg_too_wide_is_refused_in_words(tmp_path: Path) -> None:
+    with pytest.raises(ImageWriteError, match="JPEG cannot hold a page over 65,500 pixels"):
+        write_page(np.ones((2, 65_501), np.uint8), tmp_path / "wide.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli.main", "-q", *args]
+
+
+def _slow_batch(tmp_path: Path, realscans_dir: Path, copies: int = 6) -> Path:
+    """Copies of a real book page: each takes long enough to stop a run between pages."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    page = realscans_dir / "set0002-page-001.jpg"
+    for index in range(copies):
+        shutil.copy(page, folder / f"page{index}.jpg")
+    return folder
+
+
+def _wait_for_outputs(out: Path, count: int, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(out.glob("*_clean.png"))) < count:
+        assert process.poll() is None, "the batch ended before it could be stopped"
+        assert time.monotonic() < deadline, "no output appeared"
+        time.sleep(0.05)
+
+
+def _assert_whole(out: Path) -> None:
+    assert not [p.name for p in out.iterdir() if ".partial-" in p.name]
+    for path in out.glob("*.png"):
+        with Image.open(path) as image:
+            image.load()
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_run_leaves_whole_files_and_the_next_run_finishes_it(
+        tmp_path: Path, realscans_dir: Path, how: str) -> None:
+    book, out = _slow_batch(tmp_path, realscans_dir), tmp_path / "out"
+    process = subprocess.Popen(_cli("denoise", str(book), "-o", str(out), "--model", "fast"), cwd=PROJECT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_outputs(out, 1, process)
+    process.send_signal(getattr(__import__("signal"), how))
+    _, stderr = process.communicate(timeout=120)
+    if how == "SIGTERM":
+        assert process.returncode == 143 and "terminated: nothing half-written" in stderr
+        assert "Traceback" not in stderr
+        _assert_whole(out)
+    done = len(list(out.glob("*_clean.png")))
+    assert done < 6
+    finish = subprocess.run(_cli("denoise", str(book), "-o", str(out), "--model", "fast"), cwd=PROJECT,
+                            capture_output=True, text=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr
+    assert f"{6 - done} page(s) cleaned, {done} already clean" in finish.stdout
+    _assert_whole(out)
+    assert len(list(out.glob("*.png"))) == 6
