@@ -16,7 +16,8 @@ from engine.evaluation import metrics
 from engine.io import read_page
 from engine.models import export
 from engine.models.bundled import BUNDLED_MODELS
-from engine.models.modelfile import ModelFileError, file_digest
+from engine.files import file_sha256
+from engine.models.modelfile import ModelFileError
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +106,7 @@ def test_a_user_model_is_exported_once_and_again_when_it_changes(blank_model, tm
             layer.set_weights([weights[0], np.full_like(weights[1], 0.25)])
     save_model(loaded.model, model, loaded.info)
     changed = Denoiser.from_file(model, backend="openvino")
-    assert export.find_export(model)[0].sha256 == file_digest(model) != made.sha256
+    assert export.find_export(model)[0].sha256 == file_sha256(model) != made.sha256
     assert not np.allclose(changed.denoise(page), first.denoise(page), atol=1 / 255)
 
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gzip
 import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.data.idx import IdxFormatError, read_idx
+from engine.data.idx import MAX_DATA_BYTES, IdxFormatError, read_idx
 
 
 def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
@@ -81,3 +83,54 @@ def test_truncated_real_gzip_is_refused(tmp_path: Path, mnist_dir: Path) -> None
     with pytest.raises(IdxFormatError, match="cut.gz"):
         read_idx(path)
     assert issubclass(IdxFormatError, ValueError)
+
+
+def _gzip_of_zeros(path: Path, head: bytes, zeros: int, tail: bytes = b"") -> None:
+    """``head`` then ``zeros`` zero bytes, gzip-compressed in blocks (cheap), then raw ``tail``."""
+    with open(path, "wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")  # a gzip header: deflate, no name
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        out.write(deflate.compress(head))
+        block = bytes(1 << 20)
+        for start in range(0, zeros, len(block)):
+            out.write(deflate.compress(block[: zeros - start]))
+        out.write(deflate.flush(zlib.Z_FULL_FLUSH) + tail)
+
+
+def test_a_huge_declared_shape_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    # 60,000 pages of 60,000 pixels: 3.6 GB declared, a few bytes of data behind it.
+    path = tmp_path / "bomb.gz"
+    _gzip_of_zeros(path, b"\x00\x00\x08\x02" + struct.pack(">2I", 60_000, 60_000), 1000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxFormatError) as info:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == f"{path}: declares 3.6 GB of data, over the 1 GiB limit for IDX files"
+    assert peak < 1 << 20
+
+
+def test_the_limit_is_counted_in_bytes_not_values(tmp_path: Path) -> None:
+    # 2^28 doubles are 2 GiB although 2^28 bytes would pass.
+    path = tmp_path / "doubles.idx"
+    path.write_bytes(b"\x00\x00\x0e\x01" + struct.pack(">I", 1 << 28))
+    with pytest.raises(IdxFormatError, match="declares 2.1 GB of data, over the 1 GiB limit"):
+        read_idx(path)
+    assert MAX_DATA_BYTES >= 530_000 * 28 * 28  # notMNIST large fits
+
+
+def test_a_bomb_after_the_declared_data_is_never_decompressed(tmp_path: Path) -> None:
+    # 64 MB of zeros after a 4-byte image, then bytes that are not deflate data:
+    # reading them (decompressing the whole bomb) would say "damaged", not "unexpected bytes".
+    path = tmp_path / "trailing-bomb.gz"
+    _gzip_of_zeros(path, b"\x00\x00\x08\x02" + struct.pack(">2I", 2, 2) + b"abcd", 64 << 20, b"\xff" * 64)
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxFormatError, match="unexpected bytes after the 4 bytes of data"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Optional, Protocol
 
 import numpy as np
 
 from engine.models.bundled import resolve_model
 from engine.models.geometry import Geometry
-from engine.models.modelfile import ModelFileError, ModelInfo, read_info
+from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, read_info
 from engine.tf_runtime import cpu_has_fast_bfloat16
 
 BACKENDS = ("auto", "openvino", "keras")
@@ -63,7 +63,8 @@ class OpenVINOBackend:
     KEEP_SHAPES = 3
     KEEP_PIXELS = 6_000_000
 
-    def __init__(self, xml: Path, precision: str = "auto") -> None:
+    def __init__(self, xml: Path, precision: str = "auto", model: Optional[Path] = None) -> None:
+        """``model``: the model file the export was made from, named when its weights are invalid."""
         import openvino as ov
 
         self.precision = _resolve_precision(precision)
@@ -78,6 +79,7 @@ class OpenVINOBackend:
             self._model = self._core.read_model(str(xml))
         except RuntimeError as error:
             raise ModelFileError(f"{xml}: the exported model cannot be read ({_first_line(error)})") from None
+        _check_constants(self._model, model or xml)
         self._compiled: dict[tuple[int, ...], object] = {}  # shape -> infer request, oldest first
 
     def _request(self, shape: tuple[int, ...]):
@@ -149,6 +151,20 @@ def _in_bfloat16(model):
     return copy
 
 
+def _check_constants(model, path: Path) -> None:
+    """Refuse an export whose weights hold NaN (from a model saved before Keras loads were checked).
+
+    Only NaN: an infinite constant can be meaningful in a graph (a bound), NaN never.
+    Reading the constants costs some 15 ms for the bundled models.
+    """
+    for op in model.get_ops():
+        if op.get_type_name() != "Constant" or not op.get_element_type().is_real():
+            continue
+        values = op.get_data()  # a view of the weights file, not a copy
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise invalid_weights(path, "NaN")
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
@@ -192,7 +208,7 @@ def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
 
         found, _ = find_export(path)
         export = found or export_openvino(path)
-        return OpenVINOBackend(export.xml, precision), export.geometry, info, path
+        return OpenVINOBackend(export.xml, precision, path), export.geometry, info, path
     runtime = KerasBackend(path, precision)
     return runtime, _keras_geometry(runtime, info), info, path
 

@@ -21,7 +21,8 @@ from engine.cleaning.page import MODES, clean_page
 from engine.io import (OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef, check_output_folder,
                        existing_outputs, find_images, image_size, list_pages, output_path, read_page, real_path,
                        remove_leftovers, write_page)
-from engine.io.provenance import Provenance, file_sha256, read_provenance
+from engine.files import file_sha256
+from engine.io.provenance import Provenance, read_provenance
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 
 # What a batch does with a page whose output an earlier run already wrote:
@@ -30,9 +31,9 @@ from engine.progress import CancelToken, Cancelled, ProgressCallback, check, rep
 # always write a new one beside it.
 ON_EXISTING = ("skip", "overwrite", "keep-both")
 ON_EXISTING_LABELS = {
-    "skip": "Skip pages already cleaned with this model",
-    "overwrite": "Replace earlier outputs",
-    "keep-both": "Keep earlier outputs and write new ones beside them",
+    "skip": "Skip pages already cleaned",
+    "overwrite": "Clean again, replace",
+    "keep-both": "Clean again, keep both",
 }
 
 

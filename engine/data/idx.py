@@ -3,6 +3,11 @@
 An IDX file is a 4-byte magic number (two zero bytes, a data-type code, the
 number of dimensions), one big-endian uint32 per dimension, then the values
 in C order, big-endian.  Nothing else may follow.
+
+The files are untrusted: the size the header declares is checked against
+MAX_DATA_BYTES before anything is allocated or decompressed, and no more
+than the declared data and one buffer more is ever decompressed, so a gzip
+bomb costs neither memory nor time.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from engine.files import size_label
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _DTYPES = {
     0x08: np.dtype(np.uint8),
@@ -24,6 +31,13 @@ _DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _MAX_NDIM = 4
+# The most data an IDX file may declare.  The largest real set, notMNIST
+# large, is about 530,000 x 28 x 28 bytes (0.42 GB); more is refused unread.
+MAX_DATA_BYTES = 1 << 30
+MAX_DATA_LABEL = "1 GiB"
+# Decompressed data is copied into the result in blocks of this size:
+# GzipFile.readinto would first build the whole payload as one bytes object.
+_BLOCK = 1 << 20
 
 
 class IdxFormatError(ValueError):
@@ -56,7 +70,19 @@ def _read_header(stream: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...
     return _DTYPES[code], shape
 
 
+def _check_declared_size(path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> int:
+    """The payload's size in bytes; IdxFormatError over MAX_DATA_BYTES (Python ints: no overflow)."""
+    size = dtype.itemsize
+    for dim in shape:
+        size *= dim
+    if size > MAX_DATA_BYTES:
+        raise IdxFormatError(path, f"declares {size_label(size)} of data, "
+                                   f"over the {MAX_DATA_LABEL} limit for IDX files")
+    return size
+
+
 def _read_payload(stream: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    _check_declared_size(path, dtype, shape)
     # Read straight into the result array so a 47 MB training file is held once, not twice.
     try:
         values = np.empty(shape, dtype=dtype)
@@ -65,7 +91,7 @@ def _read_payload(stream: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[in
     view = memoryview(values.reshape(-1).view(np.uint8))
     filled = 0
     while filled < len(view):
-        count = stream.readinto(view[filled:])
+        count = stream.readinto(view[filled:filled + _BLOCK])
         if not count:
             break
         filled += count
@@ -73,7 +99,8 @@ def _read_payload(stream: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[in
         raise IdxFormatError(
             path, f"truncated data: header {shape} needs {len(view)} bytes, found {filled}"
         )
-    if stream.read(1):
+    # read1: one byte from the decompressor, not a buffer's worth (nor the rest of a bomb).
+    if stream.read1(1):
         raise IdxFormatError(path, f"unexpected bytes after the {len(view)} bytes of data for shape {shape}")
     return values.astype(dtype.newbyteorder("="), copy=False)
 

@@ -8,7 +8,6 @@ the same way, and the app shows which model made a saved file.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -60,15 +59,6 @@ class Provenance:
             (self.model_sha256, self.source_sha256, self.page, self.settings)
             == (other.model_sha256, other.source_sha256, other.page, other.settings)
         )
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes, read in 1 MB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_options(writer: str, provenance: Optional[Provenance]) -> dict:

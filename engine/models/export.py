@@ -22,7 +22,8 @@ import platformdirs
 
 from engine.models.bundled import MODELS_FOLDER
 from engine.models.geometry import Geometry
-from engine.models.modelfile import ModelFileError, file_digest, read_info
+from engine.files import file_sha256
+from engine.models.modelfile import ModelFileError, read_info
 
 XML, BIN, SOURCE = "model.xml", "model.bin", "source.json"
 CACHE_ENV = "DOCCLEAN_EXPORT_CACHE"
@@ -67,7 +68,7 @@ def find_export(model_path: str | os.PathLike) -> tuple[Optional[Export], str]:
     """(the existing export of ``model_path`` or None, the model file's SHA-256)."""
     path = Path(model_path)
     try:
-        sha256 = file_digest(path)
+        sha256 = file_sha256(path)
     except OSError as error:
         raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
     for folder in (bundled_export_folder(path), cache_folder() / sha256[:24]):
@@ -88,7 +89,7 @@ def export_openvino(model_path: str | os.PathLike, destination: Optional[Path] =
     info = read_info(path)
     if not info.cleans_pages:
         raise ModelFileError(f"{path}: this model takes fixed-size digit images; it cannot clean pages")
-    sha256 = file_digest(path)
+    sha256 = file_sha256(path)
     destination = Path(destination) if destination else cache_folder() / sha256[:24]
     from engine.models.keras_files import load_model  # Keras only when there is something to export
     from engine.models.receptive_field import geometry

@@ -8,7 +8,6 @@ Keras safe mode, so a model file can never run code of its own.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -19,11 +18,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from engine.files import size_label
 from engine.models import registry
 from engine.models.geometry import Geometry
 
 METADATA_MEMBER = "docclean.json"
 FORMAT_VERSION = 1
+# What the members of a model archive may unpack to, together: the bundled
+# models are 1-3 MB, a docunet of width 32 and depth 6 (151 M weights) 0.6 GB.
+MAX_UNPACKED_BYTES = 2 << 30
+MAX_UNPACKED_LABEL = "2 GiB"
+# Keras stores its members uncompressed, and float weights deflate to ~90%:
+# a large member compressed more than this is a bomb, not a model.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_FROM = 16 << 20
 
 
 class ModelFileError(Exception):
@@ -66,6 +74,12 @@ class ModelInfo:
         return cls(**known)
 
 
+def invalid_weights(path: str | Path, what: str) -> ModelFileError:
+    """The error for a model whose weights hold ``what`` ('NaN', 'infinity'): it cleans nothing."""
+    return ModelFileError(f"{path}: the model's weights contain invalid numbers ({what}); "
+                          "it is damaged — retrain or choose another model")
+
+
 def check_output_name(path: str | Path) -> Path:
     """``path`` if a model may be saved there (a .keras name); ModelFileError otherwise."""
     path = Path(path)
@@ -74,13 +88,37 @@ def check_output_name(path: str | Path) -> Path:
     return path
 
 
+def check_archive_sizes(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse an archive whose members unpack to too much, before any is read (ModelFileError).
+
+    The sizes are the ones the archive declares; zipfile never inflates a
+    member past its declared size, so they bound what reading it costs.
+    """
+    members = archive.infolist()
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"{path}: unpacks to {size_label(total)}, over the "
+                             f"{MAX_UNPACKED_LABEL} limit for model files")
+    for member in members:
+        if member.file_size > RATIO_CHECKED_FROM and \
+                member.file_size > MAX_COMPRESSION_RATIO * member.compress_size:
+            raise ModelFileError(f"{path}: {member.filename} unpacks {size_label(member.file_size)} from "
+                                 f"{size_label(member.compress_size)}, more than the "
+                                 f"{MAX_COMPRESSION_RATIO}:1 a model file may be compressed (a zip bomb?)")
+
+
 def read_info(path: str | Path) -> ModelInfo:
-    """The metadata of a model file, without loading its weights."""
+    """The metadata of a model file, without loading its weights.
+
+    Every way of loading a model calls this first, so it also refuses
+    archives too big to unpack (check_archive_sizes).
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
         with zipfile.ZipFile(path) as archive:
+            check_archive_sizes(path, archive)
             names = archive.namelist()
             if METADATA_MEMBER not in names:
                 what = "a Keras model without DocClean metadata" if "config.json" in names else "not a Keras model"
@@ -93,15 +131,6 @@ def read_info(path: str | Path) -> ModelInfo:
     if not isinstance(data, dict) or "architecture" not in data:
         raise ModelFileError(f"{path}: its DocClean metadata names no architecture")
     return ModelInfo.from_dict(data)
-
-
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a model file: exported copies are keyed by it, so a changed model is exported again."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager

@@ -51,9 +51,11 @@ ARCHITECTURES: dict[str, Architecture] = {
                      DOCUMENT, True, 737, loss="bce", batch_size=8),
         Architecture("noisyoffice_deep", "Conv 32-16-8-8-16-32-1 document AE, no pooling (section 6)",
                      DOCUMENT, True, 12_785, loss="bce", batch_size=8),
+        # Parameters grow as width^2 x 4^depth: width 48 at depth 6 (340 M, 1.3 GB) is the
+        # largest that stays under the 2 GiB a model file may unpack to.
         Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
                      DOCUMENT, True, 146_298, {"width": 8, "depth": 3}, batch_size=16,
-                     options={"width": (1, 256), "depth": (1, 6), "stem": (1, 2)}),
+                     options={"width": (1, 48), "depth": (1, 6), "stem": (1, 2)}),
     )
 }
 

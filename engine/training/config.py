@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
@@ -61,6 +62,13 @@ class TrainConfig:
 # above 1024 it costs gigabytes of activations and teaches nothing more.
 MIN_CROP, MAX_CROP = 16, 1024
 LR_SCHEDULES = ("constant", "cosine")
+# Pixels in one batch of page crops (batch size x crop x crop): docunet keeps
+# some 330 bytes per pixel in training, so 16 M pixels already take ~6 GB.
+MAX_BATCH_PIXELS = 1 << 24
+# Beyond any real run, and inside the 64-bit step counters Keras keeps.
+MAX_EPOCHS, MAX_STEPS = 100_000, 1_000_000
+# NumPy's legacy seeding, which Keras uses, takes 0 to 2^32 - 1.
+MAX_SEED = 2**32 - 1
 
 
 def _require(condition: bool, message: str) -> None:
@@ -68,53 +76,106 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _shown(value: object) -> str:
+    """A value as the user typed it: text quoted, numbers plain (never a type's name)."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_whole(value: object, name: str, low: int, high: Optional[int] = None, unit: str = "") -> None:
+    """``value`` is a whole number from ``low`` (to ``high``); a float, text or bool is not."""
+    _require(_is_whole(value), f"{name} must be a whole number, not {_shown(value)}")
+    if high is None:
+        _require(value >= low, f"{name} must be at least {low}, not {value}")
+    else:
+        _require(low <= value <= high, f"{name} must be {low} to {high}{unit}, not {value}")
+
+
+def _check_fraction(value: object, name: str) -> None:
+    _require(_is_number(value) and 0 <= value < 1, f"{name} must be in [0, 1), not {_shown(value)}")
+
+
 def _check_numbers(config: TrainConfig) -> None:
     """Every number a user can type, checked before any data is loaded."""
-    _require(config.epochs >= 1, f"epochs must be at least 1, not {config.epochs}")
-    _require(config.batch_size is None or config.batch_size >= 1,
-             f"batch size must be at least 1, not {config.batch_size}")
-    _require(config.learning_rate is None or (math.isfinite(config.learning_rate) and config.learning_rate > 0),
-             f"learning rate must be a positive number, not {config.learning_rate}")
+    _check_whole(config.epochs, "epochs", 1)
+    _require(config.epochs <= MAX_EPOCHS, f"epochs must be at most {MAX_EPOCHS}, not {config.epochs}")
+    for value, name in ((config.batch_size, "batch size"), (config.patience, "patience"),
+                        (config.max_samples, "max samples")):
+        if value is not None:
+            _check_whole(value, name, 1)
+    _check_whole(config.seed, "seed", 0, MAX_SEED)
+    _require(config.learning_rate is None or (_is_number(config.learning_rate) and config.learning_rate > 0),
+             f"learning rate must be a positive number, not {_shown(config.learning_rate)}")
     _require(config.lr_schedule in LR_SCHEDULES,
-             f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, not {config.lr_schedule!r}")
-    _require(0 <= config.validation_split < 1, f"validation split must be in [0, 1), not {config.validation_split}")
-    _require(0 <= config.test_fraction < 1, f"test fraction must be in [0, 1), not {config.test_fraction}")
-    _require(config.patience is None or config.patience >= 1, f"patience must be at least 1, not {config.patience}")
-    _require(math.isfinite(config.noise_factor) and config.noise_factor >= 0,
-             f"noise factor must be zero or more, not {config.noise_factor}")
-    _require(config.max_samples is None or config.max_samples >= 1,
-             f"max samples must be at least 1, not {config.max_samples}")
-    _require(config.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}")
+             f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, not {_shown(config.lr_schedule)}")
+    _check_fraction(config.validation_split, "validation split")
+    _check_fraction(config.test_fraction, "test fraction")
+    _require(_is_number(config.noise_factor) and config.noise_factor >= 0,
+             f"noise factor must be zero or more, not {_shown(config.noise_factor)}")
+    _require(config.precision in PRECISIONS,
+             f"precision must be one of {', '.join(PRECISIONS)}, not {_shown(config.precision)}")
     if not config.is_digits:
-        _require(MIN_CROP <= config.crop <= MAX_CROP,
-                 f"crop must be {MIN_CROP} to {MAX_CROP} pixels, not {config.crop}")
-        _require(config.steps_per_epoch >= 1, f"steps per epoch must be at least 1, not {config.steps_per_epoch}")
+        _check_whole(config.crop, "crop", MIN_CROP, MAX_CROP, " pixels")
+        _check_whole(config.validation_crop, "validation crop", MIN_CROP, MAX_CROP, " pixels")
+        _check_whole(config.steps_per_epoch, "steps per epoch", 1)
+        _require(config.steps_per_epoch <= MAX_STEPS,
+                 f"steps per epoch must be at most {MAX_STEPS}, not {config.steps_per_epoch}")
 
 
-def _check_options(arch: registry.Architecture, options: dict) -> None:
-    unknown = sorted(set(options) - set(arch.options))
+def _check_batch_pixels(config: TrainConfig) -> None:
+    """A batch of page crops must fit in memory (digits are small whatever the batch)."""
+    most = MAX_BATCH_PIXELS // config.crop**2
+    _require(config.is_digits or config.batch_size <= most,
+             f"a batch of {config.batch_size} crops of {config.crop} pixels would not fit in memory: "
+             f"at most {most} crops of that size fit in a training step (choose a smaller batch size or crop)")
+
+
+def _architecture(config: TrainConfig) -> registry.Architecture:
+    arch = registry.ARCHITECTURES.get(config.arch) if isinstance(config.arch, str) else None
+    _require(arch is not None, f"unknown architecture {_shown(config.arch)}; known: {', '.join(registry.ARCHITECTURES)}")
+    wanted = registry.DIGITS if config.is_digits else registry.DOCUMENT
+    _require(arch.family == wanted, f"architecture {arch.name!r} is for {arch.family} data, not {_shown(config.data)}")
+    return arch
+
+
+def _check_options(arch: registry.Architecture, options: object) -> None:
+    _require(isinstance(options, dict),
+             f"the options of {arch.name} must be names with whole numbers, e.g. {{\"width\": 8}}")
+    unknown = sorted(str(key) for key in set(options) - set(arch.options))
     known = ", ".join(arch.options) or "none"
     _require(not unknown, f"{arch.name} has no option {', '.join(unknown)} (its options: {known})")
     for key, value in options.items():
         low, high = arch.options[key]
-        _require(isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
-                 f"option {key} of {arch.name} must be a whole number from {low} to {high}, not {value!r}")
+        _require(_is_whole(value) and low <= value <= high,
+                 f"option {key} of {arch.name} must be a whole number from {low} to {high}, not {_shown(value)}")
+
+
+def _choice(value: object, default: str, choices, name: str) -> str:
+    """``value`` (or the architecture's ``default`` when not given), lower-cased, if it is one of ``choices``."""
+    chosen = value or default
+    _require(isinstance(chosen, str) and chosen.lower() in choices,
+             f"{name} must be one of {', '.join(choices)}, not {_shown(chosen)}")
+    return chosen.lower()
 
 
 def resolved(config: TrainConfig) -> TrainConfig:
     """``config`` with the architecture's defaults filled in, every value checked (ValueError says which)."""
-    arch = registry.get_architecture(config.arch)
-    wanted = registry.DIGITS if config.is_digits else registry.DOCUMENT
-    if arch.family != wanted:
-        raise ValueError(f"architecture {arch.name!r} is for {arch.family} data, not {config.data!r}")
+    _require(isinstance(config.data, str) and config.data.strip() != "",
+             "the training data must be named: mnist, notmnist, noisyoffice, synthetic, a folder or a recipe")
+    arch = _architecture(config)
     _check_numbers(config)
     _check_options(arch, config.arch_options)
     values = asdict(config)
     values["batch_size"] = config.batch_size or arch.batch_size
-    values["optimizer"] = (config.optimizer or arch.optimizer).lower()
-    values["loss"] = (config.loss or arch.loss).lower()
-    if values["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-    if values["loss"] not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}")
-    return TrainConfig(**values)
+    values["optimizer"] = _choice(config.optimizer, arch.optimizer, OPTIMIZERS, "optimizer")
+    values["loss"] = _choice(config.loss, arch.loss, LOSSES, "loss")
+    result = TrainConfig(**values)
+    _check_batch_pixels(result)
+    return result
