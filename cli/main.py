@@ -21,7 +21,10 @@ from tqdm import tqdm
 # for the fast runtime) loads it, when it runs.
 from engine.cleaning.backends import BACKENDS
 from engine.data.digits import DatasetDownloadError
-from engine.io import OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, ImageWriteError, find_images
+from engine.data.sources import is_document_data, parse_data
+from engine.io import (OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, ImageWriteError, check_output_folder,
+                       find_images)
+from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 from engine.models.modelfile import ModelFileError, check_output_name, read_info
@@ -107,6 +110,9 @@ def _train(args: argparse.Namespace) -> int:
         options = json.loads(args.arch_options) if args.arch_options else {}
     except json.JSONDecodeError as error:
         raise ValueError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
+    except RecursionError:
+        raise ValueError("--arch-options is nested too deeply; give names with numbers, "
+                         "e.g. '{\"width\": 8}'") from None
     if not isinstance(options, dict):
         raise ValueError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
     if args.bottleneck is not None:
@@ -121,6 +127,9 @@ def _train(args: argparse.Namespace) -> int:
         steps_per_epoch=args.steps_per_epoch, precision=args.precision)
     resolved(config)  # every value checked before TensorFlow starts
     check_output_name(args.output)
+    check_output_folder(Path(args.output).parent)  # before hours of training, not after
+    if is_document_data(config.data):
+        parse_data(config.data, config.data_folder)  # the sources exist and the recipe reads
     from engine.training.fit import train
 
     bars = _Bars(args.quiet)
@@ -136,7 +145,7 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from engine.cleaning.denoiser import Denoiser
     from engine.cleaning.page import clean_page
-    from engine.evaluation.scoring import evaluate, evaluate_ink
+    from engine.evaluation.scoring import NothingReadable, evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
     denoiser = Denoiser.from_file(args.model, backend=args.backend)
@@ -144,39 +153,41 @@ def _evaluate(args: argparse.Namespace) -> int:
     def clean(pixels):
         return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
 
+    if not args.ink:
+        found = find_pairs(args.pairs)
+        if not found.complete:
+            print(found.summary(), file=sys.stderr)
+        trained = set((denoiser.info.training.get("data_description") or {}).get("trained_documents", []))
+        chosen = found.pairs if args.include_seen else [p for p in found.pairs if p.document not in trained]
+        skipped = len(found.pairs) - len(chosen)
+        if skipped:
+            print(f"left out {skipped} pair(s) whose document the model trained on "
+                  "(--include-seen keeps them)", file=sys.stderr)
+        if not chosen:
+            print("error: no pairs left to evaluate", file=sys.stderr)
+            return 1
     bars = _Bars(args.quiet or args.json)
-    if args.ink:
-        try:
-            scored = evaluate_ink(find_images([args.ink]), clean, progress=bars)
-        finally:
-            bars.close()
-        for row in scored.per_page:
-            if "error" in row:
-                print(f"error: {row['error']}", file=sys.stderr)
-        if args.json:
-            print(json.dumps(scored.to_json_dict()))
-        else:
-            print(f"{scored.pages} pages: ink kept {100 * scored.recall:.1f}%  paper level "
-                  f"{scored.paper_before:.3f} -> {scored.paper_after:.3f}")
-        return 0
-    found = find_pairs(args.pairs)
-    if found.unmatched_noisy or found.unmatched_clean or found.size_mismatch:
-        print(found.summary(), file=sys.stderr)
-    trained = set((denoiser.info.training.get("data_description") or {}).get("trained_documents", []))
-    chosen = found.pairs if args.include_seen else [p for p in found.pairs if p.document not in trained]
-    skipped = len(found.pairs) - len(chosen)
-    if skipped:
-        print(f"left out {skipped} pair(s) whose document the model trained on "
-              "(--include-seen keeps them)", file=sys.stderr)
-    if not chosen:
-        print("error: no pairs left to evaluate", file=sys.stderr)
-        return 1
     try:
-        result = evaluate(chosen, clean, progress=bars)
+        result = (evaluate_ink(find_images([args.ink]), clean, progress=bars) if args.ink
+                  else evaluate(chosen, clean, progress=bars))
+    except NothingReadable as failure:
+        # Every file was unreadable: each one is named, then the sentence.
+        result, errors, summary = None, failure.errors, failure.summary
+    else:
+        errors = result.errors
     finally:
         bars.close()
+    unreadable_pairs = [] if args.ink else found.unreadable  # named above, in the pairing summary
+    for message in errors:
+        print(f"error: {message}", file=sys.stderr)
+    if result is None:
+        print(f"error: {summary}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result.to_json_dict()))
+    elif args.ink:
+        print(f"{result.pages} pages: ink kept {100 * result.recall:.1f}%  paper level "
+              f"{result.paper_before:.3f} -> {result.paper_after:.3f}")
     else:
         print(f"{result.pairs} pairs: RMSE {result.rmse:.4f}  PSNR {result.psnr:.2f} dB  "
               f"SSIM {result.ssim:.4f}  {result.seconds_per_megapixel:.3f} s per megapixel")
@@ -184,7 +195,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             b = result.binary
             print(f"binarised at Otsu: F-measure {b['f_measure']:.2f}  pseudo F-measure "
                   f"{b['pseudo_f_measure']:.2f}  PSNR {b['binary_psnr']:.2f} dB  DRD {b['drd']:.2f}")
-    return 0
+    # As for denoise: 2 says some inputs failed while the others were scored.
+    return 2 if errors or unreadable_pairs else 0
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -224,6 +236,21 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                    help="write what the model made even where it erased clear ink (default: put it back)")
 
 
+def _whole(text: str) -> int:
+    """argparse type: a whole number, refused in words (argparse would name Python's int)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docclean", description="Clean scanned documents with neural networks.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -253,23 +280,23 @@ def build_parser() -> argparse.ArgumentParser:
                                          "dibco, ...) (default: download cache)")
     p.add_argument("--arch", required=True, choices=list(registry.ARCHITECTURES))
     p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
-    p.add_argument("--bottleneck", type=int, help="bottleneck size of the dense AE")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--bottleneck", type=_whole, help="bottleneck size of the dense AE")
+    p.add_argument("--epochs", type=_whole, default=10)
+    p.add_argument("--batch-size", type=_whole)
     p.add_argument("--optimizer", choices=("adam", "rmsprop", "adadelta"))
     p.add_argument("--loss", choices=("mse", "bce"))
-    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--learning-rate", type=_number)
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
-    p.add_argument("--validation-split", type=float, default=0.2)
-    p.add_argument("--test-fraction", type=float, default=0.2,
+    p.add_argument("--validation-split", type=_number, default=0.2)
+    p.add_argument("--test-fraction", type=_number, default=0.2,
                    help="documents held out of training entirely (pairs data)")
-    p.add_argument("--patience", type=int, help="early stopping patience in epochs")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--noise-factor", type=float, default=0.5, help="Gaussian noise for digit data")
+    p.add_argument("--patience", type=_whole, help="early stopping patience in epochs")
+    p.add_argument("--seed", type=_whole, default=0)
+    p.add_argument("--noise-factor", type=_number, default=0.5, help="Gaussian noise for digit data")
     p.add_argument("--reconstruct", action="store_true", help="digit data: learn to reconstruct, not denoise")
-    p.add_argument("--max-samples", type=int, help="use at most this many digit images")
-    p.add_argument("--crop", type=int, default=128, help="training crop size for pages")
-    p.add_argument("--steps-per-epoch", type=int, default=100, help="batches per epoch for pages")
+    p.add_argument("--max-samples", type=_whole, help="use at most this many digit images")
+    p.add_argument("--crop", type=_whole, default=128, help="training crop size for pages")
+    p.add_argument("--steps-per-epoch", type=_whole, default=100, help="batches per epoch for pages")
     p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
                    help="mixed_bfloat16 trains about twice as fast on CPUs with AVX512-BF16/AMX")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
@@ -326,8 +353,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         how = "terminated" if isinstance(stop, _Terminated) else "interrupted"
         print(f"\n{how}: nothing half-written was left behind", file=sys.stderr)
         return 143 if isinstance(stop, _Terminated) else 130
-    except (OSError, ValueError, KeyError, ModelFileError, ImageReadError, ImageWriteError,
-            DatasetDownloadError) as error:
+    except OSError as error:
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, ModelFileError, ImageReadError, ImageWriteError, DatasetDownloadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

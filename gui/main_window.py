@@ -182,8 +182,9 @@ class MainWindow(QMainWindow):
         self.existing_combo = QComboBox()
         for choice in ON_EXISTING:
             self.existing_combo.addItem(ON_EXISTING_LABELS[choice], choice)
-        self.existing_combo.setToolTip("What to do when the output folder already holds cleaned pages: "
-                                       "each saved page records the model that made it")
+        self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
+                                       "model made it with these settings (each saved page records what made "
+                                       "it), or clean it again, replacing the old output or writing beside it")
         self.recursive_check = QCheckBox("Include sub-folders when opening")
         output_form.addRow("Folder", folder_row)
         output_form.addRow("Format", self.format_combo)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from engine.io.os_errors import describe_os_error
 from engine.progress import CancelToken, Cancelled, Progress
 
 log = logging.getLogger(__name__)
@@ -175,14 +176,13 @@ class TaskRunner(QObject):
 def describe_error(exc: BaseException) -> str:
     """Turn an exception into one sentence a user can act on."""
     text = str(exc).strip()
-    if isinstance(exc, FileNotFoundError):
-        return f"File not found: {exc.filename or text}"
-    if isinstance(exc, PermissionError):
-        return f"Permission denied: {exc.filename or text}"
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
     if isinstance(exc, MemoryError):
         return "Out of memory. Try a smaller page or close other programs."
-    # Engine errors (ImageReadError, ModelFileError, ...) already carry a readable text.
-    if text and type(exc).__module__.startswith("engine"):
+    # Engine errors (ImageReadError, ModelFileError, ...) already carry a readable
+    # text, as do the ValueErrors of the engine's checks of what a user chose.
+    if text and (type(exc).__module__.startswith("engine") or type(exc) is ValueError):
         return text
-    name = type(exc).__name__
-    return f"{name}: {text}" if text else name
+    # Anything else is a fault of DocClean's, not the user's: its details go to the log.
+    return "Something went wrong inside DocClean; the details are in its log file."

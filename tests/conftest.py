@@ -16,6 +16,17 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("DOCCLEAN_SHARED_DATA", PROJECT.parent / "shared" / "data"))
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The reliability suite's table of cases, after the results (tests/test_reliability.py)."""
+    import sys
+
+    suite = sys.modules.get("test_reliability")
+    if suite is not None and suite.ROWS:
+        terminalreporter.section("reliability cases")
+        for line in suite.table(suite.ROWS):
+            terminalreporter.write_line(line)
+
+
 def _require(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(
@@ -73,8 +84,6 @@ def faded_page():
 @pytest.fixture(scope="session")
 def blank_model(tmp_path_factory) -> Path:
     """A real (small) docunet whose head writes white paper everywhere: gain 0, offset 1."""
-    import numpy as np
-
     from engine.models import zoo
     from engine.models.keras_files import ModelInfo, save_model
 

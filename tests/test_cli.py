@@ -2,7 +2,6 @@ import json
 import shutil
 
 import numpy as np
-import pytest
 
 from engine.io import read_page, write_page
 from cli.main import main

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import shutil
 import time
 
 import numpy as np
 import pytest
 
-from engine.evaluation.scoring import EvaluationReport, evaluate
+from cli.main import main
+from engine.evaluation.scoring import EvaluationReport, NothingReadable, evaluate, evaluate_ink
 from engine.data.pairs import find_pairs, load_pair
 from engine.progress import CancelToken, Cancelled
 
@@ -147,3 +150,81 @@ def test_report_is_a_plain_dataclass():
     report = EvaluationReport(rmse=0.1, psnr=20.0, ssim=0.9, pairs=1, seconds_per_megapixel=0.5)
     assert report.per_pair == []
     assert report.to_json_dict()["seconds_per_megapixel"] == 0.5
+
+
+# ---------------------------------------------------------------- unreadable pairs
+
+
+def _cut(path) -> None:
+    """Keep the header and half the pixel data: the size is known, the pixels are not."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.fixture
+def three_pairs(noisyoffice_dir, tmp_path):
+    """Three real NoisyOffice pairs copied into their own folder."""
+    for sub in ("noisy", "clean"):
+        (tmp_path / sub).mkdir()
+        for name in ("0.png", "1.png", "2.png"):
+            shutil.copy(noisyoffice_dir / sub / name, tmp_path / sub / name)
+    return tmp_path
+
+
+def test_a_truncated_pair_is_reported_and_the_others_are_scored(three_pairs):
+    _cut(three_pairs / "noisy" / "1.png")
+    pairs = find_pairs(three_pairs).pairs
+    events = []
+    result = evaluate(pairs, lambda page: page, progress=events.append)
+    assert result.pairs == 2
+    assert [row["name"] for row in result.per_pair] == ["0", "1", "2"]
+    bad = result.per_pair[1]
+    assert bad["error"] == f"{three_pairs / 'noisy' / '1.png'}: truncated file"
+    assert result.errors == [bad["error"]]
+    assert result.to_json_dict()["errors"] == [bad["error"]]
+    alone = evaluate([pairs[0], pairs[2]], lambda page: page)
+    assert (result.rmse, result.psnr, result.ssim) == (alone.rmse, alone.psnr, alone.ssim)
+    assert events[-1].done == events[-1].total == 3
+
+
+def test_no_readable_pair_is_one_error_naming_each_file(three_pairs):
+    for name in ("0.png", "1.png", "2.png"):
+        _cut(three_pairs / "noisy" / name)
+    with pytest.raises(NothingReadable) as info:
+        evaluate(find_pairs(three_pairs).pairs, lambda page: page)
+    assert info.value.summary == "none of the 3 pairs could be read"
+    assert len(info.value.errors) == 3 and all("truncated file" in e for e in info.value.errors)
+    assert isinstance(info.value, ValueError)
+
+
+def test_cli_prints_each_unreadable_pair_and_scores_the_rest(three_pairs, capsys):
+    bad = three_pairs / "noisy" / "1.png"
+    _cut(bad)
+    code = main(["-q", "evaluate", "--pairs", str(three_pairs), "--include-seen", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2  # as for denoise: some inputs failed, the others were done
+    assert f"error: {bad}: truncated file" in err.splitlines()
+    result = json.loads(out)
+    assert result["pairs"] == 2 and result["errors"] == [f"{bad}: truncated file"]
+    assert 0 < result["rmse"] < 0.2
+
+
+def test_cli_says_so_when_no_pair_can_be_read(three_pairs, capsys):
+    for name in ("0.png", "1.png", "2.png"):
+        _cut(three_pairs / "noisy" / name)
+    assert main(["-q", "evaluate", "--pairs", str(three_pairs), "--include-seen"]) == 1
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == ""
+    assert [line for line in lines if line.startswith("error: ")] == [
+        *(f"error: {three_pairs / 'noisy' / name}: truncated file" for name in ("0.png", "1.png", "2.png")),
+        "error: none of the 3 pairs could be read",
+    ]
+
+
+def test_ink_evaluation_of_nothing_readable_says_so(tmp_path):
+    page = tmp_path / "scan.png"
+    page.write_bytes(b"not a picture")
+    with pytest.raises(NothingReadable) as info:
+        evaluate_ink([page], lambda pixels: pixels)
+    assert str(info.value) == f"the one page could not be read: {page}: not an image (or a format Pillow cannot read)"

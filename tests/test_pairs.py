@@ -76,6 +76,18 @@ def test_mismatched_names_and_sizes_are_reported_by_name(tmp_path: Path) -> None
         assert name in summary
 
 
+def test_a_damaged_file_leaves_out_its_pair_and_no_other(tmp_path: Path) -> None:
+    for name, seed in (("a.png", 0), ("b.png", 2)):
+        save(tmp_path / "noisy" / name, texture(20, 30, seed))
+        save(tmp_path / "clean" / name, texture(20, 30, seed + 1))
+    damaged = tmp_path / "clean" / "b.png"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    report = find_pairs(tmp_path)
+    assert [p.name for p in report.pairs] == ["a"] and not report.complete
+    [(noisy, clean, error)] = report.unreadable
+    assert (noisy.name, clean) == ("b.png", damaged) and error.startswith(f"{damaged}: ") and str(damaged) in report.summary()
+
+
 def test_two_files_for_one_page_are_refused(tmp_path: Path) -> None:
     save(tmp_path / "noisy" / "a.png", texture(8, 8, 0))
     save(tmp_path / "clean" / "a.png", texture(8, 8, 0))

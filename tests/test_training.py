@@ -1,5 +1,4 @@
 import math
-import threading
 
 import numpy as np
 import pytest

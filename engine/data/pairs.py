@@ -30,7 +30,7 @@ import platformdirs
 import pooch
 
 from engine.data.digits import DatasetDownloadError
-from engine.io import SUPPORTED_SUFFIXES, image_size, read_page, to_uint8, to_unit
+from engine.io import SUPPORTED_SUFFIXES, ImageReadError, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 NOISYOFFICE_URL = "https://archive.ics.uci.edu/static/public/318/noisyoffice.zip"
@@ -69,6 +69,12 @@ class PairingReport:
     unmatched_noisy: list[Path] = field(default_factory=list)
     unmatched_clean: list[Path] = field(default_factory=list)
     size_mismatch: list[tuple[Path, Path, str]] = field(default_factory=list)
+    unreadable: list[tuple[Path, Path, str]] = field(default_factory=list)  # (noisy, clean, "<path>: <reason>")
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file found was paired (else summary() says which were not, and why)."""
+        return not (self.unmatched_noisy or self.unmatched_clean or self.size_mismatch or self.unreadable)
 
     @property
     def documents(self) -> list[str]:
@@ -83,6 +89,7 @@ class PairingReport:
             lines.append("clean without a noisy version: " + ", ".join(str(p) for p in self.unmatched_clean))
         for noisy, clean, reason in self.size_mismatch:
             lines.append(f"size mismatch: {noisy} and {clean}: {reason}")
+        lines += [f"left out, unreadable: {error}" for _, _, error in self.unreadable]
         return "\n".join(lines)
 
 
@@ -151,12 +158,17 @@ def _match(noisy_files: list[Path], clean_by_key: dict[str, Path], key) -> Pairi
             result.unmatched_noisy.append(noisy)
             continue
         used.add(clean)
-        noisy_size, clean_size = image_size(noisy), image_size(clean)
+        try:
+            noisy_size, clean_size = image_size(noisy), image_size(clean)
+            document = document_id(clean)
+        except ImageReadError as error:  # one damaged file leaves out its pair, not the whole set
+            result.unreadable.append((noisy, clean, str(error)))
+            continue
         if noisy_size != clean_size:
             reason = f"noisy is {noisy_size[1]}x{noisy_size[0]}, clean is {clean_size[1]}x{clean_size[0]} (width x height)"
             result.size_mismatch.append((noisy, clean, reason))
             continue
-        result.pairs.append(Pair(noisy.stem, noisy, clean, document_id(clean)))
+        result.pairs.append(Pair(noisy.stem, noisy, clean, document))
     result.unmatched_clean = [c for c in clean_by_key.values() if c not in used]
     return result
 

@@ -27,6 +27,25 @@ from engine.progress import CancelToken, ProgressCallback, check, report
 CleanFunction = Callable[[np.ndarray], np.ndarray]
 
 
+class NothingReadable(ValueError):
+    """Not one of the pairs (or pages) to score could be read.
+
+    ``errors`` holds one "<file>: <reason>" per input; ``summary`` is the
+    sentence without them ("none of the 3 pairs could be read").
+    """
+
+    def __init__(self, noun: str, errors: List[str]) -> None:
+        self.errors = list(errors)
+        count = len(self.errors)
+        self.summary = (f"the one {noun} could not be read" if count == 1
+                        else f"none of the {count} {noun}s could be read")
+        super().__init__(f"{self.summary}: " + "; ".join(self.errors))
+
+
+def _errors(rows: List[dict]) -> List[str]:
+    return [row["error"] for row in rows if "error" in row]
+
+
 @dataclass
 class EvaluationReport:
     """Quality and speed of a cleaning function over a set of pairs.
@@ -40,7 +59,8 @@ class EvaluationReport:
         seconds_per_megapixel: seconds spent inside the cleaning function
             per million pixels cleaned (I/O and scoring excluded).
         per_pair: one dict per pair with keys name, document, rmse, psnr,
-            ssim, megapixels and seconds.
+            ssim, megapixels and seconds; for a pair that could not be read,
+            name, document and error ("<file>: <reason>") instead.
     """
 
     rmse: float
@@ -56,7 +76,8 @@ class EvaluationReport:
 
         Returns the keys rmse, psnr, ssim, pairs and seconds_per_megapixel
         (per_pair is left out), and where every ground truth page is binary
-        the DIBCO means f_measure, pseudo_f_measure, binary_psnr and drd.
+        the DIBCO means f_measure, pseudo_f_measure, binary_psnr and drd;
+        when some pairs could not be read, "errors" lists their messages.
         Non-finite numbers,
         such as the infinite PSNR of a perfect result, become None because
         JSON has no infinity.
@@ -68,7 +89,13 @@ class EvaluationReport:
             "pairs": self.pairs,
             "seconds_per_megapixel": _json_number(self.seconds_per_megapixel),
             **({k: _json_number(v) for k, v in self.binary.items()} if self.binary else {}),
+            **({"errors": self.errors} if self.errors else {}),
         }
+
+    @property
+    def errors(self) -> List[str]:
+        """One "<file>: <reason>" per pair that could not be read."""
+        return _errors(self.per_pair)
 
 
 def _json_number(value: float) -> Optional[float]:
@@ -76,7 +103,7 @@ def _json_number(value: float) -> Optional[float]:
 
 
 def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> dict:
-    """Per-page numbers for one pair, plus its squared error for pooling."""
+    """Per-page numbers for one pair, plus its squared error and pixel count for pooling."""
     cleaned = np.asarray(cleaned)
     if cleaned.ndim == 3 and cleaned.shape[2] == 1:
         cleaned = cleaned[:, :, 0]
@@ -95,6 +122,7 @@ def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> dict:
         "ssim": metrics.ssim(cleaned, clean),
         "megapixels": clean.size / 1e6,
         "squared_error": squared,
+        "pixels": clean.size,
     }
     if is_binary(clean):
         row.update(binary_scores(cleaned < otsu_threshold(cleaned), clean < 0.5))
@@ -123,6 +151,18 @@ def binary_scores(ink: np.ndarray, true_ink: np.ndarray) -> dict:
     }
 
 
+def _clean_and_score(pair: Pair, clean_fn: CleanFunction) -> dict:
+    """One pair's row: its scores and cleaning time, or the 'error' that kept it from being read."""
+    try:
+        noisy, clean = load_pair(pair)
+    except (ImageReadError, ValueError) as error:  # ValueError: the two pages differ in size
+        return {"name": pair.name, "document": pair.document, "error": str(error)}
+    started = time.perf_counter()
+    cleaned = clean_fn(noisy)
+    seconds = time.perf_counter() - started
+    return {**_score_page(pair, cleaned, clean), "seconds": seconds}
+
+
 def evaluate(
     pairs: List[Pair],
     clean_fn: CleanFunction,
@@ -133,7 +173,9 @@ def evaluate(
 
     Pages are loaded with ``engine.data.pairs.load_pair`` (grey float32 in
     [0, 1], full resolution, never resized) and scored one at a time, so
-    memory stays at about one page.
+    memory stays at about one page.  A pair that cannot be read (a damaged
+    file, pages of different sizes) is left out and its row holds the
+    'error'; the others are scored.
 
     Args:
         pairs: the pairs to score, e.g. the test side of
@@ -154,41 +196,37 @@ def evaluate(
     Raises:
         ValueError: if ``pairs`` is empty or ``clean_fn`` returns a page of
             the wrong shape (the message names the file).
+        NothingReadable: (a ValueError) if not one pair could be read.
         engine.progress.Cancelled: if ``cancel`` is set.
     """
     if not pairs:
         raise ValueError("evaluate needs at least one pair, got none")
     total = len(pairs)
     per_pair: List[dict] = []
-    squared_total = 0.0
-    pixels_total = 0
-    seconds_total = 0.0
     report(progress, "evaluate", 0, total, "scoring pages")
     for index, pair in enumerate(pairs):
         check(cancel)
-        noisy, clean = load_pair(pair)
-        started = time.perf_counter()
-        cleaned = clean_fn(noisy)
-        seconds = time.perf_counter() - started
-        row = _score_page(pair, cleaned, clean)
-        squared_total += row.pop("squared_error")
-        row["seconds"] = seconds
-        pixels_total += clean.size
-        seconds_total += seconds
+        row = _clean_and_score(pair, clean_fn)
         per_pair.append(row)
         report(progress, "evaluate", index + 1, total, pair.name,
-               values={"rmse": row["rmse"]})
-    binary_rows = [row for row in per_pair if "f_measure" in row]
+               values={"rmse": row["rmse"]} if "rmse" in row else {})
+    scored = [row for row in per_pair if "error" not in row]
+    if not scored:
+        raise NothingReadable("pair", _errors(per_pair))
+    squared_total = sum(row.pop("squared_error") for row in scored)
+    pixels_total = sum(row.pop("pixels") for row in scored)
+    seconds_total = sum(row["seconds"] for row in scored)
+    binary_rows = [row for row in scored if "f_measure" in row]
     return EvaluationReport(
         rmse=math.sqrt(squared_total / pixels_total),
-        psnr=float(np.mean([row["psnr"] for row in per_pair])),
-        ssim=float(np.mean([row["ssim"] for row in per_pair])),
-        pairs=total,
+        psnr=float(np.mean([row["psnr"] for row in scored])),
+        ssim=float(np.mean([row["ssim"] for row in scored])),
+        pairs=len(scored),
         seconds_per_megapixel=seconds_total / (pixels_total / 1e6),
         per_pair=per_pair,
         # DIBCO tables average each metric over the pages of a set.
         binary={key: float(np.mean([row[key] for row in binary_rows])) for key in BINARY_KEYS}
-        if binary_rows and len(binary_rows) == len(per_pair) else None,
+        if binary_rows and len(binary_rows) == len(scored) else None,
     )
 
 
@@ -207,8 +245,15 @@ class InkEvaluation:
     per_page: List[dict] = field(default_factory=list)
 
     def to_json_dict(self) -> dict:
+        """The summary numbers for ``json.dump``; "errors" lists the pages that could not be read, if any."""
         return {"pages": self.pages, "ink_recall": self.recall,
-                "paper_before": self.paper_before, "paper_after": self.paper_after}
+                "paper_before": self.paper_before, "paper_after": self.paper_after,
+                **({"errors": self.errors} if self.errors else {})}
+
+    @property
+    def errors(self) -> List[str]:
+        """One "<file>: <reason>" per page that could not be read."""
+        return _errors(self.per_page)
 
 
 def evaluate_ink(
@@ -219,7 +264,8 @@ def evaluate_ink(
 ) -> InkEvaluation:
     """Clean each page file (read as uint8) with ``clean_fn`` and measure the ink it kept.
 
-    A page that cannot be read is left out and its row holds the 'error'.
+    A page that cannot be read is left out and its row holds the 'error';
+    NothingReadable (a ValueError) is raised if not one page could be read.
     """
     if not pages:
         raise ValueError("evaluate_ink needs at least one page, got none")
@@ -232,6 +278,7 @@ def evaluate_ink(
             noisy = read_page(path, dtype=np.uint8).pixels
         except ImageReadError as error:
             rows.append({"name": Path(path).name, "error": str(error)})
+            report(progress, "evaluate", index + 1, len(pages), Path(path).name)
             continue
         cleaned = clean_fn(noisy)
         kept = check_ink(noisy, cleaned)
@@ -242,7 +289,7 @@ def evaluate_ink(
         report(progress, "evaluate", index + 1, len(pages), Path(path).name, values={"ink_recall": kept.recall})
     scored = [row for row in rows if "error" not in row]
     if not scored:
-        raise ValueError("none of the pages could be read: " + "; ".join(row["error"] for row in rows))
+        raise NothingReadable("page", _errors(rows))
     return InkEvaluation(
         pages=len(scored), recall=kept_total / ink_total if ink_total else 1.0,
         paper_before=float(np.mean([row["paper_before"] for row in scored])),

@@ -6,7 +6,6 @@ final name only once it is complete.
 """
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 import time
@@ -19,6 +18,7 @@ from PIL import Image
 
 from engine.io.discovery import real_path
 from engine.io.pages import PageRef
+from engine.io.os_errors import os_reason
 from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
@@ -137,21 +137,8 @@ def write_page(
     return path
 
 
-# Why the file system refused a write, in words (errno -> reason).
-_WRITE_REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EFBIG: "the file is larger than this disk or account allows",
-    errno.EROFS: "the folder is on a read-only disk",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENAMETOOLONG: "the file name is too long",
-    errno.EIO: "the disk reported an error",
-}
-
-
 def _write_reason(error: OSError) -> str:
-    return _WRITE_REASONS.get(error.errno, "the file could not be written")
+    return os_reason(error, "the file could not be written")
 
 
 def output_path(

@@ -96,8 +96,7 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
                    "excluded_pairs": len(found.pairs) - len(chosen),
                    "test_documents": sorted({p.document for p in test_pairs}),
                    "trained_documents": sorted({p.document for p in train_pairs + val_pairs}),
-                   "problems": found.summary() if (found.unmatched_noisy or found.unmatched_clean
-                                                   or found.size_mismatch) else ""}
+                   "problems": "" if found.complete else found.summary()}
     return sampler, validation, description
 
 

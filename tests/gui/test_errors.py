@@ -34,4 +34,16 @@ def test_a_failing_worker_reports_a_sentence(qtbot):
 
     runner.start(work, on_failed=failures.append)
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
-    assert failures == ["File not found: /nowhere/page.png"]
+    assert failures == ["/nowhere/page.png: no such file or folder"]
+
+
+def test_an_internal_fault_is_not_shown_as_python(qtbot):
+    runner = TaskRunner()
+    failures: list[str] = []
+
+    def work(task):
+        return None.pages  # a bug: AttributeError, whose text names Python's types
+
+    runner.start(work, on_failed=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    assert failures == ["Something went wrong inside DocClean; the details are in its log file."]
