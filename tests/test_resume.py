@@ -166,19 +166,14 @@ def _assert_whole(out: Path) -> None:
             image.load()
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
-def test_a_stopped_run_leaves_whole_files_and_the_next_run_finishes_it(
-        tmp_path: Path, realscans_dir: Path, how: str) -> None:
+def test_a_killed_run_is_finished_by_the_next(tmp_path: Path, realscans_dir: Path) -> None:
+    # (SIGTERM and Ctrl+C stop cleanly: see the reliability suite.  SIGKILL cannot be caught.)
     book, out = _slow_batch(tmp_path, realscans_dir), tmp_path / "out"
     process = subprocess.Popen(_cli("denoise", str(book), "-o", str(out), "--model", "fast"), cwd=PROJECT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_outputs(out, 1, process)
-    process.send_signal(getattr(__import__("signal"), how))
-    _, stderr = process.communicate(timeout=120)
-    if how == "SIGTERM":
-        assert process.returncode == 143 and "terminated: nothing half-written" in stderr
-        assert "Traceback" not in stderr
-        _assert_whole(out)
+    process.kill()
+    process.communicate(timeout=120)
     done = len(list(out.glob("*_clean.png")))
     assert done < 6
     finish = subprocess.run(_cli("denoise", str(book), "-o", str(out), "--model", "fast"), cwd=PROJECT,
