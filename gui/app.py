@@ -24,14 +24,14 @@ def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
 
 
 def close_on_signals(window: QWidget) -> QTimer:
-    """SIGTERM (logout, `kill`) and Ctrl+C in the terminal close the window as its close button does.
+    """SIGTERM (logout, `kill`) and Ctrl+C in the terminal close the window without asking.
 
     Closing cancels the work under way and waits for a page being written,
     so nothing is left half-written.  Python only sees a signal when it runs,
     so a timer wakes it a few times a second; keep the returned timer alive.
     """
     def close(signum: int, frame: object) -> None:
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, getattr(window, "quit_now", window.close))
 
     signal.signal(signal.SIGTERM, close)
     signal.signal(signal.SIGINT, close)

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -17,6 +17,8 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -27,10 +29,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
+    QTextEdit,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -40,6 +45,7 @@ from PySide6.QtWidgets import (
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
 from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, run_batch
 from engine.cleaning.page import clean_page
+from engine.models.modelfile import page_model_problem
 from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError,
                        ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
 from gui.compare_view import CompareView
@@ -90,12 +96,18 @@ class MainWindow(QMainWindow):
         self._batch_out_dir: Optional[Path] = None
         self._last_out_dir: Optional[Path] = None
         self._training_dialog: Any = None
+        self._model_problem: Optional[str] = None  # why the chosen model cannot clean, while it cannot
         self._closing = False
+        self._quit_confirmed = False
 
         self._build_widgets()
         self._build_actions()
         self._restore_settings()
         self._update_actions()
+        # Hold Space for the original wherever the focus is (a thumbnail, a button), except while typing.
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
 
     # ================================================================ building
     def _build_widgets(self) -> None:
@@ -148,6 +160,7 @@ class MainWindow(QMainWindow):
         model_layout = QVBoxLayout(model_box)
         self.model_choice = ModelChoice()
         self.model_choice.model_changed.connect(self._on_model_changed)
+        self.model_choice.refused.connect(lambda message: self._show_error("Can't use this model", message))
         self.model_label = QLabel("Loading model…")
         self.model_label.setWordWrap(True)
         self.train_button = QPushButton("Train a model…")
@@ -203,7 +216,9 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.cancel_button)
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("%v / %m pages")
+        self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
+        self.progress_bar.hide()  # "0 / 100 pages" before any batch would mean nothing
         self.progress_label = QLabel("")
         self.progress_label.setWordWrap(True)
         self.failures = QListWidget()
@@ -247,6 +262,19 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("Open folder…", self.choose_input_folder, QKeySequence.StandardKey.Open)
         self.add_files_action = self._action("Add files…", self.choose_input_files, "Ctrl+Shift+O")
         self.run_action = self._action("Clean all", self.run_batch, "Ctrl+R", "Clean every page")
+        self.clean_selected_action = self._action("Clean selected", self.clean_selected, "Ctrl+Shift+R",
+                                                  "Clean the selected pages")
+        self.clean_remaining_action = self._action("Clean remaining", self.clean_remaining, None,
+                                                   "Clean the pages not cleaned yet (waiting or failed)")
+        self.remove_action = self._action("Remove from list", self.remove_selected, "Del",
+                                          "Take the selected pages off the list (their files stay)")
+        # Delete removes pages only while the list has focus, never while typing a folder name.
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.page_list.addAction(self.remove_action)
+        self.show_output_action = self._action("Show output", self.show_output, None,
+                                               "Open the cleaned page in the system's viewer")
+        self.show_input_folder_action = self._action("Open containing folder", self.show_input_folder, None,
+                                                     "Open the folder that holds the scan")
         self.cancel_action = self._action("Cancel", self.cancel, "Esc", "Cancel the batch")
         self.open_output_action = self._action("Open output folder", self.open_output_folder, "Ctrl+Shift+E")
         self.train_action = self._action("Train…", self.open_training, "Ctrl+T", "Train a model")
@@ -259,6 +287,10 @@ class MainWindow(QMainWindow):
         self.actual_action = self._action("1:1", self.compare.actual_size, "Ctrl+1", "Actual pixels")
         self.swipe_action = self._action("Swipe", self._toggle_swipe, "Ctrl+E", "Swipe between original and cleaned")
         self.swipe_action.setCheckable(True)
+        # Short toolbar labels (menus keep the full names) so the viewer fits a 1024-pixel screen.
+        for action, short in ((self.previous_action, "◀ Page"), (self.next_action, "Page ▶"),
+                              (self.zoom_out_action, "−"), (self.zoom_in_action, "+")):
+            action.setIconText(short)
 
         self.run_button.clicked.connect(self.run_batch)
         self.cancel_button.clicked.connect(self.cancel)
@@ -277,27 +309,28 @@ class MainWindow(QMainWindow):
                        self.zoom_out_action, self.zoom_in_action, None, self.swipe_action):
             self.view_toolbar.addSeparator() if action is None else self.view_toolbar.addAction(action)
         self.view_toolbar.addWidget(self.hold_button)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.view_toolbar.addWidget(spacer)
-        self.view_toolbar.addWidget(self.view_status)
+        # The page's name sits in the status bar, so the viewer's tools fit a narrow window.
+        self.statusBar().addPermanentWidget(self.view_status)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.add_files_action, self.open_output_action, None, self.quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         batch_menu = menu.addMenu("&Batch")
-        for action in (self.run_action, self.cancel_action, None, self.train_action):
+        for action in (self.run_action, self.clean_selected_action, self.clean_remaining_action,
+                       self.cancel_action, None, self.train_action):
             batch_menu.addSeparator() if action is None else batch_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         for action in (self.next_action, self.previous_action, None, self.zoom_in_action, self.zoom_out_action,
                        self.fit_action, self.actual_action, None, self.swipe_action):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
 
+        self.page_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.page_list.customContextMenuRequested.connect(self._page_menu)
         self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
-        self.existing_combo.currentIndexChanged.connect(
-            lambda: self.settings.set_on_existing(str(self.existing_combo.currentData())))
+        self.existing_combo.activated.connect(
+            lambda: self.settings.set_on_existing(str(self.existing_combo.currentData()), self.output_folder()))
         self.backend_combo.currentIndexChanged.connect(self._on_backend_changed)
         self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
         self.output_edit.editingFinished.connect(self._remember_output_folder)
@@ -314,7 +347,7 @@ class MainWindow(QMainWindow):
             self.output_edit.setText(str(output))
         self.format_combo.setCurrentText(self.settings.output_format())
         self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode())))
-        self.existing_combo.setCurrentIndex(max(0, self.existing_combo.findData(self.settings.on_existing())))
+        self._show_existing_choice()
         self.backend_combo.blockSignals(True)  # the model loads once, below
         self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.backend)))
         self.backend_combo.blockSignals(False)
@@ -342,10 +375,11 @@ class MainWindow(QMainWindow):
         folder = Path(folder)
         self._input_folder = folder
         self.settings.set_input_folder(folder)
-        self.setWindowTitle(f"DocClean – {folder.name or folder}")
-        if not self.output_edit.text().strip():
-            self.output_edit.setText(str(folder.parent / f"{folder.name}-cleaned"))
-            self._remember_output_folder()
+        self._update_title()
+        # Each input folder has its own output folder, so two projects never mix.
+        output = self.settings.output_folder_for(folder) or folder.parent / f"{folder.name}-cleaned"
+        self.output_edit.setText(str(output))
+        self._remember_output_folder()
         self._clear_pages()
         self.add_inputs([folder])
 
@@ -371,7 +405,7 @@ class MainWindow(QMainWindow):
         self.page_list.clear_pages()
         self._previews.clear()
         self.failures.clear()
-        self.progress_bar.setValue(0)
+        self.progress_bar.hide()
         self.progress_label.setText("")
         self.compare.set_page(None)
         self._update_counts()
@@ -382,13 +416,16 @@ class MainWindow(QMainWindow):
         for ref, error in found:
             if error and page_key(ref) in added_keys:
                 self.page_list.set_status(page_key(ref), Status.FAILED, error)
+        readable = [ref for ref, error in found if not error and page_key(ref) in added_keys]
+        if self.page_list.currentItem() is None and self.page_list.count():
+            # Open on a page that can be shown, not on a file that failed to list.
+            self.page_list.select_key(page_key(readable[0]) if readable else self.page_list.keys()[0])
         self._update_counts()
         if not found:
             self.statusBar().showMessage("No supported images found")
         else:
             self.statusBar().showMessage(f"Found {len(added)} new page(s)")
         self.pages_loaded.emit(self.page_list.count())
-        readable = [ref for ref, error in found if not error and page_key(ref) in added_keys]
         if readable:
             self._thumb_task = self.runner.start(
                 lambda task: _make_thumbnails(readable, task),
@@ -537,6 +574,7 @@ class MainWindow(QMainWindow):
     def _load_model(self, path: Optional[Path]) -> None:
         self.model_label.setText("Loading model…")
         self.model_label.setStyleSheet("")
+        self._model_problem = None
         self.runner.start(
             lambda t: describe_model(self.denoisers.get(path)),
             "preview",
@@ -549,6 +587,7 @@ class MainWindow(QMainWindow):
         if path != self.model_choice.current_model():
             return
         self.model_label.setText(text)
+        self._update_actions()
         self.model_ready.emit(text)
 
     def _on_model_failed(self, path: Optional[Path], message: str) -> None:
@@ -556,6 +595,8 @@ class MainWindow(QMainWindow):
             return
         self.model_label.setText(f"Cannot use this model: {message}")
         self.model_label.setStyleSheet("color: #c01010")
+        self._model_problem = message
+        self._update_actions()
         self.model_ready.emit(message)
 
     # ================================================================ the batch
@@ -571,9 +612,17 @@ class MainWindow(QMainWindow):
             self._remember_output_folder()
 
     def _remember_output_folder(self) -> None:
-        text = self.output_edit.text().strip()
-        if text:
-            self.settings.set_output_folder(Path(text))
+        output = self.output_folder()
+        if output is not None:
+            self.settings.set_output_folder(output)
+            if self._input_folder is not None:
+                self.settings.set_output_folder_for(self._input_folder, output)
+        self._show_existing_choice()
+
+    def _show_existing_choice(self) -> None:
+        """The re-run choice made last for this output folder."""
+        choice = self.settings.on_existing(self.output_folder())
+        self.existing_combo.setCurrentIndex(max(0, self.existing_combo.findData(choice)))
 
     def output_mode(self) -> str:
         return str(self.mode_combo.currentData())
@@ -590,11 +639,26 @@ class MainWindow(QMainWindow):
 
     def run_batch(self) -> None:
         """Clean every listed page into the output folder, on the batch worker."""
+        self._start_batch(self.page_list.refs())
+
+    def clean_selected(self) -> None:
+        """Clean the pages selected in the list (Ctrl+Shift+R, or the list's context menu)."""
+        self._start_batch(self.page_list.selected_refs())
+
+    def clean_remaining(self) -> None:
+        """Clean the pages not cleaned yet: waiting, or failed last time."""
+        self._start_batch([ref for ref in self.page_list.refs()
+                           if self.page_list.status(page_key(ref)) in (Status.WAITING, Status.FAILED)])
+
+    def _start_batch(self, refs: list[Any]) -> None:
         if self.batch_running:
             return
-        refs = self.page_list.refs()
+        if self._model_problem:
+            self._show_error("Can't clean with this model", self._model_problem)
+            return
         if not refs:
-            self.statusBar().showMessage("Open a folder first (Ctrl+O)")
+            self.statusBar().showMessage("No pages to clean" if self.page_list.count()
+                                         else "Open a folder first (Ctrl+O)")
             return
         out_dir = self.output_folder()
         if out_dir is None:
@@ -616,21 +680,23 @@ class MainWindow(QMainWindow):
         mode = self.output_mode()
         existing = str(self.existing_combo.currentData())
         model = self.model_choice.current_model()
+        pages = [(Path(ref.path), int(getattr(ref, "index", 0) or 0)) for ref in refs]
 
-        self.page_list.reset_statuses()
-        self.failures.clear()
-        self._show_failures(False)
+        # Only this batch's pages start again; the others keep what earlier runs found.
         self._batch_order = [page_key(ref) for ref in refs]
+        self.page_list.reset_statuses(self._batch_order)
+        self._forget_failures(self._batch_order)
         self._batch_total = len(refs)
         self._batch_done = 0
         self._batch_started = time.monotonic()
         self._batch_out_dir = out_dir
         self.progress_bar.setRange(0, self._batch_total)
         self.progress_bar.setValue(0)
+        self.progress_bar.show()
         self.progress_label.setText("Loading the model…")
         self._mark_next_working()
         self._batch_task = self.runner.start(
-            lambda task: _run_batch(self.denoisers, model, inputs, out_dir, fmt, mode, existing, task),
+            lambda task: _run_batch(self.denoisers, model, inputs, pages, out_dir, fmt, mode, existing, task),
             "batch",
             name="batch",
             on_item=self._on_page_result,
@@ -639,6 +705,7 @@ class MainWindow(QMainWindow):
             on_failed=self._on_batch_failed,
         )
         self.statusBar().showMessage(f"Cleaning {self._batch_total} page(s) into {out_dir}")
+        self._update_title()
         self._update_actions()
 
     def _mark_next_working(self) -> None:
@@ -672,10 +739,20 @@ class MainWindow(QMainWindow):
             if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
                 self._show_page(self.page_list.current_ref())
         self._batch_done += 1
+        self._update_title()
         self.progress_bar.setValue(min(self._batch_done, self._batch_total))
         self.progress_label.setText(self._progress_text())
         self._mark_next_working()
         self._update_counts()
+
+    def _forget_failures(self, keys: list[PageKey]) -> None:
+        """Take the pages about to be cleaned again off the failure list."""
+        cleaning = set(keys)
+        for row in reversed(range(self.failures.count())):
+            key = self.failures.item(row).data(Qt.ItemDataRole.UserRole)
+            if key and tuple(key) in cleaning:
+                self.failures.takeItem(row)
+        self._show_failures(self.failures.count() > 0)
 
     def _show_failures(self, on: bool) -> None:
         self.failures_label.setVisible(on)
@@ -696,8 +773,8 @@ class MainWindow(QMainWindow):
             if self.page_list.status(key) is Status.WORKING:
                 self.page_list.set_status(key, Status.WAITING)
         elapsed = format_duration(time.monotonic() - self._batch_started)
-        failed = self.failures.count()
-        already = sum(self.page_list.status(key) is Status.ALREADY for key in self._batch_order)
+        statuses = [self.page_list.status(key) for key in self._batch_order]
+        failed, already = statuses.count(Status.FAILED), statuses.count(Status.ALREADY)
         if how == "done":
             text = f"Done: {self._batch_done - failed - already} cleaned"
             text += f", {already} already clean" if already else ""
@@ -708,6 +785,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text)
         self._last_out_dir = self._batch_out_dir
         self._batch_task = None
+        self._update_title()
         self._update_actions()
         self._update_counts()
         self.batch_finished.emit(how)
@@ -734,6 +812,38 @@ class MainWindow(QMainWindow):
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
+    def _page_menu(self, position: Any) -> None:
+        menu = QMenu(self)
+        for action in (self.clean_selected_action, None, self.show_output_action, self.show_input_folder_action,
+                       None, self.remove_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        menu.exec(self.page_list.viewport().mapToGlobal(position))
+
+    def remove_selected(self) -> None:
+        """Take the selected pages off the list; their files are not touched."""
+        if self.batch_running:
+            self.statusBar().showMessage("Wait for the batch to finish before removing pages")
+            return
+        keys = [page_key(ref) for ref in self.page_list.selected_refs()]
+        self.page_list.remove_pages(keys)
+        self._forget_failures(keys)
+        self.statusBar().showMessage(f"Removed {len(keys)} page(s) from the list; their files are untouched")
+        self._update_counts()
+        self._update_actions()
+
+    def show_output(self) -> None:
+        ref = self.page_list.current_ref()
+        output = self.page_list.output(page_key(ref)) if ref is not None else None
+        if output is None or not output.exists():
+            self.statusBar().showMessage("This page has no cleaned file yet")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(output)))
+
+    def show_input_folder(self) -> None:
+        ref = self.page_list.current_ref()
+        if ref is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(ref.path).parent)))
+
     def _select_failure(self, item: Any) -> None:
         key = item.data(Qt.ItemDataRole.UserRole)
         if key:
@@ -742,8 +852,15 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.batch_running
         has_pages = self.page_list.count() > 0
-        self.run_action.setEnabled(has_pages and not running)
-        self.run_button.setEnabled(has_pages and not running)
+        can_clean = has_pages and not running and self._model_problem is None
+        self.run_action.setEnabled(can_clean)
+        self.run_button.setEnabled(can_clean)
+        for action in (self.clean_selected_action, self.clean_remaining_action):
+            action.setEnabled(can_clean)
+        self.remove_action.setEnabled(has_pages and not running)
+        self.cancel_action.setEnabled(running)
+        self.run_button.setToolTip(f"Choose another model: {self._model_problem}" if self._model_problem
+                                   else "Run the batch (Ctrl+R)")
         self.cancel_button.setEnabled(running)
         self.open_action.setEnabled(not running)
         self.add_files_action.setEnabled(not running)
@@ -768,6 +885,9 @@ class MainWindow(QMainWindow):
         return self._training_dialog
 
     def _on_model_trained(self, path: Path) -> None:
+        if page_model_problem(path):  # a digit model: it has no place among the page cleaners
+            self.statusBar().showMessage(f"New model saved: {path}")
+            return
         self.settings.add_recent_model(path)
         self.model_choice.add_model(path, select=False)
         self.statusBar().showMessage(f"New model saved: {path}. Choose it under Model to use it.")
@@ -780,8 +900,55 @@ class MainWindow(QMainWindow):
         if not self._closing:
             show_error(self, title, message)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+                and event.key() == Qt.Key.Key_Space and not event.isAutoRepeat()
+                and watched is QApplication.focusWidget() and isinstance(watched, QWidget)
+                and watched.window() is self and not isinstance(watched, _TYPING_WIDGETS)):
+            self.compare.set_flash(event.type() == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
+
+    def _update_title(self) -> None:
+        """The folder in the title, and the batch's progress so it shows in the task bar too."""
+        title = f"DocClean – {self._input_folder.name or self._input_folder}" if self._input_folder else "DocClean"
+        if self.batch_running:
+            title = f"{self._batch_done}/{self._batch_total} cleaned · {title}"
+        self.setWindowTitle(title)
+
+    def work_under_way(self) -> str:
+        """What closing the window would stop, in words ("" when nothing runs)."""
+        work = []
+        if self.batch_running:
+            work.append(f"cleaning pages ({self._batch_done} of {self._batch_total} done)")
+        if self._training_dialog is not None and self._training_dialog.running:
+            work.append("training a model")
+        return " and ".join(work)
+
+    def ask(self, title: str, question: str, go: str, stay: str) -> bool:
+        """A yes/no question with worded buttons; True for ``go``."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=self)
+        go_button = box.addButton(go, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(stay, QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is go_button
+
+    def quit_now(self) -> None:
+        """Close without asking (a signal from the system): the work stops as cleanly as on Cancel."""
+        self._quit_confirmed = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        work = self.work_under_way()
+        if work and not self._quit_confirmed and not self.ask(
+                "Quit DocClean?", f"DocClean is {work}. Stop and quit? Pages already cleaned are kept.",
+                "Stop and quit", "Keep working"):
+            event.ignore()
+            return
         self._closing = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.settings.set_window_geometry(self.saveGeometry())
         self.settings.set_window_state(self.saveState())
         self._remember_output_folder()
@@ -792,6 +959,10 @@ class MainWindow(QMainWindow):
         # Workers stop within one page or batch; wait so no file is left half-written.
         self.runner.wait(15000)
         super().closeEvent(event)
+
+
+# Widgets where Space is typed, not a request to see the original.
+_TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 
 
 # ==================================================================== worker functions
@@ -835,10 +1006,10 @@ def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mod
 
 
 def _run_batch(
-    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], out_dir: Path, fmt: str, mode: str,
-    existing: str, task: Task,
+    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]], out_dir: Path,
+    fmt: str, mode: str, existing: str, task: Task,
 ) -> int:
-    plan = plan_batch(inputs, out_dir)
+    plan = plan_batch(inputs, out_dir, only=pages)
     for note in plan.notes():
         task.emit_item(note)
     denoiser = cache.get(model)

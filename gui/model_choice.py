@@ -1,4 +1,8 @@
-"""The model picker: the bundled default, recently used files, or any .keras file."""
+"""The model picker: the bundled default, recently used files, or any .keras file that cleans pages.
+
+Digit models (MNIST, notMNIST) are never offered: the engine says which model files clean
+pages, and a file that does not is refused with its reason.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
+from engine.models.modelfile import page_model_problem
 
 BROWSE = "__browse__"
 
@@ -16,6 +21,7 @@ class ModelChoice(QComboBox):
     """Emits ``model_changed`` with the chosen file, or None for the bundled default."""
 
     model_changed = Signal(object)
+    refused = Signal(str)  # why a chosen file cannot clean pages, as a sentence
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -31,12 +37,18 @@ class ModelChoice(QComboBox):
         """Fill the list; ``current`` None selects the bundled default."""
         self._recent = []
         for path in ([current] if current else []) + list(recent):
-            if path not in self._recent:
+            if path not in self._recent and page_model_problem(path) is None:
                 self._recent.append(Path(path))
-        self._rebuild(current)
+        self._rebuild(current if current in self._recent else None)
 
     def add_model(self, path: Path, select: bool = True) -> None:
+        """Offer ``path`` (and choose it with ``select``), unless it cannot clean pages: then ``refused``."""
         path = Path(path)
+        problem = page_model_problem(path)
+        if problem:
+            self._rebuild(self._current)
+            self.refused.emit(problem)
+            return
         if path not in self._recent:
             self._recent.insert(0, path)
         self._rebuild(path if select else self._current)

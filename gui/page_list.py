@@ -55,7 +55,9 @@ class PageList(QListWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # Names wrap or elide: a sideways scrollbar would only ever show a few more letters.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setUniformItemSizes(True)
         self.setSpacing(2)
         self.setWordWrap(True)
@@ -83,8 +85,6 @@ class PageList(QListWidget):
             self._items[key] = item
             self._set_item_status(item, Status.WAITING, "")
             added.append(ref)
-        if self.currentItem() is None and self.count():
-            self.setCurrentRow(0)
         return added
 
     def refs(self) -> list[Any]:
@@ -128,10 +128,27 @@ class PageList(QListWidget):
         value = item.data(OUTPUT_ROLE) if item is not None else ""
         return Path(value) if value else None
 
-    def reset_statuses(self) -> None:
-        for item in self._items.values():
-            item.setData(OUTPUT_ROLE, "")
-            self._set_item_status(item, Status.WAITING, "")
+    def reset_statuses(self, keys: Optional[Iterable[PageKey]] = None) -> None:
+        """Set pages (all, or those of ``keys``) back to waiting, forgetting their outputs."""
+        for key in self._items if keys is None else keys:
+            item = self._items.get(key)
+            if item is not None:
+                item.setData(OUTPUT_ROLE, "")
+                self._set_item_status(item, Status.WAITING, "")
+
+    def selected_refs(self) -> list[Any]:
+        """The selected pages in list order (the current page when nothing is selected)."""
+        rows = sorted(self.row(item) for item in self.selectedItems())
+        if not rows and self.currentItem() is not None:
+            rows = [self.currentRow()]
+        return [self.item(row).data(REF_ROLE) for row in rows]
+
+    def remove_pages(self, keys: Iterable[PageKey]) -> None:
+        """Take pages off the list (their files are not touched)."""
+        for key in list(keys):
+            item = self._items.pop(key, None)
+            if item is not None:
+                self.takeItem(self.row(item))
 
     # Navigation ------------------------------------------------------------------------
     def current_ref(self) -> Optional[Any]:

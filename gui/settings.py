@@ -5,8 +5,9 @@ and never touch the user's real settings.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -17,6 +18,7 @@ from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
 ORGANISATION = "DocClean"
 APPLICATION = "DocClean"
 MAX_RECENT = 8
+_Value = TypeVar("_Value", bool, int, float, str)
 
 
 class AppSettings:
@@ -106,13 +108,26 @@ class AppSettings:
     def set_output_mode(self, mode: str) -> None:
         self._store.setValue("output/mode", mode)
 
-    def on_existing(self) -> str:
-        """What a batch does with pages cleaned before (engine.cleaning.batch.ON_EXISTING)."""
-        value = str(self._store.value("output/existing", ON_EXISTING[0]))
+    def output_folder_for(self, input_folder: Path) -> Optional[Path]:
+        """The output folder last used for the pages of ``input_folder``."""
+        return self._path(_per_folder("outputs", input_folder))
+
+    def set_output_folder_for(self, input_folder: Path, output: Path) -> None:
+        self._store.setValue(_per_folder("outputs", input_folder), str(output))
+
+    def on_existing(self, output_folder: Optional[Path] = None) -> str:
+        """What a batch does with pages cleaned before (engine.cleaning.batch.ON_EXISTING).
+
+        Remembered per output folder; a folder never chosen for gets the last choice made.
+        """
+        value = self._store.value(_per_folder("existing", output_folder), None) if output_folder else None
+        value = str(value or self._store.value("output/existing", ON_EXISTING[0]))
         return value if value in ON_EXISTING else ON_EXISTING[0]
 
-    def set_on_existing(self, choice: str) -> None:
+    def set_on_existing(self, choice: str, output_folder: Optional[Path] = None) -> None:
         self._store.setValue("output/existing", choice)
+        if output_folder:
+            self._store.setValue(_per_folder("existing", output_folder), choice)
 
     def backend(self) -> str:
         value = str(self._store.value("model/backend", BACKENDS[0]))
@@ -135,6 +150,65 @@ class AppSettings:
     def set_models_folder(self, folder: Path) -> None:
         self._store.setValue("training/models_folder", str(folder))
 
+    # The training dialog's last choices, so a second run starts where the first left off.
+    def training_data_kind(self) -> Optional[str]:
+        """The kind of training data chosen last (gui.training_dialog.DATA_CHOICES); None at first."""
+        return str(self._store.value("training/data/kind", "")) or None
+
+    def set_training_data_kind(self, kind: str) -> None:
+        self._store.setValue("training/data/kind", kind)
+
+    def training_data_text(self, kind: str) -> tuple[str, str]:
+        """(source, data folder) typed last for data of ``kind``; each kind keeps its own."""
+        return (str(self._store.value(f"training/data/{kind}/source", "")),
+                str(self._store.value(f"training/data/{kind}/folder", "")))
+
+    def set_training_data_text(self, kind: str, source: str, folder: str) -> None:
+        self._store.setValue(f"training/data/{kind}/source", source)
+        self._store.setValue(f"training/data/{kind}/folder", folder)
+
+    def training_architecture(self, family: str) -> Optional[str]:
+        """The architecture chosen last for ``family`` (digits or document data)."""
+        return str(self._store.value(f"training/architecture/{family}", "")) or None
+
+    def set_training_architecture(self, family: str, name: str) -> None:
+        self._store.setValue(f"training/architecture/{family}", name)
+
+    def training_arch_options(self, arch: str) -> dict[str, int]:
+        """The options of ``arch`` set last (only those the user set, not its defaults)."""
+        self._store.beginGroup(f"training/arch_options/{arch}")
+        try:
+            values = {key: self._store.value(key) for key in self._store.childKeys()}
+        finally:
+            self._store.endGroup()
+        options = {}
+        for key, value in values.items():
+            try:
+                options[key] = int(value)
+            except (TypeError, ValueError):
+                pass  # an edited or damaged settings file: that option falls back to its default
+        return options
+
+    def set_training_arch_options(self, arch: str, options: dict[str, int]) -> None:
+        self._store.remove(f"training/arch_options/{arch}")
+        for key, value in options.items():
+            self._store.setValue(f"training/arch_options/{arch}/{key}", int(value))
+
+    def training_option(self, name: str, default: _Value) -> _Value:
+        """Training option ``name`` (its CLI name) as set last, of ``default``'s type; ``default`` if unset or unreadable."""
+        value = self._store.value(f"training/options/{name}")
+        if value is None:
+            return default
+        if isinstance(default, bool):
+            return _as_bool(value)  # type: ignore[return-value]
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            return default
+
+    def set_training_option(self, name: str, value: bool | int | float | str) -> None:
+        self._store.setValue(f"training/options/{name}", value)
+
     # ---------------------------------------------------------------------------------
     def _list(self, key: str) -> list[str]:
         value = self._store.value(key, [])
@@ -152,3 +226,8 @@ def _as_bool(value: object) -> bool:
     if isinstance(value, str):
         return value.lower() in ("1", "true", "yes")
     return bool(value)
+
+
+def _per_folder(group: str, folder: Path) -> str:
+    """A settings key for one folder: its path hashed, as paths hold the '/' that QSettings splits on."""
+    return f"{group}/{hashlib.sha1(str(Path(folder).expanduser().resolve()).encode()).hexdigest()[:16]}"

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.models.bundled import resolve_model
 from engine.models.geometry import Geometry
-from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, read_info
+from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, page_model_problem, read_info
 from engine.tf_runtime import cpu_has_fast_bfloat16
 
 BACKENDS = ("auto", "openvino", "keras")
@@ -197,10 +197,10 @@ def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     path = resolve_model(model)
+    problem = page_model_problem(path)
+    if problem:
+        raise ModelFileError(problem)
     info = read_info(path)
-    if not info.cleans_pages:
-        raise ModelFileError(f"{path}: a {info.architecture} model takes fixed-size digit images; "
-                             "cleaning pages needs a fully convolutional model (e.g. docunet)")
     if backend == "auto":
         backend = "openvino" if openvino_available() else "keras"
     if backend == "openvino":

@@ -71,6 +71,14 @@ class BatchPlan:
     out_dir: Path
     leftovers: list[Path]
     own_outputs: list[Path]
+    # Only these pages, as (real path, 0-based page index); None: every page of ``files``.
+    only: Optional[frozenset[tuple[str, int]]] = None
+
+    def pages(self) -> list[PageRef | tuple[Path, str]]:
+        """The pages to clean in order, and (path, error) for files that cannot be listed."""
+        return [item for item in _page_refs(self.files)
+                if self.only is None or isinstance(item, tuple)
+                or (str(real_path(item.path)), item.index) in self.only]
 
     def notes(self) -> list[str]:
         """What the plan did that the user should hear about, as sentences."""
@@ -88,19 +96,22 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path) -> BatchPlan:
+def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
+               only: Optional[Iterable[tuple[str | Path, int]]] = None) -> BatchPlan:
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written (ImageWriteError with the
     reason otherwise), removes what a killed run left in it, and leaves out
     earlier outputs found in it, so that a batch never cleans its own pages.
+    ``only`` limits the batch to some pages: (file, 0-based page index) pairs.
     """
     out_dir = check_output_folder(out_dir)
     files = find_images([Path(p) for p in inputs])
     folder = real_path(out_dir)
     own = [f for f in files if _inside(real_path(f), folder) and read_provenance(f) is not None]
     files = [f for f in files if f not in own]
-    return BatchPlan(files, out_dir, remove_leftovers(out_dir), own)
+    chosen = None if only is None else frozenset((str(real_path(path)), int(index)) for path, index in only)
+    return BatchPlan(files, out_dir, remove_leftovers(out_dir), own, chosen)
 
 
 def _page_refs(inputs: Iterable[Path]) -> Iterator[PageRef | tuple[Path, str]]:
@@ -236,7 +247,7 @@ def _run(plan: BatchPlan, denoiser: Denoiser, fmt: str, existing: str, cancel: O
          progress: Optional[ProgressCallback], mode: str, keep_ink: bool) -> Iterator[PageResult]:
     files, out_dir = plan.files, plan.out_dir
     protected = {real_path(p) for p in files}
-    items = list(_page_refs(files))
+    items = plan.pages()
     provenances = _Provenances(denoiser, mode, keep_ink)
     outcomes = _Outcomes(progress, len(items))
     done_before: dict[int, Path] = {}

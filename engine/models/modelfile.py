@@ -133,6 +133,21 @@ def read_info(path: str | Path) -> ModelInfo:
     return ModelInfo.from_dict(data)
 
 
+def page_model_problem(path: str | Path) -> str | None:
+    """Why a model file cannot clean pages (unreadable, or a digit model), or None if it can.
+
+    Reads the metadata only, so front ends can sort model files before offering them.
+    """
+    try:
+        info = read_info(path)
+    except ModelFileError as error:
+        return str(error)
+    if not info.cleans_pages:
+        return (f"{path}: a {info.architecture} model cleans 28 x 28 digit images, not pages; "
+                "choose a page model (e.g. docunet)")
+    return None
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` to write, renamed onto ``path`` only if the block succeeds.

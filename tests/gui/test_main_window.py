@@ -10,6 +10,13 @@ from PySide6.QtCore import QTimer
 from gui.page_list import Status, page_key
 
 
+def _choose(combo, data) -> None:
+    """Pick an entry as a user does (``activated`` is sent only for a user's choice)."""
+    index = combo.findData(data)
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
 def _outputs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir()) if folder.exists() else []
 
@@ -46,9 +53,9 @@ def test_selected_page_gets_a_cleaned_preview_without_running_the_batch(qtbot, w
 
 def test_batch_runs_to_the_end_and_writes_every_page(qtbot, window, open_and_wait, pages_dir, tmp_path):
     out = tmp_path / "out"
-    window.output_edit.setText(str(out))
     window.format_combo.setCurrentText("tiff")
     open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(out))
     with qtbot.waitSignal(window.batch_finished, timeout=90000) as finished:
         window.run_batch()
     assert finished.args == ["done"]
@@ -63,8 +70,8 @@ def test_batch_runs_to_the_end_and_writes_every_page(qtbot, window, open_and_wai
 
 def test_a_second_run_skips_pages_already_cleaned(qtbot, window, open_and_wait, pages_dir, tmp_path):
     out = tmp_path / "out"
-    window.output_edit.setText(str(out))
     open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(out))
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
     first = {p: p.read_bytes() for p in _outputs(out)}
@@ -73,10 +80,10 @@ def test_a_second_run_skips_pages_already_cleaned(qtbot, window, open_and_wait, 
     assert {p: p.read_bytes() for p in _outputs(out)} == first
     assert all(window.page_list.status(k) is Status.ALREADY for k in window.page_list.keys())
     assert "0 cleaned, 3 already clean" in window.progress_label.text()
-    window.existing_combo.setCurrentIndex(window.existing_combo.findData("keep-both"))
+    _choose(window.existing_combo, "keep-both")
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
-    assert len(_outputs(out)) == 6 and window.settings.on_existing() == "keep-both"
+    assert len(_outputs(out)) == 6 and window.settings.on_existing(out) == "keep-both"
 
 
 def test_an_output_folder_that_cannot_be_written_is_refused_before_starting(
@@ -85,8 +92,8 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_starting(
     monkeypatch.setattr("gui.error_report.show_error", lambda parent, title, message: shown.append((title, message)))
     taken = tmp_path / "taken"
     taken.write_text("a file where the folder should be")
-    window.output_edit.setText(str(taken))
     open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(taken))
     window.run_batch()
     assert not window.batch_running
     assert shown and shown[0][0] == f"Can't write to {taken}" and "not a folder" in shown[0][1]
@@ -95,8 +102,8 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_starting(
 
 def test_cancel_midway_leaves_no_partial_file(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
     out = tmp_path / "out"
-    window.output_edit.setText(str(out))
     open_and_wait(window, many_pages_dir, 6)
+    window.output_edit.setText(str(out))
     done: list[object] = []
 
     def on_item(result):
@@ -121,8 +128,8 @@ def test_cancel_midway_leaves_no_partial_file(qtbot, window, open_and_wait, many
 def test_a_corrupt_file_fails_while_the_rest_succeed(qtbot, window, open_and_wait, pages_dir, tmp_path):
     (pages_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
     out = tmp_path / "out"
-    window.output_edit.setText(str(out))
     open_and_wait(window, pages_dir, 4)
+    window.output_edit.setText(str(out))
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
     broken = next(k for k in window.page_list.keys() if k[0].endswith("broken.png"))
@@ -136,8 +143,8 @@ def test_a_corrupt_file_fails_while_the_rest_succeed(qtbot, window, open_and_wai
 
 
 def test_ui_thread_keeps_answering_while_a_batch_runs(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
-    window.output_edit.setText(str(tmp_path / "out"))
     open_and_wait(window, many_pages_dir, 6)
+    window.output_edit.setText(str(tmp_path / "out"))
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(50)
@@ -158,9 +165,9 @@ def test_window_remembers_its_settings(qtbot, isolated_settings, tmp_path, pages
     first = MainWindow(AppSettings())
     qtbot.addWidget(first)
     first.resize(700, 500)
-    first.output_edit.setText(str(tmp_path / "cleaned"))
     first.format_combo.setCurrentText("jpeg")
     first.open_folder(pages_dir)
+    first.output_edit.setText(str(tmp_path / "cleaned"))
     first.close()
 
     second = MainWindow(AppSettings())
@@ -225,9 +232,9 @@ def test_black_and_white_mode_writes_one_bit_pages_and_is_remembered(qtbot, wind
     from gui.settings import AppSettings
 
     out = tmp_path / "bw"
-    window.output_edit.setText(str(out))
     window.mode_combo.setCurrentIndex(window.mode_combo.findData("bw"))
     open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(out))
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
     for path in _outputs(out):
@@ -253,9 +260,9 @@ def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open
 
     folder = tmp_path / "faded"
     write_page(faded_page, folder / "faded.png")
-    window.output_edit.setText(str(tmp_path / "out"))
     window.model_choice.add_model(blank_model)
     open_and_wait(window, folder, 1)
+    window.output_edit.setText(str(tmp_path / "out"))
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
     key = window.page_list.keys()[0]

@@ -1,0 +1,174 @@
+"""Working with the page list and the model choice: subsets, removal, per-folder memory, model refusals, quitting."""
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel
+
+from gui.page_list import Status, page_key
+
+PROJECT = Path(__file__).resolve().parents[2]
+FAST = PROJECT / "resources" / "models" / "docclean-fast.keras"
+
+
+def _model_copy(target: Path, metadata: dict | None = None, drop: str = "") -> Path:
+    """The bundled fast model, with its metadata changed or one member left out."""
+    with zipfile.ZipFile(FAST) as source, zipfile.ZipFile(target, "w") as copy:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == drop:
+                continue
+            if name == "docclean.json" and metadata:
+                data = json.dumps({**json.loads(data), **metadata}).encode()
+            copy.writestr(name, data)
+    return target
+
+
+def _select_rows(window, rows: list[int]) -> None:
+    window.page_list.clearSelection()
+    for row in rows:
+        index = window.page_list.model().index(row, 0)
+        window.page_list.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
+
+
+def _statuses(window) -> list[Status]:
+    return [window.page_list.status(page_key(ref)) for ref in window.page_list.refs()]
+
+
+def test_clean_selected_then_remaining_keeps_earlier_statuses(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    open_and_wait(window, pages_dir, 3)
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    _select_rows(window, [1])
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.clean_selected()
+    assert _statuses(window) == [Status.WAITING, Status.DONE, Status.WAITING]
+    assert len(list(out.glob("*_clean.png"))) == 1
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.clean_remaining()
+    assert _statuses(window) == [Status.DONE] * 3  # the page cleaned first was not reset
+    assert len(list(out.glob("*_clean.png"))) == 3
+
+
+def test_removing_pages_leaves_their_files(qtbot, window, open_and_wait, pages_dir):
+    open_and_wait(window, pages_dir, 3)
+    first = window.page_list.refs()[0]
+    _select_rows(window, [0])
+    window.remove_selected()
+    assert window.page_list.count() == 2 and page_key(first) not in window.page_list.keys()
+    assert Path(first.path).exists()
+
+
+def test_each_input_folder_has_its_own_output_folder_and_rerun_choice(qtbot, window, open_and_wait, tmp_path,
+                                                                       pages_dir):
+    other = tmp_path / "other"
+    shutil.copytree(pages_dir, other)
+    open_and_wait(window, pages_dir, 3)
+    assert window.output_folder() == pages_dir.parent / "pages-cleaned"
+    chosen = tmp_path / "chosen"
+    window.output_edit.setText(str(chosen))
+    window.output_edit.editingFinished.emit()
+    index = window.existing_combo.findData("overwrite")
+    window.existing_combo.setCurrentIndex(index)
+    window.existing_combo.activated.emit(index)
+
+    open_and_wait(window, other, 3)
+    assert window.output_folder() == tmp_path / "other-cleaned"  # not the first project's folder
+    assert window.existing_combo.currentData() == "overwrite"  # a new folder starts from the last choice
+    window.existing_combo.setCurrentIndex(window.existing_combo.findData("skip"))
+    window.existing_combo.activated.emit(window.existing_combo.currentIndex())
+
+    open_and_wait(window, pages_dir, 3)
+    assert window.output_folder() == chosen and window.existing_combo.currentData() == "overwrite"
+
+
+def test_digit_models_are_not_offered_for_pages(qtbot, window, tmp_path):
+    digits = _model_copy(tmp_path / "digits.keras", {"architecture": "dense"})
+    refusals: list[str] = []
+    window.model_choice.refused.connect(refusals.append)
+    shown: list[str] = []
+    window._show_error = lambda title, message: shown.append(message)
+    window.model_choice.add_model(digits)
+    assert digits not in window.model_choice.model_paths()
+    assert refusals and "digit" in refusals[0] and str(digits) in refusals[0]
+    window.model_choice.set_models([digits], digits)  # a digit model among the recent files
+    assert digits not in window.model_choice.model_paths()
+
+
+def test_a_model_that_fails_to_load_disables_cleaning_with_the_reason(qtbot, window, open_and_wait, pages_dir,
+                                                                       tmp_path):
+    open_and_wait(window, pages_dir, 3)
+    qtbot.waitUntil(lambda: window.run_button.isEnabled(), timeout=60000)
+    broken = _model_copy(tmp_path / "broken.keras", drop="model.weights.h5")
+    with qtbot.waitSignal(window.model_ready, timeout=60000):
+        window.model_choice.add_model(broken)
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    assert "Choose another model" in window.run_button.toolTip() and str(broken) in window.run_button.toolTip()
+    assert window.model_label.text().startswith("Cannot use this model")
+    with qtbot.waitSignal(window.model_ready, timeout=60000):
+        window.model_choice.select_model(None)  # back to the bundled default
+    assert window.run_button.isEnabled()
+
+
+def test_quitting_during_a_batch_asks_first(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
+    open_and_wait(window, many_pages_dir, 6)
+    window.output_edit.setText(str(tmp_path / "out"))
+    questions: list[str] = []
+    answer = {"go": False}
+
+    def ask(title, question, go, stay):
+        questions.append(question)
+        return answer["go"]
+
+    window.ask = ask
+    window.run_batch()
+    assert window.batch_running
+    window.close()
+    assert window.isVisible() and window.batch_running  # "Keep working"
+    assert "cleaning pages" in questions[0]
+    answer["go"] = True
+    window.close()
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: not window.runner.running(), timeout=60000)
+    assert not [p for p in (tmp_path / "out").glob(".*") if "partial" in p.name]
+
+
+def test_space_shows_the_original_after_clicking_a_thumbnail(qtbot, window, open_and_wait, pages_dir):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    open_and_wait(window, pages_dir, 3)
+    window.page_list.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.page_list, timeout=5000)
+    QApplication.sendEvent(window.page_list, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Space,
+                                                       Qt.KeyboardModifier.NoModifier))
+    assert window.compare.flashing
+    QApplication.sendEvent(window.page_list, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space,
+                                                       Qt.KeyboardModifier.NoModifier))
+    assert not window.compare.flashing
+    window.output_edit.setFocus()  # typing a folder name: Space is a space
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.output_edit, timeout=5000)
+    QApplication.sendEvent(window.output_edit, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Space,
+                                                         Qt.KeyboardModifier.NoModifier, " "))
+    assert not window.compare.flashing
+
+
+def test_idle_window_shows_no_page_count_and_no_cancel(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    (pages_dir / "000-broken.png").write_bytes(b"not an image")
+    assert window.progress_bar.isHidden()
+    assert not window.cancel_button.isEnabled() and not window.cancel_action.isEnabled()
+    open_and_wait(window, pages_dir, 4)
+    current = window.page_list.current_ref()
+    assert current is not None and Path(current.path).name != "000-broken.png"  # opens on a readable page
+    window.output_edit.setText(str(tmp_path / "out"))
+    titles: list[str] = []
+    window.windowTitleChanged.connect(titles.append)
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+        assert window.cancel_button.isEnabled() and window.cancel_action.isEnabled()
+    assert any(title.startswith("1/4 cleaned") for title in titles)
+    assert window.windowTitle() == "DocClean – pages" and window.progress_bar.text() == "4 / 4 pages"
