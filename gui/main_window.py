@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -45,6 +47,9 @@ from PySide6.QtWidgets import (
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
 from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, run_batch
 from engine.cleaning.page import clean_page
+from engine.files import file_sha256
+from engine.io.provenance import read_provenance
+from engine.models.bundled import resolve_model
 from engine.models.modelfile import page_model_problem
 from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError,
                        ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
@@ -486,7 +491,7 @@ class MainWindow(QMainWindow):
         self.view_status.setText(page_label(ref))
         self.compare.set_cleaned_message("Reading page…")
         task = self.runner.start(
-            lambda t: _read_for_viewer(ref, output),
+            lambda t: _read_for_viewer(ref, output, self.model_choice.current_model()),
             "io",
             name="read page",
             on_result=lambda result: self._on_page_read(generation, ref, result),
@@ -494,22 +499,26 @@ class MainWindow(QMainWindow):
         )
         self._view_tasks.append(task)
 
-    def _on_page_read(self, generation: int, ref: Any, result: tuple[Any, QImage, Optional[QImage]]) -> None:
+    def _on_page_read(self, generation: int, ref: Any, result: "_ViewerPage") -> None:
         if generation != self._view_generation:
             return
-        pixels, original, cleaned = result
+        pixels, original, cleaned = result.pixels, result.original, result.saved
         key = page_key(ref)
-        if cleaned is not None:
+        if cleaned is not None and result.by_chosen_model:
             self.compare.set_page(original, cleaned)
-            self.compare.set_cleaned_title("Cleaned (saved)")
+            self.compare.set_cleaned_title(f"Cleaned (saved, by {result.made_by})" if result.made_by
+                                           else "Cleaned (saved)")
             self.page_shown.emit(ref)
             self.preview_ready.emit(ref)
             return
+        # The saved file was made by another model: show what the chosen one makes, and say so.
+        preview_title = (f"Cleaned (preview) · the saved file is by {result.made_by}" if cleaned is not None
+                         else "Cleaned (preview)")
         mode = self.output_mode()
         cache_key = (key, self.denoisers.key(self.model_choice.current_model()), mode)
         cached = self._previews.get(cache_key)
         self.compare.set_page(original, cached)
-        self.compare.set_cleaned_title("Cleaned (preview)")
+        self.compare.set_cleaned_title(preview_title)
         self.page_shown.emit(ref)
         if cached is not None:
             self.preview_ready.emit(ref)
@@ -990,12 +999,35 @@ def _make_thumbnails(refs: list[Any], task: Task) -> None:
         task.emit_item((page_key(ref), thumbnail(image, THUMBNAIL_PIXELS), ""))
 
 
-def _read_for_viewer(ref: Any, output: Optional[Path]) -> tuple[Any, QImage, Optional[QImage]]:
+@dataclass
+class _ViewerPage:
+    """A page read for the viewer, with its saved output and who made it."""
+
+    pixels: Any
+    original: QImage
+    saved: Optional[QImage]
+    made_by: str  # the model named in the saved file ("" if it names none)
+    by_chosen_model: bool  # the saved file was made by the model chosen now (or says nothing)
+
+
+def _read_for_viewer(ref: Any, output: Optional[Path], model: Optional[Path]) -> _ViewerPage:
     pixels = read_page(ref).pixels
-    cleaned = None
+    saved, made_by, by_chosen = None, "", True
     if output is not None and output.exists():
-        cleaned = pixels_to_qimage(read_page(output).pixels)
-    return pixels, pixels_to_qimage(pixels), cleaned
+        saved = pixels_to_qimage(read_page(output).pixels)
+        provenance = read_provenance(output)
+        if provenance is not None:
+            made_by = provenance.model
+            by_chosen = provenance.model_sha256 == _model_sha256(model)
+    return _ViewerPage(pixels, pixels_to_qimage(pixels), saved, made_by, by_chosen)
+
+
+@lru_cache(maxsize=16)
+def _model_sha256(model: Optional[Path]) -> str:
+    try:
+        return file_sha256(resolve_model(model))
+    except OSError:
+        return ""
 
 
 def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:

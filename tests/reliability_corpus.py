@@ -205,6 +205,8 @@ PAGE_CASES = [
     _page_case("JPEG with garbage after its header", "garbage.jpg", lambda: _page_bytes("JPEG")[:200] + b"\x13" * 900),
     _page_case("WebP cut in half", "half.webp", lambda: _page_bytes("WEBP")[:120]),
     _page_case("BMP with a broken header", "broken.bmp", lambda: b"BM" + b"\xff" * 60),
+    _page_case("PDF cut short", "half.pdf", lambda: _page_bytes("PDF")[:700]),
+    _page_case("text named .pdf", "notes.pdf", lambda: b"%PDF-1.4 and then nothing a PDF needs\n" * 5),
     _page_case("PNG declaring 30,000 x 30,000 pixels", "huge.png", _bomb_png),
     _page_case("multi-page TIFF linking past its end", "chain.tif", _tiff_chain_past_end, readable_pages=1),
     _page_case("TIFF with resolution 1e9 (read)", "dpi.tif", lambda: _tiff_with_resolution(1e9), error=False),

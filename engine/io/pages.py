@@ -3,7 +3,7 @@
 Every page the engine works on is a 2-D grey array (float32 in [0, 1] or
 uint8; 0 = black ink, 1 = white paper) at the file's full resolution.  This
 module is the only place that knows about input formats, colour modes, EXIF
-orientation, multi-page TIFFs and DPI.
+orientation, multi-page TIFFs and DPI; PDFs it hands to engine.io.pdf.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from engine.io.os_errors import os_reason
 from engine.io.pixels import to_uint8
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pdf"}
 )
 
 # The most pixels one page may have, so that any page cleans within about 2 GB.
@@ -171,6 +171,18 @@ def _reading(path: Path, damage: str = "corrupt image data", where: str = "") ->
         raise ImageReadError(path, where + _failure_reason(error, damage)) from None
 
 
+def _pdf_reader(path: Path):
+    """engine.io.pdf if ``path`` is a PDF (it reads those), else None.
+
+    Imported on first use: it builds on this module, and a folder of images
+    need not start PDFium.
+    """
+    if path.suffix.lower() != ".pdf":
+        return None
+    from engine.io import pdf
+    return pdf
+
+
 def _open(path: Path) -> Image.Image:
     """Open ``path`` lazily (header only), turning every failure into ImageReadError."""
     suffix = path.suffix.lower()
@@ -217,13 +229,15 @@ def _frame_count(image: Image.Image) -> int:
 
 
 def list_pages(path: str | os.PathLike) -> list[PageRef]:
-    """Return one PageRef per page of ``path`` (one per TIFF frame) without decoding pixels.
+    """Return one PageRef per page of ``path`` (one per TIFF frame or PDF page) without decoding pixels.
 
     Raises ImageReadError naming the file if it is missing, not a readable
     image, or a single page over MAX_PAGE_PIXELS (a page of a multi-page file
     over the limit is refused when it is read, so the other pages are kept).
     """
     path = Path(path)
+    if pdf := _pdf_reader(path):
+        return pdf.list_pages(path)
     with _open(path) as image:
         count = _page_count(image, path)
         if count == 1:
@@ -255,6 +269,8 @@ def image_size(path: str | os.PathLike, index: int = 0) -> tuple[int, int]:
     for a page over MAX_PAGE_PIXELS.
     """
     path = Path(path)
+    if pdf := _pdf_reader(path):
+        return pdf.image_size(path, index)
     with _open(path) as image:
         _seek(image, path, index, _page_count(image, path))
         width, height = image.size
@@ -468,6 +484,8 @@ def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: t
         path, index = ref_or_path.path, ref_or_path.index
     else:
         path = Path(ref_or_path)
+    if pdf := _pdf_reader(path):
+        return pdf.read_page(path, index, dtype)
     with _open(path) as image:
         count = _page_count(image, path)
         _seek(image, path, index, count)
@@ -475,8 +493,10 @@ def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: t
 
 
 def read_pages(path: str | os.PathLike) -> list[Page]:
-    """Read every page of ``path`` (all TIFF frames) as float32 grey pages in [0, 1]."""
+    """Read every page of ``path`` (all TIFF frames or PDF pages) as float32 grey pages in [0, 1]."""
     path = Path(path)
+    if pdf := _pdf_reader(path):
+        return pdf.read_pages(path)
     pages = []
     with _open(path) as image:
         count = _page_count(image, path)

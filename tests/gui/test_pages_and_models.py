@@ -172,3 +172,18 @@ def test_idle_window_shows_no_page_count_and_no_cancel(qtbot, window, open_and_w
         assert window.cancel_button.isEnabled() and window.cancel_action.isEnabled()
     assert any(title.startswith("1/4 cleaned") for title in titles)
     assert window.windowTitle() == "DocClean – pages" and window.progress_bar.text() == "4 / 4 pages"
+
+
+def test_the_viewer_says_which_model_made_a_saved_page(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    with qtbot.waitSignal(window.preview_ready, timeout=60000):
+        window.page_list.setCurrentRow(1)
+    assert window.compare.right._title == "Cleaned (saved, by docclean-general.keras)"
+    fast = next(p for p in window.model_choice.model_paths() if p is not None and "fast" in p.name)
+    with qtbot.waitSignal(window.preview_ready, timeout=60000):
+        window.model_choice.select_model(fast)
+    # Another model is chosen: its preview is shown, not the other model's saved page.
+    assert window.compare.right._title == "Cleaned (preview) · the saved file is by docclean-general.keras"
