@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTextEdit,
     QToolBar,
     QToolButton,
@@ -49,11 +50,14 @@ from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, r
 from engine.cleaning.page import clean_page
 from engine.files import file_sha256
 from engine.io.provenance import read_provenance
-from engine.models.bundled import resolve_model
+from engine.models.bundled import SAMPLES_FOLDER, resolve_model
 from engine.models.modelfile import page_model_problem
 from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError,
                        ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
 from gui.compare_view import CompareView
+from gui.empty_state import EmptyState
+from gui.error_report import log_file
+from gui.help import about_dialog, shortcuts_dialog
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
 from gui.model_choice import ModelChoice
@@ -138,6 +142,12 @@ class MainWindow(QMainWindow):
         self.hold_button.released.connect(lambda: self.compare.set_flash(False))
         self.view_status = QLabel("")
         viewer = QWidget()
+        self.empty_state = EmptyState()
+        self.empty_state.open_requested.connect(self.choose_input_folder)
+        self.empty_state.samples_requested.connect(lambda: self.open_folder(SAMPLES_FOLDER))
+        self.view_stack = QStackedWidget()
+        self.view_stack.addWidget(self.empty_state)
+        self.view_stack.addWidget(viewer)
         viewer_layout = QVBoxLayout(viewer)
         viewer_layout.setContentsMargins(0, 0, 0, 0)
         viewer_layout.setSpacing(2)
@@ -146,7 +156,7 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(pages)
-        self.splitter.addWidget(viewer)
+        self.splitter.addWidget(self.view_stack)
         self.splitter.addWidget(self._build_batch_panel())
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -319,7 +329,10 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.add_files_action, self.open_output_action, None, self.quit_action):
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        for action in (self.add_files_action, self.open_output_action, None, self.quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         batch_menu = menu.addMenu("&Batch")
         for action in (self.run_action, self.clean_selected_action, self.clean_remaining_action,
@@ -329,6 +342,10 @@ class MainWindow(QMainWindow):
         for action in (self.next_action, self.previous_action, None, self.zoom_in_action, self.zoom_out_action,
                        self.fit_action, self.actual_action, None, self.swipe_action):
             view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts", lambda: shortcuts_dialog(self, self.actions()).exec())
+        help_menu.addAction("Show log file", self.show_log)
+        help_menu.addAction("About DocClean", lambda: about_dialog(self, str(log_file())).exec())
 
         self.page_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.page_list.customContextMenuRequested.connect(self._page_menu)
@@ -347,6 +364,9 @@ class MainWindow(QMainWindow):
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+        splitter = self.settings.splitter_state()
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
         output = self.settings.output_folder()
         if output:
             self.output_edit.setText(str(output))
@@ -452,11 +472,13 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         count = self.page_list.count()
+        self.view_stack.setCurrentIndex(1 if count else 0)  # the viewer, or how to start
         if not count:
             self.page_count_label.setText("No pages. Open a folder (Ctrl+O) or drop files here.")
             return
         failed = sum(1 for key in self.page_list.keys() if self.page_list.status(key) is Status.FAILED)
-        done = sum(1 for key in self.page_list.keys() if self.page_list.status(key) in (Status.DONE, Status.CHECK))
+        done = sum(1 for key in self.page_list.keys()
+                   if self.page_list.status(key) in (Status.DONE, Status.CHECK, Status.ALREADY))
         text = f"{count} page(s)"
         if done:
             text += f", {done} done"
@@ -821,6 +843,21 @@ class MainWindow(QMainWindow):
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        folders = [f for f in self.settings.recent_input_folders() if f.is_dir()]
+        for folder in folders:
+            self.recent_menu.addAction(str(folder), lambda f=folder: self.open_folder(f))
+        if not folders:
+            self.recent_menu.addAction("No recent folders").setEnabled(False)
+
+    def show_log(self) -> None:
+        path = log_file()
+        if not path.exists():
+            self.statusBar().showMessage(f"Nothing has been logged yet ({path})")
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
     def _page_menu(self, position: Any) -> None:
         menu = QMenu(self)
         for action in (self.clean_selected_action, None, self.show_output_action, self.show_input_folder_action,
@@ -960,6 +997,7 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self)
         self.settings.set_window_geometry(self.saveGeometry())
         self.settings.set_window_state(self.saveState())
+        self.settings.set_splitter_state(self.splitter.saveState())
         self._remember_output_folder()
         self.settings.sync()
         if self._training_dialog is not None:

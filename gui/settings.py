@@ -51,6 +51,13 @@ class AppSettings:
     def set_window_state(self, state: QByteArray) -> None:
         self._store.setValue("window/state", state)
 
+    def splitter_state(self) -> Optional[QByteArray]:
+        value = self._store.value("window/splitter")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_splitter_state(self, state: QByteArray) -> None:
+        self._store.setValue("window/splitter", state)
+
     # Folders ------------------------------------------------------------------------
     def _path(self, key: str) -> Optional[Path]:
         value = self._store.value(key, "")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODELS_FOLDER = Path(__file__).resolve().parents[2] / "resources" / "models"
+# The sample scans shipped beside the models, for a first try.
+SAMPLES_FOLDER = MODELS_FOLDER.parent / "samples"
 
 
 @dataclass(frozen=True)
