@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
 # for the fast runtime) loads it, when it runs.
-from engine.cleaning.backends import BACKENDS
+from engine.cleaning.backends import BACKENDS, check_threads
 from engine.data.digits import DatasetDownloadError
 from engine.data.sources import is_document_data, parse_data
 from engine.io import (OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, ImageWriteError, check_output_folder,
@@ -71,7 +71,7 @@ def _denoise(args: argparse.Namespace) -> int:
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
-    denoiser = Denoiser.from_file(args.model, backend=args.backend)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
     existing = "overwrite" if args.overwrite else ("keep-both" if args.keep_both else "skip")
     bars = _Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
@@ -148,7 +148,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engine.evaluation.scoring import NothingReadable, evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
-    denoiser = Denoiser.from_file(args.model, backend=args.backend)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
 
     def clean(pixels):
         return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
@@ -234,6 +234,8 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                         "or keras (the TensorFlow reference)")
     p.add_argument("--no-keep-ink", action="store_true",
                    help="write what the model made even where it erased clear ink (default: put it back)")
+    p.add_argument("--threads", type=_thread_count, default=0,
+                   help="CPU threads for the model (default 0: one per core; openvino only)")
 
 
 def _whole(text: str) -> int:
@@ -242,6 +244,13 @@ def _whole(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
+def _thread_count(text: str) -> int:
+    try:
+        return check_threads(_whole(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _number(text: str) -> float:

@@ -55,10 +55,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from gui.error_report import install_excepthook, setup_logging
     from gui.main_window import MainWindow
+    from gui.preferences import apply_theme
 
     setup_logging()
     install_excepthook()
     window = MainWindow()
+    apply_theme(window.settings.theme())
     window.show()
     close_on_signals(window)
     folder = args.folder or None

@@ -15,10 +15,11 @@ from gui.workers import engine_module, model_lock
 
 
 class DenoiserCache:
-    def __init__(self, backend: str = "auto") -> None:
+    def __init__(self, backend: str = "auto", threads: int = 0) -> None:
         self._lock = threading.Lock()
         self._loaded: dict[str, Any] = {}
         self._backend = backend
+        self._threads = threads
 
     @property
     def backend(self) -> str:
@@ -29,6 +30,17 @@ class DenoiserCache:
         with self._lock:
             if backend != self._backend:
                 self._backend = backend
+                self._loaded.clear()
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    def set_threads(self, threads: int) -> None:
+        """Compute with this many CPU threads from now on (0: one per core)."""
+        with self._lock:
+            if threads != self._threads:
+                self._threads = threads
                 self._loaded.clear()
 
     @staticmethod
@@ -44,7 +56,9 @@ class DenoiserCache:
                 if needs_tensorflow(path, self._backend):  # hashes the model file: only when loading
                     engine_module("models.keras_files")  # TensorFlow's first import, on a thread of its own
                 with model_lock:
-                    denoiser = SerialDenoiser(Denoiser.from_file(Path(path) if path else None, backend=self._backend))
+                    loaded = Denoiser.from_file(Path(path) if path else None, backend=self._backend,
+                                                threads=self._threads)
+                    denoiser = SerialDenoiser(loaded)
                 self._loaded[key] = denoiser
             return denoiser
 

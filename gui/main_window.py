@@ -56,8 +56,10 @@ from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORT
                        ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
 from gui.compare_view import CompareView
 from gui.empty_state import EmptyState
+from gui.fields import choice_combo, folder_field
 from gui.error_report import log_file
 from gui.help import about_dialog, shortcuts_dialog
+from gui.preferences import PreferencesDialog, apply_theme
 from gui.denoiser_cache import DenoiserCache, describe_model
 from gui.formatting import format_duration
 from gui.model_choice import ModelChoice
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(self)
-        self.denoisers = DenoiserCache(self.settings.backend())
+        self.denoisers = DenoiserCache(self.settings.backend(), self.settings.threads())
         self.setWindowTitle("DocClean")
         self.setAcceptDrops(True)
 
@@ -179,9 +181,7 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Loading model…")
         self.model_label.setWordWrap(True)
         self.train_button = QPushButton("Train a model…")
-        self.backend_combo = QComboBox()
-        for backend in BACKENDS:
-            self.backend_combo.addItem(BACKEND_LABELS[backend], backend)
+        self.backend_combo = choice_combo(BACKENDS, BACKEND_LABELS)
         self.backend_combo.setToolTip("The runtime that runs the model; all give the same pages, "
                                       "Keras (the reference) is slower")
         runtime_row = QHBoxLayout()
@@ -194,22 +194,12 @@ class MainWindow(QMainWindow):
 
         output_box = QGroupBox("Output")
         output_form = QFormLayout(output_box)
-        self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText("Folder for cleaned pages")
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self.choose_output_folder)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.output_edit, 1)
-        folder_row.addWidget(browse)
+        self.output_edit, folder_row = folder_field("Folder for cleaned pages", self.choose_output_folder)
         self.format_combo = QComboBox()
         self.format_combo.addItems(list(OUTPUT_FORMATS))
-        self.mode_combo = QComboBox()
-        for mode in OUTPUT_MODES:
-            self.mode_combo.addItem(OUTPUT_MODE_LABELS[mode], mode)
+        self.mode_combo = choice_combo(OUTPUT_MODES, OUTPUT_MODE_LABELS)
         self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
-        self.existing_combo = QComboBox()
-        for choice in ON_EXISTING:
-            self.existing_combo.addItem(ON_EXISTING_LABELS[choice], choice)
+        self.existing_combo = choice_combo(ON_EXISTING, ON_EXISTING_LABELS)
         self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
                                        "model made it with these settings (each saved page records what made "
                                        "it), or clean it again, replacing the old output or writing beside it")
@@ -294,6 +284,8 @@ class MainWindow(QMainWindow):
         self.open_output_action = self._action("Open output folder", self.open_output_folder, "Ctrl+Shift+E")
         self.train_action = self._action("Train…", self.open_training, "Ctrl+T", "Train a model")
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.preferences_action = self._action("Preferences…", self.open_preferences,
+                                               QKeySequence.StandardKey.Preferences)
         self.next_action = self._action("Next page", self.page_list.select_next, ["PgDown", "Alt+Down", "Alt+Right"])
         self.previous_action = self._action("Previous page", self.page_list.select_previous, ["PgUp", "Alt+Up", "Alt+Left"])
         self.zoom_in_action = self._action("Zoom in", self.compare.zoom_in, ["Ctrl+=", "Ctrl++"])
@@ -332,7 +324,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        for action in (self.add_files_action, self.open_output_action, None, self.quit_action):
+        for action in (self.add_files_action, self.open_output_action, None, self.preferences_action, None,
+                       self.quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         batch_menu = menu.addMenu("&Batch")
         for action in (self.run_action, self.clean_selected_action, self.clean_remaining_action,
@@ -402,7 +395,8 @@ class MainWindow(QMainWindow):
         self.settings.set_input_folder(folder)
         self._update_title()
         # Each input folder has its own output folder, so two projects never mix.
-        output = self.settings.output_folder_for(folder) or folder.parent / f"{folder.name}-cleaned"
+        base = self.settings.output_base() or folder.parent
+        output = self.settings.output_folder_for(folder) or base / f"{folder.name}-cleaned"
         self.output_edit.setText(str(output))
         self._remember_output_folder()
         self._clear_pages()
@@ -842,6 +836,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{folder} does not exist yet")
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def open_preferences(self) -> None:
+        dialog = PreferencesDialog(self.settings, self)
+        if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
+            return
+        apply_theme(self.settings.theme())
+        self.denoisers.set_threads(self.settings.threads())
+        backend = self.settings.backend()
+        if backend != self.backend_combo.currentData():
+            self.backend_combo.setCurrentIndex(self.backend_combo.findData(backend))  # reloads the model
+        else:
+            self._load_model(self.model_choice.current_model())
+        self._previews.clear()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -16,6 +16,7 @@ from engine.cleaning.batch import ON_EXISTING
 from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
 
 ORGANISATION = "DocClean"
+THEMES = ("system", "light", "dark")
 APPLICATION = "DocClean"
 MAX_RECENT = 8
 _Value = TypeVar("_Value", bool, int, float, str)
@@ -143,6 +144,30 @@ class AppSettings:
     def set_backend(self, backend: str) -> None:
         self._store.setValue("model/backend", backend)
 
+    def threads(self) -> int:
+        """CPU threads for cleaning; 0: one per core."""
+        try:
+            return max(0, int(self._store.value("model/threads", 0)))
+        except (TypeError, ValueError):
+            return 0
+
+    def set_threads(self, threads: int) -> None:
+        self._store.setValue("model/threads", int(threads))
+
+    def output_base(self) -> Optional[Path]:
+        """Where a new input folder's output folder goes; None: beside the input folder."""
+        return self._path("folders/output_base")
+
+    def set_output_base(self, folder: Optional[Path]) -> None:
+        self._store.setValue("folders/output_base", str(folder) if folder else "")
+
+    def theme(self) -> str:
+        value = str(self._store.value("window/theme", THEMES[0]))
+        return value if value in THEMES else THEMES[0]
+
+    def set_theme(self, theme: str) -> None:
+        self._store.setValue("window/theme", theme)
+
     def swipe_mode(self) -> bool:
         return _as_bool(self._store.value("viewer/swipe", False))
 
@@ -182,7 +207,7 @@ class AppSettings:
         self._store.setValue(f"training/architecture/{family}", name)
 
     def training_arch_options(self, arch: str) -> dict[str, int]:
-        """The options of ``arch`` set last (only those the user set, not its defaults)."""
+        """The options of ``arch`` set last (one left at the builder's default is not stored)."""
         self._store.beginGroup(f"training/arch_options/{arch}")
         try:
             values = {key: self._store.value(key) for key in self._store.childKeys()}
@@ -202,7 +227,10 @@ class AppSettings:
             self._store.setValue(f"training/arch_options/{arch}/{key}", int(value))
 
     def training_option(self, name: str, default: _Value) -> _Value:
-        """Training option ``name`` (its CLI name) as set last, of ``default``'s type; ``default`` if unset or unreadable."""
+        """Training option ``name`` (its CLI name) as set last, of ``default``'s type.
+
+        ``default`` when never set, or when the stored text does not read as that type.
+        """
         value = self._store.value(f"training/options/{name}")
         if value is None:
             return default

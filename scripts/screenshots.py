@@ -5,7 +5,8 @@
 Opens the main window on FOLDER (default: resources/samples, or a few NoisyOffice scans
 from the shared data when the samples are not there yet), then the swipe viewer and the
 training dialog during a short real training run, and saves docs/screenshots/main.png,
-swipe.png, real_scan.png (a book page from the shared real scans) and training.png.  Settings go to a temporary folder, never the user's.
+swipe.png, real_scan.png (a book page from the shared real scans), training.png, and
+empty.png (the first start), pdf.png (a PDF of real scans), preferences.png and dark.png.  Settings go to a temporary folder, never the user's.
 """
 from __future__ import annotations
 
@@ -78,6 +79,16 @@ def save(widget: QWidget, path: Path) -> None:
     print(f"saved {path} ({pixmap.width()}x{pixmap.height()})")
 
 
+def show_page(window: Any, folder: Path, row: int, path: Path) -> None:
+    """Open ``folder``, show page ``row`` with its cleaned preview, and save the window."""
+    window.open_folder(folder)
+    wait_for(window.thumbnails_done, 60)
+    window.page_list.setCurrentRow(row)
+    wait_for(window.preview_ready, 300)
+    window.compare.fit()
+    save(window, path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path)
@@ -96,10 +107,11 @@ def main() -> int:
     install_excepthook()
     window = MainWindow(AppSettings())
     window.resize(1500, 900)
-    window.output_edit.setText(str(workdir / "cleaned"))
     window.show()
+    save(window, args.out / "empty.png")
     folder = args.folder or sample_folder(workdir)
     window.open_folder(folder)
+    window.output_edit.setText(str(workdir / "cleaned"))
     wait_for(window.thumbnails_done, 60)
     wait_for(window.model_ready, 60, lambda: not window.model_label.text().startswith("Loading"))
     # Clean the batch, then run it again: the list shows "already clean" (the re-run
@@ -129,12 +141,26 @@ def main() -> int:
         real.mkdir()
         for name in ("set0002-page-010.jpg", "set0005-01.jpg"):
             shutil.copy(scans / name, real / name)
-        window.open_folder(real)
-        wait_for(window.thumbnails_done, 60)
-        window.page_list.setCurrentRow(0)
-        wait_for(window.preview_ready, 300)
-        window.compare.fit()
-        save(window, args.out / "real_scan.png")
+        show_page(window, real, 0, args.out / "real_scan.png")
+
+        # The same kind of pages as one PDF, each page rendered at its scan's resolution.
+        from PIL import Image
+
+        pdf_folder = workdir / "pdf"
+        pdf_folder.mkdir()
+        pages = [Image.open(scans / name).convert("RGB") for name in ("set0002-page-001.jpg", "set0002-page-002.jpg")]
+        pages[0].save(pdf_folder / "book.pdf", save_all=True, append_images=pages[1:], resolution=300)
+        show_page(window, pdf_folder, 1, args.out / "pdf.png")
+
+    from gui.preferences import PreferencesDialog, apply_theme
+
+    preferences = PreferencesDialog(window.settings, window)
+    preferences.show()
+    save(preferences, args.out / "preferences.png")
+    preferences.close()
+    apply_theme("dark")
+    save(window, args.out / "dark.png")
+    apply_theme("system")
 
     window.open_training()
     dialog = window.training_dialog

@@ -26,6 +26,8 @@ BACKEND_LABELS = {"auto": "Automatic (fastest available)", "openvino": "OpenVINO
 PRECISIONS = ("auto", "float32", "bfloat16")
 # Threads for one page: every core, since pages are cleaned one at a time.
 THREADS = os.cpu_count() or 1
+# More threads than this only adds switching, whatever the machine.
+MAX_THREADS = 256
 
 
 class Backend(Protocol):
@@ -63,15 +65,16 @@ class OpenVINOBackend:
     KEEP_SHAPES = 3
     KEEP_PIXELS = 6_000_000
 
-    def __init__(self, xml: Path, precision: str = "auto", model: Optional[Path] = None) -> None:
-        """``model``: the model file the export was made from, named when its weights are invalid."""
+    def __init__(self, xml: Path, precision: str = "auto", model: Optional[Path] = None, threads: int = 0) -> None:
+        """``model``: the model file the export was made from, named when its weights are invalid;
+        ``threads``: CPU threads to compute with (0: one per core)."""
         import openvino as ov
 
         self.precision = _resolve_precision(precision)
         self._xml = xml
         self._config = {
             "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_NUM_THREADS": THREADS,
+            "INFERENCE_NUM_THREADS": threads or THREADS,
             "INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bfloat16" else "f32",
         }
         self._core = ov.Core()
@@ -165,6 +168,13 @@ def _check_constants(model, path: Path) -> None:
             raise invalid_weights(path, "NaN")
 
 
+def check_threads(threads: int) -> int:
+    """``threads`` if it is a thread count DocClean accepts (0 = automatic); ValueError in words otherwise."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be a whole number from 0 (one per core) to {MAX_THREADS}, not {threads}")
+    return threads
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
@@ -187,13 +197,16 @@ def needs_tensorflow(model: str | os.PathLike | None = None, backend: str = "aut
 
 
 def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
-                 precision: str = "auto") -> tuple[Backend, Geometry, ModelInfo, Path]:
+                 precision: str = "auto", threads: int = 0) -> tuple[Backend, Geometry, ModelInfo, Path]:
     """The runtime for a model file (or bundled name; None: the default model).
 
     'auto' takes OpenVINO when it is installed (exporting the model on first
-    use, which needs TensorFlow once) and Keras otherwise.  Returns the
-    backend, the model's geometry, its metadata and its path.
+    use, which needs TensorFlow once) and Keras otherwise.  ``threads`` caps
+    the CPU threads OpenVINO computes with (0: one per core; Keras keeps
+    TensorFlow's own pool).  Returns the backend, the model's geometry, its
+    metadata and its path.
     """
+    check_threads(threads)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     path = resolve_model(model)
@@ -208,7 +221,7 @@ def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
 
         found, _ = find_export(path)
         export = found or export_openvino(path)
-        return OpenVINOBackend(export.xml, precision, path), export.geometry, info, path
+        return OpenVINOBackend(export.xml, precision, path, threads), export.geometry, info, path
     runtime = KerasBackend(path, precision)
     return runtime, _keras_geometry(runtime, info), info, path
 

@@ -34,13 +34,14 @@ class Denoiser:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | None = None, backend: str = "auto",
-                  precision: str = "auto") -> "Denoiser":
+                  precision: str = "auto", threads: int = 0) -> "Denoiser":
         """A Denoiser for a model file or bundled model name (the default model when None).
 
         ``backend`` is one of engine.cleaning.backends.BACKENDS; ``precision``
-        'auto' computes in bfloat16 on CPUs that do it natively, else float32.
+        'auto' computes in bfloat16 on CPUs that do it natively, else float32;
+        ``threads`` caps the CPU threads (0: one per core).
         """
-        runtime, geometry, info, resolved = open_backend(path, backend, precision)
+        runtime, geometry, info, resolved = open_backend(path, backend, precision, threads)
         return cls(runtime, geometry, info, resolved)
 
     @property
