@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QImage,
     QKeySequence,
+    QPainter,
 )
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -48,6 +49,7 @@ from PySide6.QtWidgets import (
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
 from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, run_batch
 from engine.cleaning.page import clean_page
+from engine.cleaning.preview import clean_region, quick_preview
 from engine.files import file_sha256
 from engine.io.provenance import read_provenance
 from engine.models.bundled import SAMPLES_FOLDER, resolve_model
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
     thumbnails_done = Signal()
     page_shown = Signal(object)  # the PageRef whose original is now in the viewer
     preview_ready = Signal(object)  # the PageRef whose cleaned preview is now in the viewer
+    preview_stage = Signal(str)  # "quick" or "region": a first look reached the viewer
     batch_finished = Signal(str)  # "done", "cancelled" or "failed"
     model_ready = Signal(str)  # description of the loaded model, or the error
 
@@ -154,6 +157,11 @@ class MainWindow(QMainWindow):
         viewer_layout.setContentsMargins(0, 0, 0, 0)
         viewer_layout.setSpacing(2)
         viewer_layout.addWidget(self.view_toolbar)
+        self.preview_progress = QProgressBar()
+        self.preview_progress.setMaximumHeight(6)  # a thin line under the tools while a preview is cleaned
+        self.preview_progress.setTextVisible(False)
+        self.preview_progress.hide()
+        viewer_layout.addWidget(self.preview_progress)
         viewer_layout.addWidget(self.compare, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -495,6 +503,7 @@ class MainWindow(QMainWindow):
     def _show_page(self, ref: Any) -> None:
         self._view_generation += 1
         generation = self._view_generation
+        self.preview_progress.hide()
         for task in self._view_tasks:
             task.cancel()
         self._view_tasks = []
@@ -539,17 +548,47 @@ class MainWindow(QMainWindow):
         if cached is not None:
             self.preview_ready.emit(ref)
             return
-        self.compare.set_cleaned_message("Cleaning preview…")
+        self.compare.set_cleaned_message("Cleaning a quick preview…")
         model = self.model_choice.current_model()
+        # The batch has the model first: during one, a preview stops at the quick look.
+        quick_only = self.batch_running
+        box = self._visible_box()
         task = self.runner.start(
-            lambda t: _clean_preview(self.denoisers, model, pixels, mode, t),
+            lambda t: _clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t),
             "preview",
             name="preview",
+            on_item=lambda stage: self._on_preview_stage(generation, stage, quick_only),
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
             on_failed=lambda message: self._on_preview_failed(generation, message),
             on_progress=lambda p: self._on_preview_progress(generation, p),
         )
         self._view_tasks.append(task)
+
+    def _visible_box(self) -> Optional[tuple[int, int, int, int]]:
+        """The part of the page on screen, in page pixels, when zoomed in (None: the whole page shows)."""
+        canvas = self.compare.right
+        size = canvas.image_size()
+        if self.compare.state.fit or size.isEmpty():
+            return None
+        corner = canvas.widget_to_image(QPointF(0, 0))
+        far = canvas.widget_to_image(QPointF(canvas.width(), canvas.height()))
+        box = (max(0, int(corner.x())), max(0, int(corner.y())),
+               min(size.width(), int(far.x()) + 1), min(size.height(), int(far.y()) + 1))
+        whole = box == (0, 0, size.width(), size.height())
+        return None if whole or box[2] <= box[0] or box[3] <= box[1] else box
+
+    def _on_preview_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool) -> None:
+        if generation != self._view_generation:
+            return
+        name, image = stage
+        if name == "quick" and quick_only:
+            note = "Quick preview · full resolution after the batch"
+        elif name == "quick":
+            note = "Quick preview · cleaning at full resolution…"
+        else:
+            note = "This part at full resolution · cleaning the rest…"
+        self.compare.set_cleaned(image, note)
+        self.preview_stage.emit(name)
 
     def _on_page_read_failed(self, generation: int, ref: Any, message: str) -> None:
         if generation != self._view_generation:
@@ -559,20 +598,28 @@ class MainWindow(QMainWindow):
 
     def _on_preview_progress(self, generation: int, progress: Any) -> None:
         if generation == self._view_generation and progress.total:
-            percent = int(100 * progress.done / progress.total)
-            self.compare.set_cleaned_message(f"Cleaning preview… {percent}%")
+            self.preview_progress.setRange(0, progress.total)
+            self.preview_progress.setValue(progress.done)
+            self.preview_progress.setVisible(progress.done < progress.total)
 
-    def _on_preview(self, generation: int, ref: Any, cache_key: tuple[PageKey, str], image: QImage) -> None:
+    def _on_preview(self, generation: int, ref: Any, cache_key: tuple[PageKey, str],
+                    image: Optional[QImage]) -> None:
+        if image is None:  # only the quick look (during a batch); nothing to keep
+            if generation == self._view_generation:
+                self.preview_ready.emit(ref)
+            return
         self._previews[cache_key] = image
         while len(self._previews) > PREVIEW_CACHE_SIZE:
             self._previews.popitem(last=False)
         if generation != self._view_generation:
             return
+        self.preview_progress.hide()
         self.compare.set_cleaned(image)
         self.preview_ready.emit(ref)
 
     def _on_preview_failed(self, generation: int, message: str) -> None:
         if generation == self._view_generation:
+            self.preview_progress.hide()
             self.compare.set_cleaned(None, f"Preview failed: {message}")
 
     def _toggle_swipe(self) -> None:
@@ -1075,9 +1122,25 @@ def _model_sha256(model: Optional[Path]) -> str:
         return ""
 
 
-def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str, task: Task) -> QImage:
+def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str,
+                   box: Optional[tuple[int, int, int, int]], quick_only: bool, task: Task) -> Optional[QImage]:
+    """The preview in stages: the page small (item "quick"), the part on screen at full
+    resolution over it (item "region"), then the whole page (the result; None when ``quick_only``)."""
     denoiser = cache.get(model)
     task.cancel_token.raise_if_cancelled()
+    height, width = pixels.shape[:2]
+    first_look = pixels_to_qimage(quick_preview(denoiser, pixels, mode)).scaled(
+        width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    task.emit_item(("quick", first_look))
+    if quick_only:
+        return None
+    if box is not None:
+        task.cancel_token.raise_if_cancelled()
+        region = pixels_to_qimage(clean_region(denoiser, pixels, box, mode, cancel=task.cancel_token))
+        painter = QPainter(first_look)
+        painter.drawImage(box[0], box[1], region)
+        painter.end()
+        task.emit_item(("region", first_look))
     cleaned = clean_page(denoiser, pixels, mode, progress=task.report, cancel=task.cancel_token)
     return pixels_to_qimage(cleaned.pixels)
 

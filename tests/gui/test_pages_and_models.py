@@ -187,3 +187,23 @@ def test_the_viewer_says_which_model_made_a_saved_page(qtbot, window, open_and_w
         window.model_choice.select_model(fast)
     # Another model is chosen: its preview is shown, not the other model's saved page.
     assert window.compare.right._title == "Cleaned (preview) · the saved file is by docclean-general.keras"
+
+
+def test_a_preview_comes_in_stages_quick_then_full(qtbot, window, open_and_wait, tmp_path, realscans_dir):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for copy in ("a.jpg", "b.jpg"):  # one size: the zoom stays when the next page comes
+        shutil.copy(realscans_dir / "set0002-page-010.jpg", folder / copy)
+    open_and_wait(window, folder, 2)
+    stages: list[str] = []
+    window.preview_stage.connect(stages.append)
+    window.preview_ready.connect(lambda ref: stages.append("full"))
+    qtbot.waitUntil(lambda: "full" in stages, timeout=120000)
+    assert stages[:2] == ["quick", "full"]
+    assert window.compare.right._cleaned.width() == window.compare.left._original.width()
+    # Zoomed in, the part on screen comes at full resolution before the rest.
+    window.compare.actual_size()
+    stages.clear()
+    window.page_list.setCurrentRow(1)
+    qtbot.waitUntil(lambda: "full" in stages, timeout=120000)
+    assert stages == ["quick", "region", "full"]

@@ -1,0 +1,55 @@
+"""Previews that come fast: the whole page small first, then the part on screen at full resolution.
+
+Cleaning an A4 page at 300 dpi takes seconds on an ordinary CPU; a preview
+should not.  A page reduced to QUICK_PIXELS cleans in a fraction of that
+and shows what the model does to the layout; the region the user is looking
+at, cleaned at full resolution with its context, shows the detail.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from engine.cleaning.denoiser import Denoiser
+from engine.cleaning.page import clean_page
+from engine.progress import CancelToken
+
+# About 0.6 MP: an A4 page at 300 dpi seen at 80 dpi, cleaned in a tenth of the full page's time.
+QUICK_PIXELS = 600_000
+# Context around a region, in pixels: the content check looks 128 pixels around each pixel.
+_CONTEXT = 128
+
+
+def quick_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
+                  max_pixels: int = QUICK_PIXELS) -> np.ndarray:
+    """The page cleaned at a reduced size of at most ``max_pixels`` pixels (same dtype, smaller shape).
+
+    A page already that small is cleaned as it is.
+    """
+    height, width = pixels.shape[:2]
+    scale = min(1.0, math.sqrt(max_pixels / (height * width)))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    return clean_page(denoiser, pixels, mode).pixels
+
+
+def clean_region(denoiser: Denoiser, pixels: np.ndarray, box: tuple[int, int, int, int], mode: str = "grey",
+                 cancel: Optional[CancelToken] = None) -> np.ndarray:
+    """The cleaned pixels of ``box`` = (left, top, right, bottom), in pixels, at full resolution.
+
+    The box is cleaned with the model's receptive field (and the content
+    check's window) of context around it, clipped to the page.
+    """
+    height, width = pixels.shape[:2]
+    left, top, right, bottom = (max(0, min(v, limit)) for v, limit in zip(box, (width, height, width, height)))
+    if right <= left or bottom <= top:
+        raise ValueError(f"the region {box} is not inside the {width} x {height} page")
+    margin = max(denoiser.geometry.margin, _CONTEXT)
+    x0, y0 = max(0, left - margin), max(0, top - margin)
+    x1, y1 = min(width, right + margin), min(height, bottom + margin)
+    cleaned = clean_page(denoiser, pixels[y0:y1, x0:x1], mode, cancel=cancel).pixels
+    return cleaned[top - y0:bottom - y0, left - x0:right - x0]

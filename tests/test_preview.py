@@ -1,0 +1,42 @@
+"""Fast previews: the page small first, then a region at full resolution, as the full page would have it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.cleaning.denoiser import Denoiser
+from engine.cleaning.page import clean_page
+from engine.cleaning.preview import QUICK_PIXELS, clean_region, quick_preview
+from engine.io import read_page
+
+
+@pytest.fixture(scope="module")
+def denoiser() -> Denoiser:
+    return Denoiser.from_file("fast")
+
+
+@pytest.fixture(scope="module")
+def book_page(realscans_dir):
+    return read_page(realscans_dir / "set0002-page-010.jpg").pixels
+
+
+def test_the_quick_preview_is_small_and_clean(denoiser, book_page):
+    quick = quick_preview(denoiser, book_page)
+    assert quick.size <= QUICK_PIXELS * 1.01 and quick.dtype == book_page.dtype
+    ratio = book_page.shape[1] / book_page.shape[0]
+    assert abs(quick.shape[1] / quick.shape[0] - ratio) < 0.01
+    assert np.median(quick) > np.median(book_page)  # the paper came out whiter
+    small = book_page[:300, :400]
+    assert quick_preview(denoiser, small).shape == small.shape  # a small page is cleaned as it is
+
+
+def test_a_region_equals_that_part_of_the_whole_page(denoiser, book_page):
+    whole = clean_page(denoiser, book_page).pixels
+    box = (600, 900, 1100, 1300)
+    region = clean_region(denoiser, book_page, box)
+    assert region.shape == (400, 500)
+    part = whole[900:1300, 600:1100]
+    # The content check sees only the region's surroundings, not the whole page: close, not identical.
+    assert np.mean(np.abs(region - part)) < 0.01
+    with pytest.raises(ValueError, match="not inside"):
+        clean_region(denoiser, book_page, (10_000, 10_000, 10_100, 10_100))
