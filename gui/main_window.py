@@ -808,6 +808,10 @@ class MainWindow(QMainWindow):
             else:
                 self.page_list.set_status(key, Status.ALREADY if result.skipped else Status.DONE)
             self.page_list.set_output(key, Path(result.output) if result.output else None)
+            if result.output:  # the list shows the cleaned page from now on
+                output, index = Path(result.output), result.ref.index
+                self.runner.start(lambda task: _thumbnail_of(output, index), "io", name="result thumbnail",
+                                  on_result=lambda image: self.page_list.set_thumbnail(key, image))
             if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
                 self._show_page(self.page_list.current_ref())
         self._batch_done += 1
@@ -1089,6 +1093,13 @@ def _make_thumbnails(refs: list[Any], task: Task) -> None:
             task.emit_item((page_key(ref), None, exc.reason))
             continue
         task.emit_item((page_key(ref), thumbnail(image, THUMBNAIL_PIXELS), ""))
+
+
+def _thumbnail_of(path: Path, index: int) -> QImage:
+    """A thumbnail of page ``index`` of a cleaned file (a document keeps its pages; a page file has one)."""
+    pages = list_pages(path)
+    page = pages[index] if index < len(pages) else pages[0]
+    return thumbnail(pixels_to_qimage(read_page(page).pixels), THUMBNAIL_PIXELS)
 
 
 @dataclass

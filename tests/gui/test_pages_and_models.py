@@ -207,3 +207,13 @@ def test_a_preview_comes_in_stages_quick_then_full(qtbot, window, open_and_wait,
     window.page_list.setCurrentRow(1)
     qtbot.waitUntil(lambda: "full" in stages, timeout=120000)
     assert stages == ["quick", "region", "full"]
+
+
+def test_cleaned_pages_show_their_result_in_the_list(qtbot, window, open_and_wait, pages_dir, tmp_path):
+    open_and_wait(window, pages_dir, 3)
+    window.output_edit.setText(str(tmp_path / "out"))
+    before = [window.page_list.item(row).icon().cacheKey() for row in range(3)]
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    qtbot.waitUntil(lambda: all(window.page_list.item(row).icon().cacheKey() != before[row] for row in range(3)),
+                    timeout=10000)
