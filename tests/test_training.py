@@ -1,11 +1,12 @@
 import math
+import time
 
 import numpy as np
 import pytest
 
 from engine.models.keras_files import load_model
 from engine.progress import CancelToken, Cancelled
-from engine.training.fit import TrainConfig, train
+from engine.training.fit import BATCH_REPORT_INTERVAL, TrainConfig, train
 
 
 def _digits(mnist_dir, **kwargs):
@@ -26,6 +27,27 @@ def test_a_few_seconds_of_training_lower_the_loss(mnist_dir, tmp_path):
     saved = load_model(tmp_path / "dense.keras")
     assert saved.info.dataset == "mnist" and saved.info.epochs == 3
     assert saved.info.training["arch_options"] == {"bottleneck": 16}
+
+
+def test_batches_are_reported_with_their_loss_at_most_ten_times_a_second(mnist_dir):
+    """A long epoch shows life batch by batch, without flooding a terminal or the GUI."""
+    stamped = []
+    started = time.monotonic()
+    train(_digits(mnist_dir, epochs=2, batch_size=8, max_samples=2000),
+          progress=lambda event: stamped.append((time.monotonic(), event)))
+    elapsed = time.monotonic() - started
+    batches = [(t, e) for t, e in stamped if e.stage == "batch"]
+    total = batches[0][1].total
+    assert total == 200  # 1600 training images in batches of 8
+    assert all(math.isfinite(e.values["loss"]) for _, e in batches)
+    # Each epoch starts with a report and ends with one for its last batch (a bar ends full).
+    assert [e.done for _, e in batches].count(total) == 2
+    assert batches[0][1].done == 1
+    # Between those, no two reports closer than the interval.
+    for (t0, _), (t1, e1) in zip(batches, batches[1:]):
+        assert e1.done == total or e1.done == 1 or t1 - t0 >= BATCH_REPORT_INTERVAL * 0.99
+    assert len(batches) <= elapsed / BATCH_REPORT_INTERVAL + 4
+    assert len(batches) < 2 * total  # a digit batch is far quicker than the interval
 
 
 def test_document_training_on_real_pairs_lowers_the_loss(noisyoffice_dir):

@@ -2,13 +2,15 @@
 
 ``train`` builds a model from the zoo, feeds it either 28x28 glyphs (MNIST,
 notMNIST, optionally with Gaussian noise) or random full-resolution crops of
-noisy/clean page pairs, and reports every batch and epoch through a progress
-callback.  A ``stop`` token ends training early keeping the best epoch; a
-``cancel`` token abandons it within one batch and saves nothing.
+noisy/clean page pairs, and reports batches (ten a second at most) and
+epochs through a progress callback.  A ``stop`` token ends training early
+keeping the best epoch; a ``cancel`` token abandons it within one batch and
+saves nothing.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -135,6 +137,11 @@ def _document_data(config: TrainConfig) -> _Data:
 
 # ---------------------------------------------------------------- callbacks
 
+# A digit batch takes about a millisecond: a report per batch would flood a
+# terminal and the GUI's event queue, while ten a second already show life.
+BATCH_REPORT_INTERVAL = 0.1
+
+
 class _Reporter(keras.callbacks.Callback):
     """Turns Keras callbacks into progress reports, stops and cancels, and
     keeps the weights of the best epoch (by validation loss)."""
@@ -152,13 +159,18 @@ class _Reporter(keras.callbacks.Callback):
         self.cancelled = False
         self.stopped = False
         self.epoch = 0
+        self._last_batch_report = -math.inf
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
 
     def on_train_batch_end(self, batch, logs=None):
-        report(self.progress, "batch", batch + 1, self.batches,
-               f"epoch {self.epoch}/{self.config.epochs}", {"loss": float((logs or {}).get("loss", math.nan))})
+        now = time.monotonic()
+        # The last batch of an epoch is always reported, so a bar or a plot ends the epoch full.
+        if batch + 1 == self.batches or now - self._last_batch_report >= BATCH_REPORT_INTERVAL:
+            self._last_batch_report = now
+            report(self.progress, "batch", batch + 1, self.batches,
+                   f"epoch {self.epoch}/{self.config.epochs}", {"loss": float((logs or {}).get("loss", math.nan))})
         if self.cancel is not None and self.cancel.cancelled:
             self.cancelled = True
             self.model.stop_training = True
@@ -188,12 +200,13 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
           stop: Optional[CancelToken] = None) -> TrainResult:
     """Train ``config.arch`` on ``config.data``; save to ``output`` if given.
 
-    Progress: stage 'data' while loading, 'batch' after every batch
-    (values: loss) and 'epoch' after every epoch (values: loss, val_loss and
-    any metric).  The best epoch by validation loss is kept, checkpointed
-    beside ``output`` (``<name>.checkpoint.keras``, so a crash keeps it) as it
-    improves, and restored at the end.  Raises Cancelled
-    (saving nothing new) if ``cancel`` is set.
+    Progress: stage 'data' while loading, 'batch' after a batch (values:
+    loss; at most ten a second, always the last of an epoch) and 'epoch'
+    after every epoch (values: loss, val_loss and any metric).  The best
+    epoch by validation loss is kept, checkpointed beside ``output``
+    (``<name>.checkpoint.keras``, so a crash keeps it) as it improves, and
+    restored at the end.  Raises Cancelled (saving nothing new) if
+    ``cancel`` is set.
     """
     config = resolved(config)
     if output is not None:
