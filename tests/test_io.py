@@ -619,4 +619,4 @@ def test_output_path_formats_and_pages(tmp_path: Path) -> None:
     assert output_path(ref, tmp_path / "out", "jpeg").name == "book_p2_clean.jpg"
     with pytest.raises(ValueError, match="unknown output format"):
         output_path(ref, tmp_path, "gif")
-    assert OUTPUT_FORMATS == ("png", "tiff", "jpeg")
+    assert OUTPUT_FORMATS == ("png", "tiff", "jpeg", "pdf")

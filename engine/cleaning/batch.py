@@ -4,25 +4,33 @@ Both cores stay busy: while the model cleans one page, a reader thread
 decodes the next and a writer thread encodes the last (decoding and
 encoding release the GIL).  Pages above LARGE_PAGE pixels are not
 overlapped, so a huge page never shares memory with its neighbours.
+
+Pages are written one file per page, or a file per document (a PDF, a
+multi-page TIFF, or one PDF of the whole run: engine.io.documents), whose
+pages are appended as they are cleaned: one cleaned page at most waits for
+the writer, whatever the document's length.
 """
 from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
-from engine.cleaning.page import MODES, clean_page
-from engine.io import (OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef, check_output_folder,
-                       existing_outputs, find_images, image_size, list_pages, output_path, read_page, real_path,
-                       remove_leftovers, write_page)
+from engine.cleaning.page import MODES, CleanedPage, clean_page
+from engine.io import (DEFAULT_NAME, JPEG_QUALITY, OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef,
+                       check_jpeg_quality, check_name_template, check_output_folder, find_images, image_size,
+                       list_pages, read_page, real_path, remove_leftovers, write_page)
 from engine.files import file_sha256
-from engine.io.provenance import Provenance, read_provenance
+from engine.io.documents import (OutputFile, check_combine_name, is_output, open_document, plan_outputs,
+                                 read_output_provenances)
+from engine.io.provenance import Provenance
+from engine.io.writing import earlier_outputs, free_output_path
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 
 # What a batch does with a page whose output an earlier run already wrote:
@@ -31,7 +39,7 @@ from engine.progress import CancelToken, Cancelled, ProgressCallback, check, rep
 # always write a new one beside it.
 ON_EXISTING = ("skip", "overwrite", "keep-both")
 ON_EXISTING_LABELS = {
-    "skip": "Skip pages already cleaned",
+    "skip": "Skip pages cleaned before",
     "overwrite": "Clean again, replace",
     "keep-both": "Clean again, keep both",
 }
@@ -42,7 +50,9 @@ class PageResult:
     """The outcome of cleaning one page of a batch.
 
     ``warning`` is set when the page was cleaned but looks unlike what the
-    model knows (see engine.cleaning.ink.InkReport.warning).
+    model knows (see engine.cleaning.ink.InkReport.warning).  ``output`` is
+    the file holding the page: for a document (PDF, multi-page TIFF) the
+    whole document's, the page being its ``output_page`` (0-based).
     """
 
     ref: PageRef
@@ -52,6 +62,7 @@ class PageResult:
     warning: Optional[str] = None
     # The page was not cleaned again: ``output`` is an earlier run's, made the same way.
     skipped: bool = False
+    output_page: int = 0
 
     @property
     def ok(self) -> bool:
@@ -73,6 +84,9 @@ class BatchPlan:
     own_outputs: list[Path]
     # Only these pages, as (real path, 0-based page index); None: every page of ``files``.
     only: Optional[frozenset[tuple[str, int]]] = None
+    # The sub-folder of the output each file's outputs go in: where it was below the input folder
+    # it was found in.  Files given directly, or at the top of an input folder, have none.
+    folders: dict[Path, Path] = field(default_factory=dict)
 
     def pages(self) -> list[PageRef | tuple[Path, str]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
@@ -101,17 +115,39 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written (ImageWriteError with the
-    reason otherwise), removes what a killed run left in it, and leaves out
-    earlier outputs found in it, so that a batch never cleans its own pages.
+    reason otherwise), removes what a killed run left in it (and in the
+    sub-folders the inputs' are mirrored into), and leaves out earlier
+    outputs found in it, so that a batch never cleans its own pages.
     ``only`` limits the batch to some pages: (file, 0-based page index) pairs.
     """
     out_dir = check_output_folder(out_dir)
-    files = find_images([Path(p) for p in inputs])
+    files, folders = _find_files(inputs)
     folder = real_path(out_dir)
-    own = [f for f in files if _inside(real_path(f), folder) and read_provenance(f) is not None]
+    own = [f for f in files if _inside(real_path(f), folder) and is_output(f)]
     files = [f for f in files if f not in own]
     chosen = None if only is None else frozenset((str(real_path(path)), int(index)) for path, index in only)
-    return BatchPlan(files, out_dir, remove_leftovers(out_dir), own, chosen)
+    leftovers = remove_leftovers(out_dir)
+    for sub in sorted(set(folders.values())):
+        leftovers += remove_leftovers(out_dir / sub)
+    return BatchPlan(files, out_dir, leftovers, own, chosen, folders)
+
+
+def _find_files(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """The files of ``inputs`` as find_images finds them, and the sub-folder below its input folder each was in."""
+    files: list[Path] = []
+    folders: dict[Path, Path] = {}
+    seen: set[Path] = set()
+    for item in map(Path, inputs):
+        is_folder = item.is_dir()
+        for path in find_images([item]):
+            key = real_path(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            files.append(path)
+            if is_folder and path.parent != item:
+                folders[path] = path.parent.relative_to(item)
+    return files, folders
 
 
 def _page_refs(inputs: Iterable[Path]) -> Iterator[PageRef | tuple[Path, str]]:
@@ -135,6 +171,14 @@ def _read(ref: PageRef) -> Page:
     return read_page(ref, dtype=np.uint8)
 
 
+def name_fields(denoiser: Denoiser, mode: str) -> dict[str, str]:
+    """The naming template's fields a whole batch shares: the model's short name and the mode."""
+    return {"model": Path(denoiser.name).stem, "mode": mode}
+
+
+# ---------------------------------------------------------------- what the writer thread is doing
+
+
 @dataclass
 class _Writing:
     """A page handed to the writer thread, and what its result will say."""
@@ -145,6 +189,9 @@ class _Writing:
     started: float
     warning: Optional[str]
 
+    def done(self) -> bool:
+        return self.future.done()
+
     def result(self) -> PageResult:
         try:
             self.future.result()
@@ -153,36 +200,115 @@ class _Writing:
         return PageResult(self.ref, self.target, None, time.perf_counter() - self.started, self.warning)
 
 
+class _Document:
+    """A document being written on the writer thread; its pages' results wait until it is complete."""
+
+    def __init__(self, target: Path) -> None:
+        self.writer = open_document(target)
+        self.error: Optional[str] = None  # why the document could not be written
+        self.failure: Optional[Exception] = None  # anything else that stopped it, raised with its pages' results
+        self.pages = 0  # pages handed to the writer
+        self.finished: Optional[Future] = None  # set once its last page is handed over
+        self.abandoned = False  # the batch stopped before its last page: it is never written
+
+    def add(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]], bilevel: bool,
+            provenance: Optional[Provenance]) -> None:
+        """Append a page (on the writer thread); a failure loses the document, and the later pages are not written."""
+        if self.error is None and self.failure is None:
+            try:
+                self.writer.add_page(pixels, dpi, bilevel, provenance)
+            except ImageWriteError as error:
+                self.error = str(error)
+            except Exception as failure:  # noqa: BLE001 - raised where the results are read, as a page's write would be
+                self.failure = failure
+
+    def complete(self) -> None:
+        """Complete the file and give it its name (on the writer thread)."""
+        if self.error is None and self.failure is None:
+            try:
+                self.writer.finish()
+            except ImageWriteError as error:
+                self.error = str(error)
+
+
+@dataclass
+class _DocumentPage:
+    """A page appended to a document: its result is the document's."""
+
+    ref: PageRef
+    document: _Document
+    position: int
+    seconds: float
+    warning: Optional[str]
+
+    def done(self) -> bool:
+        return self.document.finished is not None and self.document.finished.done()
+
+    def result(self) -> PageResult:
+        self.document.finished.result()
+        if self.document.failure is not None:
+            raise self.document.failure
+        if self.document.error is not None:
+            return PageResult(self.ref, None, self.document.error, self.seconds)
+        return PageResult(self.ref, self.document.writer.path, None, self.seconds, self.warning,
+                          output_page=self.position)
+
+
 class _Outcomes:
-    """Results in input order, while the last page's write may still be under way."""
+    """Results in input order, while the last write may still be under way and documents are being written."""
 
     def __init__(self, progress: Optional[ProgressCallback], total: int) -> None:
-        self.queue: deque[PageResult | _Writing] = deque()
+        self.queue: deque[PageResult | _Writing | _DocumentPage] = deque()
         self.progress = progress
         self.total = total
         self.done = 0
 
-    def add(self, outcome: PageResult | _Writing) -> None:
+    def add(self, outcome: PageResult | _Writing | _DocumentPage) -> None:
         self.queue.append(outcome)
+        if isinstance(outcome, _DocumentPage):
+            # Its result waits for the whole document; the progress need not.
+            self._report(f"cleaned {outcome.ref.label}")
 
     def ready(self, keep_last_write: bool = True) -> Iterator[PageResult]:
-        """Every result that can be given now; with ``keep_last_write`` a last write under way stays."""
-        while self.queue and (not keep_last_write or len(self.queue) > 1 or isinstance(self.queue[0], PageResult)):
-            outcome = self.queue.popleft()
-            result = outcome if isinstance(outcome, PageResult) else outcome.result()
-            self.done += 1
-            verb = "failed" if not result.ok else ("already clean" if result.skipped else "cleaned")
-            report(self.progress, "pages", self.done, self.total, f"{verb} {result.ref.label}")
+        """Every result that can be given now, in order.
+
+        With ``keep_last_write`` the last write under way stays (the model
+        cleans the next page meanwhile); a page of a document not complete
+        yet stays in any case, and one of a document the batch abandoned is
+        dropped: it was never written.
+        """
+        while self.queue:
+            head = self.queue[0]
+            if isinstance(head, _DocumentPage):
+                if head.document.abandoned:
+                    self.queue.popleft()
+                    continue
+                if head.document.finished is None or (keep_last_write and not head.done()):
+                    return
+            elif isinstance(head, _Writing) and keep_last_write and len(self.queue) == 1:
+                return
+            self.queue.popleft()
+            result = head if isinstance(head, PageResult) else head.result()
+            if not isinstance(head, _DocumentPage):
+                verb = "failed" if not result.ok else ("already clean" if result.skipped else "cleaned")
+                self._report(f"{verb} {result.ref.label}")
             yield result
+
+    def _report(self, message: str) -> None:
+        self.done += 1
+        report(self.progress, "pages", self.done, self.total, message)
+
+
+# ---------------------------------------------------------------- what earlier runs made
 
 
 class _Provenances:
     """What each page's output records, with each input file hashed once and only when needed."""
 
-    def __init__(self, denoiser: Denoiser, mode: str, keep_ink: bool) -> None:
+    def __init__(self, denoiser: Denoiser, settings: str) -> None:
         self.model = denoiser.name
         self.model_sha256 = file_sha256(denoiser.path) if denoiser.path else None
-        self.settings = f"mode={mode} keep_ink={'on' if keep_ink else 'off'}"
+        self.settings = settings
         self.hashes: dict[Path, str] = {}
 
     def of(self, ref: PageRef) -> Optional[Provenance]:
@@ -197,37 +323,83 @@ class _Provenances:
         return Provenance(self.model, self.model_sha256, ref.path.name, self.hashes[ref.path],
                           ref.index + 1, self.settings)
 
-    def done_before(self, ref: PageRef, out_dir: Path, fmt: str) -> Optional[Path]:
-        """An earlier output of ``ref`` made by this model with these settings, if there is one."""
-        earlier = [(path, read_provenance(path)) for path in existing_outputs(ref, out_dir, fmt)]
-        earlier = [(path, found) for path, found in earlier if found is not None]
-        if not earlier:
-            return None  # nothing to compare with: the input need not be hashed
-        wanted = self.of(ref)
-        return next((path for path, found in earlier if wanted is not None and wanted.same_work(found)), None)
+    def earlier(self, output: OutputFile) -> tuple[Optional[Path], Optional[Path]]:
+        """Earlier files of ``output`` made by this model with these settings: (with every page, without some).
+
+        A document without some of its pages is one where a page failed;
+        it is made again in its place.
+        """
+        found = [(path, read_output_provenances(path)) for path in earlier_outputs(output.base, output.fmt)]
+        found = [(path, pages) for path, pages in found if any(pages)]
+        if not found:
+            return None, None  # nothing to compare with: the inputs need not be hashed
+        wanted = [self.of(ref) for ref in output.refs]
+        if None in wanted:
+            return None, None
+        whole = next((path for path, pages in found if _same_pages(wanted, pages)), None)
+        part = next((path for path, pages in found if output.document and _some_pages(wanted, pages)), None)
+        return whole, part
+
+
+def _same_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
+    return len(wanted) == len(found) and all(w.same_work(f) for w, f in zip(wanted, found))
+
+
+def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
+    """Whether ``found`` is some of ``wanted``'s pages, in order, made the same way."""
+    remaining = iter(wanted)
+    return 0 < len(found) < len(wanted) and all(any(w.same_work(f) for w in remaining) for f in found)
+
+
+def _settings(mode: str, keep_ink: bool, fmt: str, jpeg_quality: int) -> str:
+    """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
+    settings = f"mode={mode} keep_ink={'on' if keep_ink else 'off'}"
+    if fmt == "jpeg" and jpeg_quality != JPEG_QUALITY:
+        settings += f" jpeg_quality={jpeg_quality}"
+    return settings
+
+
+# ---------------------------------------------------------------- the batch
 
 
 def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: Denoiser,
                  fmt: str = "png", existing: str = "skip",
                  cancel: Optional[CancelToken] = None,
                  progress: Optional[ProgressCallback] = None,
-                 mode: str = "grey", keep_ink: bool = True) -> Iterator[PageResult]:
+                 mode: str = "grey", keep_ink: bool = True, *,
+                 name: str = DEFAULT_NAME, jpeg_quality: int = JPEG_QUALITY,
+                 combine: Optional[str] = None) -> Iterator[PageResult]:
     """Clean every page of ``inputs`` (files or folders) into ``out_dir``: plan_batch, then run_batch."""
-    return run_batch(plan_batch(inputs, out_dir), denoiser, fmt, existing, cancel, progress, mode, keep_ink)
+    return run_batch(plan_batch(inputs, out_dir), denoiser, fmt, existing, cancel, progress, mode, keep_ink,
+                     name=name, jpeg_quality=jpeg_quality, combine=combine)
 
 
 def run_batch(plan: BatchPlan, denoiser: Denoiser,
               fmt: str = "png", existing: str = "skip",
               cancel: Optional[CancelToken] = None,
               progress: Optional[ProgressCallback] = None,
-              mode: str = "grey", keep_ink: bool = True) -> Iterator[PageResult]:
+              mode: str = "grey", keep_ink: bool = True, *,
+              name: str = DEFAULT_NAME, jpeg_quality: int = JPEG_QUALITY,
+              combine: Optional[str] = None) -> Iterator[PageResult]:
     """Clean every page of a planned batch.
 
     Each page goes through clean_page with ``mode`` and ``keep_ink``.
     Yields one PageResult per page, in order, once its file is written.  A
     page that cannot be read or written yields its error (naming the file
-    and the reason) and the batch goes on.  Outputs are named
-    ``<stem>_clean.<ext>`` and record what made them (engine.io.provenance).
+    and the reason) and the batch goes on.
+
+    ``fmt`` 'png' and 'jpeg' (at ``jpeg_quality``) write a file per page;
+    'pdf' one PDF per input file; 'tiff' one multi-page TIFF per multi-page
+    input and a file per page otherwise; ``combine`` (a file name such as
+    "all.pdf") puts every page of the batch into that one PDF instead.
+    Files are named by the template ``name`` (engine.io.NAME_FIELDS; by
+    default ``<name>_clean.<ext>``), in the sub-folder of the output that
+    mirrors where the input was (BatchPlan.folders), and record what made
+    them (engine.io.provenance).  A document whose page fails is written
+    with its other pages; a re-run makes it again, in its place.  The
+    template is checked, and every file named, before any page is cleaned:
+    ValueError with a sentence when it cannot name them apart.
+
     ``existing`` (one of ON_EXISTING) says what to do where an earlier run
     left an output: by default a page already cleaned the same way is
     skipped.  An input file is never overwritten, nor, unless ``existing``
@@ -240,73 +412,165 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser,
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if existing not in ON_EXISTING:
         raise ValueError(f"existing must be one of {', '.join(ON_EXISTING)}, not {existing!r}")
-    return _run(plan, denoiser, fmt, existing, cancel, progress, mode, keep_ink)
-
-
-def _run(plan: BatchPlan, denoiser: Denoiser, fmt: str, existing: str, cancel: Optional[CancelToken],
-         progress: Optional[ProgressCallback], mode: str, keep_ink: bool) -> Iterator[PageResult]:
-    files, out_dir = plan.files, plan.out_dir
-    protected = {real_path(p) for p in files}
+    check_jpeg_quality(jpeg_quality)
+    check_name_template(name)
+    if combine is not None:
+        check_combine_name(combine)
     items = plan.pages()
-    provenances = _Provenances(denoiser, mode, keep_ink)
-    outcomes = _Outcomes(progress, len(items))
-    done_before: dict[int, Path] = {}
-    if existing == "skip":
-        for index, item in enumerate(items):
+    refs = [item for item in items if isinstance(item, PageRef)]
+    outputs = plan_outputs(refs, plan.out_dir, fmt, name, name_fields(denoiser, mode), plan.folders, combine)
+    provenances = _Provenances(denoiser, _settings(mode, keep_ink, fmt, jpeg_quality))
+    run = _Run(plan, items, outputs, denoiser, provenances, existing, mode, keep_ink, jpeg_quality)
+    return run.pages(cancel, progress)
+
+
+class _Run:
+    """One batch under way: its pages, the files they go into, and the reader and writer threads."""
+
+    def __init__(self, plan: BatchPlan, items: list[PageRef | tuple[Path, str]], outputs: list[OutputFile],
+                 denoiser: Denoiser, provenances: _Provenances, existing: str, mode: str, keep_ink: bool,
+                 jpeg_quality: int) -> None:
+        self.items = items
+        self.owner = {ref: output for output in outputs for ref in output.refs}
+        self.denoiser = denoiser
+        self.provenances = provenances
+        self.existing = existing
+        self.mode = mode
+        self.keep_ink = keep_ink
+        self.jpeg_quality = jpeg_quality
+        self.protected = {real_path(p) for p in plan.files}
+        self.done_before: dict[int, Path] = {}  # output -> an earlier file with every page, made the same way
+        self.replace: dict[int, Path] = {}  # output -> an earlier document made the same way that lacks pages
+        self.documents: dict[int, _Document] = {}
+        self.writer: Optional[ThreadPoolExecutor] = None
+        self.last_job: Optional[Future] = None
+
+    def pages(self, cancel: Optional[CancelToken], progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
+        """Clean every page: the generator run_batch returns."""
+        outcomes = _Outcomes(progress, len(self.items))
+        try:
+            if self.existing == "skip":
+                self._find_earlier(cancel)
+            # Leaving the with-block waits for a write under way: a file is whole or absent.
+            with ThreadPoolExecutor(1, thread_name_prefix="docclean-read") as reader, \
+                    ThreadPoolExecutor(1, thread_name_prefix="docclean-write") as self.writer:
+                try:
+                    yield from self._clean_all(reader, outcomes, cancel, progress)
+                except Cancelled:
+                    # Report the pages already written before stopping: every file the
+                    # batch made is one the caller hears about.  Unfinished documents are not made.
+                    for document in self.documents.values():
+                        document.abandoned = document.finished is None
+                    yield from outcomes.ready(keep_last_write=False)
+                    raise
+                yield from outcomes.ready(keep_last_write=False)
+        finally:
+            # Also on Ctrl+C, SIGTERM or a caller that stops early: no document is left half-written.
+            for document in self.documents.values():
+                if document.finished is None:
+                    document.writer.abort()
+
+    def _find_earlier(self, cancel: Optional[CancelToken]) -> None:
+        for output in dict.fromkeys(self.owner.values()):
             check(cancel)
-            earlier = provenances.done_before(item, out_dir, fmt) if isinstance(item, PageRef) else None
-            if earlier is not None:
-                done_before[index] = earlier
+            whole, part = self.provenances.earlier(output)
+            if whole is not None:
+                self.done_before[output] = whole
+            elif part is not None:
+                self.replace[output] = part
 
-    def to_clean(index: int) -> Optional[PageRef]:
-        item = items[index] if index < len(items) else None
-        return item if isinstance(item, PageRef) and index not in done_before else None
-
-    # Leaving the with-block waits for a write under way: a file is whole or absent.
-    with ThreadPoolExecutor(1, thread_name_prefix="docclean-read") as reader, \
-            ThreadPoolExecutor(1, thread_name_prefix="docclean-write") as writer:
+    def _clean_all(self, reader: ThreadPoolExecutor, outcomes: _Outcomes, cancel: Optional[CancelToken],
+                   progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
+        items = self.items
         reads: dict[int, Future] = {}
         small_next: Optional[bool] = None  # the next page's size, read with its header once
-        try:
-            for index, item in enumerate(items):
-                check(cancel)
-                if isinstance(item, tuple):
-                    path, error = item
-                    outcomes.add(PageResult(PageRef(path, 0, 1), None, error, 0.0))
-                    yield from outcomes.ready()
-                    continue
-                if index in done_before:
-                    outcomes.add(PageResult(item, done_before[index], None, 0.0, skipped=True))
-                    yield from outcomes.ready()
-                    continue
-                report(progress, "pages", outcomes.done, len(items), f"cleaning {item.label}")
-                started = time.perf_counter()
-                small = _small(item) if small_next is None else small_next
-                small_next = None
-                if not small:  # a huge page waits for the last write to leave memory
-                    yield from outcomes.ready(keep_last_write=False)
-                try:
-                    future = reads.pop(index, None)
-                    page = future.result() if future is not None else _read(item)
-                    following = to_clean(index + 1)
-                    if following is not None:
-                        small_next = _small(following)
-                        if small and small_next:
-                            reads[index + 1] = reader.submit(_read, following)
-                    dpi = page.dpi
-                    cleaned = clean_page(denoiser, page.pixels, mode, keep_ink, cancel=cancel)
-                    del page  # a huge page's input need not live on while its output is encoded
-                    target = output_path(item, out_dir, fmt, overwrite=existing == "overwrite", protected=protected)
-                    protected.add(real_path(target))
-                    job = writer.submit(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
-                                        provenance=provenances.of(item))
-                    outcomes.add(_Writing(item, target, job, started, cleaned.ink.warning()))
-                except (ImageReadError, ImageWriteError) as error:
-                    outcomes.add(PageResult(item, None, str(error), time.perf_counter() - started))
+        for index, item in enumerate(items):
+            check(cancel)
+            if isinstance(item, tuple):
+                path, error = item
+                outcomes.add(PageResult(PageRef(path, 0, 1), None, error, 0.0))
                 yield from outcomes.ready()
-        except Cancelled:
-            # Report the pages already written before stopping: every file the
-            # batch made is one the caller hears about.
-            yield from outcomes.ready(keep_last_write=False)
-            raise
-        yield from outcomes.ready(keep_last_write=False)
+                continue
+            output = self.owner[item]
+            if output in self.done_before:
+                outcomes.add(PageResult(item, self.done_before[output], None, 0.0, skipped=True,
+                                        output_page=output.refs.index(item)))
+                yield from outcomes.ready()
+                continue
+            report(progress, "pages", outcomes.done, len(items), f"cleaning {item.label}")
+            started = time.perf_counter()
+            small = _small(item) if small_next is None else small_next
+            small_next = None
+            if not small:  # a huge page waits for the last write to leave memory
+                yield from outcomes.ready(keep_last_write=False)
+                self._wait_for_writer()
+            try:
+                future = reads.pop(index, None)
+                page = future.result() if future is not None else _read(item)
+                following = self._to_clean(index + 1)
+                if following is not None:
+                    small_next = _small(following)
+                    if small and small_next:
+                        reads[index + 1] = reader.submit(_read, following)
+                dpi = page.dpi
+                cleaned = clean_page(self.denoiser, page.pixels, self.mode, self.keep_ink, cancel=cancel)
+                del page  # a huge page's input need not live on while its output is encoded
+                outcomes.add(self._write(item, output, cleaned, dpi, started))
+            except (ImageReadError, ImageWriteError) as error:
+                outcomes.add(PageResult(item, None, str(error), time.perf_counter() - started))
+            if output.document and item == output.refs[-1]:
+                self._complete(output)
+            yield from outcomes.ready()
+
+    def _to_clean(self, index: int) -> Optional[PageRef]:
+        item = self.items[index] if index < len(self.items) else None
+        if not isinstance(item, PageRef) or self.owner[item] in self.done_before:
+            return None
+        return item
+
+    def _write(self, ref: PageRef, output: OutputFile, cleaned: CleanedPage, dpi: Optional[tuple[float, float]],
+               started: float) -> _Writing | _DocumentPage:
+        """Hand a cleaned page to the writer thread: into its own file, or appended to its document."""
+        provenance = self.provenances.of(ref)
+        warning = cleaned.ink.warning()
+        if output.document:
+            document = self._document(output)
+            self._hand_over(document.add, cleaned.pixels, dpi, cleaned.bilevel, provenance)
+            document.pages += 1
+            return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning)
+        target = self._target(output)
+        job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
+                              provenance=provenance, jpeg_quality=self.jpeg_quality)
+        return _Writing(ref, target, job, started, warning)
+
+    def _document(self, output: OutputFile) -> _Document:
+        """The document ``output`` is being written into, begun with its first cleaned page."""
+        if output not in self.documents:
+            self.documents[output] = _Document(self._target(output))
+        return self.documents[output]
+
+    def _target(self, output: OutputFile) -> Path:
+        """Where ``output`` goes: its name, numbered unless it replaces an earlier file; never an input."""
+        target = self.replace.get(output)
+        if target is None or real_path(target) in self.protected:
+            target = free_output_path(output.base, output.fmt, overwrite=self.existing == "overwrite",
+                                      protected=self.protected)
+        self.protected.add(real_path(target))
+        return target
+
+    def _complete(self, output: OutputFile) -> None:
+        """After a document's last page: complete its file (none if no page of it was cleaned)."""
+        document = self.documents.get(output)
+        if document is not None:
+            # Not waiting for the last page's write: completing holds no page in memory.
+            document.finished = self.last_job = self.writer.submit(document.complete)
+
+    def _hand_over(self, job, *args, **kwargs) -> Future:
+        """Give the writer thread a job once its last one is done: one cleaned page at most waits for it."""
+        self._wait_for_writer()
+        self.last_job = self.writer.submit(job, *args, **kwargs)
+        return self.last_job
+
+    def _wait_for_writer(self) -> None:
+        if self.last_job is not None:
+            wait([self.last_job])

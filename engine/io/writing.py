@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
@@ -23,16 +24,38 @@ from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
 
-OUTPUT_FORMATS = ("png", "tiff", "jpeg")
+OUTPUT_FORMATS = ("png", "tiff", "jpeg", "pdf")
+# What each format makes of a document (engine.io.documents assembles PDFs and multi-page TIFFs).
+OUTPUT_FORMAT_LABELS = {
+    "png": "PNG (a file per page)",
+    "tiff": "TIFF (a multi-page TIFF or PDF stays one file)",
+    "jpeg": "JPEG (a file per page)",
+    "pdf": "PDF (a file per document)",
+}
 # What a cleaned page is written as: the clean grey page, or black and white
 # (1 bit per pixel) for OCR and archives.
 OUTPUT_MODES = ("grey", "bw")
 OUTPUT_MODE_LABELS = {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"}
 
 # Output format -> (file extension, Pillow format name).
-_OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg"}
+_OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg", "pdf": "pdf"}
 _WRITERS_BY_SUFFIX = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
+JPEG_QUALITY_RANGE = (1, 100)
+# zlib level 1 writes a cleaned A4 page in half the time of the default
+# level 6, for files about 7% larger.
+PNG_COMPRESS_LEVEL = 1
+
+# How output files are named: a template with these fields (what each holds,
+# for the app to offer).  The default is the naming DocClean always had.
+NAME_FIELDS = {
+    "name": "the input's file name without its extension (scan, or scan_p2 for page 2 of a "
+            "multi-page file cleaned into a file per page)",
+    "model": "the model's short name (docclean-general)",
+    "mode": "grey or bw",
+    "page": "the page number in the input (1 for a single page)",
+}
+DEFAULT_NAME = "{name}_clean"
 
 # Temporary files from write_page look like ".<name>.partial-<pid>-<hex>":
 # hidden, so find_images skips them and an interrupted batch is never fed
@@ -65,16 +88,39 @@ def _grey_2d(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _save_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = False) -> dict:
+def check_jpeg_quality(quality: object) -> int:
+    """``quality`` as a whole number in JPEG_QUALITY_RANGE; ValueError in words otherwise."""
+    low, high = JPEG_QUALITY_RANGE
+    if isinstance(quality, bool) or not isinstance(quality, int) or not low <= quality <= high:
+        raise ValueError(f"the JPEG quality must be a whole number from {low} to {high}, not {quality}")
+    return quality
+
+
+def page_image(pixels: np.ndarray, bilevel: bool = False, one_bit: bool = True) -> Image.Image:
+    """A grey page as a Pillow image: 8-bit grey, or with ``bilevel`` black and white.
+
+    A bilevel page is 1 bit per pixel ("1") unless ``one_bit`` is false
+    (JPEG has no 1-bit form): then 8-bit holding only 0 and 255.  Raises
+    ValueError for a page of the wrong shape or with NaN values.
+    """
+    image = Image.fromarray(to_uint8(_grey_2d(pixels)), mode="L")
+    if bilevel:
+        image = image.point(lambda v: 255 if v >= 128 else 0)
+        if one_bit:
+            image = image.convert("1", dither=Image.Dither.NONE)
+    return image
+
+
+def format_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = False,
+                   jpeg_quality: int = JPEG_QUALITY) -> dict:
+    """Pillow save() options for a page in format ``writer`` ("PNG", "TIFF" or "JPEG")."""
     options: dict = {}
     if dpi is not None:
         options["dpi"] = (float(dpi[0]), float(dpi[1]))
     if writer == "PNG":
-        # zlib level 1 writes a cleaned A4 page in half the time of the
-        # default level 6, for files about 7% larger.
-        options["compress_level"] = 1
+        options["compress_level"] = PNG_COMPRESS_LEVEL
     elif writer == "JPEG":
-        options["quality"] = JPEG_QUALITY
+        options["quality"] = jpeg_quality
     elif writer == "TIFF":
         # Lossless and much smaller than raw for text pages; CCITT G4 is the
         # archive standard for black-and-white pages.
@@ -84,12 +130,12 @@ def _save_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = 
 
 def write_page(
     pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None,
-    bilevel: bool = False, provenance: Optional[Provenance] = None,
+    bilevel: bool = False, provenance: Optional[Provenance] = None, jpeg_quality: int = JPEG_QUALITY,
 ) -> Path:
     """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
 
     The format follows the suffix: .png, .tif/.tiff (LZW) or .jpg/.jpeg
-    (quality 95).  With ``bilevel`` the page is written black and white,
+    (``jpeg_quality``, 95 by default).  With ``bilevel`` the page is written black and white,
     1 bit per pixel (values below 0.5 are black; TIFF uses CCITT Group 4;
     JPEG has no 1-bit form and stays 8-bit).  ``dpi`` is stored when given.
     Missing parent folders are created.  The data goes to a hidden temporary file in the same folder
@@ -109,19 +155,12 @@ def write_page(
         if writer == "JPEG" and max(pixels.shape) > JPEG_MAX_SIDE:
             raise ValueError(f"JPEG cannot hold a page over {JPEG_MAX_SIDE:,} pixels wide or high "
                              f"(this one is {pixels.shape[1]:,} x {pixels.shape[0]:,}); write PNG or TIFF")
-        image = Image.fromarray(to_uint8(pixels), mode="L")
-        if bilevel:
-            image = image.point(lambda v: 255 if v >= 128 else 0)
-            if writer != "JPEG":
-                image = image.convert("1", dither=Image.Dither.NONE)
+        image = page_image(pixels, bilevel, one_bit=writer != "JPEG")
     except ValueError as exc:
         raise ImageWriteError(path, str(exc)) from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageWriteError(path, f"cannot create the folder {path.parent}: {_write_reason(exc)}") from None
-    temporary = path.with_name(f".{path.name}{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
-    options = {**_save_options(writer, dpi, bilevel), **provenance_options(writer, provenance)}
+    make_parent(path)
+    temporary = partial_path(path)
+    options = {**format_options(writer, dpi, bilevel, jpeg_quality), **provenance_options(writer, provenance)}
     try:
         with open(temporary, "xb") as stream:
             image.save(stream, format=writer, **options)
@@ -132,13 +171,71 @@ def write_page(
         # Includes KeyboardInterrupt: the temporary file must never outlive a failed write.
         temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ImageWriteError(path, _write_reason(exc)) from None
+            raise ImageWriteError(path, write_reason(exc)) from None
         raise
     return path
 
 
-def _write_reason(error: OSError) -> str:
+def write_reason(error: OSError) -> str:
+    """Why writing failed, in words."""
     return os_reason(error, "the file could not be written")
+
+
+def partial_path(path: Path) -> Path:
+    """The hidden temporary name ``path`` is written under until complete: ".<name>.partial-<pid>-<hex>"."""
+    return path.with_name(f".{path.name}{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def make_parent(path: Path) -> None:
+    """Create the folder ``path`` goes in (a mirrored sub-folder); ImageWriteError in words if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageWriteError(path, f"cannot create the folder {path.parent}: {write_reason(exc)}") from None
+
+
+# ---------------------------------------------------------------- naming
+
+
+def check_name_template(template: str) -> str:
+    """``template`` if it can name output files; ValueError with a sentence saying why not.
+
+    Fields are those of NAME_FIELDS, written alone ({name}, not {name:>9});
+    the template names a file, so it has no path separator and does not
+    start with a dot (a hidden file).  Whether it tells every page apart
+    depends on the pages: engine.io.documents checks that.
+    """
+    if not template.strip():
+        raise ValueError(f"the naming template is empty; the default is {DEFAULT_NAME}")
+    shown = f'the naming template "{template}"'
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        raise ValueError(f"{shown} has a {{ or }} without its pair; write fields as {{name}}") from None
+    for text, field, spec, conversion in parts:
+        if field is not None and field not in NAME_FIELDS:
+            raise ValueError(f"{shown} has an unknown field {{{field}}}; the fields are {_field_list()}")
+        if spec or conversion:
+            raise ValueError(f"{shown} formats a field; write the fields alone, as {_field_list()}")
+    literal = "".join(text for text, *_ in parts)
+    if any(sep in literal for sep in {"/", "\\", os.sep, os.altsep} - {None}):
+        raise ValueError(f"{shown} has a path separator; it names a file in the output folder "
+                         "(sub-folders of the input are mirrored there by themselves)")
+    if any(ord(c) < 32 for c in literal):
+        raise ValueError("the naming template has a control character (a tab or a line break)")
+    if template.startswith("."):
+        raise ValueError(f"{shown} starts with a dot, which would make hidden files")
+    return template
+
+
+def _field_list() -> str:
+    names = [f"{{{name}}}" for name in NAME_FIELDS]
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def fill_name(template: str, fields: Mapping[str, object]) -> str:
+    """The file name (without extension) ``template`` gives a page with these NAME_FIELDS values."""
+    return template.format_map({name: fields.get(name, "") for name in NAME_FIELDS})
 
 
 def output_path(
@@ -156,8 +253,14 @@ def output_path(
     already chosen in this batch) and, unless ``overwrite``, never an
     existing file: then "-1", "-2", ... is added before the extension.
     """
+    return free_output_path(Path(out_dir) / f"{ref.stem}{suffix}", fmt, overwrite, protected)
+
+
+def free_output_path(base: Path, fmt: str, overwrite: bool = False,
+                     protected: Collection[str | os.PathLike] = ()) -> Path:
+    """"<base>.<ext>", else "<base>-1.<ext>", "-2"...: the first not ``protected`` nor (unless ``overwrite``) a file."""
     blocked = {real_path(p) for p in protected}
-    return next(candidate for candidate in _numbered_names(ref, out_dir, fmt, suffix)
+    return next(candidate for candidate in _numbered_names(base, fmt)
                 if real_path(candidate) not in blocked and (overwrite or not os.path.lexists(candidate)))
 
 
@@ -226,7 +329,7 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
             pass
         probe.unlink()
     except OSError as exc:
-        raise ImageWriteError(folder, f"cannot write there: {_write_reason(exc)}; choose another output folder") from None
+        raise ImageWriteError(folder, f"cannot write there: {write_reason(exc)}; choose another output folder") from None
     return folder
 
 
@@ -236,17 +339,22 @@ def existing_outputs(ref: PageRef, out_dir: str | os.PathLike, fmt: str = "png",
 
     Stops at the first name that does not exist.
     """
-    for candidate in _numbered_names(ref, out_dir, fmt, suffix):
+    return earlier_outputs(Path(out_dir) / f"{ref.stem}{suffix}", fmt)
+
+
+def earlier_outputs(base: Path, fmt: str) -> Iterator[Path]:
+    """The files free_output_path chose for ``base`` in earlier runs, up to the first name that does not exist."""
+    for candidate in _numbered_names(base, fmt):
         if not os.path.lexists(candidate):
             return
         yield candidate
 
 
-def _numbered_names(ref: PageRef, out_dir: str | os.PathLike, fmt: str, suffix: str) -> Iterator[Path]:
-    """"<stem><suffix>.<ext>", then "<stem><suffix>-1.<ext>", "-2", ... without end."""
+def _numbered_names(base: Path, fmt: str) -> Iterator[Path]:
+    """"<base>.<ext>", then "<base>-1.<ext>", "-2", ... without end."""
     if fmt not in _OUTPUT_EXTENSIONS:
         raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    base, extension = Path(out_dir) / f"{ref.stem}{suffix}", _OUTPUT_EXTENSIONS[fmt]
+    extension = _OUTPUT_EXTENSIONS[fmt]
     yield base.with_name(f"{base.name}.{extension}")
     attempt = 1
     while True:

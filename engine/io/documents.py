@@ -1,0 +1,464 @@
+"""Documents out: which pages go into which output file, and writing a PDF or multi-page TIFF page by page.
+
+A batch writes one file per page (PNG, JPEG, a single-page TIFF) or one file
+per document: a PDF per input file, a multi-page TIFF per multi-page input,
+or one PDF of the whole run.  plan_outputs decides which, and names every
+file from the naming template before any page is cleaned.
+
+A document is written as its pages are cleaned, one at a time: each page is
+appended at once to a hidden temporary file beside the output (named like
+every unfinished write, ".<name>.partial-<pid>-<hex>", so the next run
+removes what a killed one left), and the file is completed and renamed onto
+its name only after its last page.  So one cleaned page at most is in memory
+whatever the document's length, and a file under an output's name is whole.
+
+PDFs are written here rather than with a PDF library: each page is one
+image filling the page, and only a few objects are needed for that, which
+lets the file grow page by page instead of being built in memory.  The
+pixels are kept exactly: a grey page is embedded as the Flate data of
+Pillow's PNG encoder (with the PNG predictor), a black-and-white page as
+the CCITT Group 4 data of libtiff's; the page is as large as the image at
+its resolution (a 300 dpi A4 scan makes an A4 page).  What made each page
+(engine.io.provenance) is recorded in the PDF's document information under
+/DocClean, and in each TIFF page's ImageDescription.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import string
+import struct
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator, Optional
+
+import numpy as np
+from PIL import Image, TiffImagePlugin
+
+from engine.io.pages import SUPPORTED_SUFFIXES, PageRef
+from engine.io.provenance import KEY, Provenance, read_provenance
+from engine.io.provenance import save_options as provenance_options
+from engine.io.writing import (ImageWriteError, check_name_template, fill_name, format_options, make_parent,
+                               page_image, partial_path, write_reason)
+
+# The resolution a page is laid out at when its file did not say (as the PDF
+# reader renders a page that is not a scan): a 2480-pixel-wide page is A4 wide.
+DEFAULT_DPI = 300.0
+
+_POINTS_PER_INCH = 72.0
+# The image is drawn this much (in points) inside the page's edges.  Drawn
+# exactly to the edges, float rounding makes PDFium (and so DocClean reading
+# the file back) render some page sizes, A4 at 300 dpi among them, one row
+# too tall and resampled; a thousandth of a point is far below a pixel at any
+# resolution and keeps every page at its own pixels.
+_INSET = 0.001
+
+
+# ---------------------------------------------------------------- which pages go into which file
+
+
+@dataclass(eq=False)
+class OutputFile:
+    """One file a batch writes: one page, or a document of pages (``document``).
+
+    ``base`` is the folder and file name without its extension or number
+    ("out/letters/scan_clean"); free_output_path adds them.  Each is its own
+    (two are never equal), so they key dictionaries.
+    """
+
+    base: Path
+    fmt: str
+    refs: list[PageRef]
+    document: bool
+    # The {name} the naming template was given, for telling a clash of inputs from a clash of the template's.
+    name: str = ""
+
+    @property
+    def source(self) -> str:
+        """The input it is made from, for messages: "scan.pdf" or "scan.pdf [page 2/5]"."""
+        files = list(dict.fromkeys(ref.path.name for ref in self.refs))
+        if len(files) > 1:
+            return f"{len(files)} files"
+        return files[0] if self.document else self.refs[0].label
+
+
+def plan_outputs(refs: Sequence[PageRef], out_dir: Path, fmt: str, template: str,
+                 fields: Mapping[str, object], folders: Optional[Mapping[Path, Path]] = None,
+                 combine: Optional[str] = None) -> list[OutputFile]:
+    """The files a batch of ``refs`` makes in ``out_dir``, in input order.
+
+    ``fmt`` 'pdf' makes one PDF per input file, 'tiff' one multi-page TIFF
+    per multi-page input and a file per page otherwise, 'png' and 'jpeg' a
+    file per page.  ``combine`` (a file name, see check_combine_name) puts
+    every page into that one PDF instead.  Files are named by ``template``
+    (check_name_template) with ``fields`` (model and mode; name and page come
+    from each page) in the sub-folder ``folders`` gives their input file
+    (none: the top of ``out_dir``).  Raises ValueError with a sentence when
+    the template cannot name a file, or names two inputs' files the same.
+    """
+    if combine is not None:
+        return [OutputFile(out_dir / check_combine_name(combine), "pdf", list(refs), True)] if refs else []
+    check_name_template(template)
+    folders = folders or {}
+    outputs = []
+    for path, pages in itertools.groupby(refs, key=lambda ref: ref.path):
+        pages = list(pages)
+        folder = out_dir / folders.get(path, Path())
+        if fmt == "pdf" or (fmt == "tiff" and pages[0].count > 1):
+            outputs.append(_document(pages, folder, fmt, template, fields))
+        else:
+            outputs.extend(_single(ref, folder, fmt, template, fields) for ref in pages)
+    _check_distinct(outputs, template)
+    return outputs
+
+
+def _single(ref: PageRef, folder: Path, fmt: str, template: str, fields: Mapping[str, object]) -> OutputFile:
+    name = fill_name(template, {**fields, "name": ref.stem, "page": ref.index + 1})
+    return OutputFile(folder / name, fmt, [ref], False, ref.stem)
+
+
+def _document(pages: list[PageRef], folder: Path, fmt: str, template: str,
+              fields: Mapping[str, object]) -> OutputFile:
+    stem = pages[0].path.stem
+    if len(pages) > 1 and "page" in _fields(template):
+        raise ValueError(f'the naming template "{template}" has {{page}}, but the {len(pages)} pages of '
+                         f"{pages[0].path.name} go into one {fmt.upper()} file; leave {{page}} out, or choose "
+                         "a format with a file per page (PNG or JPEG)")
+    name = fill_name(template, {**fields, "name": stem, "page": pages[0].index + 1})
+    return OutputFile(folder / name, fmt, pages, True, stem)
+
+
+def _fields(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def _check_distinct(outputs: list[OutputFile], template: str) -> None:
+    """Refuse a template that gives the files of two differently named inputs one name.
+
+    Inputs with one name (scan.png and scan.tif, or two files named alike
+    in different places given directly) are told apart as ever, by a number
+    ("scan_clean-1.png"); a template without {name} would merge a whole
+    folder into one file name, and is refused before any work.
+    """
+    seen: dict[Path, OutputFile] = {}
+    for output in outputs:
+        earlier = seen.setdefault(output.base, output)
+        if earlier is not output and earlier.name != output.name:
+            advice = ("put {name} in it" if "name" not in _fields(template)
+                      else "keep its fields apart, e.g. with a _ between them")
+            raise ValueError(f'the naming template "{template}" gives {earlier.source} and {output.source} '
+                             f"the same file name, {output.base.name}; {advice}")
+
+
+def check_combine_name(name: str) -> str:
+    """The file name (without .pdf) of the PDF a whole run is combined into; ValueError in words if it is none."""
+    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    if not stem.strip():
+        raise ValueError(f'"{name}" is no name for the combined PDF; give one such as all.pdf')
+    if any(sep in name for sep in {"/", "\\", os.sep, os.altsep} - {None}):
+        raise ValueError(f'the combined PDF "{name}" is written in the output folder: give a file name, '
+                         "without a folder")
+    if name.startswith("."):
+        raise ValueError(f'the combined PDF "{name}" starts with a dot, which would make it a hidden file')
+    if stem == name and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+        raise ValueError(f"the combined file is a PDF: name it {Path(name).stem}.pdf, not {name}")
+    return stem
+
+
+# ---------------------------------------------------------------- writing a document page by page
+
+
+class DocumentWriter:
+    """A PDF or multi-page TIFF written page by page, under a temporary name until finish().
+
+    add_page appends a page at once (nothing of it stays in memory);
+    finish completes the file and renames it onto ``path``; abort removes
+    the temporary file.  A failure raises ImageWriteError naming ``path``
+    and removes the temporary file: the document is then lost, never left
+    half-written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.temporary = partial_path(path)
+        self.pages = 0
+        self._stream: Optional[BinaryIO] = None
+
+    def add_page(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]] = None, bilevel: bool = False,
+                 provenance: Optional[Provenance] = None) -> None:
+        """Append a grey page (as write_page takes it), black and white with ``bilevel``."""
+        try:
+            image = page_image(pixels, bilevel)
+        except ValueError as exc:  # not a grey page
+            self.abort()
+            raise ImageWriteError(self.path, str(exc)) from None
+        with self._failing():
+            if self._stream is None:
+                make_parent(self.path)
+                self._stream = open(self.temporary, "x+b")
+                self._start()
+            self._append(image, dpi, provenance)
+        self.pages += 1
+
+    def finish(self) -> Path:
+        """Complete the file and rename it onto ``path`` (replacing a file there); returns ``path``."""
+        if self._stream is None:
+            raise ImageWriteError(self.path, "no page of it could be cleaned, so it was not written")
+        with self._failing():
+            self._end()
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
+            self._stream.close()
+            os.replace(self.temporary, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Remove the temporary file, if any; never raises."""
+        try:
+            if self._stream is not None:
+                self._stream.close()
+            self.temporary.unlink(missing_ok=True)
+        except OSError:
+            pass  # left for remove_leftovers: the next run removes it
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as exc:
+            # Includes KeyboardInterrupt: the temporary file must never outlive a failed write.
+            self.abort()
+            if isinstance(exc, ImageWriteError):
+                raise
+            if isinstance(exc, OSError):
+                raise ImageWriteError(self.path, write_reason(exc)) from None
+            raise
+
+    def _start(self) -> None:
+        """Write what comes before the first page."""
+
+    def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
+                provenance: Optional[Provenance]) -> None:
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        """Write what comes after the last page."""
+
+
+def open_document(path: Path) -> DocumentWriter:
+    """A DocumentWriter for ``path``: a PDF for .pdf, a multi-page TIFF for .tif/.tiff."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return PdfWriter(path)
+    if suffix in (".tif", ".tiff"):
+        return TiffWriter(path)
+    raise ValueError(f"{path.name}: only PDF and TIFF files hold several pages")
+
+
+class TiffWriter(DocumentWriter):
+    """A multi-page TIFF: LZW for grey pages, CCITT G4 for black and white, each page's provenance in its own tags."""
+
+    def _start(self) -> None:
+        # Pillow's own writer of multi-page TIFFs: it links each page written into it to the last.
+        self._frames = TiffImagePlugin.AppendingTiffWriter(self._stream)
+
+    def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
+                provenance: Optional[Provenance]) -> None:
+        options = {**format_options("TIFF", dpi, image.mode == "1"), **provenance_options("TIFF", provenance)}
+        image.save(self._frames, format="TIFF", **options)
+        self._frames.newFrame()
+
+
+class PdfWriter(DocumentWriter):
+    """A PDF of image pages, written object by object; the page tree and cross-reference table come last."""
+
+    # Objects 1 to 3 are written last, when every page is known.
+    _CATALOG, _PAGES, _INFO = 1, 2, 3
+
+    def _start(self) -> None:
+        self._offsets: dict[int, int] = {}
+        self._kids: list[int] = []
+        self._provenances: list[Optional[Provenance]] = []
+        # The binary comment tells file transfer tools the file is not text.
+        self._stream.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+
+    def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
+                provenance: Optional[Provenance]) -> None:
+        entries, data = _pdf_image(image)
+        width, height = page_size(image.size, dpi)
+        picture = self._object(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray %s >>"
+                               % (image.width, image.height, entries), data)
+        drawing = b"q %s 0 0 %s 0 0 cm /Im0 Do Q" % (_number(width - _INSET), _number(height - _INSET))
+        contents = self._object(b"<< >>", drawing)
+        self._kids.append(self._object(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /XObject << /Im0 %d 0 R >> >> "
+            b"/Contents %d 0 R >>" % (self._PAGES, _number(width), _number(height), picture, contents)))
+        self._provenances.append(provenance)
+
+    def _end(self) -> None:
+        kids = b" ".join(b"%d 0 R" % kid for kid in self._kids)
+        self._object(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(self._kids)), number=self._PAGES)
+        self._object(b"<< /Type /Catalog /Pages %d 0 R >>" % self._PAGES, number=self._CATALOG)
+        info = b"/Producer %s" % _pdf_text("DocClean")
+        if self._provenances and None not in self._provenances:
+            info += b" /DocClean %s" % _pdf_text(pdf_record(self._provenances))
+        self._object(b"<< %s >>" % info, number=self._INFO)
+        self._cross_references()
+
+    def _object(self, dictionary: bytes, stream: Optional[bytes] = None, number: Optional[int] = None) -> int:
+        """Write an object (a stream when ``stream`` is given); returns its number."""
+        if number is None:
+            number = max(self._offsets.keys() | {self._INFO}) + 1
+        self._offsets[number] = self._stream.tell()
+        self._stream.write(b"%d 0 obj\n" % number)
+        if stream is None:
+            self._stream.write(dictionary + b"\nendobj\n")
+        else:
+            self._stream.write(dictionary[:-2] + b"/Length %d >>\nstream\n" % len(stream))
+            self._stream.write(stream)
+            self._stream.write(b"\nendstream\nendobj\n")
+        return number
+
+    def _cross_references(self) -> None:
+        size = max(self._offsets) + 1
+        start = self._stream.tell()
+        # Every entry is 20 bytes: 10-digit offset, 5-digit generation, n (in use) or f (free).
+        lines = [b"xref\n0 %d\n0000000000 65535 f\r\n" % size]
+        lines += [b"%010d 00000 n\r\n" % self._offsets[number] for number in range(1, size)]
+        self._stream.write(b"".join(lines))
+        self._stream.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+                           % (size, self._CATALOG, self._INFO, start))
+
+
+def page_size(pixels: tuple[int, int], dpi: Optional[tuple[float, float]]) -> tuple[float, float]:
+    """(width, height) in points of a page of ``pixels`` (width, height) at ``dpi`` (DEFAULT_DPI if None)."""
+    across, down = dpi or (DEFAULT_DPI, DEFAULT_DPI)
+    return pixels[0] * _POINTS_PER_INCH / across, pixels[1] * _POINTS_PER_INCH / down
+
+
+def _number(value: float) -> bytes:
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
+
+
+def _pdf_text(text: str) -> bytes:
+    """A PDF text string: hex, so no character needs escaping (UTF-16 when not ASCII)."""
+    data = text.encode("ascii") if text.isascii() else b"\xfe\xff" + text.encode("utf-16-be")
+    return b"<" + data.hex().encode() + b">"
+
+
+def _pdf_image(image: Image.Image) -> tuple[bytes, bytes]:
+    """The image dictionary's encoding entries and the data of ``image``: its pixels exactly."""
+    if image.mode == "1":
+        strip = _group4_data(image)
+        if strip is not None:
+            return (b"/BitsPerComponent 1 /Filter /CCITTFaxDecode "
+                    b"/DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 true >>" % image.size), strip
+    bits = 1 if image.mode == "1" else 8
+    return (b"/BitsPerComponent %d /Filter /FlateDecode "
+            b"/DecodeParms << /Predictor 15 /Colors 1 /BitsPerComponent %d /Columns %d >>"
+            % (bits, bits, image.width)), _png_data(image)
+
+
+def _png_data(image: Image.Image) -> bytes:
+    """The compressed pixel data of ``image`` as a PNG: what PDF's Flate filter with the PNG predictor reads."""
+    encoded = io.BytesIO()
+    image.save(encoded, format="PNG", **format_options("PNG", None))
+    png, chunks, position = encoded.getbuffer(), [], 8  # after the PNG signature
+    while position < len(png):
+        length, kind = struct.unpack_from(">I4s", png, position)
+        if kind == b"IDAT":
+            chunks.append(bytes(png[position + 8:position + 8 + length]))
+        position += 12 + length  # length, type, data, CRC
+    return b"".join(chunks)
+
+
+def _group4_data(image: Image.Image) -> Optional[bytes]:
+    """``image`` (mode "1") coded in CCITT Group 4 by libtiff, or None if it did not come out as one strip."""
+    encoded = io.BytesIO()
+    # One strip: PDF takes a single Group 4 stream (older Pillow ignores strip_size and makes several).
+    image.save(encoded, format="TIFF", compression="group4", strip_size=2 ** 31 - 1)
+    with Image.open(encoded) as tiff:
+        offsets, counts = tiff.tag_v2.get(273), tiff.tag_v2.get(279)
+        photometric = tiff.tag_v2.get(262)
+    if offsets is None or counts is None or len(offsets) != 1 or photometric != 1:
+        return None
+    return encoded.getvalue()[offsets[0]:offsets[0] + counts[0]]
+
+
+# ---------------------------------------------------------------- what made a document
+
+
+def pdf_record(provenances: Sequence[Provenance]) -> str:
+    """The /DocClean text of a PDF: what made each of its pages, with each input named once."""
+    sources: list[list[str]] = []
+    numbers: dict[tuple[str, str], int] = {}
+    pages = []
+    for provenance in provenances:
+        source = (provenance.source, provenance.source_sha256)
+        if source not in numbers:
+            numbers[source] = len(sources)
+            sources.append(list(source))
+        pages.append([numbers[source], provenance.page])
+    first = provenances[0]
+    record = {"model": first.model, "model_sha256": first.model_sha256, "settings": first.settings,
+              "sources": sources, "pages": pages}
+    return f"{KEY}:" + json.dumps(record, separators=(",", ":"))
+
+
+def pdf_provenances(text: str) -> list[Provenance]:
+    """The provenance of each page a /DocClean text records; [] if it is not ours or damaged."""
+    if not text.startswith(f"{KEY}:"):
+        return []
+    try:
+        record = json.loads(text[len(KEY) + 1:])
+        sources = record["sources"]
+        return [Provenance(record["model"], record["model_sha256"], sources[index][0], sources[index][1],
+                           int(page), record["settings"]) for index, page in record["pages"]]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return []
+
+
+def read_output_provenances(path: str | os.PathLike) -> list[Optional[Provenance]]:
+    """What made each page of an output file, in order (None for a page that does not say).
+
+    Reads a PDF's document information, each TIFF page's description, or
+    the one record of a PNG or JPEG; [] for a file DocClean did not make,
+    or one that cannot be read.  Never raises.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".pdf":
+            return list(pdf_provenances(_pdf_metadata(path, "DocClean")))
+        with Image.open(path) as image:
+            if image.format == "TIFF":
+                return _tiff_provenances(image)
+    except Exception:  # noqa: BLE001 - any unreadable file simply has no provenance
+        return []
+    found = read_provenance(path)
+    return [found] if found is not None else []
+
+
+def _tiff_provenances(image: Image.Image) -> list[Optional[Provenance]]:
+    found = []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        found.append(Provenance.from_text(image.tag_v2.get(270)))
+    return found if any(found) else []
+
+
+def _pdf_metadata(path: Path, key: str) -> str:
+    """The document information entry ``key`` of the PDF ``path`` ("" if it has none)."""
+    # Imported here: a folder of images need not start PDFium (see engine.io.pages).
+    from engine.io import pdf
+
+    with pdf._document(path) as document:  # holds PDFIUM_LOCK while the file is open
+        return document.get_metadata_value(key)
+
+
+def is_output(path: str | os.PathLike) -> bool:
+    """Whether DocClean made ``path`` (it records what made it)."""
+    return any(read_output_provenances(path))
