@@ -22,14 +22,15 @@ from tqdm import tqdm
 from engine.cleaning.backends import BACKENDS, check_threads
 from engine.data.digits import DatasetDownloadError
 from engine.data.sources import is_document_data, parse_data
-from engine.io import (OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError, ImageWriteError, check_output_folder,
-                       find_images)
+from engine.io import (DEFAULT_NAME, JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError,
+                       ImageWriteError, check_combine_name, check_jpeg_quality, check_name_template,
+                       check_output_folder, find_images)
 from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 from engine.models.modelfile import ModelFileError, check_output_name, read_info
 from engine.progress import Cancelled, Progress
-from engine.training.config import TrainConfig, resolved
+from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
 
 
 class _Bars:
@@ -68,6 +69,7 @@ def _denoise(args: argparse.Namespace) -> int:
     from engine.cleaning.batch import plan_batch, run_batch
     from engine.cleaning.denoiser import Denoiser
 
+    output = _output_options(args)  # every option is checked before any work
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
@@ -76,8 +78,8 @@ def _denoise(args: argparse.Namespace) -> int:
     bars = _Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
-        for result in run_batch(plan, denoiser, fmt=args.format, existing=existing, progress=bars,
-                                mode=args.mode, keep_ink=not args.no_keep_ink):
+        for result in run_batch(plan, denoiser, existing=existing, progress=bars,
+                                mode=args.mode, keep_ink=not args.no_keep_ink, **output):
             if not result.ok:
                 counts["failed"] += 1
                 tqdm.write(f"error: {result.error}", file=sys.stderr)
@@ -96,6 +98,23 @@ def _denoise(args: argparse.Namespace) -> int:
               "--keep-both writes new copies)", file=sys.stderr)
     worked = counts["cleaned"] + counts["already clean"]
     return 1 if counts["failed"] and not worked else (2 if counts["failed"] else 0)
+
+
+def _output_options(args: argparse.Namespace) -> dict:
+    """run_batch's format, naming template, JPEG quality and combined file, or ValueError saying what clashes."""
+    combine, fmt = args.combine, args.format
+    if combine is not None:
+        if fmt not in (None, "pdf"):
+            raise ValueError(f"--combine writes every page into one PDF; leave out --format {fmt}")
+        if args.name is not None:
+            raise ValueError("--combine names the one PDF it writes; leave out --name")
+        check_combine_name(combine)
+    fmt = fmt or ("pdf" if combine is not None else "png")
+    if args.jpeg_quality is not None and fmt != "jpeg":
+        raise ValueError(f"--jpeg-quality is for --format jpeg, not {fmt}")
+    name = check_name_template(args.name) if args.name is not None else DEFAULT_NAME
+    quality = JPEG_QUALITY if args.jpeg_quality is None else args.jpeg_quality
+    return {"fmt": fmt, "name": name, "jpeg_quality": quality, "combine": combine}
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -199,6 +218,25 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 2 if errors or unreadable_pairs else 0
 
 
+DOWNLOADS = ("mnist", "notmnist", "noisyoffice")
+# The training defaults are the engine's: the CLI and the app's dialog cannot drift apart.
+DEFAULTS = TrainConfig(data="", arch="")
+
+
+def _download(args: argparse.Namespace) -> int:
+    from engine.data.digits import download_dataset
+    from engine.data.pairs import download_noisyoffice
+
+    bars = _Bars(args.quiet)
+    try:
+        folder = (download_noisyoffice(progress=bars) if args.dataset == "noisyoffice"
+                  else download_dataset(args.dataset, progress=bars))
+    finally:
+        bars.close()
+    print(f"{args.dataset} is in {folder}")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     width = max(len(n) for n in registry.ARCHITECTURES)
     for arch in registry.ARCHITECTURES.values():
@@ -253,6 +291,13 @@ def _thread_count(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _jpeg_quality(text: str) -> int:
+    try:
+        return check_jpeg_quality(_whole(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -268,7 +313,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("denoise", help="clean image files or folders of scans")
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
-    p.add_argument("--format", choices=OUTPUT_FORMATS, default="png")
+    p.add_argument("--format", choices=OUTPUT_FORMATS,
+                   help="png (default), tiff, jpeg, or pdf: one PDF per input file, every page in it; "
+                        "tiff writes a multi-page TIFF for a multi-page TIFF or PDF")
+    p.add_argument("--combine", metavar="NAME.pdf",
+                   help="write every page of the run, in input order, into this one PDF in the output folder "
+                        "(instead of a file per page or document)")
+    p.add_argument("--name", metavar="TEMPLATE",
+                   help="how output files are named, without extension (default {name}_clean): {name} the "
+                        "input's name (scan_p2 for page 2 of a multi-page file written a file per page), "
+                        "{model} the model (docclean-general), {mode} grey or bw, {page} the page number")
+    p.add_argument("--jpeg-quality", type=_jpeg_quality, metavar="N",
+                   help=f"JPEG quality from {JPEG_QUALITY_RANGE[0]} to {JPEG_QUALITY_RANGE[1]} "
+                        f"(default {JPEG_QUALITY}), for --format jpeg")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--overwrite", action="store_true",
                        help="clean every page again, replacing earlier outputs (inputs are never replaced); "
@@ -276,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--keep-both", action="store_true",
                        help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
     p.add_argument("--mode", choices=OUTPUT_MODES, default=OUTPUT_MODES[0],
-                   help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF G4) for OCR and archives")
+                   help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
+                        "for OCR and archives")
     _cleaning_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
     p.set_defaults(run=_denoise)
@@ -285,28 +343,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True,
                    help="mnist, notmnist, or pages: noisyoffice, synthetic, a folder of pairs, a mix with "
                         "weights (noisyoffice,dibco:2,synthetic) or a .toml recipe")
-    p.add_argument("--data-folder", help="folder holding the named data sets (mnist, notmnist, noisyoffice, "
-                                         "dibco, ...) (default: download cache)")
+    p.add_argument("--data-folder", help="for pages, the folder holding the named sources (noisyoffice, dibco, "
+                                         "...); for mnist or notmnist, the folder holding its files "
+                                         "(default: the download cache)")
     p.add_argument("--arch", required=True, choices=list(registry.ARCHITECTURES))
     p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
     p.add_argument("--bottleneck", type=_whole, help="bottleneck size of the dense AE")
-    p.add_argument("--epochs", type=_whole, default=10)
+    p.add_argument("--epochs", type=_whole, default=DEFAULTS.epochs)
     p.add_argument("--batch-size", type=_whole)
-    p.add_argument("--optimizer", choices=("adam", "rmsprop", "adadelta"))
-    p.add_argument("--loss", choices=("mse", "bce"))
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--loss", choices=tuple(LOSSES))
     p.add_argument("--learning-rate", type=_number)
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
-    p.add_argument("--validation-split", type=_number, default=0.2)
-    p.add_argument("--test-fraction", type=_number, default=0.2,
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS.lr_schedule)
+    p.add_argument("--validation-split", type=_number, default=DEFAULTS.validation_split)
+    p.add_argument("--test-fraction", type=_number, default=DEFAULTS.test_fraction,
                    help="documents held out of training entirely (pairs data)")
     p.add_argument("--patience", type=_whole, help="early stopping patience in epochs")
-    p.add_argument("--seed", type=_whole, default=0)
-    p.add_argument("--noise-factor", type=_number, default=0.5, help="Gaussian noise for digit data")
+    p.add_argument("--seed", type=_whole, default=DEFAULTS.seed)
+    p.add_argument("--noise-factor", type=_number, default=DEFAULTS.noise_factor, help="Gaussian noise for digit data")
     p.add_argument("--reconstruct", action="store_true", help="digit data: learn to reconstruct, not denoise")
     p.add_argument("--max-samples", type=_whole, help="use at most this many digit images")
-    p.add_argument("--crop", type=_whole, default=128, help="training crop size for pages")
-    p.add_argument("--steps-per-epoch", type=_whole, default=100, help="batches per epoch for pages")
-    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+    p.add_argument("--crop", type=_whole, default=DEFAULTS.crop, help="training crop size for pages")
+    p.add_argument("--steps-per-epoch", type=_whole, default=DEFAULTS.steps_per_epoch, help="batches per epoch for pages")
+    p.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision,
                    help="mixed_bfloat16 trains about twice as fast on CPUs with AVX512-BF16/AMX")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
@@ -321,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also score documents the model was trained on")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_evaluate)
+
+    p = commands.add_parser("download", help="download a data set once into the user cache (checksums kept)")
+    p.add_argument("dataset", choices=DOWNLOADS)
+    p.set_defaults(run=_download)
 
     p = commands.add_parser("models", help="list the architectures and their parameter counts")
     p.set_defaults(run=_models)

@@ -22,10 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -47,18 +44,19 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
-from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS, plan_batch, run_batch
+from engine.cleaning.batch import plan_batch, run_batch
 from engine.cleaning.page import clean_page
 from engine.cleaning.preview import clean_region, quick_preview
 from engine.files import file_sha256
-from engine.io.provenance import read_provenance
+from engine.io.documents import read_output_provenances
 from engine.models.bundled import SAMPLES_FOLDER, resolve_model
 from engine.models.modelfile import page_model_problem
-from engine.io import (OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES, SUPPORTED_SUFFIXES, ImageReadError,
-                       ImageWriteError, PageRef, check_output_folder, find_images, list_pages, read_page)
+from engine.io import (SUPPORTED_SUFFIXES, ImageReadError, ImageWriteError, PageRef, check_output_folder, find_images,
+                       list_pages, read_page)
 from gui.compare_view import CompareView
 from gui.empty_state import EmptyState
-from gui.fields import choice_combo, folder_field
+from gui.fields import choice_combo
+from gui.output_options import OutputOptions
 from gui.error_report import log_file
 from gui.help import about_dialog, shortcuts_dialog
 from gui.preferences import PreferencesDialog, apply_theme
@@ -200,23 +198,11 @@ class MainWindow(QMainWindow):
         model_layout.addWidget(self.model_label)
         model_layout.addWidget(self.train_button)
 
-        output_box = QGroupBox("Output")
-        output_form = QFormLayout(output_box)
-        self.output_edit, folder_row = folder_field("Folder for cleaned pages", self.choose_output_folder)
-        self.format_combo = QComboBox()
-        self.format_combo.addItems(list(OUTPUT_FORMATS))
-        self.mode_combo = choice_combo(OUTPUT_MODES, OUTPUT_MODE_LABELS)
-        self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
-        self.existing_combo = choice_combo(ON_EXISTING, ON_EXISTING_LABELS)
-        self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
-                                       "model made it with these settings (each saved page records what made "
-                                       "it), or clean it again, replacing the old output or writing beside it")
-        self.recursive_check = QCheckBox("Include sub-folders when opening")
-        output_form.addRow("Folder", folder_row)
-        output_form.addRow("Format", self.format_combo)
-        output_form.addRow("Pages", self.mode_combo)
-        output_form.addRow("Re-runs", self.existing_combo)
-        output_form.addRow(self.recursive_check)
+        output_box = self.output_options = OutputOptions(self.settings, self.choose_output_folder)
+        # The window's own names for the fields it reads and restores.
+        self.output_edit = output_box.folder_edit
+        self.format_combo, self.mode_combo = output_box.format_combo, output_box.mode_combo
+        self.existing_combo, self.recursive_check = output_box.existing_combo, output_box.recursive_check
 
         batch_box = QGroupBox("Batch")
         batch_layout = QVBoxLayout(batch_box)
@@ -512,11 +498,11 @@ class MainWindow(QMainWindow):
             self.view_status.setText("")
             return
         key = page_key(ref)
-        output = self.page_list.output(key)
+        output, output_page = self.page_list.output(key), self.page_list.output_page(key)
         self.view_status.setText(page_label(ref))
         self.compare.set_cleaned_message("Reading page…")
         task = self.runner.start(
-            lambda t: _read_for_viewer(ref, output, self.model_choice.current_model()),
+            lambda t: _read_for_viewer(ref, output, output_page, self.model_choice.current_model()),
             "io",
             name="read page",
             on_result=lambda result: self._on_page_read(generation, ref, result),
@@ -706,8 +692,7 @@ class MainWindow(QMainWindow):
             self._show_page(ref)
 
     def output_folder(self) -> Optional[Path]:
-        text = self.output_edit.text().strip()
-        return Path(text).expanduser() if text else None
+        return self.output_options.folder()
 
     def run_batch(self) -> None:
         """Clean every listed page into the output folder, on the batch worker."""
@@ -728,6 +713,11 @@ class MainWindow(QMainWindow):
         if self._model_problem:
             self._show_error("Can't clean with this model", self._model_problem)
             return
+        problem = self.output_options.problem()
+        if problem:
+            self._show_error("Can't write the pages this way", problem[0].upper() + problem[1:])
+            return
+        self.output_options.remember()
         if not refs:
             self.statusBar().showMessage("No pages to clean" if self.page_list.count()
                                          else "Open a folder first (Ctrl+O)")
@@ -748,7 +738,7 @@ class MainWindow(QMainWindow):
         for ref in refs:
             if Path(ref.path) not in inputs:
                 inputs.append(Path(ref.path))
-        fmt = self.format_combo.currentText()
+        options = self.output_options.batch_options()
         mode = self.output_mode()
         existing = str(self.existing_combo.currentData())
         model = self.model_choice.current_model()
@@ -768,7 +758,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("Loading the model…")
         self._mark_next_working()
         self._batch_task = self.runner.start(
-            lambda task: _run_batch(self.denoisers, model, inputs, pages, out_dir, fmt, mode, existing, task),
+            lambda task: _run_batch(self.denoisers, model, inputs, pages, out_dir, options, mode, existing, task),
             "batch",
             name="batch",
             on_item=self._on_page_result,
@@ -807,9 +797,9 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"{page_label(result.ref)}: {result.warning}")
             else:
                 self.page_list.set_status(key, Status.ALREADY if result.skipped else Status.DONE)
-            self.page_list.set_output(key, Path(result.output) if result.output else None)
+            self.page_list.set_output(key, Path(result.output) if result.output else None, result.output_page)
             if result.output:  # the list shows the cleaned page from now on
-                output, index = Path(result.output), result.ref.index
+                output, index = Path(result.output), result.output_page
                 self.runner.start(lambda task: _thumbnail_of(output, index), "io", name="result thumbnail",
                                   on_result=lambda image: self.page_list.set_thumbnail(key, image))
             if self.page_list.current_ref() is not None and page_key(self.page_list.current_ref()) == key:
@@ -1096,10 +1086,8 @@ def _make_thumbnails(refs: list[Any], task: Task) -> None:
 
 
 def _thumbnail_of(path: Path, index: int) -> QImage:
-    """A thumbnail of page ``index`` of a cleaned file (a document keeps its pages; a page file has one)."""
-    pages = list_pages(path)
-    page = pages[index] if index < len(pages) else pages[0]
-    return thumbnail(pixels_to_qimage(read_page(page).pixels), THUMBNAIL_PIXELS)
+    """A thumbnail of page ``index`` (0-based) of a cleaned file."""
+    return thumbnail(pixels_to_qimage(read_page(path, index).pixels), THUMBNAIL_PIXELS)
 
 
 @dataclass
@@ -1113,12 +1101,13 @@ class _ViewerPage:
     by_chosen_model: bool  # the saved file was made by the model chosen now (or says nothing)
 
 
-def _read_for_viewer(ref: Any, output: Optional[Path], model: Optional[Path]) -> _ViewerPage:
+def _read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: Optional[Path]) -> _ViewerPage:
     pixels = read_page(ref).pixels
     saved, made_by, by_chosen = None, "", True
     if output is not None and output.exists():
-        saved = pixels_to_qimage(read_page(output).pixels)
-        provenance = read_provenance(output)
+        saved = pixels_to_qimage(read_page(output, output_page).pixels)
+        records = read_output_provenances(output)
+        provenance = records[output_page] if output_page < len(records) else None
         if provenance is not None:
             made_by = provenance.model
             by_chosen = provenance.model_sha256 == _model_sha256(model)
@@ -1158,14 +1147,14 @@ def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mod
 
 def _run_batch(
     cache: DenoiserCache, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]], out_dir: Path,
-    fmt: str, mode: str, existing: str, task: Task,
+    options: dict, mode: str, existing: str, task: Task,
 ) -> int:
     plan = plan_batch(inputs, out_dir, only=pages)
     for note in plan.notes():
         task.emit_item(note)
     denoiser = cache.get(model)
     count = 0
-    for result in run_batch(plan, denoiser, fmt=fmt, existing=existing, mode=mode, cancel=task.cancel_token):
+    for result in run_batch(plan, denoiser, existing=existing, mode=mode, cancel=task.cancel_token, **options):
         task.emit_item(result)
         count += 1
     return count

@@ -13,6 +13,7 @@ THUMB_SIZE = 96
 REF_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 2
+OUTPUT_PAGE_ROLE = Qt.ItemDataRole.UserRole + 5  # the page's place in a multi-page output (PDF, TIFF)
 REASON_ROLE = Qt.ItemDataRole.UserRole + 3
 
 PageKey = tuple[str, int]
@@ -118,15 +119,21 @@ class PageList(QListWidget):
         item = self._items.get(key)
         return item.toolTip() if item is not None else ""
 
-    def set_output(self, key: PageKey, path: Optional[Path]) -> None:
+    def set_output(self, key: PageKey, path: Optional[Path], page: int = 0) -> None:
+        """The file the page was cleaned into, and its 0-based place in that file."""
         item = self._items.get(key)
         if item is not None:
             item.setData(OUTPUT_ROLE, str(path) if path else "")
+            item.setData(OUTPUT_PAGE_ROLE, page)
 
     def output(self, key: PageKey) -> Optional[Path]:
         item = self._items.get(key)
         value = item.data(OUTPUT_ROLE) if item is not None else ""
         return Path(value) if value else None
+
+    def output_page(self, key: PageKey) -> int:
+        item = self._items.get(key)
+        return int(item.data(OUTPUT_PAGE_ROLE) or 0) if item is not None else 0
 
     def reset_statuses(self, keys: Optional[Iterable[PageKey]] = None) -> None:
         """Set pages (all, or those of ``keys``) back to waiting, forgetting their outputs."""

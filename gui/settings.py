@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from engine.cleaning.backends import BACKENDS
 from engine.cleaning.batch import ON_EXISTING
-from engine.io import OUTPUT_FORMATS, OUTPUT_MODES
+from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMATS, OUTPUT_MODES
 
 ORGANISATION = "DocClean"
 THEMES = ("system", "light", "dark")
@@ -108,6 +108,34 @@ class AppSettings:
 
     def set_output_format(self, fmt: str) -> None:
         self._store.setValue("output/format", fmt)
+
+    def name_template(self) -> str:
+        """The naming template typed last; "" for the engine's default."""
+        return str(self._store.value("output/name", ""))
+
+    def set_name_template(self, template: str) -> None:
+        self._store.setValue("output/name", template)
+
+    def jpeg_quality(self) -> int:
+        try:
+            value = int(self._store.value("output/jpeg_quality", JPEG_QUALITY))
+        except (TypeError, ValueError):
+            return JPEG_QUALITY
+        return value if JPEG_QUALITY_RANGE[0] <= value <= JPEG_QUALITY_RANGE[1] else JPEG_QUALITY
+
+    def set_jpeg_quality(self, quality: int) -> None:
+        self._store.setValue("output/jpeg_quality", int(quality))
+
+    def combine(self) -> bool:
+        """Whether a batch writes every page into one PDF."""
+        return _as_bool(self._store.value("output/combine", False))
+
+    def combine_name(self) -> str:
+        return str(self._store.value("output/combine_name", ""))
+
+    def set_combine(self, on: bool, name: str) -> None:
+        self._store.setValue("output/combine", bool(on))
+        self._store.setValue("output/combine_name", name)
 
     def output_mode(self) -> str:
         value = str(self._store.value("output/mode", OUTPUT_MODES[0]))

@@ -209,14 +209,17 @@ def test_download_noisyoffice_unpacks_to_a_pairable_folder(tmp_path: Path, archi
 
 def test_noisyoffice_folder_choice(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("DOCCLEAN_NOISYOFFICE", raising=False)
-    with pytest.raises(FileNotFoundError, match="DOCCLEAN_NOISYOFFICE.*download_noisyoffice"):
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(pairs_module, "noisyoffice_cache_dir", lambda: cache)
+    with pytest.raises(FileNotFoundError, match="DOCCLEAN_NOISYOFFICE.*docclean download noisyoffice"):
         noisyoffice_folder()
+    (cache / "noisyoffice").mkdir(parents=True)  # downloaded once: found without being named
+    assert noisyoffice_folder() == cache / "noisyoffice"
     assert noisyoffice_folder(tmp_path) == tmp_path
     monkeypatch.setenv("DOCCLEAN_NOISYOFFICE", str(tmp_path))
     assert noisyoffice_folder() == tmp_path
     with pytest.raises(FileNotFoundError, match="does not exist"):
         noisyoffice_folder(tmp_path / "nope")
-    assert pairs_module.noisyoffice_cache_dir().name == "noisyoffice"
 
 
 # ---------------------------------------------------------------- splitting

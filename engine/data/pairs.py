@@ -234,17 +234,20 @@ def noisyoffice_cache_dir() -> Path:
 
 
 def noisyoffice_folder(folder: str | os.PathLike | None = None) -> Path:
-    """The NoisyOffice folder to use: ``folder``, else $DOCCLEAN_NOISYOFFICE.
+    """The NoisyOffice folder to use: ``folder``, else $DOCCLEAN_NOISYOFFICE, else the download cache.
 
-    Raises FileNotFoundError explaining how to get the data when neither is set
-    or the folder does not exist.
+    Raises FileNotFoundError explaining how to get the data when none is
+    there or the folder does not exist.
     """
+    downloaded = noisyoffice_cache_dir() / "noisyoffice"
     chosen = folder if folder is not None else os.environ.get(NOISYOFFICE_ENV)
+    if not chosen and downloaded.is_dir():
+        return downloaded
     if not chosen:
         raise FileNotFoundError(
-            "no NoisyOffice folder given: pass one (a folder with 'noisy' and 'clean' sub-folders, "
-            f"or the unpacked UCI archive), set the environment variable {NOISYOFFICE_ENV}, "
-            f"or download it with engine.data.pairs.download_noisyoffice() (from {NOISYOFFICE_URL})"
+            "NoisyOffice is not on this computer: give its folder (one with 'noisy' and 'clean' sub-folders, "
+            f"or the unpacked UCI archive), set {NOISYOFFICE_ENV} to it, "
+            f"or download it once with: docclean download noisyoffice (from {NOISYOFFICE_URL})"
         )
     path = Path(chosen)
     if not path.is_dir():

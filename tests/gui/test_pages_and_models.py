@@ -217,3 +217,37 @@ def test_cleaned_pages_show_their_result_in_the_list(qtbot, window, open_and_wai
         window.run_batch()
     qtbot.waitUntil(lambda: all(window.page_list.item(row).icon().cacheKey() != before[row] for row in range(3)),
                     timeout=10000)
+
+
+def test_documents_out_a_pdf_per_document_one_combined_pdf_and_checked_names(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+    from PIL import Image
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    pages = [Image.open(noisyoffice_dir / "noisy" / name).convert("L") for name in ("0.png", "1.png", "2.png")]
+    pages[0].save(folder / "report.pdf", save_all=True, append_images=pages[1:], resolution=150)
+    pages[0].save(folder / "letter.png")
+    open_and_wait(window, folder, 4)
+    options = window.output_options
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    window.format_combo.setCurrentText("pdf")
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    assert sorted(p.name for p in out.iterdir()) == ["letter_clean.pdf", "report_clean.pdf"]
+
+    options.combine_check.setChecked(True)
+    options.combine_edit.setText("everything.pdf")
+    assert not options.format_combo.isEnabled() and not options.name_edit.isEnabled()
+    window.existing_combo.setCurrentIndex(window.existing_combo.findData("overwrite"))
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    assert (out / "everything.pdf").exists()
+
+    shown: list[str] = []
+    window._show_error = lambda title, message: shown.append(message)
+    options.combine_check.setChecked(False)
+    options.name_edit.setText("{name}/{page}")
+    window.run_batch()
+    assert not window.batch_running and shown and "path separator" in shown[0]

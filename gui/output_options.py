@@ -1,0 +1,108 @@
+"""The "Output" box: where and how cleaned pages are written, in the engine's own vocabulary.
+
+Folder, format (a PDF or multi-page TIFF per document), pages (grey or 1-bit),
+what a re-run does, the naming template, JPEG quality and one combined PDF of
+the whole run: the same choices as ``docclean denoise``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
+
+from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS
+from engine.io import (DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS,
+                       OUTPUT_MODES, check_combine_name, check_name_template)
+from gui.fields import choice_combo, folder_field
+from gui.settings import AppSettings
+
+COMBINED_NAME = "all pages.pdf"
+
+
+class OutputOptions(QGroupBox):
+    """The output choices; ``batch_options()`` gives run_batch's keyword arguments, ``problem()`` what is wrong."""
+
+    def __init__(self, settings: AppSettings, choose_folder: Callable[[], None]) -> None:
+        super().__init__("Output")
+        self.settings = settings
+        self.folder_edit, folder_row = folder_field("Folder for cleaned pages", choose_folder)
+        self.format_combo = QComboBox()
+        self.format_combo.addItems(list(OUTPUT_FORMATS))
+        self.format_combo.setToolTip("pdf writes one PDF per input file with all its pages; tiff keeps a "
+                                     "multi-page TIFF or PDF as one multi-page TIFF")
+        self.mode_combo = choice_combo(OUTPUT_MODES, OUTPUT_MODE_LABELS)
+        self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
+        self.existing_combo = choice_combo(ON_EXISTING, ON_EXISTING_LABELS)
+        self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
+                                       "model made it with these settings (each saved page records what made "
+                                       "it), or clean it again, replacing the old output or writing beside it")
+        self.name_edit = QLineEdit(settings.name_template())
+        self.name_edit.setPlaceholderText(DEFAULT_NAME)
+        self.name_edit.setToolTip("How output files are named. Fields: "
+                                  + "; ".join(f"{{{name}}}: {what}" for name, what in NAME_FIELDS.items()))
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(*JPEG_QUALITY_RANGE)
+        self.quality_spin.setValue(settings.jpeg_quality())
+        self.quality_spin.setToolTip("JPEG quality: higher keeps more detail in larger files")
+        self.combine_check = QCheckBox("Every page into one PDF")
+        self.combine_check.setChecked(settings.combine())
+        self.combine_edit = QLineEdit(settings.combine_name())
+        self.combine_edit.setPlaceholderText(COMBINED_NAME)
+        combine_row = QHBoxLayout()
+        combine_row.addWidget(self.combine_check)
+        combine_row.addWidget(self.combine_edit, 1)
+        self.recursive_check = QCheckBox("Include sub-folders when opening")
+
+        form = QFormLayout(self)
+        form.addRow("Folder", folder_row)
+        form.addRow("Format", self.format_combo)
+        form.addRow("Pages", self.mode_combo)
+        form.addRow("Re-runs", self.existing_combo)
+        form.addRow("Names", self.name_edit)
+        form.addRow("JPEG quality", self.quality_spin)
+        form.addRow(combine_row)
+        form.addRow(self.recursive_check)
+        self._form = form
+        for signal in (self.format_combo.currentTextChanged, self.combine_check.toggled):
+            signal.connect(self._enable_what_applies)
+        self._enable_what_applies()
+
+    # What the user chose ------------------------------------------------------------------
+    def folder(self) -> Optional[Path]:
+        text = self.folder_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def batch_options(self) -> dict:
+        """run_batch's fmt, name, jpeg_quality and combine (call problem() first)."""
+        combine = self.combine_check.isChecked()
+        return {
+            "fmt": "pdf" if combine else self.format_combo.currentText(),
+            "name": self.name_edit.text().strip() or DEFAULT_NAME,
+            "jpeg_quality": self.quality_spin.value(),
+            "combine": (self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
+        }
+
+    def problem(self) -> Optional[str]:
+        """Why these options cannot run, as the engine words it (None: they can)."""
+        options = self.batch_options()
+        try:
+            check_name_template(options["name"])
+            if options["combine"] is not None:
+                check_combine_name(options["combine"])
+        except ValueError as error:
+            return str(error)
+        return None
+
+    def remember(self) -> None:
+        self.settings.set_name_template(self.name_edit.text().strip())
+        self.settings.set_jpeg_quality(self.quality_spin.value())
+        self.settings.set_combine(self.combine_check.isChecked(), self.combine_edit.text().strip())
+
+    # ---------------------------------------------------------------------------------------
+    def _enable_what_applies(self) -> None:
+        combine = self.combine_check.isChecked()
+        self.combine_edit.setEnabled(combine)
+        self.format_combo.setEnabled(not combine)  # one combined PDF is a PDF
+        self.name_edit.setEnabled(not combine)  # the combined PDF has the one name given beside it
+        self.quality_spin.setEnabled(not combine and self.format_combo.currentText() == "jpeg")
