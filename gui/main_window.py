@@ -734,10 +734,7 @@ class MainWindow(QMainWindow):
             self._show_error(f"Can't write to {out_dir}", f"{error.reason[0].upper()}{error.reason[1:]}.")
             return
         self._remember_output_folder()
-        inputs: list[Path] = []
-        for ref in refs:
-            if Path(ref.path) not in inputs:
-                inputs.append(Path(ref.path))
+        inputs = self._batch_inputs(refs)
         options = self.output_options.batch_options()
         mode = self.output_mode()
         existing = str(self.existing_combo.currentData())
@@ -810,6 +807,14 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(self._progress_text())
         self._mark_next_working()
         self._update_counts()
+
+    def _batch_inputs(self, refs: list[Any]) -> list[Path]:
+        """The opened folder when every page is in it, so its sub-folders are mirrored in the output;
+        else the pages' files (the batch cleans only the pages chosen, either way)."""
+        folder = self._input_folder
+        if folder is not None and all(folder in Path(ref.path).parents for ref in refs):
+            return [folder]
+        return list(dict.fromkeys(Path(ref.path) for ref in refs))
 
     def _forget_failures(self, keys: list[PageKey]) -> None:
         """Take the pages about to be cleaned again off the failure list."""

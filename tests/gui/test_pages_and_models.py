@@ -251,3 +251,29 @@ def test_documents_out_a_pdf_per_document_one_combined_pdf_and_checked_names(
     options.name_edit.setText("{name}/{page}")
     window.run_batch()
     assert not window.batch_running and shown and "path separator" in shown[0]
+
+
+def test_sub_folders_of_the_opened_folder_are_mirrored_in_the_output(qtbot, window, open_and_wait, tmp_path,
+                                                                     noisyoffice_dir):
+    folder = tmp_path / "archive"
+    for part in ("a", "b"):
+        (folder / part).mkdir(parents=True)
+        shutil.copy(noisyoffice_dir / "noisy" / "0.png", folder / part / "page.png")  # one name, two folders
+    open_and_wait(window, folder, 2)
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.png")) == ["a/page_clean.png", "b/page_clean.png"]
+
+
+def test_the_window_fits_a_small_screen(qtbot, window, open_and_wait, pages_dir):
+    open_and_wait(window, pages_dir, 3)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() <= 1024, timeout=3000)
+    toolbar = window.view_toolbar
+    qtbot.waitUntil(lambda: toolbar.width() > 0, timeout=3000)
+    # Every viewer tool is on the bar, none behind the overflow arrow.
+    assert all(toolbar.widgetForAction(action).isVisible() for action in toolbar.actions()
+               if not action.isSeparator() and toolbar.widgetForAction(action) is not None)
+    assert window.page_list.horizontalScrollBarPolicy().name == "ScrollBarAlwaysOff"
