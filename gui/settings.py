@@ -212,7 +212,7 @@ class AppSettings:
 
     # The training dialog's last choices, so a second run starts where the first left off.
     def training_data_kind(self) -> Optional[str]:
-        """The kind of training data chosen last (gui.training_dialog.DATA_CHOICES); None at first."""
+        """The kind of training data chosen last (gui.training_data.DATA_CHOICES); None at first."""
         return str(self._store.value("training/data/kind", "")) or None
 
     def set_training_data_kind(self, kind: str) -> None:

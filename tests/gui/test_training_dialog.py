@@ -19,9 +19,10 @@ from engine.data.pairs import NOISYOFFICE_ENV
 from engine.models import registry
 from engine.training.config import (MAX_BATCH_PIXELS, MAX_CROP, MAX_EPOCHS, MAX_SEED, MAX_STEPS, MIN_CROP,
                                     resolved)
-from gui import training_dialog
+from gui import training_data
 from gui.settings import AppSettings
-from gui.training_dialog import MIX, NOISYOFFICE_MISSING, PAIRS, SYNTHETIC, TrainingDialog
+from gui.training_data import MIX, NOISYOFFICE_MISSING, PAIRS, SYNTHETIC
+from gui.training_dialog import TrainingDialog
 from gui.workers import TaskRunner
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -162,8 +163,8 @@ def test_the_default_data_trains_without_a_download(qtbot, new_dialog, tmp_path)
 
 def test_missing_noisyoffice_is_said_in_words(qtbot, new_dialog, monkeypatch):
     """On a machine with no NoisyOffice, Synthetic is the default and NoisyOffice says what to do."""
-    monkeypatch.setattr(training_dialog, "local_noisyoffice", lambda: None)
-    monkeypatch.setattr(training_dialog, "shared_data_folder", lambda: None)
+    monkeypatch.setattr(training_data, "local_noisyoffice", lambda: None)
+    monkeypatch.setattr(training_data, "shared_data_folder", lambda: None)
     monkeypatch.delenv(NOISYOFFICE_ENV, raising=False)
     dialog = new_dialog()
     assert dialog.data_kind() == SYNTHETIC
