@@ -10,6 +10,7 @@ thread-safe: one caller at a time (the GUI serialises them).
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Optional, Protocol
@@ -20,6 +21,8 @@ from engine.models.bundled import resolve_model
 from engine.models.geometry import Geometry
 from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, page_model_problem, read_info
 from engine.tf_runtime import cpu_has_fast_bfloat16
+
+log = logging.getLogger(__name__)  # the runtime's own words, for the log, not for the user
 
 BACKENDS = ("auto", "openvino", "keras")
 BACKEND_LABELS = {"auto": "Automatic (fastest available)", "openvino": "OpenVINO", "keras": "Keras (reference)"}
@@ -81,7 +84,9 @@ class OpenVINOBackend:
         try:
             self._model = self._core.read_model(str(xml))
         except RuntimeError as error:
-            raise ModelFileError(f"{xml}: the exported model cannot be read ({_first_line(error)})") from None
+            log.warning("OpenVINO cannot read %s: %s", xml, _first_line(error))
+            raise ModelFileError(f"{xml}: the exported model cannot be read; delete the folder {xml.parent} "
+                                 "and DocClean exports the model again") from None
         _check_constants(self._model, model or xml)
         self._compiled: dict[tuple[int, ...], object] = {}  # shape -> infer request, oldest first
 
@@ -96,8 +101,9 @@ class OpenVINOBackend:
             try:
                 request = self._core.compile_model(self._model, "CPU", self._config).create_infer_request()
             except RuntimeError as error:
-                raise ModelFileError(f"{self._xml}: the exported model cannot be compiled "
-                                     f"({_first_line(error)})") from None
+                log.warning("OpenVINO cannot compile %s for %s: %s", self._xml, shape, _first_line(error))
+                raise ModelFileError(f"{self._xml}: the model cannot be prepared for this computer's CPU "
+                                     "(too little memory, or a damaged export); try the Keras runtime") from None
         self._compiled[shape] = request
         return request
 
