@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
 # for the fast runtime) loads it, when it runs.
+from cli.lab import add_lab_parser
 from engine.cleaning.backends import BACKENDS, check_threads
 from engine.data.digits import DatasetDownloadError
 from engine.data.sources import is_document_data, parse_data
@@ -380,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also score documents the model was trained on")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_evaluate)
+
+    add_lab_parser(commands)  # docclean lab EXPERIMENT: the autoencoder experiments of the seeds
 
     p = commands.add_parser("download", help="download a data set once into the user cache (checksums kept)")
     p.add_argument("dataset", choices=DOWNLOADS)

@@ -1,0 +1,32 @@
+"""The autoencoder lab: the experiments of the seeds (../shared/docs/SEEDS.md), reproduced and measured.
+
+Each experiment is a module with ``run(data_folder, out_dir, *, seed=0, quick=False, progress=None,
+cancel=None) -> LabResult``; EXPERIMENTS names them for the CLI (``docclean lab NAME``) and the app.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from engine.lab.result import LabResult
+
+# Experiment name -> module; imported when run, so listing them loads no TensorFlow.
+EXPERIMENT_MODULES = {
+    "sweep": "engine.lab.sweep",
+    "denoise": "engine.lab.denoise",
+    "notmnist": "engine.lab.notmnist",
+    "cluster": "engine.lab.cluster",
+    "classify": "engine.lab.classify",
+    "anomaly": "engine.lab.anomaly",
+}
+EXPERIMENTS = tuple(EXPERIMENT_MODULES)
+
+
+def experiment(name: str) -> Callable[..., LabResult]:
+    """The ``run`` function of experiment ``name`` (one of EXPERIMENTS); ValueError for another name."""
+    if name not in EXPERIMENT_MODULES:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(EXPERIMENT_MODULES[name]).run
+
+
+__all__ = ["EXPERIMENTS", "LabResult", "experiment"]

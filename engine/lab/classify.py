@@ -1,0 +1,107 @@
+"""The encoder as a feature extractor (SEEDS.md section 5): do its codes make labels go further?
+
+The section 5 conv AE (4x4x8 = 128-value code) and the dense-36 AE are trained without labels on
+the training images; their encoders are then frozen (only their codes are used) and a small
+classifier learns the digits from 100, 1,000 or all of the training labels.  The same classifier on
+raw pixels stands beside them.  Each labelled subset is split 80/20: the classifier trains on 80 %
+and its best epoch by accuracy on the other 20 % is kept (the seed's checkpoint), so "100 labels"
+means 100 labels in all.  Accuracy is measured on the held-out images.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.lab import codes, figures
+from engine.lab.result import LabResult
+from engine.progress import CancelToken, ProgressCallback, check, report
+
+LABEL_BUDGETS = (100, 1_000)  # and all the training labels
+ENCODERS = ("conv4x4x8", "dense36")
+HIDDEN_UNITS = 64
+CLASSIFIER_VALIDATION = 0.2
+MAX_EPOCHS = 100
+PATIENCE = 15  # epochs without a better validation accuracy before stopping
+TARGET_100_LABELS = 0.90
+
+
+def budgets(n_train: int) -> list[int]:
+    """The label counts to try: LABEL_BUDGETS that fit, then all ``n_train``."""
+    return sorted({n for n in LABEL_BUDGETS if n < n_train} | {n_train})
+
+
+def labelled_subset(n: int, n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``n`` labelled training images, split 80/20 into (fit, validation); nested across n."""
+    chosen = np.random.default_rng(seed).permutation(n_train)[:n]
+    n_val = max(1, int(round(n * CLASSIFIER_VALIDATION)))
+    return chosen[n_val:], chosen[:n_val]
+
+
+def classifier(n_inputs: int, seed: int):
+    """Dense(64, relu) -> Dense(10, softmax): small enough that 80 labels do not simply memorise a net."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(n_inputs,)), keras.layers.Dense(HIDDEN_UNITS, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def standardise(fit_rows: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Scale every column to zero mean and unit spread on ``fit_rows``: relu codes differ in scale by unit."""
+    mean, spread = fit_rows.mean(axis=0), fit_rows.std(axis=0) + 1e-6
+    return [(rows - mean) / spread for rows in (fit_rows, *others)]
+
+
+def train_and_score(train: np.ndarray, y_train: np.ndarray, evaluate: np.ndarray, y_eval: np.ndarray, n: int, *,
+                    seed: int, quick: bool, what: str, progress: ProgressCallback | None,
+                    cancel: CancelToken | None) -> dict:
+    """Train the classifier on ``n`` labels of ``train``, keep its best validation epoch, score ``evaluate``."""
+    fit_idx, val_idx = labelled_subset(n, len(train), seed)
+    x_fit, x_val, x_eval = standardise(train[fit_idx], train[val_idx], evaluate)
+    model = classifier(train.shape[1], seed)
+    batch = 32 if n <= 1_000 else 128
+    history, best = codes.fit_keeping_best(model, x_fit, y_train[fit_idx], validation=(x_val, y_train[val_idx]),
+                                           epochs=1 if quick else MAX_EPOCHS, batch_size=batch,
+                                           monitor="val_accuracy", patience=PATIENCE, what=what,
+                                           progress=progress, cancel=cancel)
+    predicted = model.predict(x_eval, verbose=0, batch_size=1024).argmax(axis=1)
+    return {"accuracy": float(np.mean(predicted == y_eval)), "best_epoch": best,
+            "val_accuracy": history["val_accuracy"][best - 1], "epochs_run": len(history["loss"])}
+
+
+def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool = False,
+        progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
+    """Classifier accuracy per label budget on frozen codes and on pixels; figure and numbers.json."""
+    out_dir = Path(out_dir)
+    x_train, y_train, x_eval, y_eval, protocol = codes.mnist_split(data_folder, seed, quick, progress)
+    features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
+                                  progress=progress, cancel=cancel)
+    label_counts = budgets(len(x_train))
+    jobs = [(feature, n) for feature in features for n in label_counts]
+    table, accuracy = [], {feature: {} for feature in features}
+    for done, (feature, n) in enumerate(jobs):
+        check(cancel)
+        report(progress, "classifier", done, len(jobs), f"{feature}, {n:,} labels")
+        train, evaluate = features[feature]
+        scored = train_and_score(train, y_train, evaluate, y_eval, n, seed=seed,
+                                 quick=quick, what=f"{feature}, {n:,} labels", progress=progress, cancel=cancel)
+        accuracy[feature][str(n)] = scored["accuracy"]
+        table.append({"features": feature, "labels": n, **{k: round(v, 4) if isinstance(v, float) else v
+                                                            for k, v in scored.items()}})
+    report(progress, "classifier", len(jobs), len(jobs))
+    figure = figures.line_plot(label_counts, {f: [accuracy[f][str(n)] for n in label_counts] for f in features},
+                               out_dir / "classify_accuracy.png", xlabel="labelled training images",
+                               ylabel="held-out accuracy", title="Small classifier on frozen codes vs raw pixels",
+                               log_x=True, marks={f"target with 100 labels: {TARGET_100_LABELS}": TARGET_100_LABELS})
+    numbers = {"accuracy": accuracy, "label_budgets": label_counts, "train_images": len(x_train),
+               "eval_images": len(x_eval), "classifier": f"Dense({HIDDEN_UNITS}, relu) -> Dense(10, softmax), adam",
+               "encoders": {name: codes.trained_autoencoder(name, data_folder, seed=seed, quick=quick).describe()
+                            for name in ENCODERS}}
+    protocol += ("; autoencoders trained without labels on the training images, then frozen; each labelled subset "
+                 "split 80/20 into fitting and checkpoint validation; accuracy on the held-out images")
+    result = LabResult("classify", numbers, [figure], table, protocol)
+    result.save(out_dir)
+    return result

@@ -1,0 +1,220 @@
+"""The encoders the cluster, classify and anomaly experiments share, and the codes they compute.
+
+Three autoencoders of the seeds (SEEDS.md sections 1, 4, 5) are trained here on the lab's MNIST
+split: the dense AE with a 36-number code, the conv AE with a 7x7x2 code and the conv AE with a
+4x4x8 code.  A trained autoencoder is kept for the rest of the process (keyed by data, seed and
+quick), so running cluster, then anomaly, then classify trains each one once.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.lab import data
+from engine.progress import CancelToken, ProgressCallback, check, report
+
+# The seeds train on 60,000 images; the lab on 8,000.
+SEED_TRAIN_IMAGES = 60_000
+# A tenth of the training images watches val_loss for early stopping (the held-out
+# images stay unseen until scoring).
+VALIDATION_FRACTION = 0.1
+# quick=True: one epoch with small batches, so even 1,000 images make a few dozen updates.
+QUICK_BATCH = 64
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """How one of the seeds' autoencoders is built and trained."""
+
+    architecture: str  # a name in engine.models.registry
+    label: str  # how tables and figures name its codes
+    options: dict = field(default_factory=dict)
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    loss: str = "binary_crossentropy"
+    batch_size: int = 128
+    epochs: int = 10
+    # Early stopping on val_loss with this patience; None trains all the epochs.
+    patience: int | None = None
+    flat_input: bool = False
+
+
+ENCODERS: dict[str, EncoderSpec] = {
+    # Section 1's variant: h = 36, adam, BCE, batch 2024, up to 200 epochs, early stopping (patience 5).
+    "dense36": EncoderSpec("dense", "dense-36 codes", {"bottleneck": 36}, batch_size=2024, epochs=200,
+                           patience=5, flat_input=True),
+    # Section 4: adadelta, BCE, 3 epochs of 60,000 images = about 1,400 updates at batch 128; 8,000
+    # images need 22 epochs for as many (3 epochs here leave the 7x7x2 code barely trained).
+    # Keras 3's Adadelta defaults to 1e-3, which barely moves; the seed's is 1.0.
+    "conv7x7x2": EncoderSpec("cluster_conv", "conv 7x7x2 codes", optimizer="adadelta", learning_rate=1.0,
+                             epochs=3 * SEED_TRAIN_IMAGES // data.N_TRAIN),
+    # Section 5: adadelta, BCE, 50 epochs, batch 128 (not scaled: 50 epochs already converge).
+    "conv4x4x8": EncoderSpec("feature_conv", "conv 4x4x8 codes", optimizer="adadelta", learning_rate=1.0,
+                             epochs=50),
+}
+
+
+@dataclass
+class TrainedAutoencoder:
+    """A trained autoencoder, its encoder half, and how its training went."""
+
+    name: str
+    spec: EncoderSpec
+    model: object  # keras.Model, input -> reconstruction
+    encoder: object  # keras.Model, input -> code layer
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    history: dict[str, list[float]]
+
+    def describe(self) -> dict:
+        """What a numbers.json says about this encoder's training."""
+        return {"architecture": self.spec.architecture, "code_size": int(np.prod(self.encoder.output.shape[1:])),
+                "epochs_run": self.epochs_run, "best_epoch": self.best_epoch, "train_seconds": round(self.seconds, 1),
+                "final_val_loss": self.history.get("val_loss", [float("nan")])[self.best_epoch - 1]}
+
+
+# (encoder name, data folder, seed, quick) -> TrainedAutoencoder, for the rest of the process.
+_CACHE: dict[tuple, TrainedAutoencoder] = {}
+
+
+def dataset_folder(data_folder: Path | None, name: str) -> Path | None:
+    """The folder of data set ``name`` given the lab's data folder.
+
+    The lab's folder may be the data set's own folder (shared/data/mnist), a parent holding
+    mnist/ and notmnist/ (shared/data), or a sibling's (anomaly needs both sets); None means
+    download to the per-user cache.
+    """
+    if data_folder is None:
+        return None
+    folder = Path(data_folder)
+    for candidate in (folder / name, folder if folder.name == name else None, folder.parent / name):
+        if candidate is not None and candidate.is_dir():
+            return candidate
+    return folder
+
+
+def digit_split(name: str, data_folder: Path | None, seed: int, quick: bool):
+    """``data.digit_split`` of data set ``name``, found from the lab's data folder."""
+    return data.digit_split(name, dataset_folder(data_folder, name), seed=seed, quick=quick)
+
+
+def _shaped(spec: EncoderSpec, x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1) if spec.flat_input else x[..., None]
+
+
+def _compiled(spec: EncoderSpec, seed: int):
+    import keras
+
+    from engine.models import zoo
+
+    keras.utils.set_random_seed(seed)
+    model = zoo.build_model(spec.architecture, **spec.options)
+    optimizer = {"adam": keras.optimizers.Adam, "adadelta": keras.optimizers.Adadelta}[spec.optimizer]
+    model.compile(optimizer=optimizer(learning_rate=spec.learning_rate), loss=spec.loss)
+    return model
+
+
+def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[np.ndarray, np.ndarray],
+                     epochs: int, batch_size: int, monitor: str = "val_loss", patience: int | None = None,
+                     what: str = "", progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None) -> tuple[dict[str, list[float]], int]:
+    """Train one epoch at a time, keep the weights of the best epoch by ``monitor``; (history, best epoch).
+
+    The checkpoint is held in memory (the lab saves no models).  ``monitor`` is minimised when it is
+    a loss and maximised otherwise (val_accuracy); ``patience`` epochs without improvement stop it.
+    """
+    sign = 1.0 if "loss" in monitor else -1.0
+    history: dict[str, list[float]] = {}
+    best, best_epoch, best_weights = np.inf, 0, model.get_weights()
+    for epoch in range(1, epochs + 1):
+        logs = data.fit(model, x, y, epochs=1, batch_size=batch_size, validation=validation, cancel=cancel)
+        for key, values in logs.items():
+            history.setdefault(key, []).extend(values)
+        value = sign * history[monitor][-1]
+        if value < best:
+            best, best_epoch, best_weights = value, epoch, model.get_weights()
+        report(progress, "epoch", epoch, epochs, f"{what} epoch {epoch}: {monitor} {history[monitor][-1]:.4f}".strip(),
+               {k: v[-1] for k, v in history.items()})
+        if patience is not None and epoch - best_epoch >= patience:
+            break
+    model.set_weights(best_weights)
+    return history, best_epoch
+
+
+def _train(name: str, x_train: np.ndarray, *, seed: int, quick: bool, progress: ProgressCallback | None,
+           cancel: CancelToken | None) -> TrainedAutoencoder:
+    import keras
+
+    spec = ENCODERS[name]
+    start = time.perf_counter()
+    model = _compiled(spec, seed)
+    inputs = _shaped(spec, x_train)
+    n_val = max(1, int(len(inputs) * VALIDATION_FRACTION))
+    validation, train = (inputs[:n_val], inputs[:n_val]), inputs[n_val:]
+    epochs = 1 if quick else spec.epochs
+    batch = min(spec.batch_size, QUICK_BATCH) if quick else spec.batch_size
+    history, best = fit_keeping_best(model, train, train, validation=validation, epochs=epochs, batch_size=batch,
+                                     patience=spec.patience, what=spec.label, progress=progress, cancel=cancel)
+    if spec.patience is None:
+        # A fixed number of epochs (the seeds' section 4 and 5 settings): keep the last weights, as they did.
+        best = len(history["loss"])
+    encoder = keras.Model(model.inputs, model.get_layer("code").output)
+    return TrainedAutoencoder(name, spec, model, encoder, len(history["loss"]), best,
+                              time.perf_counter() - start, history)
+
+
+def trained_autoencoder(name: str, data_folder: Path | None, *, seed: int = 0, quick: bool = False,
+                        progress: ProgressCallback | None = None,
+                        cancel: CancelToken | None = None) -> TrainedAutoencoder:
+    """Autoencoder ``name`` (a key of ENCODERS) trained on the lab's MNIST training split, once per process."""
+    key = (name, str(dataset_folder(data_folder, "mnist")), seed, quick)
+    if key not in _CACHE:
+        check(cancel)
+        report(progress, "train", 0, 1, f"training the {ENCODERS[name].label} autoencoder")
+        x_train, *_ = digit_split("mnist", data_folder, seed, quick)
+        _CACHE[key] = _train(name, x_train, seed=seed, quick=quick, progress=progress, cancel=cancel)
+        report(progress, "train", 1, 1, f"{ENCODERS[name].label} autoencoder trained")
+    return _CACHE[key]
+
+
+def codes(ae: TrainedAutoencoder, x: np.ndarray) -> np.ndarray:
+    """The code layer's output for images ``x`` (n, 28, 28), flattened to (n, code size)."""
+    out = ae.encoder.predict(_shaped(ae.spec, x), verbose=0, batch_size=512)
+    return out.reshape(len(x), -1)
+
+
+def reconstruction_errors(ae: TrainedAutoencoder, x: np.ndarray) -> np.ndarray:
+    """Per-image mean squared error between ``x`` and the autoencoder's reconstruction."""
+    out = ae.model.predict(_shaped(ae.spec, x), verbose=0, batch_size=512).reshape(len(x), -1)
+    return np.mean((out - x.reshape(len(x), -1)) ** 2, axis=1)
+
+
+def pixels(x: np.ndarray) -> np.ndarray:
+    """Images as flat rows of 784 values: the raw-pixel baseline's features."""
+    return x.reshape(len(x), -1)
+
+
+PIXELS = "raw pixels"
+
+
+def feature_sets(data_folder: Path | None, encoders: tuple[str, ...], images: tuple[np.ndarray, ...], *,
+                 seed: int, quick: bool, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> dict[str, tuple[np.ndarray, ...]]:
+    """Feature name (PIXELS or an encoder's label) -> the rows of each stack in ``images``, in order."""
+    sets = {PIXELS: tuple(pixels(x) for x in images)}
+    for name in encoders:
+        ae = trained_autoencoder(name, data_folder, seed=seed, quick=quick, progress=progress, cancel=cancel)
+        sets[ae.spec.label] = tuple(codes(ae, x) for x in images)
+    return sets
+
+
+def mnist_split(data_folder: Path | None, seed: int, quick: bool, progress: ProgressCallback | None = None):
+    """The lab's MNIST split (see data.digit_split), reported as the "data" stage."""
+    report(progress, "data", 0, 1, "loading MNIST")
+    split = digit_split("mnist", data_folder, seed, quick)
+    report(progress, "data", 1, 1)
+    return split

@@ -1,0 +1,33 @@
+"""What a lab experiment gives back: its numbers, its figures and a table, all written to its folder."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class LabResult:
+    """The outcome of one experiment.
+
+    ``numbers`` is JSON-able (what ``docclean lab ... --json`` prints and
+    numbers.json holds); ``figures`` are the PNG files written into the
+    output folder; ``table`` holds rows (dicts with the same keys) for a
+    front end to show; ``protocol`` says in words what data it ran on
+    (e.g. "trained on 8,000 of the 10,000 MNIST test images, scored on the other 2,000").
+    """
+
+    name: str
+    numbers: dict
+    figures: list[Path] = field(default_factory=list)
+    table: list[dict] = field(default_factory=list)
+    protocol: str = ""
+
+    def save(self, out_dir: Path) -> Path:
+        """Write numbers.json (numbers, table and protocol) into ``out_dir``; returns its path."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "numbers.json"
+        payload = {"experiment": self.name, "protocol": self.protocol, "numbers": self.numbers, "table": self.table,
+                   "figures": [str(f.name) for f in self.figures]}
+        path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        return path
