@@ -277,6 +277,7 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("Cancel", self.cancel, "Esc", "Cancel the batch")
         self.open_output_action = self._action("Open output folder", self.open_output_folder, "Ctrl+Shift+E")
         self.train_action = self._action("Train…", self.open_training, "Ctrl+T", "Train a model")
+        self.lab_action = self._action("Lab…", self.open_lab, None, "Run an autoencoder experiment of the lab")
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         self.preferences_action = self._action("Preferences…", self.open_preferences,
                                                QKeySequence.StandardKey.Preferences)
@@ -323,7 +324,7 @@ class MainWindow(QMainWindow):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         batch_menu = menu.addMenu("&Batch")
         for action in (self.run_action, self.clean_selected_action, self.clean_remaining_action,
-                       self.cancel_action, None, self.train_action):
+                       self.cancel_action, None, self.train_action, self.lab_action):
             batch_menu.addSeparator() if action is None else batch_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         for action in (self.next_action, self.previous_action, None, self.zoom_in_action, self.zoom_out_action,
@@ -978,6 +979,14 @@ class MainWindow(QMainWindow):
         self._training_dialog.show()
         self._training_dialog.raise_()
         self._training_dialog.activateWindow()
+
+    def open_lab(self) -> None:
+        from gui.lab_window import LabWindow
+
+        if getattr(self, "lab_window", None) is None:
+            self.lab_window = LabWindow(self.runner, self)
+        self.lab_window.show()
+        self.lab_window.raise_()
 
     @property
     def training_dialog(self) -> Any:
