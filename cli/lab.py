@@ -11,7 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+from cli.arguments import whole
+from cli.progress_bars import Bars
 from engine.lab import EXPERIMENTS
+
 
 
 def _factors(text: str) -> tuple[float, ...]:
@@ -32,7 +35,7 @@ def add_lab_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
     p.add_argument("--data-folder", type=Path,
                    help="folder with the MNIST / notMNIST IDX files (default: download the full sets once)")
     p.add_argument("-o", "--output", required=True, type=Path, help="folder for the figures and numbers.json")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data split, the noise and the weights")
+    p.add_argument("--seed", type=whole, default=0, help="seed of the data split, the noise and the weights")
     p.add_argument("--quick", action="store_true", help="a few images and epochs: a smoke test in seconds")
     p.add_argument("--factors", type=_factors, default=(),
                    help="denoise only: noise factors to score besides 0.5 and 0.7, e.g. 0.3,0.9")
@@ -57,7 +60,6 @@ def _summary(result) -> list[str]:
 
 def run_lab(args: argparse.Namespace) -> int:
     """Run ``args.experiment``; print a summary, or with ``--json`` numbers.json's content as the last line."""
-    from cli.main import _Bars  # here, not at the top: cli.main imports this module
     from engine.lab import experiment
 
     run = experiment(args.experiment)
@@ -65,7 +67,7 @@ def run_lab(args: argparse.Namespace) -> int:
     if args.data_folder is not None and not args.data_folder.is_dir():
         print(f"error: data folder {args.data_folder} does not exist", file=sys.stderr)
         return 1
-    bars = _Bars(getattr(args, "quiet", False))
+    bars = Bars(getattr(args, "quiet", False))
     try:
         result = run(args.data_folder, args.output, seed=args.seed, quick=args.quick, progress=bars, **options)
     except FileNotFoundError as error:

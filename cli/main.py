@@ -19,7 +19,9 @@ from tqdm import tqdm
 
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
 # for the fast runtime) loads it, when it runs.
+from cli.arguments import checked_whole, number, whole
 from cli.lab import add_lab_parser
+from cli.progress_bars import Bars
 from engine.cleaning.backends import BACKENDS, check_threads
 from engine.data.digits import DatasetDownloadError
 from engine.data.sources import is_document_data, parse_data
@@ -30,40 +32,8 @@ from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
 from engine.models.modelfile import ModelFileError, check_output_name, read_info
-from engine.progress import Cancelled, Progress
+from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
-
-
-class _Bars:
-    """Turns Progress reports into tqdm bars, one per stage."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.bars: dict[str, tqdm] = {}
-
-    def __call__(self, event: Progress) -> None:
-        if self.quiet:
-            return
-        bar = self.bars.get(event.stage)
-        if bar is None or bar.total != event.total or event.done < bar.n:
-            if bar is not None:
-                bar.close()
-            bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != "batch",
-                       file=sys.stderr, dynamic_ncols=True)
-            self.bars[event.stage] = bar
-        if event.message:
-            bar.set_postfix_str(event.message, refresh=False)
-        bar.update(event.done - bar.n)
-        if event.stage == "epoch" and event.values:
-            tqdm.write(event.message, file=sys.stderr)
-        if event.done >= event.total and event.stage != "epoch":
-            bar.close()
-            del self.bars[event.stage]
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-        self.bars.clear()
 
 
 def _denoise(args: argparse.Namespace) -> int:
@@ -76,7 +46,7 @@ def _denoise(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
     existing = "overwrite" if args.overwrite else ("keep-both" if args.keep_both else "skip")
-    bars = _Bars(args.quiet)
+    bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
         for result in run_batch(plan, denoiser, existing=existing, progress=bars,
@@ -152,7 +122,7 @@ def _train(args: argparse.Namespace) -> int:
         parse_data(config.data, config.data_folder)  # the sources exist and the recipe reads
     from engine.training.fit import train
 
-    bars = _Bars(args.quiet)
+    bars = Bars(args.quiet)
     try:
         result = train(config, args.output, progress=bars)
     finally:
@@ -186,7 +156,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not chosen:
             print("error: no pairs left to evaluate", file=sys.stderr)
             return 1
-    bars = _Bars(args.quiet or args.json)
+    bars = Bars(args.quiet or args.json)
     try:
         result = (evaluate_ink(find_images([args.ink]), clean, progress=bars) if args.ink
                   else evaluate(chosen, clean, progress=bars))
@@ -228,7 +198,7 @@ def _download(args: argparse.Namespace) -> int:
     from engine.data.digits import download_dataset
     from engine.data.pairs import download_noisyoffice
 
-    bars = _Bars(args.quiet)
+    bars = Bars(args.quiet)
     try:
         folder = (download_noisyoffice(progress=bars) if args.dataset == "noisyoffice"
                   else download_dataset(args.dataset, progress=bars))
@@ -273,37 +243,8 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                         "or keras (the TensorFlow reference)")
     p.add_argument("--no-keep-ink", action="store_true",
                    help="write what the model made even where it erased clear ink (default: put it back)")
-    p.add_argument("--threads", type=_thread_count, default=0,
+    p.add_argument("--threads", type=checked_whole(check_threads), default=0,
                    help="CPU threads for the model (default 0: one per core; openvino only)")
-
-
-def _whole(text: str) -> int:
-    """argparse type: a whole number, refused in words (argparse would name Python's int)."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-
-
-def _thread_count(text: str) -> int:
-    try:
-        return check_threads(_whole(text))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _jpeg_quality(text: str) -> int:
-    try:
-        return check_jpeg_quality(_whole(text))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how output files are named, without extension (default {name}_clean): {name} the "
                         "input's name (scan_p2 for page 2 of a multi-page file written a file per page), "
                         "{model} the model (docclean-general), {mode} grey or bw, {page} the page number")
-    p.add_argument("--jpeg-quality", type=_jpeg_quality, metavar="N",
+    p.add_argument("--jpeg-quality", type=checked_whole(check_jpeg_quality), metavar="N",
                    help=f"JPEG quality from {JPEG_QUALITY_RANGE[0]} to {JPEG_QUALITY_RANGE[1]} "
                         f"(default {JPEG_QUALITY}), for --format jpeg")
     again = p.add_mutually_exclusive_group()
@@ -349,23 +290,23 @@ def build_parser() -> argparse.ArgumentParser:
                                          "(default: the download cache)")
     p.add_argument("--arch", required=True, choices=list(registry.ARCHITECTURES))
     p.add_argument("--arch-options", help='JSON options for the builder, e.g. \'{"width": 8}\'')
-    p.add_argument("--bottleneck", type=_whole, help="bottleneck size of the dense AE")
-    p.add_argument("--epochs", type=_whole, default=DEFAULTS.epochs)
-    p.add_argument("--batch-size", type=_whole)
+    p.add_argument("--bottleneck", type=whole, help="bottleneck size of the dense AE")
+    p.add_argument("--epochs", type=whole, default=DEFAULTS.epochs)
+    p.add_argument("--batch-size", type=whole)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--loss", choices=tuple(LOSSES))
-    p.add_argument("--learning-rate", type=_number)
+    p.add_argument("--learning-rate", type=number)
     p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS.lr_schedule)
-    p.add_argument("--validation-split", type=_number, default=DEFAULTS.validation_split)
-    p.add_argument("--test-fraction", type=_number, default=DEFAULTS.test_fraction,
+    p.add_argument("--validation-split", type=number, default=DEFAULTS.validation_split)
+    p.add_argument("--test-fraction", type=number, default=DEFAULTS.test_fraction,
                    help="documents held out of training entirely (pairs data)")
-    p.add_argument("--patience", type=_whole, help="early stopping patience in epochs")
-    p.add_argument("--seed", type=_whole, default=DEFAULTS.seed)
-    p.add_argument("--noise-factor", type=_number, default=DEFAULTS.noise_factor, help="Gaussian noise for digit data")
+    p.add_argument("--patience", type=whole, help="early stopping patience in epochs")
+    p.add_argument("--seed", type=whole, default=DEFAULTS.seed)
+    p.add_argument("--noise-factor", type=number, default=DEFAULTS.noise_factor, help="Gaussian noise for digit data")
     p.add_argument("--reconstruct", action="store_true", help="digit data: learn to reconstruct, not denoise")
-    p.add_argument("--max-samples", type=_whole, help="use at most this many digit images")
-    p.add_argument("--crop", type=_whole, default=DEFAULTS.crop, help="training crop size for pages")
-    p.add_argument("--steps-per-epoch", type=_whole, default=DEFAULTS.steps_per_epoch, help="batches per epoch for pages")
+    p.add_argument("--max-samples", type=whole, help="use at most this many digit images")
+    p.add_argument("--crop", type=whole, default=DEFAULTS.crop, help="training crop size for pages")
+    p.add_argument("--steps-per-epoch", type=whole, default=DEFAULTS.steps_per_epoch, help="batches per epoch for pages")
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision,
                    help="mixed_bfloat16 trains about twice as fast on CPUs with AVX512-BF16/AMX")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")

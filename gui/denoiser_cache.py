@@ -27,10 +27,7 @@ class DenoiserCache:
 
     def set_backend(self, backend: str) -> None:
         """Use another inference runtime from now on (models load again on first use)."""
-        with self._lock:
-            if backend != self._backend:
-                self._backend = backend
-                self._loaded.clear()
+        self._reload_if_changed(backend, self._threads)
 
     @property
     def threads(self) -> int:
@@ -38,9 +35,12 @@ class DenoiserCache:
 
     def set_threads(self, threads: int) -> None:
         """Compute with this many CPU threads from now on (0: one per core)."""
+        self._reload_if_changed(self._backend, threads)
+
+    def _reload_if_changed(self, backend: str, threads: int) -> None:
         with self._lock:
-            if threads != self._threads:
-                self._threads = threads
+            if (backend, threads) != (self._backend, self._threads):
+                self._backend, self._threads = backend, threads
                 self._loaded.clear()
 
     @staticmethod

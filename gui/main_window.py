@@ -1128,10 +1128,20 @@ def _read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: 
     return _ViewerPage(pixels, pixels_to_qimage(pixels), saved, made_by, by_chosen)
 
 
-@lru_cache(maxsize=16)
 def _model_sha256(model: Optional[Path]) -> str:
+    """The model file's SHA-256, hashed again only when the file changed (a model retrained in place)."""
+    path = resolve_model(model)
     try:
-        return file_sha256(resolve_model(model))
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _sha256_of_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _sha256_of_version(path: Path, mtime_ns: int, size: int) -> str:
+    try:
+        return file_sha256(path)
     except OSError:
         return ""
 

@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -363,15 +363,10 @@ def _settings(mode: str, keep_ink: bool, fmt: str, jpeg_quality: int) -> str:
 
 
 def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: Denoiser,
-                 fmt: str = "png", existing: str = "skip",
-                 cancel: Optional[CancelToken] = None,
-                 progress: Optional[ProgressCallback] = None,
-                 mode: str = "grey", keep_ink: bool = True, *,
-                 name: str = DEFAULT_NAME, jpeg_quality: int = JPEG_QUALITY,
-                 combine: Optional[str] = None) -> Iterator[PageResult]:
-    """Clean every page of ``inputs`` (files or folders) into ``out_dir``: plan_batch, then run_batch."""
-    return run_batch(plan_batch(inputs, out_dir), denoiser, fmt, existing, cancel, progress, mode, keep_ink,
-                     name=name, jpeg_quality=jpeg_quality, combine=combine)
+                 **options: Any) -> Iterator[PageResult]:
+    """Clean every page of ``inputs`` (files or folders) into ``out_dir``: plan_batch, then run_batch
+    with ``options`` (its keyword arguments: fmt, existing, cancel, progress, mode, keep_ink, name, ...)."""
+    return run_batch(plan_batch(inputs, out_dir), denoiser, **options)
 
 
 def run_batch(plan: BatchPlan, denoiser: Denoiser,

@@ -1,0 +1,40 @@
+"""Progress reports as tqdm bars on the terminal, one per stage (the CLI's side of engine.progress)."""
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+from engine.progress import Progress
+
+
+class Bars:
+    """Turns Progress reports into tqdm bars, one per stage."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, event: Progress) -> None:
+        if self.quiet:
+            return
+        bar = self.bars.get(event.stage)
+        if bar is None or bar.total != event.total or event.done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != "batch",
+                       file=sys.stderr, dynamic_ncols=True)
+            self.bars[event.stage] = bar
+        if event.message:
+            bar.set_postfix_str(event.message, refresh=False)
+        bar.update(event.done - bar.n)
+        if event.stage == "epoch" and event.values:
+            tqdm.write(event.message, file=sys.stderr)
+        if event.done >= event.total and event.stage != "epoch":
+            bar.close()
+            del self.bars[event.stage]
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
