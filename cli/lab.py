@@ -50,11 +50,11 @@ def _options(args: argparse.Namespace) -> dict:
     return {"factors": args.factors} if args.factors else {}
 
 
-def _summary(result) -> list[str]:
+def _summary(result, folder: Path) -> list[str]:
     lines = [f"{result.name}: {result.protocol}"]
     for row in result.table:
         lines.append("  " + "  ".join(f"{k} {v:.5g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
-    lines += [f"figure: {path}" for path in result.figures]
+    lines.append(f"{len(result.figures)} figure(s) and numbers.json in {folder}")
     return lines
 
 
@@ -79,5 +79,5 @@ def run_lab(args: argparse.Namespace) -> int:
         saved = json.loads((args.output / "numbers.json").read_text(encoding="utf-8"))
         print(json.dumps(saved))
     else:
-        print("\n".join(_summary(result)))
+        print("\n".join(_summary(result, args.output)))
     return 0

@@ -9,7 +9,7 @@ from engine.progress import Progress
 
 
 class Bars:
-    """Turns Progress reports into tqdm bars, one per stage."""
+    """Turns Progress reports into tqdm bars, one per stage; a report without a total is a line of its own."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
@@ -17,6 +17,9 @@ class Bars:
 
     def __call__(self, event: Progress) -> None:
         if self.quiet:
+            return
+        if event.total == 0:  # a note, such as a figure the lab just wrote
+            tqdm.write(f"{event.stage}: {event.message}", file=sys.stderr)
             return
         bar = self.bars.get(event.stage)
         if bar is None or bar.total != event.total or event.done < bar.n:

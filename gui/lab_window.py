@@ -1,7 +1,7 @@
 """The Lab window: runs one of the autoencoder lab's experiments (engine.lab) on a worker.
 
-It shows the run's stage as it goes, then the experiment's protocol, its table and its
-figures.  All numerics stay in the engine; this window only lays out what LabResult holds.
+It shows the run's stage and each figure as it is written, then the experiment's protocol
+and its table.  All numerics stay in the engine; this window only lays out what LabResult holds.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.lab import EXPERIMENTS
+from engine.lab import EXPERIMENTS, experiment
+from engine.lab.figures import FIGURE_STAGE
 from engine.lab.result import LabResult
 from engine.progress import Progress
 from gui.training_data import shared_data_folder
@@ -185,8 +186,8 @@ class LabWindow(QDialog):
         out_dir = Path(out_text) / name
 
         def work(task: Task) -> LabResult:
-            run = engine_module(f"lab.{name}").run
-            result = run(data_folder, out_dir, seed=seed, quick=quick, progress=task.report, cancel=task.cancel_token)
+            engine_module(f"lab.{name}")  # imported off the UI thread, see engine_module
+            result = experiment(name)(data_folder, out_dir, seed=seed, quick=quick, progress=task.report, cancel=task.cancel_token)
             result.save(out_dir)
             return result
 
@@ -205,6 +206,9 @@ class LabWindow(QDialog):
             self.status_label.setText("Cancelling…")
 
     def _on_progress(self, progress: Progress) -> None:
+        if progress.stage == FIGURE_STAGE:
+            self._add_figure(progress.message)
+            return
         if progress.total:
             self.progress_bar.setValue(int(1000 * min(1.0, progress.done / progress.total)))
         text = f"{progress.stage}: {progress.done} of {progress.total}" if progress.total else progress.stage
@@ -231,11 +235,7 @@ class LabWindow(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if last
                                         else QHeaderView.ResizeMode.ResizeToContents)
         for path in result.figures:
-            item = QListWidgetItem(QIcon(str(path)), Path(path).name)
-            item.setData(Qt.ItemDataRole.UserRole, str(path))
-            self.figure_list.addItem(item)
-        if self.figure_list.count():
-            self.figure_list.setCurrentRow(0)
+            self._add_figure(str(path))
         self.lab_finished.emit("done")
 
     def _on_cancelled(self) -> None:
@@ -265,6 +265,17 @@ class LabWindow(QDialog):
         self.table.setColumnCount(0)
         self.figure_list.clear()
         self.figure_label.clear()
+
+    def _add_figure(self, path: str) -> None:
+        """List a written figure (once; a figure redrawn later keeps its place) and show the first one."""
+        for row in range(self.figure_list.count()):
+            if self.figure_list.item(row).data(Qt.ItemDataRole.UserRole) == path:
+                return
+        item = QListWidgetItem(QIcon(path), Path(path).name)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        self.figure_list.addItem(item)
+        if self.figure_list.currentRow() < 0:
+            self.figure_list.setCurrentRow(0)
 
     def shown_figure(self) -> Optional[str]:
         item = self.figure_list.currentItem()

@@ -2,24 +2,44 @@
 
 No pyplot: pyplot keeps global state and picks a GUI backend, while the lab runs on a
 worker thread of the app as well as in the CLI.  Every helper writes one PNG and returns
-its path.
+its path, and reports it as a ``figure`` progress event when a run is listening (``reported_to``),
+so the app can show each figure the moment it exists instead of at the end of a long run.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from engine.progress import ProgressCallback, report
+
 DPI = 100
+FIGURE_STAGE = "figure"  # Progress.stage of a written figure; its message is the PNG's path
+# A context variable, not an argument: figures are drawn many calls deep, on the thread that runs
+# the experiment, and only that thread's run should hear of them.
+_listener: ContextVar[ProgressCallback | None] = ContextVar("figure_listener", default=None)
+
+
+@contextmanager
+def reported_to(progress: ProgressCallback | None) -> Iterator[None]:
+    """Within this block, every figure written on this thread is reported to ``progress``."""
+    token = _listener.set(progress)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
 
 
 def save_figure(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    report(_listener.get(), FIGURE_STAGE, 0, 0, str(path))
     return path
 
 
