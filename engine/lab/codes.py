@@ -122,27 +122,29 @@ def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[n
                      epochs: int, batch_size: int, monitor: str = "val_loss", patience: int | None = None,
                      what: str = "", progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None) -> tuple[dict[str, list[float]], int]:
-    """Train one epoch at a time, keep the weights of the best epoch by ``monitor``; (history, best epoch).
+    """Train, keeping the weights of the best epoch by ``monitor``; (history, best epoch counted from 1).
 
     The checkpoint is held in memory (the lab saves no models).  ``monitor`` is minimised when it is
     a loss and maximised otherwise (val_accuracy); ``patience`` epochs without improvement stop it.
+    One ``fit`` call for all epochs: a call per epoch cost more than a small model's epoch.
     """
+    import keras
+
     sign = 1.0 if "loss" in monitor else -1.0
-    history: dict[str, list[float]] = {}
-    best, best_epoch, best_weights = np.inf, 0, model.get_weights()
-    for epoch in range(1, epochs + 1):
-        logs = data.fit(model, x, y, epochs=1, batch_size=batch_size, validation=validation, cancel=cancel)
-        for key, values in logs.items():
-            history.setdefault(key, []).extend(values)
-        value = sign * history[monitor][-1]
-        if value < best:
-            best, best_epoch, best_weights = value, epoch, model.get_weights()
-        report(progress, "epoch", epoch, epochs, f"{what} epoch {epoch}: {monitor} {history[monitor][-1]:.4f}".strip(),
-               {k: v[-1] for k, v in history.items()})
-        if patience is not None and epoch - best_epoch >= patience:
-            break
-    model.set_weights(best_weights)
-    return history, best_epoch
+    best = {"value": np.inf, "epoch": 0, "weights": model.get_weights()}
+
+    def epoch_end(epoch: int, logs: dict | None = None) -> None:
+        value = sign * float((logs or {}).get(monitor, np.nan))
+        if value < best["value"]:
+            best.update(value=value, epoch=epoch + 1, weights=model.get_weights())
+        elif patience is not None and epoch + 1 - best["epoch"] >= patience:
+            model.stop_training = True
+
+    history = data.fit(model, x, y, epochs=epochs, batch_size=batch_size, validation=validation, what=what,
+                       progress=progress, cancel=cancel,
+                       callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=epoch_end)])
+    model.set_weights(best["weights"])
+    return history, max(best["epoch"], 1)
 
 
 def _train(name: str, x_train: np.ndarray, *, seed: int, quick: bool, progress: ProgressCallback | None,
@@ -157,11 +159,15 @@ def _train(name: str, x_train: np.ndarray, *, seed: int, quick: bool, progress: 
     validation, train = (inputs[:n_val], inputs[:n_val]), inputs[n_val:]
     epochs = 1 if quick else spec.epochs
     batch = min(spec.batch_size, QUICK_BATCH) if quick else spec.batch_size
-    history, best = fit_keeping_best(model, train, train, validation=validation, epochs=epochs, batch_size=batch,
-                                     patience=spec.patience, what=spec.label, progress=progress, cancel=cancel)
     if spec.patience is None:
         # A fixed number of epochs (the seeds' section 4 and 5 settings): keep the last weights, as they did.
+        history = data.fit(model, train, train, epochs=epochs, batch_size=batch, validation=validation,
+                           what=spec.label, progress=progress, cancel=cancel)
         best = len(history["loss"])
+    else:
+        history, best = fit_keeping_best(model, train, train, validation=validation, epochs=epochs,
+                                         batch_size=batch, patience=spec.patience, what=spec.label,
+                                         progress=progress, cancel=cancel)
     encoder = keras.Model(model.inputs, model.get_layer("code").output)
     return TrainedAutoencoder(name, spec, model, encoder, len(history["loss"]), best,
                               time.perf_counter() - start, history)

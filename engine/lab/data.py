@@ -10,6 +10,7 @@ the score every experiment shares.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -86,11 +87,13 @@ def load(name: str, data_folder: Path | None, *, seed: int, quick: bool,
 
 def fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
         validation: tuple[np.ndarray, np.ndarray] | None = None, what: str = "",
-        progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, list[float]]:
+        progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+        callbacks: Sequence = ()) -> dict[str, list[float]]:
     """Train a compiled Keras ``model`` on ``(x, y)`` with progress and cancel; returns the loss history.
 
     Reports ``epoch`` (with the losses) and ``batch`` stages, ``what`` naming the model in the
-    messages; a set ``cancel`` stops within one batch and raises Cancelled.  Shared by every lab
+    messages; a set ``cancel`` stops within one batch and raises Cancelled.  ``callbacks`` are
+    further Keras callbacks, called after the progress one.  Shared by every lab
     experiment, so the Keras callback lives here (keras is imported only when training).
     """
     import keras  # only a run trains: listing or splitting the data loads no TensorFlow
@@ -118,7 +121,7 @@ def fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
     callback = keras.callbacks.LambdaCallback(on_epoch_begin=epoch_begin, on_train_batch_end=batch_end,
                                               on_epoch_end=epoch_end)
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation,
-                        shuffle=True, verbose=0, callbacks=[callback])
+                        shuffle=True, verbose=0, callbacks=[callback, *callbacks])
     check(cancel)
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
