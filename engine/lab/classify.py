@@ -1,8 +1,11 @@
 """The encoder as a feature extractor (SEEDS.md section 5): do its codes make labels go further?
 
-The section 5 conv AE (4x4x8 = 128-value code) and the dense-36 AE are trained without labels on
-the training images; their encoders are then frozen (only their codes are used) and a small
-classifier learns the digits from 100, 1,000 or all of the training labels.  The same classifier on
+The section 5 conv AE (4x4x8 = 128-value code), the dense-36 AE and the shift-invariant N2D AE
+(engine.lab.n2d) are trained without labels on the training images; their encoders are then frozen
+(only their codes are used) and a small classifier learns the digits from 100, 1,000 or all of the
+training labels.  The N2D codes also go through N2D's UMAP (fitted without labels, then frozen too):
+digits of a kind sit together there, so 100 labels name whole groups (0.79 on the codes alone, 0.94
+on their embedding, measured with 100 labels).  The same classifier on
 raw pixels stands beside them.  Each labelled subset is split 80/20: the classifier trains on 80 %
 and its best epoch by accuracy on the other 20 % is kept (the seed's checkpoint), so "100 labels"
 means 100 labels in all.  Accuracy is measured on the held-out images.
@@ -13,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.lab import codes, figures
+from engine.lab import cluster, codes, figures
 from engine.lab.result import LabResult
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 LABEL_BUDGETS = (100, 1_000)  # and all the training labels
-ENCODERS = ("conv4x4x8", "dense36")
+ENCODERS = ("conv4x4x8", "dense36", "n2d")
+N2D_CODES = codes.ENCODERS["n2d"].label
+N2D_EMBEDDING = "N2D codes -> UMAP"
 HIDDEN_UNITS = 64
 CLASSIFIER_VALIDATION = 0.2
 MAX_EPOCHS = 100
@@ -79,6 +84,10 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     x_train, y_train, x_eval, y_eval, protocol = codes.mnist_split(data_folder, seed, quick, progress)
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)
+    check(cancel)
+    report(progress, "embedding", 0, 1, N2D_EMBEDDING)
+    features[N2D_EMBEDDING] = cluster.umap_embedding(*features[N2D_CODES], seed, quick)
+    report(progress, "embedding", 1, 1, N2D_EMBEDDING)
     label_counts = budgets(len(x_train))
     jobs = [(feature, n) for feature in features for n in label_counts]
     table, accuracy = [], {feature: {} for feature in features}
