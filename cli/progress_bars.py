@@ -18,8 +18,9 @@ class Bars:
     def __call__(self, event: Progress) -> None:
         if self.quiet:
             return
-        if event.total == 0:  # a note, such as a figure the lab just wrote
-            tqdm.write(f"{event.stage}: {event.message}", file=sys.stderr)
+        if event.total == 0:  # a note, such as a figure the lab just wrote (a table row has no words)
+            if event.message:
+                tqdm.write(f"{event.stage}: {event.message}", file=sys.stderr)
             return
         bar = self.bars.get(event.stage)
         if bar is None or bar.total != event.total or event.done < bar.n:

@@ -1,7 +1,7 @@
 """The Lab window: runs one of the autoencoder lab's experiments (engine.lab) on a worker.
 
-It shows the run's stage and each figure as it is written, then the experiment's protocol
-and its table.  All numerics stay in the engine; this window only lays out what LabResult holds.
+It shows the run's stage, each table row and each figure as they are written, then the
+experiment's protocol.  All numerics stay in the engine; this window only lays out what LabResult holds.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from engine.lab import EXPERIMENTS, experiment
 from engine.lab.figures import FIGURE_STAGE
-from engine.lab.result import LabResult
+from engine.lab.result import ROW_STAGE, LabResult
 from engine.progress import Progress
 from gui.training_data import shared_data_folder
 from gui.training_fields import sentence
@@ -69,6 +69,7 @@ class LabWindow(QDialog):
         self._started = 0.0
         self._data_edited = False
         self.result: Optional[LabResult] = None
+        self._rows: list[dict] = []  # the table so far
         self._build()
         self._on_experiment_changed()
         self._set_running(False)
@@ -209,6 +210,9 @@ class LabWindow(QDialog):
         if progress.stage == FIGURE_STAGE:
             self._add_figure(progress.message)
             return
+        if progress.stage == ROW_STAGE:
+            self._show_table(self._rows + [progress.values])
+            return
         if progress.total:
             self.progress_bar.setValue(int(1000 * min(1.0, progress.done / progress.total)))
         text = f"{progress.stage}: {progress.done} of {progress.total}" if progress.total else progress.stage
@@ -222,18 +226,7 @@ class LabWindow(QDialog):
         self.status_label.setText(f"{result.name} done in {time.monotonic() - self._started:.0f} s; "
                                   f"figures and numbers.json in {self.output_edit.text().strip()}/{result.name}.")
         self.protocol_label.setText(sentence(f"{result.name}: {result.protocol}"))
-        columns = list(dict.fromkeys(key for row in result.table for key in row))
-        self.table.setColumnCount(len(columns))
-        self.table.setHorizontalHeaderLabels(columns)
-        self.table.setRowCount(len(result.table))
-        for r, row in enumerate(result.table):
-            for c, key in enumerate(columns):
-                self.table.setItem(r, c, QTableWidgetItem(_cell(row.get(key, ""))))
-        header = self.table.horizontalHeader()
-        for column in range(len(columns)):  # numbers as wide as they are; the last column takes the rest
-            last = column == len(columns) - 1
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if last
-                                        else QHeaderView.ResizeMode.ResizeToContents)
+        self._show_table(result.table)
         for path in result.figures:
             self._add_figure(str(path))
         self.lab_finished.emit("done")
@@ -260,11 +253,27 @@ class LabWindow(QDialog):
     # ================================================================ results
     def _clear_result(self) -> None:
         self.result = None
+        self._rows = []
         self.protocol_label.setText("")
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
         self.figure_list.clear()
         self.figure_label.clear()
+
+    def _show_table(self, rows: list[dict]) -> None:
+        self._rows = list(rows)
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        self.table.setColumnCount(len(columns))
+        self.table.setHorizontalHeaderLabels(columns)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, key in enumerate(columns):
+                self.table.setItem(r, c, QTableWidgetItem(_cell(row.get(key, ""))))
+        header = self.table.horizontalHeader()
+        for column in range(len(columns)):  # numbers as wide as they are; the last column takes the rest
+            last = column == len(columns) - 1
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if last
+                                        else QHeaderView.ResizeMode.ResizeToContents)
 
     def _add_figure(self, path: str) -> None:
         """List a written figure (once; a figure redrawn later keeps its place) and show the first one."""

@@ -6,7 +6,9 @@ Opens the main window on FOLDER (default: resources/samples, or a few NoisyOffic
 from the shared data when the samples are not there yet), then the swipe viewer and the
 training dialog during a short real training run, and saves docs/screenshots/main.png,
 swipe.png, real_scan.png (a book page from the shared real scans), training.png, and
-empty.png (the first start), pdf.png (a PDF of real scans), preferences.png and dark.png.  Settings go to a temporary folder, never the user's.
+empty.png (the first start), pdf.png (a PDF of real scans), preferences.png, dark.png, and
+lab.png (the Lab window during a quick cluster run, its figures arriving; ``--lab-only``: just
+that one).  Settings go to a temporary folder, never the user's.
 """
 from __future__ import annotations
 
@@ -89,11 +91,33 @@ def show_page(window: Any, folder: Path, row: int, path: Path) -> None:
     save(window, path)
 
 
+def lab_shot(window: Any, workdir: Path, path: Path) -> None:
+    """The Lab window while a quick cluster run writes its figures, saved once four are in."""
+    window.lab_action.trigger()
+    lab = window.lab_window
+    lab.resize(1400, 850)
+    lab.experiment_combo.setCurrentIndex(lab.experiment_combo.findData("cluster"))
+    lab.data_edit.setText(str(SHARED_DATA / "mnist"))
+    lab.output_edit.setText(str(workdir / "lab"))
+    lab.quick_check.setChecked(True)
+    lab.run_button.click()
+    for _ in range(600):
+        if lab.figure_list.count() >= 4 or not lab.running():
+            break
+        settle(500)
+    lab.figure_list.setCurrentRow(lab.figure_list.count() - 2)  # a confusion matrix
+    save(lab, path)
+    lab.cancel()
+    wait_for(lab.lab_finished, 120)
+    lab.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path)
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--lab-only", action="store_true", help="only the Lab window's screenshot")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="docclean-shots-"))
@@ -108,6 +132,9 @@ def main() -> int:
     window = MainWindow(AppSettings())
     window.resize(1500, 900)
     window.show()
+    if args.lab_only:
+        lab_shot(window, workdir, args.out / "lab.png")
+        return 0
     save(window, args.out / "empty.png")
     folder = args.folder or sample_folder(workdir)
     window.open_folder(folder)
@@ -175,8 +202,9 @@ def main() -> int:
     dialog.start_training()
     wait_for(dialog.training_finished, 600)
     save(dialog, args.out / "training.png")
-
     dialog.close()
+    lab_shot(window, workdir, args.out / "lab.png")
+
     window.close()
     app.processEvents()
     shutil.rmtree(workdir, ignore_errors=True)

@@ -77,12 +77,13 @@ def test_denoise_cli_prints_its_numbers_as_the_last_line(mnist_dir, tmp_path, ca
     assert all((out / name).is_file() for name in printed["figures"])
 
 
-def test_notmnist_reports_the_seed_beside_ours_and_each_figure_as_it_is_written(notmnist_dir, tmp_path):
+def test_notmnist_reports_the_seed_beside_ours_and_each_figure_and_row_as_it_comes(notmnist_dir, tmp_path):
     events: list[Progress] = []
     result = experiment("notmnist")(notmnist_dir, tmp_path, quick=True, progress=events.append)
     _assert_figures(result, tmp_path)
     written = [e.message for e in events if e.stage == "figure"]
     assert written == [str(p) for p in result.figures]
+    assert [e.values for e in events if e.stage == "row"] == result.table
     # The reconstruction figures are reported before the denoiser starts training, not at the end.
     second_task = next(i for i, e in enumerate(events) if e.stage == "task" and e.done == 1)
     assert any(e.stage == "figure" for e in events[:second_task])

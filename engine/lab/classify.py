@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.lab import cluster, codes, figures
-from engine.lab.result import LabResult
+from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 LABEL_BUDGETS = (100, 1_000)  # and all the training labels
@@ -98,8 +98,8 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         scored = train_and_score(train, y_train, evaluate, y_eval, n, seed=seed,
                                  quick=quick, what=f"{feature}, {n:,} labels", progress=progress, cancel=cancel)
         accuracy[feature][str(n)] = scored["accuracy"]
-        table.append({"features": feature, "labels": n, **{k: round(v, 4) if isinstance(v, float) else v
-                                                            for k, v in scored.items()}})
+        rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in scored.items()}
+        add_row(table, {"features": feature, "labels": n, **rounded}, progress)
     report(progress, "classifier", len(jobs), len(jobs))
     figure = figures.line_plot(label_counts, {f: [accuracy[f][str(n)] for n in label_counts] for f in features},
                                out_dir / "classify_accuracy.png", xlabel="labelled training images",

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from engine.lab import codes, figures, n2d
-from engine.lab.result import LabResult
+from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 K = 10
@@ -213,8 +213,8 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                       "seconds": round(seconds, 2), "clusters": mix,
                                       "confusion": scores.confusion.tolist(),
                                       "digit_of_cluster": scores.digit_of_cluster.tolist()}
-        table.append({"method": method, "accuracy": round(scores.accuracy, 4), "nmi": round(scores.nmi, 4),
-                      "ari": round(scores.ari, 4), "label mix": "; ".join(mix)})
+        add_row(table, {"method": method, "accuracy": round(scores.accuracy, 4), "nmi": round(scores.nmi, 4),
+                        "ari": round(scores.ari, 4), "label mix": "; ".join(mix)}, progress)
         figure_paths.append(confusion_figure(scores, out_dir / f"cluster_confusion_{stem}.png", method))
         figure_paths.append(samples_figure(x_eval, clusters, out_dir / f"cluster_samples_{stem}.png",
                                            f"{method}: 5 samples per cluster", seed))

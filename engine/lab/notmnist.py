@@ -19,7 +19,7 @@ import numpy as np
 from engine.data.digits import label_name
 from engine.data.noise import add_gaussian_noise
 from engine.lab import data, figures
-from engine.lab.result import LabResult
+from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 BATCH_SIZE = 16
@@ -96,7 +96,8 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                        progress=progress, cancel=cancel)
         output = outputs_of(model, eval_in)
         numbers[task] = _task_numbers(task, epochs, history, data.mse(output, x_eval))
-        table.append({"task": task, "epochs": epochs, "seed_val_mse": seed_last, "val_mse": numbers[task]["val_mse"]})
+        add_row(table, {"task": task, "epochs": epochs, "seed_val_mse": seed_last,
+                        "val_mse": numbers[task]["val_mse"]}, progress)
         paths.append(figures.loss_curves(history, out_dir / f"notmnist_{task}_loss.png",
                                          title=f"notMNIST conv AE, {task}: MSE per epoch",
                                          marks={f"seed after {full_epochs} epochs": seed_last}))

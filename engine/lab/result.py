@@ -5,6 +5,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.progress import ProgressCallback, report
+
+ROW_STAGE = "row"  # Progress.stage of a finished table row; its values are the row
+
 
 @dataclass
 class LabResult:
@@ -31,3 +35,9 @@ class LabResult:
                    "figures": [str(f.name) for f in self.figures]}
         path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         return path
+
+
+def add_row(table: list[dict], row: dict, progress: ProgressCallback | None) -> None:
+    """Append ``row`` to ``table`` and report it, so a front end can show the table as it grows."""
+    table.append(row)
+    report(progress, ROW_STAGE, len(table), 0, "", dict(row))

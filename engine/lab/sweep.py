@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.lab import data, figures
-from engine.lab.result import LabResult
+from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 BOTTLENECKS = (1, 2, 4, 8, 16, 32, 36)
@@ -67,7 +67,8 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         check(cancel)
         report(progress, "model", done, len(BOTTLENECKS), f"h={h}")
         model = train_dense(h, x_train, None if quick else x_eval, epochs=epochs, seed=seed, progress=progress, cancel=cancel)
-        table.append({"h": h, "compression": round(PIXELS / h, 2), "mse": data.mse(reconstruct(model, x_eval), x_eval)})
+        mse = data.mse(reconstruct(model, x_eval), x_eval)
+        add_row(table, {"h": h, "compression": round(PIXELS / h, 2), "mse": mse}, progress)
         rows.append(reconstruct(model, shown))
         if h == 36:
             few = x_eval[:N_CODES_SHOWN]
