@@ -138,3 +138,16 @@ def test_labelled_subsets_are_nested_and_split():
     assert len(fit_100) == 80 and len(val_100) == 20
     assert set(fit_100) | set(val_100) <= set(fit_1000) | set(val_1000)
     assert not set(fit_100) & set(val_100)
+
+
+@pytest.mark.parametrize("name", ["cluster", "classify"])
+def test_a_copy_without_umap_says_so_before_training(name, mnist_dir: Path, tmp_path: Path, monkeypatch, capsys):
+    import sys
+
+    from cli.main import main
+
+    monkeypatch.setitem(sys.modules, "umap", None)  # what the standalone binaries leave out
+    assert main(["-q", "lab", name, "--data-folder", str(mnist_dir), "-o", str(tmp_path), "--quick"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "umap-learn" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "numbers.json").exists()

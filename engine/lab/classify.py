@@ -88,6 +88,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Classifier accuracy per label budget on frozen codes and on pixels; figure and numbers.json."""
     out_dir = Path(out_dir)
+    cluster.import_umap()  # missing UMAP is said before minutes of training, not after
     x_train, y_train, x_eval, y_eval, protocol = codes.mnist_split(data_folder, seed, quick, progress)
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)

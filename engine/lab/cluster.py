@@ -74,9 +74,16 @@ def pca_kmeans(train: np.ndarray, evaluate: np.ndarray, seed: int,
 
 
 def import_umap() -> tuple[object, float]:
-    """The umap module and the seconds its import took (numba compiles on the first import)."""
+    """The umap module and the seconds its import took (numba compiles on the first import).
+
+    ValueError in words when umap-learn is missing (the standalone binaries leave it and numba out).
+    """
     start = time.perf_counter()
-    import umap
+    try:
+        import umap
+    except ImportError:
+        raise ValueError("this experiment needs umap-learn, which this copy of DocClean does not include; "
+                         "run it from the Python package (pip install -e .)") from None
 
     return umap, time.perf_counter() - start
 
