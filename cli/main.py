@@ -247,8 +247,19 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                    help="CPU threads for the model (default 0: one per core; openvino only)")
 
 
+def _version() -> str:
+    """The installed DocClean's version (the binaries carry its package metadata too)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("docclean")
+    except metadata.PackageNotFoundError:
+        return "(version unknown: not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docclean", description="Clean scanned documents with neural networks.")
+    parser.add_argument("--version", action="version", version=f"docclean {_version()}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 

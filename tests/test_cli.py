@@ -1,7 +1,9 @@
 import json
 import shutil
+from importlib import metadata
 
 import numpy as np
+import pytest
 
 from engine.io import read_page, write_page
 from cli.main import main
@@ -38,6 +40,13 @@ def test_models_lists_every_architecture_with_its_count(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "314,625" in out and "12,785" in out and "docunet" in out
+
+
+def test_version_is_the_installed_package_s(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"docclean {metadata.version('docclean')}"
 
 
 def test_train_then_info(mnist_dir, tmp_path, capsys):

@@ -130,11 +130,13 @@ class KerasBackend:
         if self.precision == "bfloat16":
             model = _in_bfloat16(model)
         self.model = model
-        # One graph for every tile shape: no retracing from page to page.
+        # One graph for every tile shape: no retracing from page to page.  No AutoGraph: the
+        # call has no Python control flow to convert, and a frozen app has no source to read.
         self._run = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32)],
             reduce_retracing=True,
+            autograph=False,
         )
         self._constant = tf.constant
 
