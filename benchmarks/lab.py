@@ -1,9 +1,10 @@
 """The autoencoder lab at the seeds' settings, beside what the seeds reported: benchmarks/results/lab.md.
 
-    python -m benchmarks.lab [sweep denoise notmnist] [--data ../shared/data] [--seed 0]
+    python -m benchmarks.lab [sweep denoise notmnist cluster classify anomaly] [--data ../shared/data] [--seed 0]
 
-Runs each experiment in full (not quick), times it, and merges its rows into lab.json, so
-experiments can be run one at a time; lab.md is the table of all of them.  Figures go to
+Runs each experiment in full (not quick) as ``docclean lab NAME`` would (no autoencoder kept from
+the one before), times it, and merges its rows into lab.json, so experiments can be run one at a
+time; lab.md is the table of all of them.  Figures go to
 benchmarks/results/tmp/lab/NAME/ (not committed).
 """
 from __future__ import annotations
@@ -14,11 +15,10 @@ import time
 from pathlib import Path
 
 from benchmarks.results_files import RESULTS, save_results
-from engine.lab import experiment
+from engine.lab import EXPERIMENTS, codes, experiment
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-OURS = ("sweep", "denoise", "notmnist")
-DATA_SET = {"sweep": "mnist", "denoise": "mnist", "notmnist": "notmnist"}
+DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 SWEEP_ANCHORS = {1: "blurry blobs", 32: "close to the input (24.5x compression)"}
 DENOISE_ANCHORS = {"dense": "removes the noise, loses stroke detail", "conv": "nearly indistinguishable from the original"}
 
@@ -50,13 +50,38 @@ def notmnist_rows(numbers: dict) -> list[list[str]]:
     return rows
 
 
-ROWS = {"sweep": sweep_rows, "denoise": denoise_rows, "notmnist": notmnist_rows}
+CLUSTER_ANCHORS = {"k-means on raw pixels": "about 0.53 (DEC paper)", "k-means on dense-36 codes": "about 0.82 (IDEC)",
+                   "N2D shift-invariant + self-labelling CNN": "DEC 0.84, N2D 0.979 (full MNIST); target >= 0.95"}
+
+
+def cluster_rows(numbers: dict) -> list[list[str]]:
+    return [[f"cluster: {method}, accuracy (NMI {n['nmi']:.3f})", CLUSTER_ANCHORS.get(method, "-"), f"{n['accuracy']:.4f}"]
+            for method, n in numbers["methods"].items()]
+
+
+def classify_rows(numbers: dict) -> list[list[str]]:
+    rows = []
+    for feature, by_labels in numbers["accuracy"].items():
+        for labels, accuracy in by_labels.items():
+            anchor = "target >= 0.90 and above raw pixels" if labels == "100" else "-"
+            rows.append([f"classify: {feature}, {int(labels):,} labels, held-out accuracy", anchor, f"{accuracy:.4f}"])
+    return rows
+
+
+def anomaly_rows(numbers: dict) -> list[list[str]]:
+    anchor = f"softmax confidence {numbers['anchor_softmax_confidence_auc']}; target >= 0.99"
+    return [[f"anomaly: {name}, ROC AUC MNIST vs notMNIST", anchor if i == 0 else "-", f"{auc:.4f}"]
+            for i, (name, auc) in enumerate(sorted(numbers["auc"].items(), key=lambda item: -item[1]))]
+
+
+ROWS = {"sweep": sweep_rows, "denoise": denoise_rows, "notmnist": notmnist_rows, "cluster": cluster_rows,
+        "classify": classify_rows, "anomaly": anomaly_rows}
 
 
 def markdown(results: dict) -> str:
     lines = ["| experiment | anchor (seed) | ours |", "| --- | --- | --- |"]
     notes = []
-    for name in (n for n in OURS if n in results):
+    for name in (n for n in EXPERIMENTS if n in results):
         lines += ["| " + " | ".join(row) + " |" for row in ROWS[name](results[name]["numbers"])]
         notes.append(f"- {name}: {results[name]['protocol']}; {results[name]['seconds']:.0f} s wall time.")
     return "\n".join(lines + [""] + notes) + "\n"
@@ -64,15 +89,17 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiments", nargs="*", choices=OURS, default=list(OURS))
+    parser.add_argument("experiments", nargs="*", choices=EXPERIMENTS, default=list(EXPERIMENTS))
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder holding mnist/ and notmnist/")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     saved = RESULTS / "lab.json"
-    results = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
     for name in args.experiments:
+        codes.forget_autoencoders()  # each experiment trains what it needs, as its own command would
         start = time.perf_counter()
         result = experiment(name)(args.data / DATA_SET[name], RESULTS / "tmp" / "lab" / name, seed=args.seed)
+        # Read again just before writing: another run may have added its experiments meanwhile.
+        results = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
         results[name] = {"numbers": result.numbers, "protocol": result.protocol,
                          "seconds": time.perf_counter() - start}
         save_results("lab", results, markdown(results))
