@@ -1,7 +1,8 @@
 """The Lab window: runs one of the autoencoder lab's experiments (engine.lab) on a worker.
 
 It shows the run's stage, each table row and each figure as they are written, then the
-experiment's protocol.  All numerics stay in the engine; this window only lays out what LabResult holds.
+experiment's protocol.  All numerics stay in the engine; this window only lays out what
+LabResult holds.
 """
 from __future__ import annotations
 
@@ -188,7 +189,8 @@ class LabWindow(QDialog):
 
         def work(task: Task) -> LabResult:
             engine_module(f"lab.{name}")  # imported off the UI thread, see engine_module
-            result = experiment(name)(data_folder, out_dir, seed=seed, quick=quick, progress=task.report, cancel=task.cancel_token)
+            result = experiment(name)(data_folder, out_dir, seed=seed, quick=quick, progress=task.report,
+                                      cancel=task.cancel_token)
             result.save(out_dir)
             return result
 
