@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 from benchmarks.results_files import RESULTS, save_results
-from engine.lab import EXPERIMENTS, codes, experiment
+from engine.lab import DATA_SET, EXPERIMENTS, codes, experiment
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 SWEEP_ANCHORS = {1: "blurry blobs", 32: "close to the input (24.5x compression)"}
 DENOISE_ANCHORS = {"dense": "removes the noise, loses stroke detail", "conv": "nearly indistinguishable from the original"}
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.lab import EXPERIMENTS, experiment
+from engine.lab import DATA_SET, EXPERIMENTS, experiment
 from engine.lab.figures import FIGURE_STAGE
 from engine.lab.result import ROW_STAGE, LabResult
 from engine.progress import Progress
@@ -36,8 +36,6 @@ DESCRIPTIONS = {
     "classify": "Frozen encoder codes as features for few labels (MNIST)",
     "anomaly": "Can a model of digits flag letters? (MNIST vs notMNIST)",
 }
-# The data set each experiment reads from its data folder (anomaly finds notmnist/ beside mnist/).
-DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 
 
 def default_data_folder(name: str) -> Optional[Path]:
@@ -189,10 +187,8 @@ class LabWindow(QDialog):
 
         def work(task: Task) -> LabResult:
             engine_module(f"lab.{name}")  # imported off the UI thread, see engine_module
-            result = experiment(name)(data_folder, out_dir, seed=seed, quick=quick, progress=task.report,
-                                      cancel=task.cancel_token)
-            result.save(out_dir)
-            return result
+            return experiment(name)(data_folder, out_dir, seed=seed, quick=quick, progress=task.report,
+                                    cancel=task.cancel_token)
 
         self._clear_result()
         self._started = time.monotonic()

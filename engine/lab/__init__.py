@@ -22,6 +22,8 @@ EXPERIMENT_MODULES = {
     "anomaly": "engine.lab.anomaly",
 }
 EXPERIMENTS = tuple(EXPERIMENT_MODULES)
+# The data set each experiment reads ("mnist" or "notmnist"; anomaly finds notmnist/ beside mnist/).
+DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 
 
 def experiment(name: str) -> Callable[..., LabResult]:
@@ -44,4 +46,4 @@ def experiment(name: str) -> Callable[..., LabResult]:
     return reporting_figures
 
 
-__all__ = ["EXPERIMENTS", "LabResult", "experiment"]
+__all__ = ["DATA_SET", "EXPERIMENTS", "LabResult", "experiment"]
