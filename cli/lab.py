@@ -76,8 +76,7 @@ def run_lab(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     if args.json:
-        saved = json.loads((args.output / "numbers.json").read_text(encoding="utf-8"))
-        print(json.dumps(saved))
+        print(json.dumps(result.payload()))
     else:
         print("\n".join(_summary(result, args.output)))
     return 0

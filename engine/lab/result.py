@@ -31,10 +31,13 @@ class LabResult:
         """Write numbers.json (numbers, table and protocol) into ``out_dir``; returns its path."""
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "numbers.json"
-        payload = {"experiment": self.name, "protocol": self.protocol, "numbers": self.numbers, "table": self.table,
-                   "figures": [str(f.name) for f in self.figures]}
-        path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        path.write_text(json.dumps(self.payload(), indent=2), encoding="utf-8")
         return path
+
+    def payload(self) -> dict:
+        """What numbers.json holds (and ``docclean lab --json`` prints): figures by file name."""
+        return {"experiment": self.name, "protocol": self.protocol, "numbers": self.numbers, "table": self.table,
+                "figures": [str(f.name) for f in self.figures]}
 
 
 def add_row(table: list[dict], row: dict, progress: ProgressCallback | None) -> None:
