@@ -47,6 +47,8 @@ def test_digit_split_is_a_seeded_8000_2000_split(mnist_dir):
     assert "8,000 of the 10,000 MNIST test images" in protocol
     again = digit_split("mnist", mnist_dir, seed=3)
     assert np.array_equal(again[2], x_eval)
+    # Every experiment finds the set from the folder holding mnist/ and notmnist/ as well.
+    assert np.array_equal(digit_split("mnist", mnist_dir.parent, seed=3)[2], x_eval)
     # No held-out digit is among the training ones.
     seen = {row.tobytes() for row in x_train}
     assert not any(row.tobytes() in seen for row in x_eval[:200])

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.lab import codes, figures
+from engine.lab import codes, data, figures
 from engine.lab.result import LabResult
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -106,9 +106,9 @@ def _detector_scores(data_folder: Path | None, x_train: np.ndarray, x_normal: np
 def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool = False,
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Score held-out digits against held-out letters with every detector; ROC figure and numbers.json."""
-    x_train, _, x_normal, _, protocol = codes.mnist_split(data_folder, seed, quick, progress)
+    x_train, _, x_normal, _, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
     report(progress, "data", 0, 1, "loading notMNIST")
-    _, _, x_letters, _, _ = codes.digit_split("notmnist", data_folder, seed, quick)
+    _, _, x_letters, _, _ = data.digit_split("notmnist", data_folder, seed=seed, quick=quick)
     report(progress, "data", 1, 1)
     scores = _detector_scores(data_folder, x_train, x_normal, x_letters, seed=seed, quick=quick, progress=progress,
                               cancel=cancel)

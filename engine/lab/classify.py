@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.lab import cluster, codes, figures
+from engine.lab import cluster, codes, data, figures
 from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -89,7 +89,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     """Classifier accuracy per label budget on frozen codes and on pixels; figure and numbers.json."""
     out_dir = Path(out_dir)
     cluster.import_umap()  # missing UMAP is said before minutes of training, not after
-    x_train, y_train, x_eval, y_eval, protocol = codes.mnist_split(data_folder, seed, quick, progress)
+    x_train, y_train, x_eval, y_eval, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)
     check(cancel)

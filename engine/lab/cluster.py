@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.lab import codes, figures, n2d
+from engine.lab import codes, data, figures, n2d
 from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -207,7 +207,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Cluster the held-out digits with every method of METHODS; write the figures and numbers.json."""
     out_dir = Path(out_dir)
-    x_train, _, x_eval, y_eval, protocol = codes.mnist_split(data_folder, seed, quick, progress)
+    x_train, _, x_eval, y_eval, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
     umap_seconds = import_umap()[1]  # about 0 if this process imported it before
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)

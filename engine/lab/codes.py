@@ -86,27 +86,6 @@ class TrainedAutoencoder:
 _CACHE: dict[tuple, TrainedAutoencoder] = {}
 
 
-def dataset_folder(data_folder: Path | None, name: str) -> Path | None:
-    """The folder of data set ``name`` given the lab's data folder.
-
-    The lab's folder may be the data set's own folder (shared/data/mnist), a parent holding
-    mnist/ and notmnist/ (shared/data), or a sibling's (anomaly needs both sets); None means
-    download to the per-user cache.
-    """
-    if data_folder is None:
-        return None
-    folder = Path(data_folder)
-    for candidate in (folder / name, folder if folder.name == name else None, folder.parent / name):
-        if candidate is not None and candidate.is_dir():
-            return candidate
-    return folder
-
-
-def digit_split(name: str, data_folder: Path | None, seed: int, quick: bool):
-    """``data.digit_split`` of data set ``name``, found from the lab's data folder."""
-    return data.digit_split(name, dataset_folder(data_folder, name), seed=seed, quick=quick)
-
-
 def _shaped(spec: EncoderSpec, x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1) if spec.flat_input else x[..., None]
 
@@ -189,11 +168,11 @@ def trained_autoencoder(name: str, data_folder: Path | None, *, seed: int = 0, q
                         progress: ProgressCallback | None = None,
                         cancel: CancelToken | None = None) -> TrainedAutoencoder:
     """Autoencoder ``name`` (a key of ENCODERS) trained on the lab's MNIST training split, once per process."""
-    key = (name, str(dataset_folder(data_folder, "mnist")), seed, quick)
+    key = (name, str(data.dataset_folder(data_folder, "mnist")), seed, quick)
     if key not in _CACHE:
         check(cancel)
         report(progress, "train", 0, 1, f"training the {ENCODERS[name].label} autoencoder")
-        x_train, *_ = digit_split("mnist", data_folder, seed, quick)
+        x_train, *_ = data.digit_split("mnist", data_folder, seed=seed, quick=quick)
         _CACHE[key] = _train(name, x_train, seed=seed, quick=quick, progress=progress, cancel=cancel)
         report(progress, "train", 1, 1, f"{ENCODERS[name].label} autoencoder trained")
     return _CACHE[key]
@@ -233,11 +212,3 @@ def feature_sets(data_folder: Path | None, encoders: tuple[str, ...], images: tu
         ae = trained_autoencoder(name, data_folder, seed=seed, quick=quick, progress=progress, cancel=cancel)
         sets[ae.spec.label] = tuple(codes(ae, x) for x in images)
     return sets
-
-
-def mnist_split(data_folder: Path | None, seed: int, quick: bool, progress: ProgressCallback | None = None):
-    """The lab's MNIST split (see data.digit_split), reported as the "data" stage."""
-    report(progress, "data", 0, 1, "loading MNIST")
-    split = digit_split("mnist", data_folder, seed, quick)
-    report(progress, "data", 1, 1)
-    return split

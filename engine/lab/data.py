@@ -45,6 +45,22 @@ def _shrink(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarra
     return x[:n], y[:n]
 
 
+def dataset_folder(data_folder: Path | None, name: str) -> Path | None:
+    """The folder of data set ``name`` given the lab's data folder.
+
+    The lab's folder may be the data set's own folder (shared/data/mnist), a parent holding
+    mnist/ and notmnist/ (shared/data), or a sibling's (anomaly needs both sets); None means
+    download to the per-user cache.
+    """
+    if data_folder is None:
+        return None
+    folder = Path(data_folder)
+    for candidate in (folder / name, folder if folder.name == name else None, folder.parent / name):
+        if candidate is not None and candidate.is_dir():
+            return candidate
+    return folder
+
+
 def digit_split(
     name: str, data_folder: Path | None, seed: int = 0, quick: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
@@ -56,7 +72,7 @@ def digit_split(
     lacks the test files.
     """
     label = _DISPLAY.get(name, name)
-    folder = Path(data_folder) if data_folder is not None else None
+    folder = dataset_folder(data_folder, name)
     if _has_training_files(name, folder):
         (x_train, y_train), (x_eval, y_eval) = load_dataset(name, folder)
         protocol = (f"trained on the {len(x_train):,} {label} training images, "
@@ -73,7 +89,6 @@ def digit_split(
         protocol += f"; quick run: only {len(x_train):,} training and {len(x_eval):,} scored images"
     x_train, x_eval = _scale(x_train, x_eval, name)
     return x_train, y_train, x_eval, y_eval, protocol
-
 
 
 def load(name: str, data_folder: Path | None, *, seed: int, quick: bool,
