@@ -114,7 +114,7 @@ def _train(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction, patience=args.patience, seed=args.seed,
         arch_options=options, data_folder=args.data_folder, noise_factor=args.noise_factor,
         denoise=not args.reconstruct, max_samples=args.max_samples, crop=args.crop,
-        steps_per_epoch=args.steps_per_epoch, precision=args.precision)
+        steps_per_epoch=args.steps_per_epoch, precision=args.precision, init_from=args.init_from)
     resolved(config)  # every value checked before TensorFlow starts
     check_output_name(args.output)
     check_output_folder(Path(args.output).parent)  # before hours of training, not after
@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-epoch", type=whole, default=DEFAULTS.steps_per_epoch, help="batches per epoch for pages")
     p.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision,
                    help="mixed_bfloat16 trains about twice as fast on CPUs with AVX512-BF16/AMX")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="fine-tune: start from this model's weights (a .keras file or a bundled model's name: "
+                        f"{', '.join(BUNDLED_MODELS)}); it must have the same architecture and options")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
 

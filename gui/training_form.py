@@ -199,7 +199,7 @@ class TrainingForm(QWidget):
             "test_fraction": self.test_fraction_spin, "patience": self.patience_spin, "seed": self.seed_spin,
             "noise_factor": data.noise_spin, "reconstruct": data.reconstruct_check,
             "max_samples": data.max_samples_spin, "crop": self.crop_spin, "steps_per_epoch": self.steps_spin,
-            "precision": self.precision_combo, "output": self.output_edit,
+            "precision": self.precision_combo, "init_from": model.init_from_edit, "output": self.output_edit,
         }
 
     def _numbers(self) -> dict[str, QSpinBox | QDoubleSpinBox]:
@@ -231,6 +231,7 @@ class TrainingForm(QWidget):
             reconstruct = self.data.reconstruct_check
             reconstruct.setChecked(s.training_option("reconstruct", reconstruct.isChecked()))
             self.learning_rate_edit.setText(s.training_option("learning_rate", ""))
+            self.model.init_from_edit.setText(s.training_option("init_from", ""))
             self.advanced_button.setChecked(s.training_option("advanced_shown", False))
             self.data.restore()
         self._after_change()
@@ -245,6 +246,7 @@ class TrainingForm(QWidget):
             s.set_training_option(name, str(combo.currentData()))
         s.set_training_option("reconstruct", self.data.reconstruct_check.isChecked())
         s.set_training_option("learning_rate", self.learning_rate_edit.text().strip())
+        s.set_training_option("init_from", self.model.init_from_edit.text().strip())
         s.set_training_option("advanced_shown", self.advanced_button.isChecked())
 
     def _on_changed(self) -> None:
@@ -352,6 +354,7 @@ class TrainingForm(QWidget):
             denoise=not self.data.reconstruct_check.isChecked(),
             max_samples=self.data.max_samples_spin.value() or None, crop=self.crop_spin.value(),
             steps_per_epoch=self.steps_spin.value(), precision=str(self.precision_combo.currentData()),
+            init_from=self.model.init_from(),
         )
 
     def problem(self) -> str:

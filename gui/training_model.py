@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from engine.models import registry
+from engine.models.bundled import BUNDLED_MODELS
 from engine.models.registry import Architecture
 from gui.settings import AppSettings
 from gui.training_data import DIGIT_DATA, PAIRS
-from gui.training_fields import form_rows, guard_wheel, hint_label
+from gui.training_fields import form_rows, guard_wheel, hint_label, path_field
 from gui.workers import TaskRunner, engine_module, model_lock
 
 
@@ -44,10 +45,14 @@ class ModelSection(QGroupBox):
         self.options_row = QHBoxLayout(self.options_widget)
         self.options_row.setContentsMargins(0, 0, 0, 0)
         self.params_label = QLabel("–")
+        self.init_from_edit, start_row = path_field(self._choose_start)
+        self.init_from_edit.setPlaceholderText(f"random weights, or a model to fine-tune ({', '.join(BUNDLED_MODELS)})")
+        self.init_from_edit.textChanged.connect(self.edited)
         form.addRow("Architecture", self.arch_combo)
         form.addRow(self.arch_summary)
         form.addRow("Options", self.options_widget)
         form.addRow("Parameters", self.params_label)
+        form.addRow("Start from", start_row)
 
     def load_architectures(self, kind: str) -> None:
         """Offer the architectures for data of ``kind``, the one chosen last for that family first."""
@@ -84,6 +89,16 @@ class ModelSection(QGroupBox):
         """The options set; one left at "default" is the builder's to choose, so it is left out."""
         return {key: spin.value() for key, spin in self._option_spins.items()
                 if not (spin.specialValueText() and spin.value() == spin.minimum())}
+
+    def init_from(self) -> Optional[str]:
+        """The model to fine-tune (a file or a bundled model's name), or None for random weights."""
+        return self.init_from_edit.text().strip() or None
+
+    def _choose_start(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Start from the model", self.init_from_edit.text(),
+                                              "Keras models (*.keras)")
+        if name:
+            self.init_from_edit.setText(name)
 
     def remember(self) -> None:
         arch = self.arch_combo.currentData()

@@ -188,7 +188,7 @@ ANY_VALUE = st.one_of(
 )
 NUMBER_FIELDS = ("steps_per_epoch", "batch_size", "learning_rate", "crop", "epochs", "validation_split",
                  "test_fraction", "patience", "seed", "noise_factor", "max_samples", "validation_crop")
-TEXT_FIELDS = ("optimizer", "loss", "lr_schedule", "precision")
+TEXT_FIELDS = ("optimizer", "loss", "lr_schedule", "precision", "init_from")
 OPTION_NAMES = st.one_of(st.sampled_from(["width", "depth", "stem", "bottleneck"]), st.text(max_size=4))
 
 
@@ -197,7 +197,8 @@ OPTION_NAMES = st.one_of(st.sampled_from(["width", "depth", "stem", "bottleneck"
        arch=st.one_of(st.sampled_from(sorted(registry.ARCHITECTURES)), st.text(max_size=4)),
        numbers=st.fixed_dictionaries({}, optional={name: ANY_VALUE for name in NUMBER_FIELDS}),
        texts=st.fixed_dictionaries({}, optional={name: st.one_of(ANY_VALUE, st.sampled_from(
-           ["adam", "RMSprop", "mse", "bce", "cosine", "float32", "mixed_bfloat16"])) for name in TEXT_FIELDS}),
+           ["adam", "RMSprop", "mse", "bce", "cosine", "float32", "mixed_bfloat16", "general", "noisyoffice",
+            "nowhere.keras", "a\x00b"])) for name in TEXT_FIELDS}),
        options=st.one_of(st.dictionaries(OPTION_NAMES, ANY_VALUE, max_size=3), ANY_VALUE,
                          st.lists(st.integers(), max_size=2)))
 def test_training_options_resolve_or_are_refused_in_a_sentence(data, arch, numbers, texts, options) -> None:

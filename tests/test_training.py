@@ -1,5 +1,6 @@
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -122,3 +123,18 @@ def test_training_on_a_mix_of_sources(shared_data, tmp_path):
     assert described["sources"]["dibco"]["weight"] == 2.0
     assert not set(described["test_documents"]) & set(described["trained_documents"])
     assert math.isfinite(result.info.history["val_loss"][0])
+
+
+def test_fine_tuning_starts_from_the_given_models_weights(noisyoffice_dir, tmp_path):
+    """--init-from: a bundled model goes on learning instead of starting again from random weights."""
+    config = TrainConfig(data=str(noisyoffice_dir), arch="docunet", arch_options={"width": 8, "depth": 4},
+                         epochs=1, steps_per_epoch=2, batch_size=2, crop=64, validation_crop=64,
+                         learning_rate=1e-6, validation_split=0.1)
+    tuned = train(replace(config, init_from="general"), tmp_path / "tuned.keras")
+    fresh = train(config)
+    start = load_model("general").model.get_weights()
+    # A learning rate of 1e-6 moves no weight far from where it started.
+    assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(tuned.model.get_weights(), start))
+    assert not all(np.allclose(a, b, atol=1e-4) for a, b in zip(fresh.model.get_weights(), start))
+    assert tuned.info.history["val_loss"][0] < fresh.info.history["val_loss"][0] / 2
+    assert load_model(tmp_path / "tuned.keras").info.training["init_from"] == "general"

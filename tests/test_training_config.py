@@ -36,6 +36,19 @@ def test_a_bad_option_is_refused_with_a_sentence(change, message):
         resolved(TrainConfig(data="noisyoffice", arch="docunet", **change))
 
 
+def test_fine_tuning_needs_a_readable_model_of_the_same_architecture_and_options(tmp_path):
+    general = dict(data="noisyoffice", arch="docunet", arch_options={"width": 8, "depth": 4})
+    assert resolved(TrainConfig(**general, init_from="general")).init_from == "general"
+    with pytest.raises(ValueError, match="cannot start from noisyoffice: it is a docunet model with depth 3, "
+                                         "width 10, not the docunet being trained"):
+        resolved(TrainConfig(**general, init_from="noisyoffice"))
+    with pytest.raises(ValueError, match=r"cannot start from that model: .*gone.keras: no such model file"):
+        resolved(TrainConfig(**general, init_from=str(tmp_path / "gone.keras")))
+    (tmp_path / "notes.keras").write_text("not a model")
+    with pytest.raises(ValueError, match="notes.keras: not a model file or corrupt$"):
+        resolved(TrainConfig(**general, init_from=str(tmp_path / "notes.keras")))
+
+
 def test_good_options_pass_and_take_the_architectures_defaults():
     config = resolved(TrainConfig(data="noisyoffice", arch="docunet", arch_options={"width": 4, "stem": 2}))
     assert config.batch_size == 16 and config.optimizer == "adam" and config.loss == "mse"
@@ -58,6 +71,7 @@ sys.exit(main(sys.argv[1:]))
     (["--steps-per-epoch", "-1"], "error: steps per epoch must be at least 1, not -1"),
     (["--arch-options", "{width: 8}"], "error: --arch-options is not JSON"),
     (["-o", "model.h5"], "error: model.h5: a model file must end in .keras"),
+    (["--init-from", "noisyoffice"], "error: cannot start from noisyoffice: it is a docunet model with depth 3"),
 ])
 def test_the_cli_refuses_before_starting_tensorflow(arguments, message, tmp_path, noisyoffice_dir):
     command = ["-q", "train", "--data", str(noisyoffice_dir), "--arch", "docunet", "-o", "m.keras", *arguments]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.files import size_label
+from engine.io.os_errors import os_reason
 from engine.models import registry
 from engine.models.geometry import Geometry
 
@@ -124,8 +125,10 @@ def read_info(path: str | Path) -> ModelInfo:
                 what = "a Keras model without DocClean metadata" if "config.json" in names else "not a Keras model"
                 raise ModelFileError(f"{path}: {what}")
             data = json.loads(archive.read(METADATA_MEMBER))
-    except (zipfile.BadZipFile, OSError) as error:
-        raise ModelFileError(f"{path}: not a model file or corrupt ({error})") from None
+    except zipfile.BadZipFile:
+        raise ModelFileError(f"{path}: not a model file or corrupt") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot be read ({os_reason(error)})") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelFileError(f"{path}: its DocClean metadata is corrupt") from None
     if not isinstance(data, dict) or "architecture" not in data:

@@ -8,6 +8,8 @@ from typing import Optional
 
 from engine.data import digits
 from engine.models import registry
+from engine.models.bundled import resolve_model
+from engine.models.modelfile import ModelFileError, read_info
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -24,7 +26,9 @@ class TrainConfig:
     (None: the download cache).  For documents, ``test_fraction`` of the clean
     documents are held out of training entirely (for honest evaluation) and
     ``validation_split`` of the rest validate each epoch; both split by
-    document with ``seed``.
+    document with ``seed``.  ``init_from`` (a model file or a bundled model's
+    name) starts training from that model's weights instead of random ones:
+    fine-tuning, so it must have the architecture and options being trained.
     """
 
     data: str
@@ -41,6 +45,7 @@ class TrainConfig:
     seed: int = 0
     arch_options: dict = field(default_factory=dict)
     data_folder: Optional[str] = None
+    init_from: Optional[str] = None
     # Digits only
     noise_factor: float = 0.5
     denoise: bool = True
@@ -157,6 +162,25 @@ def _check_options(arch: registry.Architecture, options: object) -> None:
                  f"option {key} of {arch.name} must be a whole number from {low} to {high}, not {_shown(value)}")
 
 
+def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
+    """The model to start from can be read and is the model being trained, option for option."""
+    if config.init_from is None:
+        return
+    _require(isinstance(config.init_from, str) and config.init_from.strip() != "",
+             "the model to start from must be a model file or a bundled model's name")
+    try:
+        info = read_info(resolve_model(config.init_from))
+    except ModelFileError as error:
+        raise ValueError(f"cannot start from that model: {error}") from None
+    wanted = {**arch.defaults, **config.arch_options}
+    theirs = {**arch.defaults, **info.options}
+    if info.architecture != arch.name or theirs != wanted:
+        described = ", ".join(f"{key} {value}" for key, value in sorted(info.options.items()))
+        raise ValueError(f"cannot start from {config.init_from}: it is a {info.architecture} model"
+                         f"{' with ' + described if described else ''}, not the {arch.name} being trained; "
+                         "choose the same architecture and options")
+
+
 def _choice(value: object, default: str, choices, name: str) -> str:
     """``value`` (or the architecture's ``default`` when not given), lower-cased, if it is one of ``choices``."""
     chosen = value or default
@@ -172,6 +196,7 @@ def resolved(config: TrainConfig) -> TrainConfig:
     arch = _architecture(config)
     _check_numbers(config)
     _check_options(arch, config.arch_options)
+    _check_init_from(config, arch)
     values = asdict(config)
     values["batch_size"] = config.batch_size or arch.batch_size
     values["optimizer"] = _choice(config.optimizer, arch.optimizer, OPTIMIZERS, "optimizer")

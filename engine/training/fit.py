@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.data import digits, noise, pairs, sources, synthetic
 from engine.models import registry, zoo
-from engine.models.keras_files import ModelInfo, save_model
+from engine.models.keras_files import ModelInfo, load_model, save_model
 from engine.models.modelfile import check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
@@ -224,6 +224,8 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     else:
         batches = math.ceil(len(data.train[0]) / config.batch_size)
     model = _build(config.arch, config.arch_options, config.precision)
+    if config.init_from is not None:
+        model.set_weights(load_model(config.init_from).model.get_weights())
     # XLA halves the step time of the document models on a CPU; Keras's 'auto'
     # leaves it off once a metric is attached.
     model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[config.loss],
