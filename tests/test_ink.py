@@ -100,3 +100,28 @@ def test_faint_show_through_is_not_printed_black():
     assert output[40:46, 20:280].max() == 0.0  # the print stays black
     assert output[120:124, 20:280].min() > 0.6  # the show-through stays faint
     assert report.lightened == 4 * 260
+
+
+def test_nothing_is_put_back_beyond_the_papers_edge(dibco_dir):
+    """A book scan's dark border (scanner bed, page edges) is not writing: erased, it stays erased."""
+    page = read_page(dibco_dir / "source" / "DIBCO2018_H09.png", dtype=np.uint8).pixels
+    truth = read_page(dibco_dir / "target" / "DIBCO2018_H09.png").pixels < 0.5
+    blank = np.full_like(page, 255)
+    report = ink.check_ink(page, blank, restore=True)
+    dark = blank < 128
+    assert report.unfamiliar and (dark & truth).sum() / truth.sum() > 0.85  # the writing is back
+    # Putting back every dark pixel the input had darkened 8.7 % of the paper, most of it the border.
+    assert (dark & ~truth).sum() / (~truth).sum() < 0.04
+
+
+def test_text_in_a_shadow_reaching_the_edge_is_still_on_the_paper():
+    page = np.full((600, 800), 0.85, np.float32)
+    page[:, :300] *= 0.55  # a phone's shadow over the left: dark, but not below half the paper level
+    lines = np.zeros(page.shape, bool)
+    for top in range(60, 560, 40):
+        lines[top:top + 4, 40:760] = True
+    page[lines] *= 0.55
+    blank = np.ones_like(page)
+    report = ink.check_ink(page, blank, restore=True)
+    assert report.ink == lines.sum()
+    assert (blank[:, :300][lines[:, :300]] < 0.7).all()

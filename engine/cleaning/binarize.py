@@ -125,6 +125,7 @@ class PaperLevel:
             padded = np.pad(block, ((0, (last - first) * step - block.shape[0]), (0, cols * step - width)),
                             mode="edge")
             small[first:last] = padded.reshape(last - first, step, cols, step).max(axis=(1, 3))
+        self.brightest = small  # the brightest pixel of each step x step block
         size = 2 * (self.window // (2 * step)) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
         closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)

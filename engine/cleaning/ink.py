@@ -1,8 +1,9 @@
 """Content safety: how much of a page's ink a cleaner kept, and keeping the rest.
 
-A pixel of the input is *clearly ink* when it is darker than the paper
-around it by at least ``INK_CONTRAST`` of the paper level, and by at least
-``NEARBY_SHARE`` of the darkest ink within ``NEARBY`` pixels, and either
+A pixel of the input is *clearly ink* when it lies on the paper (not beyond
+its edge, see beyond_the_paper), is darker than the paper around it by at
+least ``INK_CONTRAST`` of the paper level, and by at least ``NEARBY_SHARE``
+of the darkest ink within ``NEARBY`` pixels, and either
 Sauvola's threshold calls it ink or it is darker than ``SOLID_CONTRAST``
 (solid areas, where Sauvola sees no edge: redaction bars, filled shapes,
 photographs).  Contrast is relative: 1 - pixel / paper level, so faded
@@ -37,6 +38,10 @@ RESTORE_SHARE = 0.1
 # show-through and other faint marks must not come out as black print.
 MAX_DARKENING = 3.0
 SOLID_CONTRAST = 0.6
+# Paper darker than this share of the page's own paper, where it reaches the
+# image's edge, is not paper: the scanner's lid, a book's edges, the table
+# under a phone photo.  Nothing is written there, so nothing is put back there.
+BEYOND_PAPER = 0.5
 KEEP_SHARE = 0.5
 # Above this share of clear ink dropped, a page is reported as unlike
 # anything the model knows.
@@ -111,6 +116,7 @@ class _Comparison:
         self.noisy, self.cleaned = noisy, cleaned
         self.paper_in, self.paper_out = PaperLevel(noisy), PaperLevel(cleaned)
         self.nearby = _NearbyInk(noisy, self.paper_in)
+        self.beyond = beyond_the_paper(self.paper_in)
         self.lightened = 0
 
     def band(self, top: int, bottom: int, limit: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +132,9 @@ class _Comparison:
         contrast_in = _contrast(values, paper)
         dark = values < sauvola_threshold(noisy[lo:hi])[top - lo:bottom - lo]
         bar = np.maximum(INK_CONTRAST, NEARBY_SHARE * self.nearby.band(top, bottom, noisy.shape[1]))
-        ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST))
+        step = self.paper_in.step
+        on_paper = ~self.beyond[np.arange(top, bottom) // step][:, np.arange(noisy.shape[1]) // step]
+        ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST)) & on_paper
         output = to_unit(self.cleaned[top:bottom])
         if limit:
             floor = 1.0 - MAX_DARKENING * contrast_in
@@ -137,6 +145,18 @@ class _Comparison:
                 self.cleaned[top:bottom] = to_uint8(output) if self.cleaned.dtype == np.uint8 else output
         kept = ink & (_contrast(output, self.paper_out.band(top, bottom)) >= KEEP_SHARE * contrast_in)
         return values, paper, ink, kept
+
+
+def beyond_the_paper(paper: PaperLevel) -> np.ndarray:
+    """Blocks of ``paper``'s grid beyond the page: in a dark area at least half a paper
+    window across (no stroke is that wide), far darker than the page's paper, and
+    joined to the image's edge (bool)."""
+    dark = (paper.brightest < BEYOND_PAPER * np.percentile(paper.small, 75)).astype(np.uint8)
+    across = max(1, paper.window // (2 * paper.step))
+    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((across, across), np.uint8))
+    _, labels = cv2.connectedComponents(dark, connectivity=4)
+    edges = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return np.isin(labels, edges[edges > 0])
 
 
 def _per_block(mask: np.ndarray, cols: int) -> np.ndarray:
