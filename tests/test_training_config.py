@@ -39,9 +39,11 @@ def test_a_bad_option_is_refused_with_a_sentence(change, message):
 def test_fine_tuning_needs_a_readable_model_of_the_same_architecture_and_options(tmp_path):
     general = dict(data="noisyoffice", arch="docunet", arch_options={"width": 8, "depth": 4})
     assert resolved(TrainConfig(**general, init_from="general")).init_from == "general"
-    with pytest.raises(ValueError, match="cannot start from noisyoffice: it is a docunet model with depth 3, "
-                                         "width 10, not the docunet being trained"):
+    with pytest.raises(ValueError, match="cannot start from noisyoffice: its options are depth 3, width 10, "
+                                         "not depth 4, width 8; choose the same options"):
         resolved(TrainConfig(**general, init_from="noisyoffice"))
+    with pytest.raises(ValueError, match="cannot start from general: it is a docunet model, not noisyoffice_deep"):
+        resolved(TrainConfig(data="noisyoffice", arch="noisyoffice_deep", init_from="general"))
     with pytest.raises(ValueError, match=r"cannot start from that model: .*gone.keras: no such model file"):
         resolved(TrainConfig(**general, init_from=str(tmp_path / "gone.keras")))
     (tmp_path / "notes.keras").write_text("not a model")
@@ -71,7 +73,7 @@ sys.exit(main(sys.argv[1:]))
     (["--steps-per-epoch", "-1"], "error: steps per epoch must be at least 1, not -1"),
     (["--arch-options", "{width: 8}"], "error: --arch-options is not JSON"),
     (["-o", "model.h5"], "error: model.h5: a model file must end in .keras"),
-    (["--init-from", "noisyoffice"], "error: cannot start from noisyoffice: it is a docunet model with depth 3"),
+    (["--init-from", "noisyoffice"], "error: cannot start from noisyoffice: its options are depth 3, width 10"),
 ])
 def test_the_cli_refuses_before_starting_tensorflow(arguments, message, tmp_path, noisyoffice_dir):
     command = ["-q", "train", "--data", str(noisyoffice_dir), "--arch", "docunet", "-o", "m.keras", *arguments]

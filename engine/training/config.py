@@ -172,13 +172,16 @@ def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
         info = read_info(resolve_model(config.init_from))
     except ModelFileError as error:
         raise ValueError(f"cannot start from that model: {error}") from None
+    _require(info.architecture == arch.name,
+             f"cannot start from {config.init_from}: it is a {info.architecture} model, not {arch.name}")
     wanted = {**arch.defaults, **config.arch_options}
     theirs = {**arch.defaults, **info.options}
-    if info.architecture != arch.name or theirs != wanted:
-        described = ", ".join(f"{key} {value}" for key, value in sorted(info.options.items()))
-        raise ValueError(f"cannot start from {config.init_from}: it is a {info.architecture} model"
-                         f"{' with ' + described if described else ''}, not the {arch.name} being trained; "
-                         "choose the same architecture and options")
+    _require(theirs == wanted, f"cannot start from {config.init_from}: its options are {_listed(theirs)}, "
+                               f"not {_listed(wanted)}; choose the same options")
+
+
+def _listed(options: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(options.items())) or "none"
 
 
 def _choice(value: object, default: str, choices, name: str) -> str:
