@@ -21,8 +21,9 @@ def test_bad_sources_say_what_is_wrong(shared_data, data, message):
         sources.parse_data(data, shared_data)
 
 
-def test_the_general_recipe_leaves_out_the_reported_years(shared_data):
-    recipe = sources.parse_data("resources/recipes/general.toml", shared_data)
+@pytest.mark.parametrize("recipe_file", ["general.toml", "general-stage2.toml"])
+def test_the_general_recipes_leave_out_the_reported_years(shared_data, recipe_file):
+    recipe = sources.parse_data(f"resources/recipes/{recipe_file}", shared_data)
     by_name = {s.name: s for s in recipe}
     assert set(by_name) == {"noisyoffice", "dibco", "synthetic"}
     dibco = by_name["dibco"]
