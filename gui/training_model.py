@@ -46,7 +46,9 @@ class ModelSection(QGroupBox):
         self.options_row.setContentsMargins(0, 0, 0, 0)
         self.params_label = QLabel("–")
         self.init_from_edit, start_row = path_field(self._choose_start)
-        self.init_from_edit.setPlaceholderText(f"random weights, or a model to fine-tune ({', '.join(BUNDLED_MODELS)})")
+        self.init_from_edit.setPlaceholderText("random weights")
+        self.init_from_edit.setToolTip(f"To fine-tune a model: its .keras file, or a bundled model's name "
+                                       f"({', '.join(BUNDLED_MODELS)}); empty starts from random weights")
         self.init_from_edit.textChanged.connect(self.edited)
         form.addRow("Architecture", self.arch_combo)
         form.addRow(self.arch_summary)
