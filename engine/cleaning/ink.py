@@ -105,8 +105,12 @@ class _NearbyInk:
         self.blocks = cv2.dilate(blocks, np.ones((reach, reach), np.uint8))
 
     def band(self, top: int, bottom: int, width: int) -> np.ndarray:
-        rows = self.blocks[np.arange(top, bottom) // _BLOCK]
-        return rows[:, np.arange(width) // _BLOCK]
+        return _spread(self.blocks, _BLOCK, top, bottom, width)
+
+
+def _spread(grid: np.ndarray, step: int, top: int, bottom: int, width: int) -> np.ndarray:
+    """Rows [top, bottom) of ``grid`` (one cell per step x step block) at full size, each pixel its block's."""
+    return grid[np.arange(top, bottom) // step][:, np.arange(width) // step]
 
 
 class _Comparison:
@@ -116,7 +120,8 @@ class _Comparison:
         self.noisy, self.cleaned = noisy, cleaned
         self.paper_in, self.paper_out = PaperLevel(noisy), PaperLevel(cleaned)
         self.nearby = _NearbyInk(noisy, self.paper_in)
-        self.beyond = beyond_the_paper(self.paper_in)
+        beyond = beyond_the_paper(self.paper_in)
+        self.beyond = beyond if beyond.any() else None  # most pages: no lookup per band
         self.lightened = 0
 
     def band(self, top: int, bottom: int, limit: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -132,9 +137,9 @@ class _Comparison:
         contrast_in = _contrast(values, paper)
         dark = values < sauvola_threshold(noisy[lo:hi])[top - lo:bottom - lo]
         bar = np.maximum(INK_CONTRAST, NEARBY_SHARE * self.nearby.band(top, bottom, noisy.shape[1]))
-        step = self.paper_in.step
-        on_paper = ~self.beyond[np.arange(top, bottom) // step][:, np.arange(noisy.shape[1]) // step]
-        ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST)) & on_paper
+        ink = (contrast_in >= bar) & (dark | (contrast_in >= SOLID_CONTRAST))
+        if self.beyond is not None:
+            ink &= ~_spread(self.beyond, self.paper_in.step, top, bottom, noisy.shape[1])
         output = to_unit(self.cleaned[top:bottom])
         if limit:
             floor = 1.0 - MAX_DARKENING * contrast_in
