@@ -60,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     setup_logging()
     install_excepthook()
     window = MainWindow()
-    apply_theme(window.settings.theme())
+    apply_theme(window.settings.theme)
     window.show()
     close_on_signals(window)
     folder = args.folder or None

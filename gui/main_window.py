@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(self)
-        self.denoisers = DenoiserCache(self.settings.backend(), self.settings.threads())
+        self.denoisers = DenoiserCache(self.settings.backend, self.settings.threads)
         self.setWindowTitle("DocClean")
         self.setAcceptDrops(True)
 
@@ -337,47 +337,47 @@ class MainWindow(QMainWindow):
 
         self.page_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.page_list.customContextMenuRequested.connect(self._page_menu)
-        self.format_combo.currentTextChanged.connect(self.settings.set_output_format)
+        self.format_combo.currentTextChanged.connect(self.settings.setter(AppSettings.output_format))
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.existing_combo.activated.connect(
             lambda: self.settings.set_on_existing(str(self.existing_combo.currentData()), self.output_folder()))
         self.backend_combo.currentIndexChanged.connect(self._on_backend_changed)
-        self.recursive_check.toggled.connect(self.settings.set_include_subfolders)
+        self.recursive_check.toggled.connect(self.settings.setter(AppSettings.include_subfolders))
         self.output_edit.editingFinished.connect(self._remember_output_folder)
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.window_geometry()
+        geometry = self.settings.window_geometry
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 860)
-        state = self.settings.window_state()
+        state = self.settings.window_state
         if state is not None:
             self.restoreState(state)
-        splitter = self.settings.splitter_state()
+        splitter = self.settings.splitter_state
         if splitter is not None:
             self.splitter.restoreState(splitter)
-        output = self.settings.output_folder()
+        output = self.settings.output_folder
         if output:
             self.output_edit.setText(str(output))
-        self.format_combo.setCurrentText(self.settings.output_format())
-        self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode())))
+        self.format_combo.setCurrentText(self.settings.output_format)
+        self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode)))
         self._show_existing_choice()
         self.backend_combo.blockSignals(True)  # the model loads once, below
         self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.backend)))
         self.backend_combo.blockSignals(False)
-        self.recursive_check.setChecked(self.settings.include_subfolders())
-        self.model_choice.set_models(self.settings.recent_models(), self.settings.model_path())
-        self._set_swipe(self.settings.swipe_mode())
+        self.recursive_check.setChecked(self.settings.include_subfolders)
+        self.model_choice.set_models(self.settings.recent_models, self.settings.model_path)
+        self._set_swipe(self.settings.swipe_mode)
         self._load_model(self.model_choice.current_model())
 
     # ================================================================ importing pages
     def choose_input_folder(self) -> None:
-        start = str(self._input_folder or self.settings.input_folder() or Path.home())
+        start = str(self._input_folder or self.settings.input_folder or Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of scanned pages", start)
         if folder:
             self.open_folder(Path(folder))
 
     def choose_input_files(self) -> None:
-        start = str(self._input_folder or self.settings.input_folder() or Path.home())
+        start = str(self._input_folder or self.settings.input_folder or Path.home())
         patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
         names, _ = QFileDialog.getOpenFileNames(self, "Add scanned pages", start, f"Images ({patterns})")
         if names:
@@ -387,11 +387,11 @@ class MainWindow(QMainWindow):
         """Replace the list with every supported page in ``folder``."""
         folder = Path(folder)
         self._input_folder = folder
-        self.settings.set_input_folder(folder)
+        self.settings.input_folder = folder
         self._update_title()
         # Each input folder has its own output folder, so two projects never mix.
-        base = self.settings.output_base() or folder.parent
-        output = self.settings.output_folder_for(folder) or base / f"{folder.name}-cleaned"
+        base = self.settings.output_base or folder.parent
+        output = self.settings.output_folder_for[folder] or base / f"{folder.name}-cleaned"
         self.output_edit.setText(str(output))
         self._remember_output_folder()
         self._clear_pages()
@@ -615,18 +615,18 @@ class MainWindow(QMainWindow):
     def _set_swipe(self, on: bool) -> None:
         self.compare.set_swipe(on)
         self.swipe_action.setChecked(on)
-        self.settings.set_swipe_mode(on)
+        self.settings.swipe_mode = on
 
     # ================================================================ the model
     def _on_model_changed(self, path: Optional[Path]) -> None:
-        self.settings.set_model_path(path)
+        self.settings.model_path = path
         self._previews.clear()
         self._load_model(path)
         self._show_page(self.page_list.current_ref())
 
     def _on_backend_changed(self) -> None:
         backend = str(self.backend_combo.currentData())
-        self.settings.set_backend(backend)
+        self.settings.backend = backend
         self.denoisers.set_backend(backend)
         self._load_model(self.model_choice.current_model())
 
@@ -673,9 +673,9 @@ class MainWindow(QMainWindow):
     def _remember_output_folder(self) -> None:
         output = self.output_folder()
         if output is not None:
-            self.settings.set_output_folder(output)
+            self.settings.output_folder = output
             if self._input_folder is not None:
-                self.settings.set_output_folder_for(self._input_folder, output)
+                self.settings.output_folder_for[self._input_folder] = output
         self._show_existing_choice()
 
     def _show_existing_choice(self) -> None:
@@ -687,7 +687,7 @@ class MainWindow(QMainWindow):
         return str(self.mode_combo.currentData())
 
     def _on_mode_changed(self) -> None:
-        self.settings.set_output_mode(self.output_mode())
+        self.settings.output_mode = self.output_mode()
         ref = self.page_list.current_ref()
         if ref is not None:
             self._show_page(ref)
@@ -888,9 +888,9 @@ class MainWindow(QMainWindow):
         dialog = PreferencesDialog(self.settings, self)
         if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
             return
-        apply_theme(self.settings.theme())
-        self.denoisers.set_threads(self.settings.threads())
-        backend = self.settings.backend()
+        apply_theme(self.settings.theme)
+        self.denoisers.set_threads(self.settings.threads)
+        backend = self.settings.backend
         if backend != self.backend_combo.currentData():
             self.backend_combo.setCurrentIndex(self.backend_combo.findData(backend))  # reloads the model
         else:
@@ -899,7 +899,7 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        folders = [f for f in self.settings.recent_input_folders() if f.is_dir()]
+        folders = [f for f in self.settings.recent_input_folders if f.is_dir()]
         for folder in folders:
             self.recent_menu.addAction(str(folder), lambda f=folder: self.open_folder(f))
         if not folders:
@@ -1057,9 +1057,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
-        self.settings.set_window_geometry(self.saveGeometry())
-        self.settings.set_window_state(self.saveState())
-        self.settings.set_splitter_state(self.splitter.saveState())
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.splitter_state = self.splitter.saveState()
         self._remember_output_folder()
         self.settings.sync()
         if self._training_dialog is not None:

@@ -37,17 +37,17 @@ class OutputOptions(QGroupBox):
         self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
                                        "model made it with these settings (each saved page records what made "
                                        "it), or clean it again, replacing the old output or writing beside it")
-        self.name_edit = QLineEdit(settings.name_template())
+        self.name_edit = QLineEdit(settings.name_template)
         self.name_edit.setPlaceholderText(DEFAULT_NAME)
         self.name_edit.setToolTip("How output files are named. Fields: "
                                   + "; ".join(f"{{{name}}}: {what}" for name, what in NAME_FIELDS.items()))
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(*JPEG_QUALITY_RANGE)
-        self.quality_spin.setValue(settings.jpeg_quality())
+        self.quality_spin.setValue(settings.jpeg_quality)
         self.quality_spin.setToolTip("JPEG quality: higher keeps more detail in larger files")
         self.combine_check = QCheckBox("Every page into one PDF")
-        self.combine_check.setChecked(settings.combine())
-        self.combine_edit = QLineEdit(settings.combine_name())
+        self.combine_check.setChecked(settings.combine)
+        self.combine_edit = QLineEdit(settings.combine_name)
         self.combine_edit.setPlaceholderText(COMBINED_NAME)
         combine_row = QHBoxLayout()
         combine_row.addWidget(self.combine_check)
@@ -95,9 +95,10 @@ class OutputOptions(QGroupBox):
         return None
 
     def remember(self) -> None:
-        self.settings.set_name_template(self.name_edit.text().strip())
-        self.settings.set_jpeg_quality(self.quality_spin.value())
-        self.settings.set_combine(self.combine_check.isChecked(), self.combine_edit.text().strip())
+        self.settings.name_template = self.name_edit.text().strip()
+        self.settings.jpeg_quality = self.quality_spin.value()
+        self.settings.combine = self.combine_check.isChecked()
+        self.settings.combine_name = self.combine_edit.text().strip()
 
     # ---------------------------------------------------------------------------------------
     def _enable_what_applies(self) -> None:

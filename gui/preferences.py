@@ -24,14 +24,14 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.setMinimumWidth(560)
         self.settings = settings
-        self.backend_combo = choice_combo(BACKENDS, BACKEND_LABELS, settings.backend())
+        self.backend_combo = choice_combo(BACKENDS, BACKEND_LABELS, settings.backend)
         self.threads_spin = QSpinBox()
         self.threads_spin.setRange(0, min(MAX_THREADS, 4 * (os.cpu_count() or 1)))
         self.threads_spin.setSpecialValueText(f"Automatic (one per core: {os.cpu_count() or 1})")
-        self.threads_spin.setValue(settings.threads())
+        self.threads_spin.setValue(settings.threads)
         self.output_edit, output_row = folder_field("Beside each input folder (NAME-cleaned)",
-                                                    self._choose_output_base, str(settings.output_base() or ""))
-        self.theme_combo = choice_combo(THEMES, THEME_LABELS, settings.theme())
+                                                    self._choose_output_base, str(settings.output_base or ""))
+        self.theme_combo = choice_combo(THEMES, THEME_LABELS, settings.theme)
 
         form = QFormLayout(self)
         form.addRow("Runtime", self.backend_combo)
@@ -50,10 +50,10 @@ class PreferencesDialog(QDialog):
 
     def accept(self) -> None:
         text = self.output_edit.text().strip()
-        self.settings.set_backend(str(self.backend_combo.currentData()))
-        self.settings.set_threads(self.threads_spin.value())
-        self.settings.set_output_base(Path(text).expanduser() if text else None)
-        self.settings.set_theme(str(self.theme_combo.currentData()))
+        self.settings.backend = str(self.backend_combo.currentData())
+        self.settings.threads = self.threads_spin.value()
+        self.settings.output_base = Path(text).expanduser() if text else None
+        self.settings.theme = str(self.theme_combo.currentData())
         super().accept()
 
 

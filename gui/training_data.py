@@ -235,17 +235,18 @@ class DataSection(QGroupBox):
 
     def restore(self) -> None:
         """Show the kind of data chosen last; on first use, data this machine has."""
-        kind = self.settings.training_data_kind()
+        kind = self.settings.training_data_kind
         self.select_kind(kind if self.data_combo.findData(kind) >= 0 else first_use_kind())
 
     def remember(self) -> None:
         kind = self.kind()
-        self.settings.set_training_data_kind(kind)
-        self.settings.set_training_data_text(kind, self.source_edit.text(), self.data_folder_edit.text())
+        self.settings.training_data_kind = kind
+        self.settings.training_data_source[kind] = self.source_edit.text()
+        self.settings.training_data_folder[kind] = self.data_folder_edit.text()
 
     def _on_kind_changed(self) -> None:
         kind = self.kind()
-        source, folder = self.settings.training_data_text(kind)
+        source, folder = self.settings.training_data_source[kind], self.settings.training_data_folder[kind]
         if not source and not folder:
             source, folder = proposed_text(kind)
         # Both texts change together: announcing each would check (and remember) a half-set choice.

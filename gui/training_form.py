@@ -303,7 +303,7 @@ class TrainingForm(QWidget):
 
     # ================================================================ where the model goes
     def _models_folder(self) -> Path:
-        folder = self.settings.models_folder()
+        folder = self.settings.models_folder
         if folder is None:
             base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
             folder = Path(base) / "models"
@@ -332,7 +332,7 @@ class TrainingForm(QWidget):
             if not name.endswith(".keras"):
                 name += ".keras"
             self.set_output(Path(name))
-            self.settings.set_models_folder(Path(name).parent)
+            self.settings.models_folder = Path(name).parent
 
     # ================================================================ checking
     def config(self) -> TrainConfig:

@@ -63,7 +63,7 @@ class ModelSection(QGroupBox):
         if family == self._family:
             return
         self._family = family
-        preferred = self.settings.training_architecture(family) or (
+        preferred = self.settings.training_architecture[family] or (
             "docunet" if family == registry.DOCUMENT else "mnist_denoiser")
         self.arch_combo.blockSignals(True)
         self.arch_combo.clear()
@@ -105,7 +105,7 @@ class ModelSection(QGroupBox):
     def remember(self) -> None:
         arch = self.arch_combo.currentData()
         if arch:
-            self.settings.set_training_architecture(self._family, arch)
+            self.settings.training_architecture[self._family] = arch
             self.settings.set_training_arch_options(arch, self.arch_options())
 
     def abandon(self) -> None:

@@ -175,7 +175,7 @@ def test_window_remembers_its_settings(qtbot, isolated_settings, tmp_path, pages
     assert (second.size().width(), second.size().height()) == (700, 500)
     assert second.output_edit.text() == str(tmp_path / "cleaned")
     assert second.format_combo.currentText() == "jpeg"
-    assert second.settings.input_folder() == pages_dir
+    assert second.settings.input_folder == pages_dir
     assert (isolated_settings / "DocClean" / "DocClean.ini").exists()
     second.close()
 
@@ -240,7 +240,7 @@ def test_black_and_white_mode_writes_one_bit_pages_and_is_remembered(qtbot, wind
     for path in _outputs(out):
         with Image.open(path) as image:
             assert image.mode == "1"
-    assert AppSettings().output_mode() == "bw"
+    assert AppSettings().output_mode == "bw"
 
 
 def test_bundled_models_are_offered_by_name(window):

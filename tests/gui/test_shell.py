@@ -73,7 +73,7 @@ def test_preferences_change_runtime_threads_output_base_and_theme(qtbot, window,
     try:
         with qtbot.waitSignal(window.model_ready, timeout=60000):
             window.open_preferences()
-        assert window.denoisers.threads == 1 and window.settings.threads() == 1
+        assert window.denoisers.threads == 1 and window.settings.threads == 1
         assert window.backend_combo.currentData() == "openvino"
         assert QApplication.instance().palette().window().color().lightness() < 80  # dark
         open_and_wait(window, pages_dir, 3)

@@ -108,7 +108,7 @@ def test_training_dialog_trains_plots_and_saves_a_model(qtbot, window, mnist_dir
     assert output.exists()
     # A digits model cannot clean pages: the window does not offer it among the page cleaners.
     assert output not in window.model_choice.model_paths()
-    assert output not in window.settings.recent_models()
+    assert output not in window.settings.recent_models
 
 
 def test_cancelled_training_saves_nothing(qtbot, window, mnist_dir, tmp_path):
