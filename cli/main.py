@@ -19,39 +19,37 @@ from tqdm import tqdm
 
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
 # for the fast runtime) loads it, when it runs.
+from engine.errors import ConfigurationError, DocCleanError, ExitCode
 from cli.arguments import checked_whole, number, whole
 from cli.lab import add_lab_parser
 from cli.progress_bars import Bars
-from engine.cleaning.backends import BACKENDS, check_threads
-from engine.data.digits import DatasetDownloadError
+from engine.cleaning.backends import check_threads
 from engine.data.sources import is_document_data, parse_data
-from engine.io import (DEFAULT_NAME, JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMATS, OUTPUT_MODES, ImageReadError,
-                       ImageWriteError, check_combine_name, check_jpeg_quality, check_name_template,
-                       check_output_folder, find_images)
+from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, check_output_folder, find_images
 from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
-from engine.models.modelfile import ModelFileError, check_output_name, read_info
+from engine.models.modelfile import check_output_name, read_info
+from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
+from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
 
 
 def _denoise(args: argparse.Namespace) -> int:
     from engine.cleaning.batch import plan_batch, run_batch
     from engine.cleaning.denoiser import Denoiser
 
-    output = _output_options(args)  # every option is checked before any work
+    options = _batch_options(args)  # every option is checked before any work
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
     denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
-    existing = "overwrite" if args.overwrite else ("keep-both" if args.keep_both else "skip")
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
-        for result in run_batch(plan, denoiser, existing=existing, progress=bars,
-                                mode=args.mode, keep_ink=not args.no_keep_ink, **output):
-            if not result.ok:
+        for result in run_batch(plan, denoiser, options, progress=bars):
+            if result.error is not None:
                 counts["failed"] += 1
                 tqdm.write(f"error: {result.error}", file=sys.stderr)
                 continue
@@ -68,24 +66,17 @@ def _denoise(args: argparse.Namespace) -> int:
         print("(every page was already cleaned by this model: --overwrite cleans them again, "
               "--keep-both writes new copies)", file=sys.stderr)
     worked = counts["cleaned"] + counts["already clean"]
-    return 1 if counts["failed"] and not worked else (2 if counts["failed"] else 0)
+    if counts["failed"]:
+        return ExitCode.SOME_FAILED if worked else ExitCode.FAILED
+    return ExitCode.OK
 
 
-def _output_options(args: argparse.Namespace) -> dict:
-    """run_batch's format, naming template, JPEG quality and combined file, or ValueError saying what clashes."""
-    combine, fmt = args.combine, args.format
-    if combine is not None:
-        if fmt not in (None, "pdf"):
-            raise ValueError(f"--combine writes every page into one PDF; leave out --format {fmt}")
-        if args.name is not None:
-            raise ValueError("--combine names the one PDF it writes; leave out --name")
-        check_combine_name(combine)
-    fmt = fmt or ("pdf" if combine is not None else "png")
-    if args.jpeg_quality is not None and fmt != "jpeg":
-        raise ValueError(f"--jpeg-quality is for --format jpeg, not {fmt}")
-    name = check_name_template(args.name) if args.name is not None else DEFAULT_NAME
-    quality = JPEG_QUALITY if args.jpeg_quality is None else args.jpeg_quality
-    return {"fmt": fmt, "name": name, "jpeg_quality": quality, "combine": combine}
+def _batch_options(args: argparse.Namespace) -> BatchOptions:
+    """The options of ``docclean denoise``, or ConfigurationError saying what clashes."""
+    existing = (RerunPolicy.OVERWRITE if args.overwrite
+                else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
+    return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
+                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -99,12 +90,12 @@ def _train(args: argparse.Namespace) -> int:
     try:
         options = json.loads(args.arch_options) if args.arch_options else {}
     except json.JSONDecodeError as error:
-        raise ValueError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
+        raise ConfigurationError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
     except RecursionError:
-        raise ValueError("--arch-options is nested too deeply; give names with numbers, "
+        raise ConfigurationError("--arch-options is nested too deeply; give names with numbers, "
                          "e.g. '{\"width\": 8}'") from None
     if not isinstance(options, dict):
-        raise ValueError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
+        raise ConfigurationError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
     if args.bottleneck is not None:
         options["bottleneck"] = args.bottleneck
     config = TrainConfig(
@@ -129,7 +120,7 @@ def _train(args: argparse.Namespace) -> int:
         bars.close()
     metrics = ", ".join(f"{k} {v:.5g}" for k, v in result.info.metrics.items())
     print(f"saved {result.path} ({result.info.epochs} epochs; best: {metrics})")
-    return 0
+    return ExitCode.OK
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -155,7 +146,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                   "(--include-seen keeps them)", file=sys.stderr)
         if not chosen:
             print("error: no pairs left to evaluate", file=sys.stderr)
-            return 1
+            return ExitCode.FAILED
     bars = Bars(args.quiet or args.json)
     try:
         result = (evaluate_ink(find_images([args.ink]), clean, progress=bars) if args.ink
@@ -172,7 +163,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"error: {message}", file=sys.stderr)
     if result is None:
         print(f"error: {summary}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     if args.json:
         print(json.dumps(result.to_json_dict()))
     elif args.ink:
@@ -186,7 +177,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"binarised at Otsu: F-measure {b['f_measure']:.2f}  pseudo F-measure "
                   f"{b['pseudo_f_measure']:.2f}  PSNR {b['binary_psnr']:.2f} dB  DRD {b['drd']:.2f}")
     # As for denoise: 2 says some inputs failed while the others were scored.
-    return 2 if errors or unreadable_pairs else 0
+    return ExitCode.SOME_FAILED if errors or unreadable_pairs else ExitCode.OK
 
 
 DOWNLOADS = ("mnist", "notmnist", "noisyoffice")
@@ -205,14 +196,14 @@ def _download(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     print(f"{args.dataset} is in {folder}")
-    return 0
+    return ExitCode.OK
 
 
 def _models(args: argparse.Namespace) -> int:
     width = max(len(n) for n in registry.ARCHITECTURES)
     for arch in registry.ARCHITECTURES.values():
         print(f"{arch.name:<{width}}  {arch.parameters:>9,}  {arch.family:<8}  {arch.summary}")
-    return 0
+    return ExitCode.OK
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -231,14 +222,14 @@ def _info(args: argparse.Namespace) -> int:
     if info.history.get("loss"):
         losses = ", ".join(f"{v:.4g}" for v in info.history["loss"])
         print(f"loss history:  {losses}")
-    return 0
+    return ExitCode.OK
 
 
 def _cleaning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="a .keras model file, or a bundled model: "
                                     + ", ".join(f"{name} (default)" if name == DEFAULT_MODEL_NAME else name
                                                 for name in BUNDLED_MODELS))
-    p.add_argument("--backend", choices=BACKENDS, default="auto",
+    p.add_argument("--backend", choices=list(Runtime), default=Runtime.AUTO,
                    help="inference runtime: auto (the fastest installed: openvino), openvino, "
                         "or keras (the TensorFlow reference)")
     p.add_argument("--no-keep-ink", action="store_true",
@@ -266,12 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("denoise", help="clean image files or folders of scans")
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
-    p.add_argument("--format", choices=OUTPUT_FORMATS,
+    p.add_argument("--format", choices=list(OutputFormat),
                    help="png (default), tiff, jpeg, or pdf: one PDF per input file, every page in it; "
                         "tiff writes a multi-page TIFF for a multi-page TIFF or PDF")
-    p.add_argument("--combine", metavar="NAME.pdf",
+    p.add_argument("--combine", metavar="NAME.pdf", nargs="?", const=COMBINED_NAME,
                    help="write every page of the run, in input order, into this one PDF in the output folder "
-                        "(instead of a file per page or document)")
+                        f"(instead of a file per page or document; default name: {COMBINED_NAME})")
     p.add_argument("--name", metavar="TEMPLATE",
                    help="how output files are named, without extension (default {name}_clean): {name} the "
                         "input's name (scan_p2 for page 2 of a multi-page file written a file per page), "
@@ -285,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "by default pages this model already cleaned from the same input are skipped")
     again.add_argument("--keep-both", action="store_true",
                        help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
-    p.add_argument("--mode", choices=OUTPUT_MODES, default=OUTPUT_MODES[0],
+    p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
                         "for OCR and archives")
     _cleaning_options(p)
@@ -382,14 +373,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Cancelled) as stop:
         how = "terminated" if isinstance(stop, _Terminated) else "interrupted"
         print(f"\n{how}: nothing half-written was left behind", file=sys.stderr)
-        return 143 if isinstance(stop, _Terminated) else 130
+        return ExitCode.TERMINATED if isinstance(stop, _Terminated) else ExitCode.INTERRUPTED
+    except DocCleanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except OSError as error:
         print(f"error: {describe_os_error(error)}", file=sys.stderr)
-        return 1
-    except (ValueError, KeyError, ModelFileError, ImageReadError, ImageWriteError, DatasetDownloadError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-
+        return ExitCode.FAILED
 
 if __name__ == "__main__":
     sys.exit(main())

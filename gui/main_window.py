@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
+from engine.options import BatchOptions
 from engine.cleaning.batch import plan_batch, run_batch
 from engine.cleaning.page import clean_page
 from engine.cleaning.preview import clean_region, quick_preview
@@ -1178,7 +1179,8 @@ def _run_batch(
         task.emit_item(note)
     denoiser = cache.get(model)
     count = 0
-    for result in run_batch(plan, denoiser, existing=existing, mode=mode, cancel=task.cancel_token, **options):
+    batch_options = BatchOptions(mode=mode, existing=existing, **options)
+    for result in run_batch(plan, denoiser, batch_options, cancel=task.cancel_token):
         task.emit_item(result)
         count += 1
     return count

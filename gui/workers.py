@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from engine.errors import DocCleanError
 from engine.io.os_errors import describe_os_error
 from engine.progress import CancelToken, Cancelled, Progress
 
@@ -175,14 +176,11 @@ class TaskRunner(QObject):
 
 def describe_error(exc: BaseException) -> str:
     """Turn an exception into one sentence a user can act on."""
-    text = str(exc).strip()
+    if isinstance(exc, DocCleanError):
+        return str(exc)  # written for people, by type: never a library's or Python's text
     if isinstance(exc, OSError):
         return describe_os_error(exc)
     if isinstance(exc, MemoryError):
         return "Out of memory. Try a smaller page or close other programs."
-    # Engine errors (ImageReadError, ModelFileError, ...) already carry a readable
-    # text, as do the ValueErrors of the engine's checks of what a user chose.
-    if text and (type(exc).__module__.startswith("engine") or type(exc) is ValueError):
-        return text
     # Anything else is a fault of DocClean's, not the user's: its details go to the log.
     return "Something went wrong inside DocClean; the details are in its log file."

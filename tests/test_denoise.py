@@ -3,6 +3,7 @@ import hashlib
 import numpy as np
 import pytest
 
+from engine.options import BatchOptions
 from engine.io import read_page, to_uint8
 from engine.evaluation import metrics
 from engine.data import pairs
@@ -71,7 +72,7 @@ def test_output_folder_may_be_the_input_folder(denoiser, samples_dir, tmp_path):
     source.write_bytes((samples_dir / "noisyoffice-2.png").read_bytes())
     digest = _digest(source)
     first = list(iter_denoise([tmp_path], tmp_path, denoiser))
-    again = list(iter_denoise([source], tmp_path, denoiser, existing="keep-both"))
+    again = list(iter_denoise([source], tmp_path, denoiser, BatchOptions(existing="keep-both")))
     assert _digest(source) == digest
     assert first[0].output.name == "scan_clean.png"
     # Cleaning again keeping both never replaces the first run's output.
@@ -84,9 +85,9 @@ def test_a_bad_file_fails_by_name_and_the_batch_goes_on(denoiser, samples_dir, t
     (folder / "a.png").write_bytes((samples_dir / "noisyoffice-7.png").read_bytes())
     (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     (folder / "c.png").write_bytes((samples_dir / "noisyoffice-99.png").read_bytes())
-    results = list(iter_denoise([folder], tmp_path / "out", denoiser, fmt="tiff"))
+    results = list(iter_denoise([folder], tmp_path / "out", denoiser, BatchOptions(fmt="tiff")))
     assert [r.ok for r in results] == [True, False, True]
-    assert "b.png" in results[1].error
+    assert "b.png" in str(results[1].error)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_clean.tif", "c_clean.tif"]
 
 
@@ -96,7 +97,7 @@ def test_every_page_of_a_multipage_tiff_and_dpi_kept(denoiser, samples_dir, tmp_
     frames = [Image.fromarray(to_uint8(p)) for p in pages]
     source = tmp_path / "two.tif"
     frames[0].save(source, save_all=True, append_images=frames[1:], dpi=(300, 300))
-    results = list(iter_denoise([source], tmp_path / "out", denoiser, fmt="png"))
+    results = list(iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="png")))
     assert [r.output.name for r in results] == ["two_p1_clean.png", "two_p2_clean.png"]
     for result, page in zip(results, pages):
         written = read_page(result.output)
@@ -171,6 +172,6 @@ def test_damaged_files_fail_by_name_and_the_good_page_is_cleaned(denoiser, sampl
     assert all(r.ok for r in by_name["a-huge-resolution.tif"])  # the absurd DPI is dropped, the page kept
     assert by_name["e-good.png"][0].ok
     assert by_name["b-two-pages.tif"][0].ok and not by_name["b-two-pages.tif"][-1].ok
-    assert "b-two-pages.tif: cannot read page" in by_name["b-two-pages.tif"][-1].error
+    assert "b-two-pages.tif: cannot read page" in str(by_name["b-two-pages.tif"][-1].error)
     for name in ("c-loop.png", "d-loop.png"):
-        assert by_name[name][0].error.endswith(f"{name}: a symbolic link that points back to itself")
+        assert str(by_name[name][0].error).endswith(f"{name}: a symbolic link that points back to itself")

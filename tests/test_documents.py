@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from cli.main import main
+from engine.options import BatchOptions
 from engine.cleaning.batch import PageResult, iter_denoise, plan_batch
 from engine.cleaning.denoiser import Denoiser
 from engine.io import read_output_provenances, read_page, remove_leftovers
@@ -58,7 +59,7 @@ def _files(folder: Path) -> list[str]:
 
 def _png_pages(source: Path, out: Path, denoiser: Denoiser, mode: str) -> list[np.ndarray]:
     """The same pages cleaned into PNG files, the reference a document's pages must equal."""
-    results = list(iter_denoise([source], out, denoiser, fmt="png", mode=mode))
+    results = list(iter_denoise([source], out, denoiser, BatchOptions(fmt="png", mode=mode)))
     assert all(r.ok for r in results)
     return [read_page(r.output, dtype=np.uint8).pixels for r in results]
 
@@ -88,7 +89,7 @@ def test_a_three_page_document_becomes_one_lossless_pdf(kind: str, mode: str, tm
     dpi = 150 if kind == "pdf" else 300
     make = _three_page_pdf if kind == "pdf" else _three_page_tiff
     source = make(tmp_path / f"three.{kind}", samples_dir, dpi)
-    results = list(iter_denoise([source], tmp_path / "out", denoiser, fmt="pdf", mode=mode))
+    results = list(iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf", mode=mode)))
     output = tmp_path / "out" / "three_clean.pdf"
     assert [(r.ok, r.output, r.output_page) for r in results] == [(True, output, i) for i in range(3)]
     assert _files(tmp_path / "out") == ["three_clean.pdf"]
@@ -114,7 +115,7 @@ def test_a_three_page_document_becomes_one_lossless_pdf(kind: str, mode: str, tm
 def test_black_and_white_pages_are_stored_in_ccitt_group_4(tmp_path: Path, samples_dir: Path,
                                                            denoiser: Denoiser) -> None:
     source = _three_page_tiff(tmp_path / "three.tif", samples_dir)
-    list(iter_denoise([source], tmp_path / "out", denoiser, fmt="pdf", mode="bw"))
+    list(iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf", mode="bw")))
     data = (tmp_path / "out" / "three_clean.pdf").read_bytes()
     assert data.count(b"/CCITTFaxDecode") == 3
 
@@ -124,7 +125,7 @@ def test_a_single_image_becomes_a_one_page_pdf_of_its_size(tmp_path: Path, sampl
     # A 300 dpi scan makes a page of its size: 2480 x 3508 pixels would be A4 (595 x 842 pt).
     source = tmp_path / "letter.png"
     _images(samples_dir)[0].save(source, dpi=(300, 300))
-    [result] = iter_denoise([source], tmp_path / "out", denoiser, fmt="pdf")
+    [result] = iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf"))
     [(size, pixels)] = _pdf_pages(result.output)
     assert result.output.name == "letter_clean.pdf"
     assert size == pytest.approx((540 * 72 / 300, 420 * 72 / 300), abs=0.01) and pixels.shape == (420, 540)
@@ -140,7 +141,7 @@ def test_a_multipage_document_becomes_one_multipage_tiff(mode: str, compression:
     folder.mkdir()
     source = _three_page_pdf(folder / "three.pdf", samples_dir)
     shutil.copy(samples_dir / "noisyoffice-99.png", folder / "single.png")
-    results = list(iter_denoise([folder], tmp_path / "out", denoiser, fmt="tiff", mode=mode))
+    results = list(iter_denoise([folder], tmp_path / "out", denoiser, BatchOptions(fmt="tiff", mode=mode)))
     assert [r.output.name for r in results] == ["single_clean.tif"] + ["three_clean.tif"] * 3
     assert [r.output_page for r in results] == [0, 0, 1, 2]
     reference = _png_pages(source, tmp_path / "png", denoiser, mode)
@@ -186,7 +187,7 @@ def test_combine_refuses_other_formats_and_names_before_any_work(tmp_path: Path,
     out = tmp_path / "out"
     sample = str(samples_dir / "noisyoffice-2.png")
     for extra, words in [(["--combine", "all.png"], "name it all.pdf"),
-                         (["--combine", "all.pdf", "--format", "png"], "leave out --format png"),
+                         (["--combine", "all.pdf", "--format", "png"], "so the format cannot be png"),
                          (["--combine", "sub/all.pdf"], "without a folder")]:
         assert main(["-q", "denoise", sample, "-o", str(out), "--model", "fast", *extra]) == 1
         assert words in capsys.readouterr().err
@@ -199,18 +200,18 @@ def test_combine_refuses_other_formats_and_names_before_any_work(tmp_path: Path,
 def test_jpeg_quality_is_chosen_and_checked(tmp_path: Path, samples_dir: Path, denoiser: Denoiser,
                                             capsys: pytest.CaptureFixture) -> None:
     source = samples_dir / "noisyoffice-2.png"
-    [low] = iter_denoise([source], tmp_path / "30", denoiser, fmt="jpeg", jpeg_quality=30)
-    [high] = iter_denoise([source], tmp_path / "95", denoiser, fmt="jpeg")
+    [low] = iter_denoise([source], tmp_path / "30", denoiser, BatchOptions(fmt="jpeg", jpeg_quality=30))
+    [high] = iter_denoise([source], tmp_path / "95", denoiser, BatchOptions(fmt="jpeg"))
     assert low.output.stat().st_size < high.output.stat().st_size
     for bad in (0, 101):
         with pytest.raises(ValueError, match="the JPEG quality must be a whole number from 1 to 100"):
-            iter_denoise([source], tmp_path / "bad", denoiser, fmt="jpeg", jpeg_quality=bad)
+            iter_denoise([source], tmp_path / "bad", denoiser, BatchOptions(fmt="jpeg", jpeg_quality=bad))
         with pytest.raises(SystemExit):
             main(["denoise", str(source), "-o", str(tmp_path / "bad"), "--format", "jpeg",
                   "--jpeg-quality", str(bad)])
         assert f"from 1 to 100, not {bad}" in capsys.readouterr().err
     assert main(["-q", "denoise", str(source), "-o", str(tmp_path / "bad"), "--jpeg-quality", "50"]) == 1
-    assert "--jpeg-quality is for --format jpeg" in capsys.readouterr().err
+    assert "a JPEG quality is for JPEG pages, not png" in capsys.readouterr().err
     assert _files(tmp_path / "bad") == []
 
 
@@ -219,12 +220,12 @@ def test_jpeg_quality_is_chosen_and_checked(tmp_path: Path, samples_dir: Path, d
 
 def test_the_naming_template_fills_its_fields(tmp_path: Path, samples_dir: Path, denoiser: Denoiser) -> None:
     source = _three_page_tiff(tmp_path / "three.tif", samples_dir)
-    results = list(iter_denoise([source], tmp_path / "out", denoiser, mode="bw",
-                                name="{name}-{model}-{mode}-page{page}"))
+    results = list(iter_denoise([source], tmp_path / "out", denoiser,
+                                BatchOptions(mode="bw", name="{name}-{model}-{mode}-page{page}")))
     assert [r.output.name for r in results] == [
         f"three_p{i}-docclean-fast-bw-page{i}.png" for i in (1, 2, 3)]
-    [document] = {r.output for r in iter_denoise([source], tmp_path / "pdf", denoiser, fmt="pdf",
-                                                 name="{model}_{name}")}
+    [document] = {r.output for r in iter_denoise([source], tmp_path / "pdf", denoiser,
+                                                 BatchOptions(fmt="pdf", name="{model}_{name}"))}
     assert document.name == "docclean-fast_three.pdf"
 
 
@@ -243,7 +244,7 @@ def test_a_template_that_cannot_name_every_page_apart_is_refused_before_any_work
         shutil.copy(samples_dir / name, folder)
     _three_page_tiff(folder / "three.tif", samples_dir)
     with pytest.raises(ValueError) as refused:
-        iter_denoise([folder], tmp_path / "out", denoiser, fmt=fmt, name=template)
+        iter_denoise([folder], tmp_path / "out", denoiser, BatchOptions(fmt=fmt, name=template))
     assert words in str(refused.value)
     assert _files(tmp_path / "out") == []
 
@@ -270,7 +271,7 @@ def test_sub_folders_are_mirrored_in_the_output(tmp_path: Path, samples_dir: Pat
     assert all(r.ok for r in results)
     assert _files(out) == ["a/1_clean.png", "b/1_clean.png", "b/deeper/1_clean.png", "loose_clean.png"]
     # The same holds for documents, and a re-run finds them where they are.
-    list(iter_denoise([scans], out, denoiser, fmt="pdf"))
+    list(iter_denoise([scans], out, denoiser, BatchOptions(fmt="pdf")))
     assert (out / "b" / "deeper" / "1_clean.pdf").is_file()
     assert all(r.skipped for r in iter_denoise([scans, loose], out, denoiser))
 
@@ -283,18 +284,19 @@ def test_a_rerun_skips_documents_already_made(fmt: str, suffix: str, tmp_path: P
                                               denoiser: Denoiser) -> None:
     source = _three_page_pdf(tmp_path / "three.pdf", samples_dir)
     out = tmp_path / "out"
-    first = list(iter_denoise([source], out, denoiser, fmt=fmt))
+    first = list(iter_denoise([source], out, denoiser, BatchOptions(fmt=fmt)))
     made = out / f"three_clean.{suffix}"
     digest = _sha(made)
-    again = list(iter_denoise([source], out, denoiser, fmt=fmt))
+    again = list(iter_denoise([source], out, denoiser, BatchOptions(fmt=fmt)))
     assert [(r.skipped, r.output, r.output_page) for r in again] == [(True, made, i) for i in range(3)]
     assert [r.output for r in first] == [made] * 3 and _sha(made) == digest and _files(out) == [made.name]
     # Other settings make another document, beside it; keep-both and overwrite apply to the file.
-    assert {r.output.name for r in iter_denoise([source], out, denoiser, fmt=fmt, mode="bw")} == {
+    assert {r.output.name for r in iter_denoise([source], out, denoiser, BatchOptions(fmt=fmt, mode="bw"))} == {
         f"three_clean-1.{suffix}"}
-    assert {r.output.name for r in iter_denoise([source], out, denoiser, fmt=fmt, existing="keep-both")} == {
+    assert {r.output.name for r in iter_denoise([source], out, denoiser,
+                                                          BatchOptions(fmt=fmt, existing="keep-both"))} == {
         f"three_clean-2.{suffix}"}
-    replaced = list(iter_denoise([source], out, denoiser, fmt=fmt, existing="overwrite"))
+    replaced = list(iter_denoise([source], out, denoiser, BatchOptions(fmt=fmt, existing="overwrite")))
     assert {r.output for r in replaced} == {made} and not any(r.skipped for r in replaced)
     assert len(_files(out)) == 3
 
@@ -312,12 +314,12 @@ def test_a_document_with_a_failed_page_keeps_its_other_pages(tmp_path: Path, sam
     data[ifd + 2 + 12 * entries:ifd + 6 + 12 * entries] = (len(data) + 5000).to_bytes(4, "little")
     source.write_bytes(bytes(data))
     out = tmp_path / "out"
-    results = list(iter_denoise([source], out, denoiser, fmt="pdf"))
+    results = list(iter_denoise([source], out, denoiser, BatchOptions(fmt="pdf")))
     assert [r.ok for r in results] == [True, False]
-    assert "torn.tif: cannot read page 2" in results[1].error
+    assert "torn.tif: cannot read page 2" in str(results[1].error)
     assert len(_pdf_pages(out / "torn_clean.pdf")) == 1
     # A re-run tries the missing page again and makes the document again in its place, not beside it.
-    again = list(iter_denoise([source], out, denoiser, fmt="pdf"))
+    again = list(iter_denoise([source], out, denoiser, BatchOptions(fmt="pdf")))
     assert [r.ok for r in again] == [True, False] and not again[0].skipped
     assert _files(out) == ["torn_clean.pdf"]
 
@@ -336,7 +338,7 @@ def test_cancel_mid_document_leaves_no_file(tmp_path: Path, samples_dir: Path, d
     out = tmp_path / "out"
     results: list[PageResult] = []
     with pytest.raises(Cancelled):
-        for result in iter_denoise([source], out, denoiser, fmt="pdf", cancel=cancel,
+        for result in iter_denoise([source], out, denoiser, BatchOptions(fmt="pdf"), cancel=cancel,
                                    progress=stop_after_the_first_page):
             results.append(result)
     assert results == [] and _files(out) == []  # neither the document nor its temporary file

@@ -617,6 +617,6 @@ def test_output_path_formats_and_pages(tmp_path: Path) -> None:
     ref = PageRef(tmp_path / "book.tif", 1, 4)
     assert output_path(ref, tmp_path / "out", "tiff").name == "book_p2_clean.tif"
     assert output_path(ref, tmp_path / "out", "jpeg").name == "book_p2_clean.jpg"
-    with pytest.raises(ValueError, match="unknown output format"):
+    with pytest.raises(ValueError, match="output format must be one of png, tiff, jpeg, pdf"):
         output_path(ref, tmp_path, "gif")
     assert OUTPUT_FORMATS == ("png", "tiff", "jpeg", "pdf")

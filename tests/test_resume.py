@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.options import BatchOptions
 from engine.cleaning.batch import iter_denoise, plan_batch
 from engine.cleaning.denoiser import Denoiser
 from engine.io import ImageWriteError, check_output_folder, remove_leftovers, write_page
@@ -73,9 +74,9 @@ def test_a_rerun_skips_pages_already_cleaned_the_same_way(scans: Path, tmp_path:
     assert _files(out) == before  # nothing written, nothing added
 
     # Other settings, or a changed scan, make a different page: written beside the earlier one.
-    bw = list(iter_denoise([scans], out, denoiser, mode="bw"))
+    bw = list(iter_denoise([scans], out, denoiser, BatchOptions(mode="bw")))
     assert not any(r.skipped for r in bw) and all(r.output.stem.endswith("_clean-1") for r in bw)
-    assert list(iter_denoise([scans], out, denoiser, mode="bw"))[0].skipped
+    assert list(iter_denoise([scans], out, denoiser, BatchOptions(mode="bw")))[0].skipped
     changed = first[0].ref.path
     Image.open(changed).rotate(180).save(changed)
     again = list(iter_denoise([scans], out, denoiser))
@@ -87,12 +88,12 @@ def test_overwrite_and_keep_both_clean_again(scans: Path, tmp_path: Path, denois
     out = tmp_path / "out"
     list(iter_denoise([scans], out, denoiser))
     names = set(_files(out))
-    replaced = list(iter_denoise([scans], out, denoiser, existing="overwrite"))
+    replaced = list(iter_denoise([scans], out, denoiser, BatchOptions(existing="overwrite")))
     assert not any(r.skipped for r in replaced) and set(_files(out)) == names
-    beside = list(iter_denoise([scans], out, denoiser, existing="keep-both"))
+    beside = list(iter_denoise([scans], out, denoiser, BatchOptions(existing="keep-both")))
     assert not any(r.skipped for r in beside) and len(_files(out)) == 6
-    with pytest.raises(ValueError, match="existing must be one of"):
-        iter_denoise([scans], out, denoiser, existing="replace")
+    with pytest.raises(ValueError, match="re-run policy must be one of skip, overwrite, keep-both"):
+        iter_denoise([scans], out, denoiser, BatchOptions(existing="replace"))
 
 
 def test_writing_into_the_input_folder_never_cleans_its_own_outputs(scans: Path, denoiser: Denoiser) -> None:

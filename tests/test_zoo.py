@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from engine.errors import ConfigurationError
 from engine.models import registry, zoo
 from engine.models.receptive_field import geometry
 
@@ -63,7 +64,7 @@ def test_docunet_geometry_follows_its_layers():
 
 
 def test_unknown_architecture_lists_the_known_ones():
-    with pytest.raises(KeyError, match="docunet"):
+    with pytest.raises(ConfigurationError, match="unknown architecture .resnet.; known: .*docunet"):
         zoo.build_model("resnet")
 
 

@@ -17,15 +17,18 @@ from typing import Optional, Protocol
 
 import numpy as np
 
+from engine.errors import ConfigurationError
 from engine.models.bundled import resolve_model
 from engine.models.geometry import Geometry
 from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, page_model_problem, read_info
 from engine.tf_runtime import cpu_has_fast_bfloat16
+from engine.vocabulary import Runtime, choice
 
 log = logging.getLogger(__name__)  # the runtime's own words, for the log, not for the user
 
-BACKENDS = ("auto", "openvino", "keras")
-BACKEND_LABELS = {"auto": "Automatic (fastest available)", "openvino": "OpenVINO", "keras": "Keras (reference)"}
+# The vocabulary's runtimes under their old names, for callers not moved to engine.vocabulary yet.
+BACKENDS = tuple(Runtime)
+BACKEND_LABELS = {member.value: member.label for member in Runtime}
 PRECISIONS = ("auto", "float32", "bfloat16")
 # Threads for one page: every core, since pages are cleaned one at a time.
 THREADS = os.cpu_count() or 1
@@ -43,7 +46,7 @@ class Backend(Protocol):
 
 def _resolve_precision(precision: str) -> str:
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        raise ConfigurationError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
         # bfloat16 keeps 8 significant bits, as fine as the 8-bit pages: the
         # held-out RMSE moves by < 1e-4, and it is 2-3x faster where native.
@@ -179,7 +182,8 @@ def _check_constants(model, path: Path) -> None:
 def check_threads(threads: int) -> int:
     """``threads`` if it is a thread count DocClean accepts (0 = automatic); ValueError in words otherwise."""
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
-        raise ValueError(f"threads must be a whole number from 0 (one per core) to {MAX_THREADS}, not {threads}")
+        raise ConfigurationError(f"threads must be a whole number from 0 (one per core) to {MAX_THREADS}, "
+                                 f"not {threads}")
     return threads
 
 
@@ -215,8 +219,7 @@ def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
     metadata and its path.
     """
     check_threads(threads)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    backend = choice(Runtime, backend, "the backend")
     path = resolve_model(model)
     problem = page_model_problem(path)
     if problem:

@@ -17,32 +17,25 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
-from engine.cleaning.page import MODES, CleanedPage, clean_page
-from engine.io import (DEFAULT_NAME, JPEG_QUALITY, OUTPUT_FORMATS, ImageReadError, ImageWriteError, Page, PageRef,
-                       check_jpeg_quality, check_name_template, check_output_folder, find_images, image_size,
-                       list_pages, read_page, real_path, remove_leftovers, write_page)
+from engine.cleaning.page import CleanedPage, clean_page
+from engine.errors import ImageReadError, ImageWriteError, PageError
+from engine.io import (Page, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
+                       remove_leftovers, write_page)
 from engine.files import file_sha256
-from engine.io.documents import (OutputFile, check_combine_name, is_output, open_document, plan_outputs,
-                                 read_output_provenances)
+from engine.io.documents import OutputFile, is_output, open_document, plan_outputs, read_output_provenances
 from engine.io.provenance import Provenance
 from engine.io.writing import earlier_outputs, free_output_path
+from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
-
-# What a batch does with a page whose output an earlier run already wrote:
-# skip it when that output was made by the same model from the same input
-# with the same settings (else write a new one beside it), replace it, or
-# always write a new one beside it.
-ON_EXISTING = ("skip", "overwrite", "keep-both")
-ON_EXISTING_LABELS = {
-    "skip": "Skip pages cleaned before",
-    "overwrite": "Clean again, replace",
-    "keep-both": "Clean again, keep both",
-}
+from engine.vocabulary import PageMode, RerunPolicy, Stage
+# The vocabulary's re-run policies under their old names, for callers not moved to engine.vocabulary yet.
+ON_EXISTING = tuple(RerunPolicy)
+ON_EXISTING_LABELS = {member.value: member.label for member in RerunPolicy}
 
 
 @dataclass
@@ -57,7 +50,7 @@ class PageResult:
 
     ref: PageRef
     output: Optional[Path]
-    error: Optional[str]
+    error: Optional[PageError]
     seconds: float
     warning: Optional[str] = None
     # The page was not cleaned again: ``output`` is an earlier run's, made the same way.
@@ -88,7 +81,7 @@ class BatchPlan:
     # it was found in.  Files given directly, or at the top of an input folder, have none.
     folders: dict[Path, Path] = field(default_factory=dict)
 
-    def pages(self) -> list[PageRef | tuple[Path, str]]:
+    def pages(self) -> list[PageRef | tuple[Path, ImageReadError]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
         return [item for item in _page_refs(self.files)
                 if self.only is None or isinstance(item, tuple)
@@ -150,12 +143,12 @@ def _find_files(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[Path, Pa
     return files, folders
 
 
-def _page_refs(inputs: Iterable[Path]) -> Iterator[PageRef | tuple[Path, str]]:
+def _page_refs(inputs: Iterable[Path]) -> Iterator[PageRef | tuple[Path, ImageReadError]]:
     for path in inputs:
         try:
             yield from list_pages(path)
         except ImageReadError as error:
-            yield (Path(path), str(error))
+            yield (Path(path), error)
 
 
 def _small(ref: PageRef) -> bool:
@@ -171,7 +164,7 @@ def _read(ref: PageRef) -> Page:
     return read_page(ref, dtype=np.uint8)
 
 
-def name_fields(denoiser: Denoiser, mode: str) -> dict[str, str]:
+def name_fields(denoiser: Denoiser, mode: PageMode) -> dict[str, str]:
     """The naming template's fields a whole batch shares: the model's short name and the mode."""
     return {"model": Path(denoiser.name).stem, "mode": mode}
 
@@ -196,7 +189,7 @@ class _Writing:
         try:
             self.future.result()
         except ImageWriteError as error:
-            return PageResult(self.ref, None, str(error), time.perf_counter() - self.started)
+            return PageResult(self.ref, None, error, time.perf_counter() - self.started)
         return PageResult(self.ref, self.target, None, time.perf_counter() - self.started, self.warning)
 
 
@@ -205,7 +198,7 @@ class _Document:
 
     def __init__(self, target: Path) -> None:
         self.writer = open_document(target)
-        self.error: Optional[str] = None  # why the document could not be written
+        self.error: Optional[ImageWriteError] = None  # why the document could not be written
         self.failure: Optional[Exception] = None  # anything else that stopped it, raised with its pages' results
         self.pages = 0  # pages handed to the writer
         self.finished: Optional[Future] = None  # set once its last page is handed over
@@ -218,7 +211,7 @@ class _Document:
             try:
                 self.writer.add_page(pixels, dpi, bilevel, provenance)
             except ImageWriteError as error:
-                self.error = str(error)
+                self.error = error
             except Exception as failure:  # noqa: BLE001 - raised where the results are read, as a page's write would be
                 self.failure = failure
 
@@ -228,7 +221,7 @@ class _Document:
             try:
                 self.writer.finish()
             except ImageWriteError as error:
-                self.error = str(error)
+                self.error = error
 
 
 @dataclass
@@ -296,7 +289,7 @@ class _Outcomes:
 
     def _report(self, message: str) -> None:
         self.done += 1
-        report(self.progress, "pages", self.done, self.total, message)
+        report(self.progress, Stage.PAGES, self.done, self.total, message)
 
 
 # ---------------------------------------------------------------- what earlier runs made
@@ -351,88 +344,64 @@ def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> 
     return 0 < len(found) < len(wanted) and all(any(w.same_work(f) for w in remaining) for f in found)
 
 
-def _settings(mode: str, keep_ink: bool, fmt: str, jpeg_quality: int) -> str:
-    """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
-    settings = f"mode={mode} keep_ink={'on' if keep_ink else 'off'}"
-    if fmt == "jpeg" and jpeg_quality != JPEG_QUALITY:
-        settings += f" jpeg_quality={jpeg_quality}"
-    return settings
-
-
 # ---------------------------------------------------------------- the batch
 
 
 def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: Denoiser,
-                 **options: Any) -> Iterator[PageResult]:
-    """Clean every page of ``inputs`` (files or folders) into ``out_dir``: plan_batch, then run_batch
-    with ``options`` (its keyword arguments: fmt, existing, cancel, progress, mode, keep_ink, name, ...)."""
-    return run_batch(plan_batch(inputs, out_dir), denoiser, **options)
+                 options: BatchOptions = BatchOptions(), cancel: Optional[CancelToken] = None,
+                 progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
+    """Clean every page of ``inputs`` (files or folders) into ``out_dir``: plan_batch, then run_batch."""
+    return run_batch(plan_batch(inputs, out_dir), denoiser, options, cancel, progress)
 
 
-def run_batch(plan: BatchPlan, denoiser: Denoiser,
-              fmt: str = "png", existing: str = "skip",
+def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = BatchOptions(),
               cancel: Optional[CancelToken] = None,
-              progress: Optional[ProgressCallback] = None,
-              mode: str = "grey", keep_ink: bool = True, *,
-              name: str = DEFAULT_NAME, jpeg_quality: int = JPEG_QUALITY,
-              combine: Optional[str] = None) -> Iterator[PageResult]:
-    """Clean every page of a planned batch.
+              progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
+    """Clean every page of a planned batch as ``options`` say.
 
-    Each page goes through clean_page with ``mode`` and ``keep_ink``.
+    Each page goes through clean_page with the options' mode and keep_ink.
     Yields one PageResult per page, in order, once its file is written.  A
     page that cannot be read or written yields its error (naming the file
     and the reason) and the batch goes on.
 
-    ``fmt`` 'png' and 'jpeg' (at ``jpeg_quality``) write a file per page;
-    'pdf' one PDF per input file; 'tiff' one multi-page TIFF per multi-page
-    input and a file per page otherwise; ``combine`` (a file name such as
-    "all.pdf") puts every page of the batch into that one PDF instead.
-    Files are named by the template ``name`` (engine.io.NAME_FIELDS; by
-    default ``<name>_clean.<ext>``), in the sub-folder of the output that
-    mirrors where the input was (BatchPlan.folders), and record what made
-    them (engine.io.provenance).  A document whose page fails is written
-    with its other pages; a re-run makes it again, in its place.  The
-    template is checked, and every file named, before any page is cleaned:
-    ValueError with a sentence when it cannot name them apart.
+    PNG and JPEG write a file per page; PDF one PDF per input file; TIFF
+    one multi-page TIFF per multi-page input and a file per page otherwise;
+    ``options.combine`` (a file name such as "all.pdf") puts every page of
+    the batch into that one PDF instead.  Files are named by the template
+    ``options.name`` (engine.io.NAME_FIELDS), in the sub-folder of the
+    output that mirrors where the input was (BatchPlan.folders), and record
+    what made them (engine.io.provenance).  A document whose page fails is
+    written with its other pages; a re-run makes it again, in its place.
+    The options are checked, and every file named, before any page is
+    cleaned: ConfigurationError with a sentence when they cannot name them apart.
 
-    ``existing`` (one of ON_EXISTING) says what to do where an earlier run
-    left an output: by default a page already cleaned the same way is
-    skipped.  An input file is never overwritten, nor, unless ``existing``
-    is 'overwrite', any existing file.  ``cancel`` stops between pages or
-    rows of tiles, leaving no partial file.
+    ``options.existing`` says what to do where an earlier run left an
+    output: by default a page already cleaned the same way is skipped.  An
+    input file is never overwritten, nor, unless it is OVERWRITE, any
+    existing file.  ``cancel`` stops between pages or rows of tiles,
+    leaving no partial file.
     """
-    if fmt not in OUTPUT_FORMATS:
-        raise ValueError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if existing not in ON_EXISTING:
-        raise ValueError(f"existing must be one of {', '.join(ON_EXISTING)}, not {existing!r}")
-    check_jpeg_quality(jpeg_quality)
-    check_name_template(name)
-    if combine is not None:
-        check_combine_name(combine)
+    options.check()
     items = plan.pages()
     refs = [item for item in items if isinstance(item, PageRef)]
-    outputs = plan_outputs(refs, plan.out_dir, fmt, name, name_fields(denoiser, mode), plan.folders, combine)
-    provenances = _Provenances(denoiser, _settings(mode, keep_ink, fmt, jpeg_quality))
-    run = _Run(plan, items, outputs, denoiser, provenances, existing, mode, keep_ink, jpeg_quality)
+    outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
+                           plan.folders, options.combine)
+    provenances = _Provenances(denoiser, options.settings_text())
+    run = _Run(plan, items, outputs, denoiser, provenances, options)
     return run.pages(cancel, progress)
 
 
 class _Run:
     """One batch under way: its pages, the files they go into, and the reader and writer threads."""
 
-    def __init__(self, plan: BatchPlan, items: list[PageRef | tuple[Path, str]], outputs: list[OutputFile],
-                 denoiser: Denoiser, provenances: _Provenances, existing: str, mode: str, keep_ink: bool,
-                 jpeg_quality: int) -> None:
+    def __init__(self, plan: BatchPlan, items: list[PageRef | tuple[Path, ImageReadError]],
+                 outputs: list[OutputFile], denoiser: Denoiser, provenances: _Provenances,
+                 options: BatchOptions) -> None:
         self.items = items
         self.owner = {ref: output for output in outputs for ref in output.refs}
         self.denoiser = denoiser
         self.provenances = provenances
-        self.existing = existing
-        self.mode = mode
-        self.keep_ink = keep_ink
-        self.jpeg_quality = jpeg_quality
+        self.options = options
         self.protected = {real_path(p) for p in plan.files}
         self.done_before: dict[int, Path] = {}  # output -> an earlier file with every page, made the same way
         self.replace: dict[int, Path] = {}  # output -> an earlier document made the same way that lacks pages
@@ -444,7 +413,7 @@ class _Run:
         """Clean every page: the generator run_batch returns."""
         outcomes = _Outcomes(progress, len(self.items))
         try:
-            if self.existing == "skip":
+            if self.options.existing == RerunPolicy.SKIP:
                 self._find_earlier(cancel)
             # Leaving the with-block waits for a write under way: a file is whole or absent.
             with ThreadPoolExecutor(1, thread_name_prefix="docclean-read") as reader, \
@@ -492,7 +461,7 @@ class _Run:
                                         output_page=output.refs.index(item)))
                 yield from outcomes.ready()
                 continue
-            report(progress, "pages", outcomes.done, len(items), f"cleaning {item.label}")
+            report(progress, Stage.PAGES, outcomes.done, len(items), f"cleaning {item.label}")
             started = time.perf_counter()
             small = _small(item) if small_next is None else small_next
             small_next = None
@@ -508,11 +477,12 @@ class _Run:
                     if small and small_next:
                         reads[index + 1] = reader.submit(_read, following)
                 dpi = page.dpi
-                cleaned = clean_page(self.denoiser, page.pixels, self.mode, self.keep_ink, cancel=cancel)
+                cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
+                                     cancel=cancel)
                 del page  # a huge page's input need not live on while its output is encoded
                 outcomes.add(self._write(item, output, cleaned, dpi, started))
             except (ImageReadError, ImageWriteError) as error:
-                outcomes.add(PageResult(item, None, str(error), time.perf_counter() - started))
+                outcomes.add(PageResult(item, None, error, time.perf_counter() - started))
             if output.document and item == output.refs[-1]:
                 self._complete(output)
             yield from outcomes.ready()
@@ -535,7 +505,7 @@ class _Run:
             return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning)
         target = self._target(output)
         job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
-                              provenance=provenance, jpeg_quality=self.jpeg_quality)
+                              provenance=provenance, jpeg_quality=self.options.jpeg_quality)
         return _Writing(ref, target, job, started, warning)
 
     def _document(self, output: OutputFile) -> _Document:
@@ -548,7 +518,7 @@ class _Run:
         """Where ``output`` goes: its name, numbered unless it replaces an earlier file; never an input."""
         target = self.replace.get(output)
         if target is None or real_path(target) in self.protected:
-            target = free_output_path(output.base, output.fmt, overwrite=self.existing == "overwrite",
+            target = free_output_path(output.base, output.fmt, overwrite=self.options.existing == RerunPolicy.OVERWRITE,
                                       protected=self.protected)
         self.protected.add(real_path(target))
         return target

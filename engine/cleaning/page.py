@@ -9,10 +9,9 @@ import numpy as np
 from engine.cleaning.binarize import otsu_threshold
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import InkReport, check_ink
-from engine.io import OUTPUT_MODES
 from engine.progress import CancelToken, ProgressCallback
+from engine.vocabulary import PageMode, choice
 
-MODES = OUTPUT_MODES
 
 
 @dataclass
@@ -25,14 +24,14 @@ class CleanedPage:
 
     pixels: np.ndarray
     ink: InkReport
-    mode: str = "grey"
+    mode: PageMode = PageMode.GREY
 
     @property
     def bilevel(self) -> bool:
-        return self.mode == "bw"
+        return self.mode == PageMode.BW
 
 
-def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey", keep_ink: bool = True,
+def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY, keep_ink: bool = True,
                progress: Optional[ProgressCallback] = None,
                cancel: Optional[CancelToken] = None) -> CleanedPage:
     """Clean one grey page with ``denoiser``, keep its ink, and render it in ``mode``.
@@ -41,11 +40,10 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey", keep_
     back from the page (engine.cleaning.ink): the output is never emptier
     than the text it was given.  'bw' binarises the result at Otsu's threshold.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    mode = choice(PageMode, mode, "the page mode")
     cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
     report_ = check_ink(pixels, cleaned, restore=keep_ink)
-    if mode == "bw":
+    if mode == PageMode.BW:
         scale = 255 if cleaned.dtype == np.uint8 else 1.0
         cleaned = np.where(cleaned < otsu_threshold(cleaned) * scale, 0, scale).astype(cleaned.dtype)
     return CleanedPage(cleaned, report_, mode)

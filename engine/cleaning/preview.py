@@ -13,6 +13,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from engine.errors import ConfigurationError
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.page import clean_page
 from engine.progress import CancelToken
@@ -47,7 +48,7 @@ def clean_region(denoiser: Denoiser, pixels: np.ndarray, box: tuple[int, int, in
     height, width = pixels.shape[:2]
     left, top, right, bottom = (max(0, min(v, limit)) for v, limit in zip(box, (width, height, width, height)))
     if right <= left or bottom <= top:
-        raise ValueError(f"the region {box} is not inside the {width} x {height} page")
+        raise ConfigurationError(f"the region {box} is not inside the {width} x {height} page")
     margin = max(denoiser.geometry.margin, _CONTEXT)
     x0, y0 = max(0, left - margin), max(0, top - margin)
     x1, y1 = min(width, right + margin), min(height, bottom + margin)

@@ -17,6 +17,7 @@ import numpy as np
 import platformdirs
 import pooch
 
+from engine.errors import ConfigurationError, DataError
 from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -82,7 +83,7 @@ class MissingTrainingSplitWarning(UserWarning):
     """A data set folder holds only the test split; training arrays are empty."""
 
 
-class DatasetDownloadError(RuntimeError):
+class DatasetDownloadError(DataError):
     """A data set file could not be downloaded or failed its checksum."""
 
 
@@ -115,7 +116,7 @@ class FolderReport:
 
 def _check_name(name: str) -> str:
     if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+        raise ConfigurationError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     return name
 
 
@@ -144,17 +145,17 @@ def _read_split(report_: FolderReport, images_name: str, labels_name: str) -> Sp
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(
+        raise DataError(
             f"{images_path}: expected uint8 images of shape (N, 28, 28), got {images.dtype} {images.shape}"
         )
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected a 1-D uint8 label list, got {labels.dtype} {labels.shape}")
+        raise DataError(f"{labels_path}: expected a 1-D uint8 label list, got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
-        raise ValueError(
+        raise DataError(
             f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
         )
     if labels.size and labels.max() >= N_CLASSES:
-        raise ValueError(f"{labels_path}: label {int(labels.max())} is outside 0..9")
+        raise DataError(f"{labels_path}: label {int(labels.max())} is outside 0..9")
     return images, labels
 
 

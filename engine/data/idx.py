@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from engine.errors import DataError
 from engine.files import size_label
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -40,7 +41,7 @@ MAX_DATA_LABEL = "1 GiB"
 _BLOCK = 1 << 20
 
 
-class IdxFormatError(ValueError):
+class IdxFormatError(DataError):
     """A file is not a valid IDX file; ``str()`` is "<path>: <reason>"."""
 
     def __init__(self, path: str | os.PathLike, reason: str) -> None:

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from engine.errors import ConfigurationError
 from engine.data.digits import load_test_split, to_unit
 
 
@@ -16,7 +17,7 @@ def add_gaussian_noise(x: np.ndarray, factor: float = 0.5, seed: int | None = 0)
     The same ``seed`` gives the same noise; None draws fresh noise.
     """
     if factor < 0:
-        raise ValueError(f"noise factor must be >= 0, got {factor}")
+        raise ConfigurationError(f"noise factor must be >= 0, got {factor}")
     rng = np.random.default_rng(seed)
     noisy = np.asarray(x, dtype=np.float32) + np.float32(factor) * rng.standard_normal(
         np.shape(x), dtype=np.float32
@@ -39,7 +40,7 @@ def noisy_samples(
     """
     x_test, y_test = load_test_split(name, folder)
     if not 0 < n <= len(x_test):
-        raise ValueError(f"n must be between 1 and {len(x_test)}, got {n}")
+        raise ConfigurationError(f"n must be between 1 and {len(x_test)}, got {n}")
     chosen = np.sort(np.random.default_rng(seed).choice(len(x_test), size=n, replace=False))
     # Scale with the whole test set so notMNIST's "divide by the max" matches training.
     clean = to_unit(x_test, name)[chosen]

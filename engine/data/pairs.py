@@ -29,6 +29,7 @@ import numpy as np
 import platformdirs
 import pooch
 
+from engine.errors import ConfigurationError, DataError
 from engine.data.digits import DatasetDownloadError
 from engine.io import SUPPORTED_SUFFIXES, ImageReadError, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
@@ -135,7 +136,7 @@ def _by_key(files: list[Path], key) -> dict[str, Path]:
     for path in files:
         k = key(path)
         if k in index:
-            raise ValueError(f"{path.parent}: {index[k].name} and {path.name} are both page {k!r}")
+            raise DataError(f"{path.parent}: {index[k].name} and {path.name} are both page {k!r}")
         index[k] = path
     return index
 
@@ -320,7 +321,7 @@ def _document_order(pairs: Sequence[Pair], seed: int) -> list[str]:
 
 def _share(fraction: float, n_docs: int, what: str) -> int:
     if not 0 <= fraction < 1:
-        raise ValueError(f"{what} fraction must be in [0, 1), got {fraction}")
+        raise ConfigurationError(f"{what} fraction must be in [0, 1), got {fraction}")
     count = int(round(fraction * n_docs))
     if fraction > 0 and n_docs > 1:
         count = max(1, count)
@@ -344,7 +345,7 @@ def split_three(
     n_test = _share(test_fraction, n_docs, "test")
     n_val = _share(val_fraction, n_docs, "validation")
     if n_docs and n_test + n_val >= n_docs:
-        raise ValueError(
+        raise ConfigurationError(
             f"{n_docs} documents cannot give {n_test} to test and {n_val} to validation "
             "and keep one for training"
         )
@@ -376,7 +377,7 @@ def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     noisy = read_page(pair.noisy).pixels
     clean = read_page(pair.clean).pixels
     if noisy.shape != clean.shape:
-        raise ValueError(f"{pair.noisy} is {noisy.shape} but {pair.clean} is {clean.shape} (height, width)")
+        raise DataError(f"{pair.noisy} is {noisy.shape} but {pair.clean} is {clean.shape} (height, width)")
     return noisy, clean
 
 

@@ -36,6 +36,7 @@ from typing import Optional, Protocol
 
 import numpy as np
 
+from engine.errors import ConfigurationError
 from engine.data import pairs
 
 SYNTHETIC = "synthetic"
@@ -76,7 +77,7 @@ def is_document_data(data: str) -> bool:
 
 def _check_weight(weight: float, name: str) -> float:
     if not weight > 0:
-        raise ValueError(f"weight of training source {name!r} must be above 0, got {weight}")
+        raise ConfigurationError(f"weight of training source {name!r} must be above 0, got {weight}")
     return float(weight)
 
 
@@ -104,12 +105,12 @@ def parse_data(data: str, data_folder: Optional[str | os.PathLike] = None) -> li
     sources = []
     for item in (part.strip() for part in data.split(",")):
         if not item:
-            raise ValueError(f"empty training source in {data!r}")
+            raise ConfigurationError(f"empty training source in {data!r}")
         name, _, weight_text = item.partition(":") if not Path(item).is_dir() else (item, "", "")
         try:
             weight = _check_weight(float(weight_text), name) if weight_text else 1.0
         except ValueError as error:
-            raise ValueError(f"training source {item!r}: the weight after ':' must be a number above 0") from error
+            raise ConfigurationError(f"training source {item!r}: the weight after ':' must be a number above 0") from error
         folder = None if name == SYNTHETIC else _named_folder(name, data_folder)
         sources.append(Source(name=name, folder=folder, weight=weight))
     return sources
@@ -126,15 +127,15 @@ def load_recipe(path: str | os.PathLike, data_folder: Optional[str | os.PathLike
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such recipe file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a valid TOML recipe ({error})") from None
+        raise ConfigurationError(f"{path}: not a valid TOML recipe ({error})") from None
     entries = recipe.get("source")
     if not isinstance(entries, list) or not entries:
-        raise ValueError(f"{path}: a recipe needs at least one [[source]] table")
+        raise ConfigurationError(f"{path}: a recipe needs at least one [[source]] table")
     sources = []
     for entry in entries:
         unknown = set(entry) - _RECIPE_KEYS
         if unknown or "name" not in entry:
-            raise ValueError(f"{path}: each [[source]] needs a name and may have only "
+            raise ConfigurationError(f"{path}: each [[source]] needs a name and may have only "
                              f"{', '.join(sorted(_RECIPE_KEYS))}; found {', '.join(sorted(entry))}")
         name = str(entry["name"])
         folder = None

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.errors import ConfigurationError
 from engine.data import degrade
 from engine.data import pairs
 from engine.io import to_unit
@@ -202,7 +203,7 @@ class SyntheticSampler:
     def __init__(self, crop: int = 128, seed: int = 0, clean_pages: Sequence[np.ndarray] = (),
                  real_share: float = 0.3, font_folder: Optional[str | os.PathLike] = None) -> None:
         if crop < 8:
-            raise ValueError(f"crop must be at least 8 pixels, got {crop}")
+            raise ConfigurationError(f"crop must be at least 8 pixels, got {crop}")
         self.crop = int(crop)
         self.fonts = font_files(font_folder)
         self.clean_pages = [p for p in clean_pages if min(p.shape) >= crop]

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
+from engine.errors import ConfigurationError, DataError
 from engine.evaluation import binary_metrics
 from engine.evaluation import metrics
 from engine.cleaning.binarize import otsu_threshold
@@ -27,7 +28,7 @@ from engine.progress import CancelToken, ProgressCallback, check, report
 CleanFunction = Callable[[np.ndarray], np.ndarray]
 
 
-class NothingReadable(ValueError):
+class NothingReadable(DataError):
     """Not one of the pairs (or pages) to score could be read.
 
     ``errors`` holds one "<file>: <reason>" per input; ``summary`` is the
@@ -108,7 +109,7 @@ def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> dict:
     if cleaned.ndim == 3 and cleaned.shape[2] == 1:
         cleaned = cleaned[:, :, 0]
     if cleaned.shape != clean.shape:
-        raise ValueError(
+        raise DataError(
             f"{pair.noisy}: cleaning returned shape {cleaned.shape}, "
             f"but the clean page {pair.clean} has shape {clean.shape}"
         )
@@ -200,7 +201,7 @@ def evaluate(
         engine.progress.Cancelled: if ``cancel`` is set.
     """
     if not pairs:
-        raise ValueError("evaluate needs at least one pair, got none")
+        raise ConfigurationError("evaluate needs at least one pair, got none")
     total = len(pairs)
     per_pair: List[dict] = []
     report(progress, "evaluate", 0, total, "scoring pages")
@@ -268,7 +269,7 @@ def evaluate_ink(
     NothingReadable (a ValueError) is raised if not one page could be read.
     """
     if not pages:
-        raise ValueError("evaluate_ink needs at least one page, got none")
+        raise ConfigurationError("evaluate_ink needs at least one page, got none")
     rows: List[dict] = []
     ink_total = kept_total = 0
     report(progress, "evaluate", 0, len(pages), "measuring ink")

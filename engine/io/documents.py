@@ -39,6 +39,7 @@ from typing import BinaryIO, Iterator, Optional
 import numpy as np
 from PIL import Image, TiffImagePlugin
 
+from engine.errors import ConfigurationError
 from engine.io.pages import SUPPORTED_SUFFIXES, PageRef
 from engine.io.provenance import KEY, Provenance, read_provenance
 from engine.io.provenance import save_options as provenance_options
@@ -125,7 +126,7 @@ def _document(pages: list[PageRef], folder: Path, fmt: str, template: str,
               fields: Mapping[str, object]) -> OutputFile:
     stem = pages[0].path.stem
     if len(pages) > 1 and "page" in _fields(template):
-        raise ValueError(f'the naming template "{template}" has {{page}}, but the {len(pages)} pages of '
+        raise ConfigurationError(f'the naming template "{template}" has {{page}}, but the {len(pages)} pages of '
                          f"{pages[0].path.name} go into one {fmt.upper()} file; leave {{page}} out, or choose "
                          "a format with a file per page (PNG or JPEG)")
     name = fill_name(template, {**fields, "name": stem, "page": pages[0].index + 1})
@@ -150,7 +151,7 @@ def _check_distinct(outputs: list[OutputFile], template: str) -> None:
         if earlier is not output and earlier.name != output.name:
             advice = ("put {name} in it" if "name" not in _fields(template)
                       else "keep its fields apart, e.g. with a _ between them")
-            raise ValueError(f'the naming template "{template}" gives {earlier.source} and {output.source} '
+            raise ConfigurationError(f'the naming template "{template}" gives {earlier.source} and {output.source} '
                              f"the same file name, {output.base.name}; {advice}")
 
 
@@ -158,14 +159,14 @@ def check_combine_name(name: str) -> str:
     """The file name (without .pdf) of the PDF a whole run is combined into; ValueError in words if it is none."""
     stem = name[:-4] if name.lower().endswith(".pdf") else name
     if not stem.strip():
-        raise ValueError(f'"{name}" is no name for the combined PDF; give one such as all.pdf')
+        raise ConfigurationError(f'"{name}" is no name for the combined PDF; give one such as all.pdf')
     if any(sep in name for sep in {"/", "\\", os.sep, os.altsep} - {None}):
-        raise ValueError(f'the combined PDF "{name}" is written in the output folder: give a file name, '
+        raise ConfigurationError(f'the combined PDF "{name}" is written in the output folder: give a file name, '
                          "without a folder")
     if name.startswith("."):
-        raise ValueError(f'the combined PDF "{name}" starts with a dot, which would make it a hidden file')
+        raise ConfigurationError(f'the combined PDF "{name}" starts with a dot, which would make it a hidden file')
     if stem == name and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-        raise ValueError(f"the combined file is a PDF: name it {Path(name).stem}.pdf, not {name}")
+        raise ConfigurationError(f"the combined file is a PDF: name it {Path(name).stem}.pdf, not {name}")
     return stem
 
 
@@ -256,7 +257,7 @@ def open_document(path: Path) -> DocumentWriter:
         return PdfWriter(path)
     if suffix in (".tif", ".tiff"):
         return TiffWriter(path)
-    raise ValueError(f"{path.name}: only PDF and TIFF files hold several pages")
+    raise ConfigurationError(f"{path.name}: only PDF and TIFF files hold several pages")
 
 
 class TiffWriter(DocumentWriter):

@@ -21,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from engine.errors import ImageReadError
 from engine.io.os_errors import os_reason
 from engine.io.pixels import to_uint8
 
@@ -62,15 +63,6 @@ _UPRIGHT = {
 # Pages are converted to grey a band of rows at a time, so that besides the
 # decoded image only the grey result and one band are in memory.
 _STRIP_PIXELS = 4_000_000
-
-
-class ImageReadError(Exception):
-    """A page could not be read; ``str()`` is "<path>: <reason>"."""
-
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass(frozen=True)

@@ -17,28 +17,21 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
+from engine.errors import ConfigurationError, ImageWriteError
 from engine.io.discovery import real_path
 from engine.io.pages import PageRef
 from engine.io.os_errors import os_reason
 from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
+from engine.vocabulary import OutputFormat, PageMode, choice
 
-OUTPUT_FORMATS = ("png", "tiff", "jpeg", "pdf")
-# What each format makes of a document (engine.io.documents assembles PDFs and multi-page TIFFs).
-OUTPUT_FORMAT_LABELS = {
-    "png": "PNG (a file per page)",
-    "tiff": "TIFF (a multi-page TIFF or PDF stays one file)",
-    "jpeg": "JPEG (a file per page)",
-    "pdf": "PDF (a file per document)",
-}
-# What a cleaned page is written as: the clean grey page, or black and white
-# (1 bit per pixel) for OCR and archives.
-OUTPUT_MODES = ("grey", "bw")
-OUTPUT_MODE_LABELS = {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"}
+# The vocabulary's choices under their old names, for callers not moved to engine.vocabulary yet.
+OUTPUT_FORMATS = tuple(OutputFormat)
+OUTPUT_FORMAT_LABELS = {member.value: member.label for member in OutputFormat}
+OUTPUT_MODES = tuple(PageMode)
+OUTPUT_MODE_LABELS = {member.value: member.label for member in PageMode}
 
-# Output format -> (file extension, Pillow format name).
-_OUTPUT_EXTENSIONS = {"png": "png", "tiff": "tif", "jpeg": "jpg", "pdf": "pdf"}
 _WRITERS_BY_SUFFIX = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
 JPEG_QUALITY_RANGE = (1, 100)
@@ -70,15 +63,6 @@ LEFTOVER_AGE = 3600.0
 JPEG_MAX_SIDE = 65_500
 
 
-class ImageWriteError(Exception):
-    """A page could not be written; ``str()`` is "<path>: <reason>"."""
-
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-
 def _grey_2d(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
@@ -92,7 +76,7 @@ def check_jpeg_quality(quality: object) -> int:
     """``quality`` as a whole number in JPEG_QUALITY_RANGE; ValueError in words otherwise."""
     low, high = JPEG_QUALITY_RANGE
     if isinstance(quality, bool) or not isinstance(quality, int) or not low <= quality <= high:
-        raise ValueError(f"the JPEG quality must be a whole number from {low} to {high}, not {quality}")
+        raise ConfigurationError(f"the JPEG quality must be a whole number from {low} to {high}, not {quality}")
     return quality
 
 
@@ -153,7 +137,7 @@ def write_page(
     try:
         pixels = _grey_2d(pixels)
         if writer == "JPEG" and max(pixels.shape) > JPEG_MAX_SIDE:
-            raise ValueError(f"JPEG cannot hold a page over {JPEG_MAX_SIDE:,} pixels wide or high "
+            raise ConfigurationError(f"JPEG cannot hold a page over {JPEG_MAX_SIDE:,} pixels wide or high "
                              f"(this one is {pixels.shape[1]:,} x {pixels.shape[0]:,}); write PNG or TIFF")
         image = page_image(pixels, bilevel, one_bit=writer != "JPEG")
     except ValueError as exc:
@@ -206,25 +190,25 @@ def check_name_template(template: str) -> str:
     depends on the pages: engine.io.documents checks that.
     """
     if not template.strip():
-        raise ValueError(f"the naming template is empty; the default is {DEFAULT_NAME}")
+        raise ConfigurationError(f"the naming template is empty; the default is {DEFAULT_NAME}")
     shown = f'the naming template "{template}"'
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError:
-        raise ValueError(f"{shown} has a {{ or }} without its pair; write fields as {{name}}") from None
+        raise ConfigurationError(f"{shown} has a {{ or }} without its pair; write fields as {{name}}") from None
     for text, field, spec, conversion in parts:
         if field is not None and field not in NAME_FIELDS:
-            raise ValueError(f"{shown} has an unknown field {{{field}}}; the fields are {_field_list()}")
+            raise ConfigurationError(f"{shown} has an unknown field {{{field}}}; the fields are {_field_list()}")
         if spec or conversion:
-            raise ValueError(f"{shown} formats a field; write the fields alone, as {_field_list()}")
+            raise ConfigurationError(f"{shown} formats a field; write the fields alone, as {_field_list()}")
     literal = "".join(text for text, *_ in parts)
     if any(sep in literal for sep in {"/", "\\", os.sep, os.altsep} - {None}):
-        raise ValueError(f"{shown} has a path separator; it names a file in the output folder "
+        raise ConfigurationError(f"{shown} has a path separator; it names a file in the output folder "
                          "(sub-folders of the input are mirrored there by themselves)")
     if any(ord(c) < 32 for c in literal):
-        raise ValueError("the naming template has a control character (a tab or a line break)")
+        raise ConfigurationError("the naming template has a control character (a tab or a line break)")
     if template.startswith("."):
-        raise ValueError(f"{shown} starts with a dot, which would make hidden files")
+        raise ConfigurationError(f"{shown} starts with a dot, which would make hidden files")
     return template
 
 
@@ -352,9 +336,7 @@ def earlier_outputs(base: Path, fmt: str) -> Iterator[Path]:
 
 def _numbered_names(base: Path, fmt: str) -> Iterator[Path]:
     """"<base>.<ext>", then "<base>-1.<ext>", "-2", ... without end."""
-    if fmt not in _OUTPUT_EXTENSIONS:
-        raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    extension = _OUTPUT_EXTENSIONS[fmt]
+    extension = choice(OutputFormat, fmt, "the output format").extension
     yield base.with_name(f"{base.name}.{extension}")
     attempt = 1
     while True:

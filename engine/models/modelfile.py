@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from engine.errors import ModelFileError
 from engine.files import size_label
 from engine.io.os_errors import os_reason
 from engine.models import registry
@@ -33,10 +34,6 @@ MAX_UNPACKED_LABEL = "2 GiB"
 # a large member compressed more than this is a bomb, not a model.
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECKED_FROM = 16 << 20
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be used, with the file and the reason."""
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.errors import ConfigurationError
+
 DIGITS = "digits"
 DOCUMENT = "document"
 
@@ -61,12 +63,12 @@ ARCHITECTURES: dict[str, Architecture] = {
 
 
 def get_architecture(name: str) -> Architecture:
-    """The architecture called ``name``; a KeyError lists the known names."""
+    """The architecture called ``name``; a ConfigurationError lists the known names."""
     try:
         return ARCHITECTURES[name]
     except KeyError:
         known = ", ".join(ARCHITECTURES)
-        raise KeyError(f"unknown architecture {name!r}; known: {known}") from None
+        raise ConfigurationError(f"unknown architecture {name!r}; known: {known}") from None
 
 
 def architectures_for(data: str) -> list[Architecture]:

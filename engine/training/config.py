@@ -6,6 +6,7 @@ import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from engine.errors import ConfigurationError
 from engine.data import digits
 from engine.models import registry
 from engine.models.bundled import resolve_model
@@ -78,7 +79,7 @@ MAX_SEED = 2**32 - 1
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
-        raise ValueError(message)
+        raise ConfigurationError(message)
 
 
 def _shown(value: object) -> str:
@@ -171,7 +172,7 @@ def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
     try:
         info = read_info(resolve_model(config.init_from))
     except ModelFileError as error:
-        raise ValueError(f"cannot start from that model: {error}") from None
+        raise ConfigurationError(f"cannot start from that model: {error}") from None
     _require(info.architecture == arch.name,
              f"cannot start from {config.init_from}: it is a {info.architecture} model, not {arch.name}")
     wanted = {**arch.defaults, **config.arch_options}

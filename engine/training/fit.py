@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from engine.errors import ConfigurationError, DataError
 from engine.data import digits, noise, pairs, sources, synthetic
 from engine.models import registry, zoo
 from engine.models.keras_files import ModelInfo, load_model, save_model
@@ -83,12 +84,12 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
     found = pairs.find_pairs(source.folder)
     chosen = source.select(found.pairs)
     if not chosen:
-        raise ValueError(f"{source.folder}: no usable noisy/clean pairs. {found.summary()}")
+        raise DataError(f"{source.folder}: no usable noisy/clean pairs. {found.summary()}")
     test_fraction = config.test_fraction if source.test_fraction is None else source.test_fraction
     train_pairs, val_pairs, test_pairs = pairs.split_three(
         chosen, config.validation_split, test_fraction, config.seed)
     if not train_pairs:
-        raise ValueError(f"{source.folder}: too few documents to train after holding out validation and test")
+        raise DataError(f"{source.folder}: too few documents to train after holding out validation and test")
     sampler = pairs.CropSampler(train_pairs, crop=config.crop, seed=config.seed, augment=True)
     val_source = val_pairs or train_pairs
     val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False)
@@ -268,7 +269,7 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
 
 def _build(arch: str, options: dict, precision: str) -> keras.Model:
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        raise ConfigurationError(f"precision must be one of {', '.join(PRECISIONS)}")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
     try:

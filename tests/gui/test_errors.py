@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from engine.errors import ConfigurationError, ImageReadError
 from gui.error_report import install_excepthook
 from gui.workers import TaskRunner
 
@@ -13,8 +14,8 @@ def test_excepthook_reports_a_readable_message(qtbot):
     try:
         install_excepthook(report=lambda title, message: shown.append((title, message)))
         try:
-            raise ValueError("the page is upside down")
-        except ValueError as exc:
+            raise ConfigurationError("the page is upside down")
+        except ConfigurationError as exc:
             sys.excepthook(type(exc), exc, exc.__traceback__)
         qtbot.waitUntil(lambda: bool(shown), timeout=2000)
     finally:
@@ -47,3 +48,20 @@ def test_an_internal_fault_is_not_shown_as_python(qtbot):
     runner.start(work, on_failed=failures.append)
     qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     assert failures == ["Something went wrong inside DocClean; the details are in its log file."]
+
+
+def test_what_is_shown_is_decided_by_type_not_by_module(qtbot):
+    runner = TaskRunner()
+    failures: list[str] = []
+
+    def engine_sentence(task):
+        raise ImageReadError("/scans/page.png", "not an image")
+
+    def library_value_error(task):
+        raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")
+
+    runner.start(engine_sentence, on_failed=failures.append)
+    runner.start(library_value_error, on_failed=failures.append)
+    qtbot.waitUntil(lambda: len(failures) == 2, timeout=5000)
+    assert sorted(failures) == ["/scans/page.png: not an image",
+                                "Something went wrong inside DocClean; the details are in its log file."]

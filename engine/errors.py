@@ -1,0 +1,77 @@
+"""The one hierarchy of errors a user may read, each with the file, the reason and an exit code.
+
+Everything DocClean tells a user about goes through ``DocCleanError``: its
+text is a sentence written for people (never a library's message), and its
+``exit_code`` is what the command line returns when it stops the command.
+Front ends decide what to show by type: a ``DocCleanError`` is shown as it
+is; any other exception is a fault of DocClean's, logged, never shown raw.
+"""
+from __future__ import annotations
+
+import os
+from enum import IntEnum
+from pathlib import Path
+from typing import Optional
+
+
+class ExitCode(IntEnum):
+    """What ``docclean`` returns; OCRmyPDF's convention of one code per kind of outcome."""
+
+    OK = 0
+    #: Nothing was done: a bad option, model, folder, or every input failed.
+    FAILED = 1
+    #: Some inputs failed (each named), the others were done.
+    SOME_FAILED = 2
+    #: Ctrl+C: stopped between pages, nothing half-written left.
+    INTERRUPTED = 130
+    #: SIGTERM: stopped as cleanly as Ctrl+C.
+    TERMINATED = 143
+
+
+class DocCleanError(Exception):
+    """Something a user can act on: ``reason`` in words, about ``path`` when it names a file.
+
+    ``str()`` is "<path>: <reason>", or the reason alone.
+    """
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, reason: str, *, path: Optional[str | os.PathLike[str]] = None) -> None:
+        self.reason = reason
+        self.path = Path(path) if path is not None else None
+        super().__init__(f"{self.path}: {reason}" if self.path is not None else reason)
+
+
+class PageError(DocCleanError):
+    """A page (or a file of pages) that could not be read or written; ``path`` is always set."""
+
+    path: Path
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(reason, path=path)
+
+
+class ImageReadError(PageError):
+    """A page could not be read: missing, damaged, too large, not an image."""
+
+
+class ImageWriteError(PageError):
+    """A page could not be written: the folder, the disk, the format."""
+
+
+class ModelFileError(DocCleanError):
+    """A model file that cannot be used; the text names the file and the reason."""
+
+
+class DataError(DocCleanError, ValueError):
+    """A data set or a pair of pages that cannot be used: missing, damaged, not downloadable now.
+
+    Also a ValueError, as the loaders' checks were before this hierarchy.
+    """
+
+
+class ConfigurationError(DocCleanError, ValueError):
+    """An option or setting that cannot work, said in one sentence.
+
+    Also a ValueError, so code that checked values before this hierarchy still catches it.
+    """

@@ -1,0 +1,92 @@
+"""One object for how a batch cleans and writes pages, built alike by the command line and the app.
+
+The rules between the choices (one combined PDF is a PDF and has its own
+name, a JPEG quality is for JPEG) live here, once: ``BatchOptions.build``
+applies them to what a user chose and says in one sentence what clashes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from engine.errors import ConfigurationError
+from engine.io.documents import check_combine_name
+from engine.io.writing import DEFAULT_NAME, JPEG_QUALITY, check_jpeg_quality, check_name_template
+from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, choice
+
+#: The combined PDF's name when none is given.
+COMBINED_NAME = "all pages.pdf"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every page of a batch is cleaned, named and written.
+
+    ``fmt``: the file format; ``mode``: grey or 1-bit pages; ``keep_ink``:
+    put back ink the model erased (engine.cleaning.ink); ``existing``: what
+    a re-run does with earlier outputs; ``name``: the naming template
+    (engine.io.NAME_FIELDS); ``jpeg_quality``: 1-100, for JPEG; ``combine``:
+    a file name (``x.pdf``) putting every page of the batch into that one PDF.
+    """
+
+    fmt: OutputFormat = OutputFormat.PNG
+    mode: PageMode = PageMode.GREY
+    keep_ink: bool = True
+    existing: RerunPolicy = RerunPolicy.SKIP
+    name: str = DEFAULT_NAME
+    jpeg_quality: int = JPEG_QUALITY
+    combine: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        # Plain strings (a setting, an argparse value) become the vocabulary's members.
+        object.__setattr__(self, "fmt", choice(OutputFormat, self.fmt, "the output format"))
+        object.__setattr__(self, "mode", choice(PageMode, self.mode, "the page mode"))
+        object.__setattr__(self, "existing", choice(RerunPolicy, self.existing, "the re-run policy"))
+
+    @classmethod
+    def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
+              existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
+              combine: Optional[str] = None) -> BatchOptions:
+        """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
+        if combine is not None:
+            if fmt not in (None, OutputFormat.PDF):
+                raise ConfigurationError(f"every page goes into one combined PDF, so the format cannot be {fmt}")
+            if name is not None:
+                raise ConfigurationError("the combined PDF has the one name given for it; "
+                                         "a naming template does not apply")
+        chosen = OutputFormat.PDF if combine is not None else choice(OutputFormat, fmt or "png", "the output format")
+        if jpeg_quality is not None and chosen != OutputFormat.JPEG:
+            raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
+        options = cls(chosen, mode, keep_ink, existing, DEFAULT_NAME if name is None else name,
+                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine)
+        options.check()
+        return options
+
+    def check(self) -> BatchOptions:
+        """These options, or ConfigurationError saying in one sentence why they cannot name and write pages."""
+        if self.combine is not None and self.fmt != OutputFormat.PDF:
+            raise ConfigurationError(f"every page goes into one combined PDF, so the format cannot be {self.fmt}")
+        check_jpeg_quality(self.jpeg_quality)
+        check_name_template(self.name)
+        if self.combine is not None:
+            check_combine_name(self.combine)
+        return self
+
+    def problem(self) -> Optional[str]:
+        """Why these options cannot run, in one sentence; None when they can."""
+        try:
+            self.check()
+        except ConfigurationError as error:
+            return str(error)
+        return None
+
+    def with_changes(self, **changes: object) -> BatchOptions:
+        """A copy with some options changed (the object itself never changes)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def settings_text(self) -> str:
+        """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
+        settings = f"mode={self.mode} keep_ink={'on' if self.keep_ink else 'off'}"
+        if self.fmt == OutputFormat.JPEG and self.jpeg_quality != JPEG_QUALITY:
+            settings += f" jpeg_quality={self.jpeg_quality}"
+        return settings

@@ -1,0 +1,118 @@
+"""The words every front end shares, defined once: output formats, page modes, re-run policies,
+runtimes and progress stages, each with the label a person reads.
+
+They are ``StrEnum``s, so a member is its value ("pdf" == OutputFormat.PDF):
+the command line's choices, the app's settings and the provenance written in
+files keep the same strings they always had.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from engine.errors import ConfigurationError
+
+
+class _Labelled(StrEnum):
+    """A choice with a label for menus and messages (``_LABELS`` of the subclass, by value)."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self)].get(self.value, self.value)
+
+
+class OutputFormat(_Labelled):
+    """The file format of cleaned pages (engine.io.documents assembles PDFs and multi-page TIFFs)."""
+
+    PNG = "png"
+    TIFF = "tiff"
+    JPEG = "jpeg"
+    PDF = "pdf"
+
+    @property
+    def extension(self) -> str:
+        """The file name's extension, without its dot."""
+        return {"tiff": "tif", "jpeg": "jpg"}.get(self.value, self.value)
+
+
+class PageMode(_Labelled):
+    """What a cleaned page is written as: the clean grey page, or 1-bit black and white for OCR and archives."""
+
+    GREY = "grey"
+    BW = "bw"
+
+
+class RerunPolicy(_Labelled):
+    """What a batch does with a page whose output an earlier run already wrote.
+
+    SKIP: skip it when that output was made by the same model from the same
+    input with the same settings (else write a new one beside it);
+    OVERWRITE: replace it; KEEP_BOTH: always write a new one beside it.
+    """
+
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep-both"
+
+
+class Runtime(_Labelled):
+    """The inference runtime that runs a model on pages."""
+
+    AUTO = "auto"
+    OPENVINO = "openvino"
+    KERAS = "keras"
+
+
+class Stage(_Labelled):
+    """What the units of a Progress event are (engine.progress): front ends branch on these."""
+
+    PAGES = "pages"
+    TILES = "tiles"
+    LOAD_PAGES = "load pages"
+    DATA = "data"
+    BATCH = "batch"
+    EPOCH = "epoch"
+    TRAIN = "train"
+    MODEL = "model"
+    EVALUATE = "evaluate"
+    DOWNLOAD = "download"
+    # The lab's experiments.
+    TASK = "task"
+    METHOD = "method"
+    EMBEDDING = "embedding"
+    CLASSIFIER = "classifier"
+    DETECTOR = "detector"
+    #: A finished table row; the event's values are the row.
+    ROW = "row"
+    #: A written figure; the event's message is the PNG's path.
+    FIGURE = "figure"
+
+
+_LABELS: dict[type[StrEnum], dict[str, str]] = {
+    OutputFormat: {
+        "png": "PNG (a file per page)",
+        "tiff": "TIFF (a multi-page TIFF or PDF stays one file)",
+        "jpeg": "JPEG (a file per page)",
+        "pdf": "PDF (a file per document)",
+    },
+    PageMode: {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"},
+    RerunPolicy: {
+        "skip": "Skip pages cleaned before",
+        "overwrite": "Clean again, replace",
+        "keep-both": "Clean again, keep both",
+    },
+    Runtime: {"auto": "Automatic (fastest available)", "openvino": "OpenVINO", "keras": "Keras (reference)"},
+    Stage: {"load pages": "pages loaded", "batch": "batches"},
+}
+
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def choice(kind: type[Choice], value: object, what: str) -> Choice:
+    """``value`` as a member of ``kind``; ConfigurationError naming ``what`` and the choices otherwise."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise ConfigurationError(f"{what} must be one of {choices}, not {value!r}") from None
