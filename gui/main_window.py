@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
+from engine.cleaning.model_pool import ModelPool
 from engine.options import BatchOptions
 from engine.cleaning.batch import plan_batch, run_batch
 from engine.cleaning.page import clean_page
@@ -61,7 +62,7 @@ from gui.output_options import OutputOptions
 from gui.error_report import log_file
 from gui.help import about_dialog, shortcuts_dialog
 from gui.preferences import PreferencesDialog, apply_theme
-from gui.denoiser_cache import DenoiserCache, describe_model
+from gui.model_summary import describe_model
 from gui.formatting import format_duration
 from gui.model_choice import ModelChoice
 from gui.page_list import PageKey, PageList, Status, page_key, page_label
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(self)
-        self.denoisers = DenoiserCache(self.settings.backend, self.settings.threads)
+        self.denoisers = ModelPool(self.settings.backend, self.settings.threads)
         self.setWindowTitle("DocClean")
         self.setAcceptDrops(True)
 
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
         self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(self.settings.output_mode)))
         self._show_existing_choice()
         self.backend_combo.blockSignals(True)  # the model loads once, below
-        self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.backend)))
+        self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(self.denoisers.runtime)))
         self.backend_combo.blockSignals(False)
         self.recursive_check.setChecked(self.settings.include_subfolders)
         self.model_choice.set_models(self.settings.recent_models, self.settings.model_path)
@@ -628,7 +629,7 @@ class MainWindow(QMainWindow):
     def _on_backend_changed(self) -> None:
         backend = str(self.backend_combo.currentData())
         self.settings.backend = backend
-        self.denoisers.set_backend(backend)
+        self.denoisers.configure(runtime=backend)
         self._load_model(self.model_choice.current_model())
 
     def _load_model(self, path: Optional[Path]) -> None:
@@ -890,7 +891,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
             return
         apply_theme(self.settings.theme)
-        self.denoisers.set_threads(self.settings.threads)
+        self.denoisers.configure(threads=self.settings.threads)
         backend = self.settings.backend
         if backend != self.backend_combo.currentData():
             self.backend_combo.setCurrentIndex(self.backend_combo.findData(backend))  # reloads the model
@@ -1147,7 +1148,7 @@ def _sha256_of_version(path: Path, mtime_ns: int, size: int) -> str:
         return ""
 
 
-def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mode: str,
+def _clean_preview(cache: ModelPool, model: Optional[Path], pixels: Any, mode: str,
                    box: Optional[tuple[int, int, int, int]], quick_only: bool, task: Task) -> Optional[QImage]:
     """The preview in stages: the page small (item "quick"), the part on screen at full
     resolution over it (item "region"), then the whole page (the result; None when ``quick_only``)."""
@@ -1171,7 +1172,7 @@ def _clean_preview(cache: DenoiserCache, model: Optional[Path], pixels: Any, mod
 
 
 def _run_batch(
-    cache: DenoiserCache, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]], out_dir: Path,
+    cache: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]], out_dir: Path,
     options: dict, mode: str, existing: str, task: Task,
 ) -> int:
     plan = plan_batch(inputs, out_dir, only=pages)

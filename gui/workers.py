@@ -18,44 +18,16 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from engine.cleaning.model_pool import KERAS_LOCK, import_engine_module
 from engine.errors import DocCleanError
 from engine.io.os_errors import describe_os_error
 from engine.progress import CancelToken, Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
-# TensorFlow breaks when it is imported on two threads at once ("Registering two gradient
-# with name ...") and, imported on a QThreadPool thread, later segfaults while tracing a
-# model.  So the engine modules that pull it in are imported one at a time, on a plain
-# Python thread that the calling worker waits for; the UI thread never waits for it.
-_import_lock = threading.Lock()
-
-# Keras/TensorFlow inference, model loading and model building take turns.  Training runs
-# on its own model without it, or the viewer would wait for the whole training run.
-model_lock = threading.RLock()
-
-
-def engine_module(name: str) -> ModuleType:
-    """Import ``engine.<name>`` from a worker thread (see above for why not directly)."""
-    full = f"engine.{name}"
-    with _import_lock:
-        module = sys.modules.get(full)
-        if module is not None:
-            return module
-        outcome: dict[str, Any] = {}
-
-        def load() -> None:
-            try:
-                outcome["module"] = importlib.import_module(full)
-            except BaseException as exc:  # handed to the caller below
-                outcome["error"] = exc
-
-        loader = threading.Thread(target=load, name=f"import {full}", daemon=True)
-        loader.start()
-        loader.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["module"]
+# The engine's model pool owns the runtime's thread safety; the app only schedules work.
+engine_module = import_engine_module
+model_lock = KERAS_LOCK
 
 
 class TaskSignals(QObject):

@@ -286,7 +286,7 @@ def test_the_runtime_choice_loads_the_model_there_and_is_remembered(qtbot, isola
 
     second = MainWindow(AppSettings())
     qtbot.addWidget(second)
-    assert second.backend_combo.currentData() == "keras" and second.denoisers.backend == "keras"
+    assert second.backend_combo.currentData() == "keras" and second.denoisers.runtime == "keras"
     second.runner.wait(60000)
     second.close()
 
