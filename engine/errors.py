@@ -70,6 +70,10 @@ class DataError(DocCleanError, ValueError):
     """
 
 
+class MissingDataError(DataError, FileNotFoundError):
+    """A data folder, file or recipe that is not there, said in words (an OSError for callers that catch those)."""
+
+
 class ConfigurationError(DocCleanError, ValueError):
     """An option or setting that cannot work, said in one sentence.
 

@@ -237,3 +237,14 @@ def test_an_export_made_before_the_check_is_refused_by_name(blank_model, tmp_pat
     with pytest.raises(ModelFileError) as info:
         OpenVINOBackend(made.xml, model=path)
     assert str(info.value) == f"{path}: {_INVALID.format('NaN')}"
+
+
+@pytest.mark.parametrize("backend", ["openvino", "keras"])
+def test_a_colour_graph_behind_page_metadata_is_refused_by_name(tmp_path, backend, capfd):
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(inputs))
+    path = save_model(model, tmp_path / "colour.keras", ModelInfo(architecture="docunet", options={"width": 4}))
+    with pytest.raises(ModelFileError, match=r"colour.keras: the model takes or gives 3, 1 channels, but a page "
+                                             r"model cleans one grey channel"):
+        Denoiser.from_file(path, backend=backend)
+    assert "Traceback" not in capfd.readouterr().err

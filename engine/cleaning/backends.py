@@ -91,6 +91,7 @@ class OpenVINOBackend:
             raise ModelFileError(f"{xml}: the exported model cannot be read; delete the folder {xml.parent} "
                                  "and DocClean exports the model again") from None
         _check_constants(self._model, model or xml)
+        _check_grey_input(self._model, model or xml)
         self._compiled: dict[tuple[int, ...], object] = {}  # shape -> infer request, oldest first
 
     def _request(self, shape: tuple[int, ...]):
@@ -100,8 +101,8 @@ class OpenVINOBackend:
             while self._compiled and (len(self._compiled) >= self.KEEP_SHAPES or pixels + sum(
                     s[0] * s[1] * s[2] for s in self._compiled) > self.KEEP_PIXELS):
                 self._compiled.pop(next(iter(self._compiled)))  # free its buffers before the next compile
-            self._model.reshape([*shape, 1])
             try:
+                self._model.reshape([*shape, 1])
                 request = self._core.compile_model(self._model, "CPU", self._config).create_infer_request()
             except RuntimeError as error:
                 log.warning("OpenVINO cannot compile %s for %s: %s", self._xml, shape, _first_line(error))
@@ -177,6 +178,14 @@ def _check_constants(model, path: Path) -> None:
         values = op.get_data()  # a view of the weights file, not a copy
         if values.dtype.kind == "f" and np.isnan(values).any():
             raise invalid_weights(path, "NaN")
+
+
+def _check_grey_input(model, path: Path) -> None:
+    """Refuse an export whose input is not one grey channel (NHWC), before any tile reaches it."""
+    shape = model.inputs[0].get_partial_shape() if len(model.inputs) == 1 else None
+    last = shape[shape.rank.get_length() - 1] if shape is not None and shape.rank.is_static else None
+    if last is None or (last.is_static and last.get_length() != 1):
+        raise ModelFileError(f"{path}: the model does not take one grey channel, so it cannot clean pages")
 
 
 def check_threads(threads: int) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import platformdirs
 import pooch
 
-from engine.errors import ConfigurationError, DataError
+from engine.errors import ConfigurationError, DataError, MissingDataError
 from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -166,7 +166,7 @@ def _empty_split() -> Split:
 def _load_folder(name: str, folder: Path) -> tuple[Split, Split]:
     found = describe_folder(name, folder)
     if not found.has_test:
-        raise FileNotFoundError(f"cannot load {found.summary()}")
+        raise MissingDataError(f"cannot load {found.summary()}")
     test = _read_split(found, *_TEST_FILES)
     if found.has_train:
         train = _read_split(found, *_TRAIN_FILES)
@@ -249,7 +249,7 @@ def load_test_split(name: str, folder: str | os.PathLike | None = None) -> Split
         folder = download_dataset(name)
     found = describe_folder(name, folder)
     if not found.has_test:
-        raise FileNotFoundError(f"cannot load {found.summary()}")
+        raise MissingDataError(f"cannot load {found.summary()}")
     return _read_split(found, *_TEST_FILES)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import platformdirs
 import pooch
 
-from engine.errors import ConfigurationError, DataError
+from engine.errors import ConfigurationError, DataError, MissingDataError
 from engine.data.digits import DatasetDownloadError
 from engine.io import SUPPORTED_SUFFIXES, ImageReadError, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
@@ -208,7 +208,7 @@ def find_pairs(folder: str | os.PathLike) -> PairingReport:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder")
+        raise MissingDataError(f"{folder}: no such folder")
     for noisy_name, clean_name in _LAYOUT_A_FOLDERS:
         if (folder / noisy_name).is_dir() and (folder / clean_name).is_dir():
             noisy_files = sorted(_images(folder / noisy_name), key=_natural)
@@ -219,7 +219,7 @@ def find_pairs(folder: str | os.PathLike) -> PairingReport:
         noisy_files = sorted(_images(simulated / _LAYOUT_B_NOISY), key=_natural)
         clean_by_key = _by_key(_images(simulated / _LAYOUT_B_CLEAN), _document_key)
         return _match(noisy_files, clean_by_key, _document_key)
-    raise FileNotFoundError(
+    raise MissingDataError(
         f"{folder}: no noisy/clean pairs found; expected the sub-folders 'noisy' and 'clean' "
         f"or 'source' and 'target' (files paired by name), or the NoisyOffice archive's '{_LAYOUT_B_ROOT}/{_LAYOUT_B_NOISY}' "
         f"and '{_LAYOUT_B_ROOT}/{_LAYOUT_B_CLEAN}'"
@@ -245,7 +245,7 @@ def noisyoffice_folder(folder: str | os.PathLike | None = None) -> Path:
     if not chosen and downloaded.is_dir():
         return downloaded
     if not chosen:
-        raise FileNotFoundError(
+        raise MissingDataError(
             "NoisyOffice is not on this computer: give its folder (one with 'noisy' and 'clean' sub-folders, "
             f"or the unpacked UCI archive), set {NOISYOFFICE_ENV} to it, "
             f"or download it once with: docclean download noisyoffice (from {NOISYOFFICE_URL})"
@@ -253,7 +253,7 @@ def noisyoffice_folder(folder: str | os.PathLike | None = None) -> Path:
     path = Path(chosen)
     if not path.is_dir():
         source = "given" if folder is not None else f"from {NOISYOFFICE_ENV}"
-        raise FileNotFoundError(f"{path}: NoisyOffice folder ({source}) does not exist")
+        raise MissingDataError(f"{path}: NoisyOffice folder ({source}) does not exist")
     return path
 
 

@@ -36,7 +36,7 @@ from typing import Optional, Protocol
 
 import numpy as np
 
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, MissingDataError
 from engine.data import pairs
 
 SYNTHETIC = "synthetic"
@@ -95,7 +95,7 @@ def _named_folder(name: str, data_folder: Optional[str | os.PathLike]) -> Path:
     if path.is_dir():
         return path
     where = f" or in {data_folder}" if data_folder is not None else ""
-    raise FileNotFoundError(f"training source {name!r}: no such folder{where}")
+    raise MissingDataError(f"training source {name!r}: no such folder{where}")
 
 
 def parse_data(data: str, data_folder: Optional[str | os.PathLike] = None) -> list[Source]:
@@ -125,7 +125,7 @@ def load_recipe(path: str | os.PathLike, data_folder: Optional[str | os.PathLike
     try:
         recipe = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such recipe file") from None
+        raise MissingDataError(f"{path}: no such recipe file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigurationError(f"{path}: not a valid TOML recipe ({error})") from None
     entries = recipe.get("source")
@@ -145,7 +145,7 @@ def load_recipe(path: str | os.PathLike, data_folder: Optional[str | os.PathLike
                 ([Path(data_folder) / relative] if data_folder is not None else []) + [path.parent / relative])
             folder = next((c for c in candidates if c.is_dir()), None)
             if folder is None:
-                raise FileNotFoundError(f"{path}: source {name!r}: folder {relative} not found "
+                raise MissingDataError(f"{path}: source {name!r}: folder {relative} not found "
                                         f"(looked in {', '.join(str(c.parent) for c in candidates)})")
         sources.append(Source(
             name=name, folder=folder, weight=_check_weight(float(entry.get("weight", 1.0)), name),

@@ -70,7 +70,17 @@ def load_model(path: Optional[str | Path] = None) -> LoadedModel:
     except Exception as error:  # Keras raises many types, with texts meant for programmers
         raise ModelFileError(f"{path}: {_why_not_loaded(path, error)}") from None
     _check_weights(path, model)
+    if info.cleans_pages:
+        _check_grey_pages(path, model)
     return LoadedModel(model=model, info=info, path=path)
+
+
+def _check_grey_pages(path: Path, model: keras.Model) -> None:
+    """A page model takes and gives one grey channel; its metadata alone does not make it one."""
+    channels = [tensor.shape[-1] for tensor in (*model.inputs, *model.outputs)]
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or any(c not in (1, None) for c in channels):
+        raise ModelFileError(f"{path}: the model takes or gives {', '.join(map(str, channels))} channels, "
+                             "but a page model cleans one grey channel; it cannot clean pages")
 
 
 def _check_weights(path: Path, model: keras.Model) -> None:

@@ -1,0 +1,36 @@
+"""Errors a user reads: one hierarchy, decided by type, each a sentence naming the file and the reason."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from engine.errors import (ConfigurationError, DataError, DocCleanError, ExitCode, ImageReadError, MissingDataError,
+                           ModelFileError)
+
+
+def test_every_public_error_is_a_doccleanerror_with_an_exit_code() -> None:
+    from engine.data.digits import DatasetDownloadError
+    from engine.data.idx import IdxFormatError
+    from engine.evaluation.scoring import NothingReadable
+
+    for kind in (ImageReadError, ModelFileError, DataError, ConfigurationError, MissingDataError,
+                 DatasetDownloadError, IdxFormatError, NothingReadable):
+        assert issubclass(kind, DocCleanError) and kind.exit_code == ExitCode.FAILED
+    error = ImageReadError("/scans/a.png", "not an image")
+    assert (str(error), error.path, error.reason) == ("/scans/a.png: not an image", Path("/scans/a.png"),
+                                                      "not an image")
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--model", "fast", "--pairs"],
+                                     ["train", "--arch", "docunet", "-o", "model.keras", "--data"]])
+def test_a_missing_or_empty_data_folder_is_named_with_its_reason(command, tmp_path, capsys) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["-q", *command, str(tmp_path / "nowhere")]) == ExitCode.FAILED
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and f"{tmp_path / 'nowhere'}" in err and err.endswith(": no such folder\n")
+    assert main(["-q", *command, str(tmp_path / "empty")]) == ExitCode.FAILED
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'empty'}: no noisy/clean pairs found" in err
+    assert "refused" not in err and "Traceback" not in err
