@@ -7,7 +7,8 @@ import pytest
 
 from engine.models.keras_files import load_model
 from engine.progress import CancelToken, Cancelled
-from engine.training.fit import BATCH_REPORT_INTERVAL, TrainConfig, train
+from engine.training.bridge import BATCH_REPORT_INTERVAL, KeepBest, TrainingBridge
+from engine.training.fit import TrainConfig, train
 
 
 def _digits(mnist_dir, **kwargs):
@@ -16,6 +17,37 @@ def _digits(mnist_dir, **kwargs):
     return TrainConfig(**{**base, **kwargs})
 
 
+def test_the_bridge_keeps_the_best_epoch_with_ties_going_to_the_lower_validation_loss():
+    """The lab's classifiers: highest val_accuracy, ties to the lower val_loss, patience counted from the best."""
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    events = []
+    bridge = TrainingBridge(epochs=6, batches=1, progress=events.append, what="probe",
+                            keep_best=KeepBest("val_accuracy", patience=2))
+    bridge.set_model(model)
+    model.stop_training = False  # as model.fit starts
+    epochs = [(0.80, 0.50), (0.85, 0.40), (0.85, 0.30), (0.85, 0.35), (0.80, 0.20), (0.95, 0.10)]
+    for epoch, (accuracy, loss) in enumerate(epochs):
+        model.set_weights([np.full_like(w, epoch + 1) for w in model.get_weights()])
+        bridge.on_epoch_end(epoch, {"val_accuracy": accuracy, "val_loss": loss})
+        if model.stop_training:
+            break
+    assert bridge.best_epoch == 3  # 0.85 at the lowest loss; the first 0.85 was half-trained
+    assert model.stop_training and epoch == 4  # two epochs without a better one
+    bridge.restore_best()
+    assert all((w == 3).all() for w in model.get_weights())
+    reported = [e for e in events if e.stage == "epoch"]
+    assert [e.done for e in reported] == [1, 2, 3, 4, 5] and reported[0].message.startswith("probe epoch 1: ")
+    # Without keep_best (the lab's fixed-epoch autoencoders) the last weights stay.
+    plain = TrainingBridge(epochs=1, batches=1)
+    plain.set_model(model)
+    plain.on_epoch_end(0, {"val_loss": 0.1})
+    plain.restore_best()
+    assert plain.best_epoch == 0 and all((w == 3).all() for w in model.get_weights())
+
+
+@pytest.mark.slow
 def test_a_few_seconds_of_training_lower_the_loss(mnist_dir, tmp_path):
     events = []
     result = train(_digits(mnist_dir, epochs=3), tmp_path / "dense.keras", progress=events.append)

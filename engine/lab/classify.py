@@ -75,10 +75,10 @@ def train_and_score(train: np.ndarray, y_train: np.ndarray, evaluate: np.ndarray
     updates_per_epoch = -(-len(fit_idx) // batch)
     epochs = max(MAX_EPOCHS, -(-MIN_UPDATES // updates_per_epoch))
     patience = max(PATIENCE, -(-PATIENCE_UPDATES // updates_per_epoch))
-    history, best = codes.fit_keeping_best(model, x_fit, y_train[fit_idx], validation=(x_val, y_train[val_idx]),
-                                           epochs=1 if quick else epochs, batch_size=batch,
-                                           monitor="val_accuracy", patience=patience, what=what,
-                                           progress=progress, cancel=cancel)
+    history, best = data.fit_keeping_best(model, x_fit, y_train[fit_idx], validation=(x_val, y_train[val_idx]),
+                                          epochs=1 if quick else epochs, batch_size=batch,
+                                          monitor="val_accuracy", patience=patience, what=what,
+                                          progress=progress, cancel=cancel)
     predicted = model.predict(x_eval, verbose=0, batch_size=1024).argmax(axis=1)
     return {"accuracy": float(np.mean(predicted == y_eval)), "best_epoch": best,
             "val_accuracy": history["val_accuracy"][best - 1], "epochs_run": len(history["loss"])}

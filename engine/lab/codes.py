@@ -105,39 +105,6 @@ def _compiled(spec: EncoderSpec, seed: int):
     return model
 
 
-def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[np.ndarray, np.ndarray],
-                     epochs: int, batch_size: int, monitor: str = "val_loss", patience: int | None = None,
-                     what: str = "", progress: ProgressCallback | None = None,
-                     cancel: CancelToken | None = None) -> tuple[dict[str, list[float]], int]:
-    """Train, keeping the weights of the best epoch by ``monitor``; (history, best epoch counted from 1).
-
-    The checkpoint is held in memory (the lab saves no models).  ``monitor`` is minimised when it is
-    a loss and maximised otherwise (val_accuracy, ties going to the lower val_loss); ``patience``
-    epochs without improvement stop it.
-    One ``fit`` call for all epochs: a call per epoch cost more than a small model's epoch.
-    """
-    import keras
-
-    sign = 1.0 if "loss" in monitor else -1.0
-    best = {"value": (np.inf, np.inf), "epoch": 0, "weights": model.get_weights()}
-
-    def epoch_end(epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        # Ties broken by validation loss: 20 validation labels give accuracy in steps of 0.05, which an
-        # early, half-trained epoch reaches first (that kept 100-label classifiers at 0.80).
-        value = (sign * float(logs.get(monitor, np.nan)), float(logs.get("val_loss", 0.0)))
-        if value < best["value"]:
-            best.update(value=value, epoch=epoch + 1, weights=model.get_weights())
-        elif patience is not None and epoch + 1 - best["epoch"] >= patience:
-            model.stop_training = True
-
-    history = data.fit(model, x, y, epochs=epochs, batch_size=batch_size, validation=validation, what=what,
-                       progress=progress, cancel=cancel,
-                       callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=epoch_end)])
-    model.set_weights(best["weights"])
-    return history, max(best["epoch"], 1)
-
-
 def _train(name: str, x_train: np.ndarray, *, seed: int, quick: bool, progress: ProgressCallback | None,
            cancel: CancelToken | None) -> TrainedAutoencoder:
     import keras
@@ -156,9 +123,9 @@ def _train(name: str, x_train: np.ndarray, *, seed: int, quick: bool, progress: 
                            what=spec.label, progress=progress, cancel=cancel)
         best = len(history["loss"])
     else:
-        history, best = fit_keeping_best(model, train, train, validation=validation, epochs=epochs,
-                                         batch_size=batch, patience=spec.patience, what=spec.label,
-                                         progress=progress, cancel=cancel)
+        history, best = data.fit_keeping_best(model, train, train, validation=validation, epochs=epochs,
+                                              batch_size=batch, patience=spec.patience, what=spec.label,
+                                              progress=progress, cancel=cancel)
     encoder = keras.Model(model.inputs, model.get_layer("code").output)
     return TrainedAutoencoder(name, spec, model, encoder, len(history["loss"]), best,
                               time.perf_counter() - start, history)

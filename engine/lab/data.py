@@ -4,18 +4,22 @@ The machines here hold only the 10,000 test images of each set, so the lab train
 8,000 of them and scores on the other 2,000 (a seeded shuffle, the same for every
 experiment).  When the folder also holds the 60,000 training images (or no folder is
 given and the full sets are downloaded), it uses the write-ups' split instead: train on
-the 60,000, score on the 10,000 test images.  ``fit`` and ``mse`` are the training loop and
-the score every experiment shares.
+the 60,000, score on the 10,000 test images.  ``fit`` (or ``fit_keeping_best``) and ``mse`` are
+the training loop, through engine.training.bridge as the product's training, and the score every
+experiment shares.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.data.digits import describe_folder, load_dataset, load_test_split, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:  # imported when training: listing or splitting the data loads no TensorFlow
+    from engine.training.bridge import KeepBest, TrainingBridge
 
 N_TRAIN = 8_000
 # quick=True keeps a test run to seconds; still enough digits for a visible trend.
@@ -102,43 +106,50 @@ def load(name: str, data_folder: Path | None, *, seed: int, quick: bool,
 
 def fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
         validation: tuple[np.ndarray, np.ndarray] | None = None, what: str = "",
-        progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-        callbacks: Sequence = ()) -> dict[str, list[float]]:
+        progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, list[float]]:
     """Train a compiled Keras ``model`` on ``(x, y)`` with progress and cancel; returns the loss history.
 
     Reports ``epoch`` (with the losses) and ``batch`` stages, ``what`` naming the model in the
-    messages; a set ``cancel`` stops within one batch and raises Cancelled.  ``callbacks`` are
-    further Keras callbacks, called after the progress one.  Shared by every lab
-    experiment, so the Keras callback lives here (keras is imported only when training).
+    messages; a set ``cancel`` stops within one batch and raises Cancelled.  The model keeps its
+    last weights (the seeds' fixed-epoch autoencoders did); fit_keeping_best keeps the best epoch's.
     """
-    import keras  # only a run trains: listing or splitting the data loads no TensorFlow
+    return _fit(model, x, y, epochs=epochs, batch_size=batch_size, validation=validation, what=what,
+                progress=progress, cancel=cancel)[0]
 
-    batches = -(-len(x) // batch_size)
-    state = {"epoch": 0}
 
-    def batch_end(batch: int, logs: dict | None = None) -> None:
-        if cancel is not None and cancel.cancelled:
-            model.stop_training = True  # Keras finishes this batch, then fit returns
-        elif batch + 1 == batches or batch % 10 == 0:
-            report(progress, "batch", batch + 1, batches, f"{what} epoch {state['epoch']}/{epochs}".strip())
+def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[np.ndarray, np.ndarray],
+                     epochs: int, batch_size: int, monitor: str = "val_loss", patience: int | None = None,
+                     what: str = "", progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None) -> tuple[dict[str, list[float]], int]:
+    """fit, keeping the weights of the best epoch by ``monitor``; (history, best epoch counted from 1).
 
-    def epoch_begin(epoch: int, logs: dict | None = None) -> None:
-        state["epoch"] = epoch + 1
+    The checkpoint is held in memory (the lab saves no models).  ``monitor`` is minimised when it is
+    a loss and maximised otherwise (val_accuracy, ties going to the lower val_loss: KeepBest);
+    ``patience`` epochs without improvement stop it.
+    """
+    from engine.training.bridge import KeepBest
 
-    def epoch_end(epoch: int, logs: dict | None = None) -> None:
-        if cancel is not None and cancel.cancelled:
-            return  # Keras still ends the epoch it stopped: report nothing it did not finish
-        values = {k: float(v) for k, v in (logs or {}).items()}
-        text = ", ".join(f"{k} {v:.5f}" for k, v in values.items())
-        report(progress, "epoch", epoch + 1, epochs, f"{what} epoch {epoch + 1}: {text}".strip(), values)
+    history, bridge = _fit(model, x, y, epochs=epochs, batch_size=batch_size, validation=validation, what=what,
+                           progress=progress, cancel=cancel, keep_best=KeepBest(monitor, patience))
+    bridge.restore_best()
+    return history, bridge.best_epoch or len(history["loss"])
+
+
+def _fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
+         validation: tuple[np.ndarray, np.ndarray] | None, what: str, progress: ProgressCallback | None,
+         cancel: CancelToken | None,
+         keep_best: KeepBest | None = None) -> tuple[dict[str, list[float]], TrainingBridge]:
+    """One ``fit`` call for all epochs (a call per epoch cost more than a small model's epoch), through
+    the product's training bridge; (history, the bridge)."""
+    from engine.training.bridge import TrainingBridge
 
     check(cancel)
-    callback = keras.callbacks.LambdaCallback(on_epoch_begin=epoch_begin, on_train_batch_end=batch_end,
-                                              on_epoch_end=epoch_end)
+    bridge = TrainingBridge(epochs=epochs, batches=-(-len(x) // batch_size), progress=progress, cancel=cancel,
+                            what=what, keep_best=keep_best)
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation,
-                        shuffle=True, verbose=0, callbacks=[callback, *callbacks])
+                        shuffle=True, verbose=0, callbacks=[bridge])
     check(cancel)
-    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}, bridge
 
 
 def apply(model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:

@@ -10,10 +10,9 @@ saves nothing.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from engine.models import registry, zoo
 from engine.models.keras_files import ModelInfo, load_model, save_model
 from engine.models.modelfile import check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
+from engine.training.bridge import KeepBest, TrainingBridge
 from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
 
 import keras  # noqa: E402  (after engine.models.zoo has started TensorFlow quietly)
@@ -136,64 +136,6 @@ def _document_data(config: TrainConfig) -> _Data:
     return _Data(batches(), validation, config.steps_per_epoch, description)
 
 
-# ---------------------------------------------------------------- callbacks
-
-# A digit batch takes about a millisecond: a report per batch would flood a
-# terminal and the GUI's event queue, while ten a second already show life.
-BATCH_REPORT_INTERVAL = 0.1
-
-
-class _Reporter(keras.callbacks.Callback):
-    """Turns Keras callbacks into progress reports, stops and cancels, and
-    keeps the weights of the best epoch (by validation loss)."""
-
-    def __init__(self, config: TrainConfig, batches: int, progress: Optional[ProgressCallback],
-                 cancel: Optional[CancelToken], stop: Optional[CancelToken],
-                 checkpoint: Optional[Callable[[int, dict], None]]) -> None:
-        super().__init__()
-        self.config, self.batches = config, batches
-        self.progress, self.cancel, self.stop = progress, cancel, stop
-        self.checkpoint = checkpoint
-        self.best_loss = math.inf
-        self.best_epoch = 0
-        self.best_weights = None
-        self.cancelled = False
-        self.stopped = False
-        self.epoch = 0
-        self._last_batch_report = -math.inf
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
-
-    def on_train_batch_end(self, batch, logs=None):
-        now = time.monotonic()
-        # The last batch of an epoch is always reported, so a bar or a plot ends the epoch full.
-        if batch + 1 == self.batches or now - self._last_batch_report >= BATCH_REPORT_INTERVAL:
-            self._last_batch_report = now
-            report(self.progress, "batch", batch + 1, self.batches,
-                   f"epoch {self.epoch}/{self.config.epochs}", {"loss": float((logs or {}).get("loss", math.nan))})
-        if self.cancel is not None and self.cancel.cancelled:
-            self.cancelled = True
-            self.model.stop_training = True
-        elif self.stop is not None and self.stop.cancelled:
-            self.stopped = True
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if self.cancelled:
-            return
-        values = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float, np.floating))}
-        val_loss = values.get("val_loss", math.inf)
-        if val_loss < self.best_loss:
-            self.best_loss, self.best_epoch = val_loss, epoch + 1
-            self.best_weights = self.model.get_weights()
-            if self.checkpoint is not None:
-                self.checkpoint(epoch + 1, values)
-        report(self.progress, "epoch", epoch + 1, self.config.epochs,
-               f"epoch {epoch + 1}: loss {values.get('loss', math.nan):.5f}, val_loss {val_loss:.5f}", values)
-
-
 # ---------------------------------------------------------------- train
 
 def train(config: TrainConfig, output: Optional[str | Path] = None,
@@ -244,26 +186,23 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
         info.metrics = {"best_epoch": epoch, **values}
         save_model(model, checkpoint_path, info)
 
-    reporter = _Reporter(config, batches, progress, cancel, stop, checkpoint if output else None)
-    callbacks: list[keras.callbacks.Callback] = [reporter]
-    if config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=config.patience))
-
-    history = _fit(model, data, config, callbacks)
+    bridge = TrainingBridge(epochs=config.epochs, batches=batches, progress=progress, cancel=cancel, stop=stop,
+                            keep_best=KeepBest("val_loss", patience=config.patience or None),
+                            on_best=checkpoint if output else None, shown=("loss", "val_loss"))
+    history = _fit(model, data, config, [bridge])
     if checkpoint_path is not None:
         checkpoint_path.unlink(missing_ok=True)
-    if reporter.cancelled:
+    if bridge.cancelled:
         raise Cancelled()
 
-    if reporter.best_weights is not None:
-        model.set_weights(reporter.best_weights)
+    bridge.restore_best()
     if config.precision != "float32":
         model = _as_float32(model, config)
     info.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     info.epochs = len(history.history.get("loss", []))
-    info.metrics = {"best_epoch": reporter.best_epoch, **_best(history.history, reporter.best_epoch)}
+    info.metrics = {"best_epoch": bridge.best_epoch, **_best(history.history, bridge.best_epoch)}
     path = save_model(model, output, info) if output is not None else None
-    stopped_early = reporter.stopped or info.epochs < config.epochs
+    stopped_early = bridge.stopped or info.epochs < config.epochs
     return TrainResult(model=model, info=info, path=path, stopped_early=stopped_early)
 
 
