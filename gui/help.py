@@ -10,19 +10,28 @@ from PySide6.QtCore import qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-# The libraries whose versions matter when a user reports a problem.
-_COMPONENTS = ("docclean", "openvino", "tensorflow", "numpy", "pillow", "opencv-python-headless", "pypdfium2")
+# The libraries whose versions matter when a user reports a problem, by the distributions that
+# may provide each (TensorFlow installs as tensorflow-cpu on x86-64, as the project asks).
+_COMPONENTS = {
+    "docclean": ("docclean",), "openvino": ("openvino",), "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "keras": ("keras",), "numpy": ("numpy",), "pillow": ("pillow",),
+    "opencv-python-headless": ("opencv-python-headless",), "pypdfium2": ("pypdfium2",),
+}
 
 
 def versions() -> list[tuple[str, str]]:
     """(component, version) for DocClean, Python, Qt and the libraries that do the work."""
     found = [("Python", platform.python_version()), ("Qt", qVersion()), ("PySide6", pyside_version)]
-    for name in _COMPONENTS:
-        try:
-            found.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            found.append((name, "not installed"))
+    for name, distributions in _COMPONENTS.items():
+        found.append((name, next(filter(None, map(_version, distributions)), "not installed")))
     return found
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def _table(rows: list[tuple[str, str]], headers: tuple[str, str]) -> QTableWidget:

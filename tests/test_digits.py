@@ -190,8 +190,23 @@ def test_download_failure_names_the_url(served, tmp_path: Path) -> None:
     server, root = served
     (root / "train-labels-idx1-ubyte.gz").unlink()
     source = DatasetSource(base_url=server.url, hashes={})
-    with pytest.raises(DatasetDownloadError, match="train-labels-idx1-ubyte.gz: download failed"):
+    with pytest.raises(DatasetDownloadError, match="train-labels-idx1-ubyte.gz: download failed: the server has "
+                                                   r"no such file \(HTTP 404\)"):
         download_dataset("mnist", cache_dir=tmp_path / "c", source=source)
+
+
+def test_an_offline_download_says_so_without_the_http_clients_text(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: what a computer without network meets
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = DatasetSource(base_url=f"http://127.0.0.1:{port}", hashes={})
+    with pytest.raises(DatasetDownloadError) as info:
+        download_dataset("mnist", cache_dir=tmp_path / "c", source=source)
+    message = str(info.value)
+    assert "download failed: the server could not be reached (is this computer offline?)" in message
+    assert not any(raw in message for raw in ("HTTPConnectionPool", "Max retries", "Errno", "urllib3", "object at"))
 
 
 def test_canonical_sources_and_cache_location() -> None:

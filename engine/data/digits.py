@@ -18,6 +18,7 @@ import platformdirs
 import pooch
 
 from engine.errors import ConfigurationError, DataError, MissingDataError
+from engine.io.os_errors import os_reason
 from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -209,14 +210,31 @@ def download_dataset(
             pooch.retrieve(url, known_hash=source.hashes.get(file_name), fname=file_name, path=folder)
         except ValueError as exc:
             # pooch raises ValueError for a checksum mismatch and has already deleted the file.
-            raise DatasetDownloadError(f"{url}: checksum mismatch, download discarded ({exc})") from exc
+            raise DatasetDownloadError(f"{url}: checksum mismatch, download discarded") from exc
         except OSError as exc:
-            # requests' errors derive from OSError.
             raise DatasetDownloadError(
-                f"{url}: download failed ({exc}); to work offline, pass a folder holding {', '.join(files)}"
-            ) from exc
+                f"{url}: download failed: {download_failure(exc)}; to work offline, pass a folder holding "
+                f"{', '.join(files)}") from exc
     report(progress, "download", len(files), len(files))
     return folder
+
+
+def download_failure(error: OSError) -> str:
+    """Why a download failed, in words: never the HTTP client's own text (requests' errors are OSErrors)."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    if status == 404:
+        return "the server has no such file (HTTP 404)"
+    if status is not None:
+        return f"the server refused it (HTTP {status})"
+    if error.errno is not None:
+        return os_reason(error)
+    kind = type(error).__name__
+    if "Timeout" in kind:
+        return "the server did not answer in time"
+    if "Connection" in kind or "SSL" in kind:
+        return "the server could not be reached (is this computer offline?)"
+    return "the transfer was interrupted"
 
 
 def load_dataset(

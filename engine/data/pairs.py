@@ -30,7 +30,7 @@ import platformdirs
 import pooch
 
 from engine.errors import ConfigurationError, DataError, MissingDataError
-from engine.data.digits import DatasetDownloadError
+from engine.data.digits import DatasetDownloadError, download_failure
 from engine.io import SUPPORTED_SUFFIXES, ImageReadError, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -301,9 +301,11 @@ def download_noisyoffice(
             processor=pooch.Unzip(extract_dir="noisyoffice"),
         )
     except ValueError as exc:
-        raise DatasetDownloadError(f"{url}: checksum mismatch, download discarded ({exc})") from exc
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise DatasetDownloadError(f"{url}: download or unpacking failed ({exc})") from exc
+        raise DatasetDownloadError(f"{url}: checksum mismatch, download discarded") from exc
+    except zipfile.BadZipFile as exc:
+        raise DatasetDownloadError(f"{url}: the archive is damaged and cannot be unpacked") from exc
+    except OSError as exc:
+        raise DatasetDownloadError(f"{url}: download or unpacking failed: {download_failure(exc)}") from exc
     unpacked = folder / "noisyoffice"
     _unzip_nested(unpacked)
     report(progress, "download", 1, 1)
