@@ -2,7 +2,7 @@
 
 cli.main adds the command with ``add_lab_parser(commands)``; ``run_lab`` runs it.  Ctrl+C
 and errors propagate to cli.main's handler (one sentence, a clean stop), except a missing
-data folder, which is reported here.
+data folder and a missing lab extra (``pip install 'docclean[lab]'``), which are reported here.
 """
 from __future__ import annotations
 
@@ -60,9 +60,13 @@ def _summary(result, folder: Path) -> list[str]:
 
 def run_lab(args: argparse.Namespace) -> int:
     """Run ``args.experiment``; print a summary, or with ``--json`` numbers.json's content as the last line."""
-    from engine.lab import experiment
+    from engine.lab import LabExtraMissing, experiment
 
-    run = experiment(args.experiment)
+    try:
+        run = experiment(args.experiment)
+    except LabExtraMissing as missing:  # a plain install or the binaries: the command that adds the lab
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
     options = _options(args)
     if args.data_folder is not None and not args.data_folder.is_dir():
         print(f"error: data folder {args.data_folder} does not exist", file=sys.stderr)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.lab import DATA_SET, EXPERIMENTS, experiment
+from engine.lab import DATA_SET, EXPERIMENTS, experiment, missing_extra
 from engine.lab.figures import FIGURE_STAGE
 from engine.lab.result import ROW_STAGE, LabResult
 from engine.progress import Progress
@@ -173,8 +173,20 @@ class LabWindow(QDialog):
     def running(self) -> bool:
         return self._task is not None
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._check_extra()
+
+    def _check_extra(self) -> bool:
+        """Whether the lab's extra is installed; if not, say so with the command that adds it, and keep Run off."""
+        missing = missing_extra()
+        if missing is not None:
+            self.status_label.setText(sentence(str(missing)))
+        self.run_button.setEnabled(missing is None and not self.running())
+        return missing is None
+
     def start(self) -> None:
-        if self.running():
+        if self.running() or not self._check_extra():
             return
         name, seed, quick = self.experiment_name(), self.seed_spin.value(), self.quick_check.isChecked()
         data_text, out_text = self.data_edit.text().strip(), self.output_edit.text().strip()

@@ -119,3 +119,19 @@ def test_cli_says_what_is_wrong_in_one_sentence(tmp_path, capsys):
         run_lab(_parse(["sweep", "-o", str(tmp_path), "--factors", "0.3"]))
     with pytest.raises(SystemExit):
         _parse(["denoise", "-o", str(tmp_path), "--factors", "lots"])
+
+
+@pytest.mark.parametrize("name, module", [("sweep", "sklearn"), ("cluster", "umap"), ("classify", "umap")])
+def test_without_the_lab_extra_each_command_says_so_before_anything_runs(name, module, mnist_dir, tmp_path,
+                                                                          monkeypatch, capsys):
+    """A plain `pip install docclean` (or the standalone binaries): one sentence with the command, no traceback."""
+    import sys
+
+    from cli.main import main
+
+    monkeypatch.setitem(sys.modules, module, None)
+    assert main(["-q", "lab", name, "--data-folder", str(mnist_dir), "-o", str(tmp_path / "out"), "--quick"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the lab needs") and len(err.splitlines()) == 1
+    assert "pip install 'docclean[lab]'" in err and {"sklearn": "scikit-learn", "umap": "umap-learn"}[module] in err
+    assert not (tmp_path / "out").exists()

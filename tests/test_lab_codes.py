@@ -140,14 +140,15 @@ def test_labelled_subsets_are_nested_and_split():
     assert not set(fit_100) & set(val_100)
 
 
-@pytest.mark.parametrize("name", ["cluster", "classify"])
-def test_a_copy_without_umap_says_so_before_training(name, mnist_dir: Path, tmp_path: Path, monkeypatch, capsys):
+def test_a_umap_that_does_not_import_is_said_in_one_sentence_with_the_command(monkeypatch):
+    """The lab's gate looks UMAP up without importing it; an import that still fails says the same."""
     import sys
 
-    from cli.main import main
+    from engine.lab import LabExtraMissing
+    from engine.lab.cluster import import_umap
 
     monkeypatch.setitem(sys.modules, "umap", None)  # what the standalone binaries leave out
-    assert main(["-q", "lab", name, "--data-folder", str(mnist_dir), "-o", str(tmp_path), "--quick"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error:") and "umap-learn" in err and len(err.splitlines()) == 1
-    assert not (tmp_path / "numbers.json").exists()
+    with pytest.raises(LabExtraMissing) as missing:
+        import_umap()
+    text = str(missing.value)
+    assert "umap-learn" in text and "pip install 'docclean[lab]'" in text and "\n" not in text

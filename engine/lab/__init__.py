@@ -3,13 +3,19 @@
 Each experiment is a module with ``run(data_folder, out_dir, *, seed=0, quick=False, progress=None,
 cancel=None) -> LabResult``; EXPERIMENTS names them for the CLI (``docclean lab NAME``) and the app,
 ``experiment(name)`` gives the run function they call.
+
+The lab is research code, not the product, and an extra: ``pip install 'docclean[lab]'`` brings
+scikit-learn and umap-learn.  Without them ``experiment`` refuses in one sentence naming that
+command (LabExtraMissing), before any data is read or any model trained.
 """
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 from typing import Callable
 
+from engine.errors import ConfigurationError
 from engine.lab.result import LabResult
 
 # Experiment name -> module; imported when run, so listing them loads no TensorFlow.
@@ -26,14 +32,47 @@ EXPERIMENTS = tuple(EXPERIMENT_MODULES)
 DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 
 
+# The lab's extra (pyproject.toml's optional dependencies `lab`): module -> the package that brings it.
+EXTRA_PACKAGES = {"sklearn": "scikit-learn", "umap": "umap-learn"}
+INSTALL_EXTRA = "pip install 'docclean[lab]'"
+
+
+class LabExtraMissing(ConfigurationError):
+    """The lab's extra is not installed (a plain install, or the standalone binaries, which leave
+    UMAP and numba out); its text is one sentence naming the command that installs it."""
+
+    def __init__(self, packages: list[str]) -> None:
+        self.packages = packages
+        super().__init__(f"the lab needs {' and '.join(packages)}, which this copy of DocClean does not include; "
+                         f"install them with {INSTALL_EXTRA}")
+
+
+def missing_extra() -> LabExtraMissing | None:
+    """What the lab lacks of its extra, or None when all of it is installed.
+
+    Looked up without importing anything (UMAP's first import compiles with numba for seconds).
+    """
+    missing = [package for module, package in EXTRA_PACKAGES.items() if importlib.util.find_spec(module) is None]
+    return LabExtraMissing(missing) if missing else None
+
+
+def require_extra() -> None:
+    """Raise LabExtraMissing unless the lab's extra is installed: said before any training, not minutes in."""
+    missing = missing_extra()
+    if missing is not None:
+        raise missing
+
+
 def experiment(name: str) -> Callable[..., LabResult]:
-    """The ``run`` function of experiment ``name`` (one of EXPERIMENTS); ValueError for another name.
+    """The ``run`` function of experiment ``name`` (one of EXPERIMENTS); ValueError for another name,
+    LabExtraMissing when the lab's extra is not installed.
 
     Its ``progress`` callback also hears of each figure as it is written (stage ``figure``, the
     path as message), so a front end can show figures while the run goes on.
     """
     if name not in EXPERIMENT_MODULES:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
+    require_extra()
     run = importlib.import_module(EXPERIMENT_MODULES[name]).run
 
     @functools.wraps(run)
@@ -46,4 +85,5 @@ def experiment(name: str) -> Callable[..., LabResult]:
     return reporting_figures
 
 
-__all__ = ["DATA_SET", "EXPERIMENTS", "LabResult", "experiment"]
+__all__ = ["DATA_SET", "EXPERIMENTS", "INSTALL_EXTRA", "LabExtraMissing", "LabResult", "experiment", "missing_extra",
+           "require_extra"]

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.lab import codes, data, figures, n2d
+from engine.lab import LabExtraMissing, codes, data, figures, n2d
 from engine.lab.result import LabResult, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
@@ -76,14 +76,14 @@ def pca_kmeans(train: np.ndarray, evaluate: np.ndarray, seed: int,
 def import_umap() -> tuple[object, float]:
     """The umap module and the seconds its import took (numba compiles on the first import).
 
-    ValueError in words when umap-learn is missing (the standalone binaries leave it and numba out).
+    LabExtraMissing, one sentence, when umap-learn is missing (the lab's extra is not installed;
+    the standalone binaries leave it and numba out).
     """
     start = time.perf_counter()
     try:
         import umap
     except ImportError:
-        raise ValueError("this experiment needs umap-learn, which this copy of DocClean does not include; "
-                         "run it from the Python package (pip install -e .)") from None
+        raise LabExtraMissing(["umap-learn"]) from None
 
     return umap, time.perf_counter() - start
 

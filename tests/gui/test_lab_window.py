@@ -40,3 +40,16 @@ def test_cancel_reports_cancelled_and_enables_run(qtbot, window, mnist_dir, tmp_
     assert "Cancelled" in lab.status_label.text()
     assert lab.run_button.isEnabled() and not lab.cancel_button.isEnabled()
     assert lab.table.rowCount() == 0
+
+
+def test_without_the_lab_extra_the_window_says_so_and_runs_nothing(qtbot, window, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "umap", None)  # a plain install, or the standalone binaries
+    window.lab_action.trigger()
+    lab = window.lab_window
+    text = lab.status_label.text()
+    assert "umap-learn" in text and "pip install 'docclean[lab]'" in text
+    assert not lab.run_button.isEnabled()
+    lab.start()
+    assert not lab.running() and lab.status_label.text() == text
