@@ -13,7 +13,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, TextIO
 
 from tqdm import tqdm
 
@@ -362,11 +362,18 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
+    """A warning as one line for the user, without Python's file name, line number and source line."""
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     # Pillow warns about damaged metadata on stderr with its own file paths; what
     # matters to the user is reported per page.
     warnings.filterwarnings("ignore", module="PIL")
+    warnings.showwarning = _show_warning
     try:
         with _stop_on_sigterm():
             return args.run(args)

@@ -34,3 +34,18 @@ def test_a_missing_or_empty_data_folder_is_named_with_its_reason(command, tmp_pa
     err = capsys.readouterr().err
     assert f"error: {tmp_path / 'empty'}: no noisy/clean pairs found" in err
     assert "refused" not in err and "Traceback" not in err
+
+
+def test_a_warning_during_training_is_one_line_without_python(shared_data, tmp_path, capsys) -> None:
+    import warnings
+
+    shown = warnings.showwarning
+    try:
+        code = main(["-q", "train", "--data", "mnist", "--data-folder", str(shared_data / "mnist"), "--arch", "dense",
+                     "--epochs", "1", "--max-samples", "200", "-o", str(tmp_path / "digits.keras")])
+    finally:
+        warnings.showwarning = shown
+    err = capsys.readouterr().err
+    assert code == ExitCode.OK
+    assert "warning: training split not available" in err
+    assert ".py:" not in err and "Warning:" not in err and "load_dataset(" not in err
