@@ -27,9 +27,10 @@ from engine.errors import ImageReadError, ImageWriteError, PageError
 from engine.io import (Page, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
                        remove_leftovers, write_page)
 from engine.files import file_sha256
-from engine.io.documents import OutputFile, is_output, open_document, plan_outputs, read_output_provenances
-from engine.io.provenance import Provenance
-from engine.io.writing import earlier_outputs, free_output_path
+from engine.io.documents import open_document
+from engine.io.naming import earlier_outputs, free_output_path
+from engine.io.planning import OutputFile, plan_outputs
+from engine.io.provenance import Provenance, is_output, read_output_provenances
 from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 from engine.vocabulary import PageMode, RerunPolicy, Stage

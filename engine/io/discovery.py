@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.io.pages import SUPPORTED_SUFFIXES
+from engine.io.page_types import SUPPORTED_SUFFIXES
 
 
 def _natural_key(text: str) -> list:

@@ -1,13 +1,11 @@
-"""Documents out: which pages go into which output file, and writing a PDF or multi-page TIFF page by page.
+"""Documents out: writing a PDF or multi-page TIFF page by page.
 
-A batch writes one file per page (PNG, JPEG, a single-page TIFF) or one file
-per document: a PDF per input file, a multi-page TIFF per multi-page input,
-or one PDF of the whole run.  plan_outputs decides which, and names every
-file from the naming template before any page is cleaned.
+Which pages go into which document is engine.io.planning's; what made each
+page, engine.io.provenance's.
 
 A document is written as its pages are cleaned, one at a time: each page is
 appended at once to a hidden temporary file beside the output (named like
-every unfinished write, ".<name>.partial-<pid>-<hex>", so the next run
+every unfinished write, ".<name>.partial-<host>-<pid>-<hex>", so the next run
 removes what a killed one left), and the file is completed and renamed onto
 its name only after its last page.  So one cleaned page at most is in memory
 whatever the document's length, and a file under an output's name is whole.
@@ -25,26 +23,21 @@ its resolution (a 300 dpi A4 scan makes an A4 page).  What made each page
 from __future__ import annotations
 
 import io
-import itertools
-import json
 import os
-import string
 import struct
-from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Optional
 
 import numpy as np
 from PIL import Image, TiffImagePlugin
 
-from engine.errors import ConfigurationError
-from engine.io.pages import SUPPORTED_SUFFIXES, PageRef
-from engine.io.provenance import KEY, Provenance, read_provenance
+from engine.errors import ConfigurationError, ImageWriteError
+# Where these lived before: callers may still import them from here.
+from engine.io.planning import OutputFile, check_combine_name, plan_outputs  # noqa: F401
+from engine.io.provenance import Provenance, is_output, pdf_record, read_output_provenances  # noqa: F401
 from engine.io.provenance import save_options as provenance_options
-from engine.io.writing import (ImageWriteError, check_name_template, fill_name, format_options, make_parent,
-                               page_image, partial_path, write_reason)
+from engine.io.writing import format_options, make_parent, page_image, partial_path, write_reason
 
 # The resolution a page is laid out at when its file did not say (as the PDF
 # reader renders a page that is not a scan): a 2480-pixel-wide page is A4 wide.
@@ -57,117 +50,6 @@ _POINTS_PER_INCH = 72.0
 # too tall and resampled; a thousandth of a point is far below a pixel at any
 # resolution and keeps every page at its own pixels.
 _INSET = 0.001
-
-
-# ---------------------------------------------------------------- which pages go into which file
-
-
-@dataclass(eq=False)
-class OutputFile:
-    """One file a batch writes: one page, or a document of pages (``document``).
-
-    ``base`` is the folder and file name without its extension or number
-    ("out/letters/scan_clean"); free_output_path adds them.  Each is its own
-    (two are never equal), so they key dictionaries.
-    """
-
-    base: Path
-    fmt: str
-    refs: list[PageRef]
-    document: bool
-    # The {name} the naming template was given, for telling a clash of inputs from a clash of the template's.
-    name: str = ""
-
-    @property
-    def source(self) -> str:
-        """The input it is made from, for messages: "scan.pdf" or "scan.pdf [page 2/5]"."""
-        files = list(dict.fromkeys(ref.path.name for ref in self.refs))
-        if len(files) > 1:
-            return f"{len(files)} files"
-        return files[0] if self.document else self.refs[0].label
-
-
-def plan_outputs(refs: Sequence[PageRef], out_dir: Path, fmt: str, template: str,
-                 fields: Mapping[str, object], folders: Optional[Mapping[Path, Path]] = None,
-                 combine: Optional[str] = None) -> list[OutputFile]:
-    """The files a batch of ``refs`` makes in ``out_dir``, in input order.
-
-    ``fmt`` 'pdf' makes one PDF per input file, 'tiff' one multi-page TIFF
-    per multi-page input and a file per page otherwise, 'png' and 'jpeg' a
-    file per page.  ``combine`` (a file name, see check_combine_name) puts
-    every page into that one PDF instead.  Files are named by ``template``
-    (check_name_template) with ``fields`` (model and mode; name and page come
-    from each page) in the sub-folder ``folders`` gives their input file
-    (none: the top of ``out_dir``).  Raises ValueError with a sentence when
-    the template cannot name a file, or names two inputs' files the same.
-    """
-    if combine is not None:
-        return [OutputFile(out_dir / check_combine_name(combine), "pdf", list(refs), True)] if refs else []
-    check_name_template(template)
-    folders = folders or {}
-    outputs = []
-    for path, pages in itertools.groupby(refs, key=lambda ref: ref.path):
-        pages = list(pages)
-        folder = out_dir / folders.get(path, Path())
-        if fmt == "pdf" or (fmt == "tiff" and pages[0].count > 1):
-            outputs.append(_document(pages, folder, fmt, template, fields))
-        else:
-            outputs.extend(_single(ref, folder, fmt, template, fields) for ref in pages)
-    _check_distinct(outputs, template)
-    return outputs
-
-
-def _single(ref: PageRef, folder: Path, fmt: str, template: str, fields: Mapping[str, object]) -> OutputFile:
-    name = fill_name(template, {**fields, "name": ref.stem, "page": ref.index + 1})
-    return OutputFile(folder / name, fmt, [ref], False, ref.stem)
-
-
-def _document(pages: list[PageRef], folder: Path, fmt: str, template: str,
-              fields: Mapping[str, object]) -> OutputFile:
-    stem = pages[0].path.stem
-    if len(pages) > 1 and "page" in _fields(template):
-        raise ConfigurationError(f'the naming template "{template}" has {{page}}, but the {len(pages)} pages of '
-                         f"{pages[0].path.name} go into one {fmt.upper()} file; leave {{page}} out, or choose "
-                         "a format with a file per page (PNG or JPEG)")
-    name = fill_name(template, {**fields, "name": stem, "page": pages[0].index + 1})
-    return OutputFile(folder / name, fmt, pages, True, stem)
-
-
-def _fields(template: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
-
-
-def _check_distinct(outputs: list[OutputFile], template: str) -> None:
-    """Refuse a template that gives the files of two differently named inputs one name.
-
-    Inputs with one name (scan.png and scan.tif, or two files named alike
-    in different places given directly) are told apart as ever, by a number
-    ("scan_clean-1.png"); a template without {name} would merge a whole
-    folder into one file name, and is refused before any work.
-    """
-    seen: dict[Path, OutputFile] = {}
-    for output in outputs:
-        earlier = seen.setdefault(output.base, output)
-        if earlier is not output and earlier.name != output.name:
-            advice = ("put {name} in it" if "name" not in _fields(template)
-                      else "keep its fields apart, e.g. with a _ between them")
-            raise ConfigurationError(f'the naming template "{template}" gives {earlier.source} and {output.source} '
-                             f"the same file name, {output.base.name}; {advice}")
-
-
-def check_combine_name(name: str) -> str:
-    """The file name (without .pdf) of the PDF a whole run is combined into; ValueError in words if it is none."""
-    stem = name[:-4] if name.lower().endswith(".pdf") else name
-    if not stem.strip():
-        raise ConfigurationError(f'"{name}" is no name for the combined PDF; give one such as all.pdf')
-    if any(sep in name for sep in {"/", "\\", os.sep, os.altsep} - {None}):
-        raise ConfigurationError(f'the combined PDF "{name}" is written in the output folder: give a file name, '
-                         "without a folder")
-    if name.startswith("."):
-        raise ConfigurationError(f'the combined PDF "{name}" starts with a dot, which would make it a hidden file')
-    if stem == name and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-        raise ConfigurationError(f"the combined file is a PDF: name it {Path(name).stem}.pdf, not {name}")
-    return stem
 
 
 # ---------------------------------------------------------------- writing a document page by page
@@ -388,78 +270,3 @@ def _group4_data(image: Image.Image) -> Optional[bytes]:
     if offsets is None or counts is None or len(offsets) != 1 or photometric != 1:
         return None
     return encoded.getvalue()[offsets[0]:offsets[0] + counts[0]]
-
-
-# ---------------------------------------------------------------- what made a document
-
-
-def pdf_record(provenances: Sequence[Provenance]) -> str:
-    """The /DocClean text of a PDF: what made each of its pages, with each input named once."""
-    sources: list[list[str]] = []
-    numbers: dict[tuple[str, str], int] = {}
-    pages = []
-    for provenance in provenances:
-        source = (provenance.source, provenance.source_sha256)
-        if source not in numbers:
-            numbers[source] = len(sources)
-            sources.append(list(source))
-        pages.append([numbers[source], provenance.page])
-    first = provenances[0]
-    record = {"model": first.model, "model_sha256": first.model_sha256, "settings": first.settings,
-              "sources": sources, "pages": pages}
-    return f"{KEY}:" + json.dumps(record, separators=(",", ":"))
-
-
-def pdf_provenances(text: str) -> list[Provenance]:
-    """The provenance of each page a /DocClean text records; [] if it is not ours or damaged."""
-    if not text.startswith(f"{KEY}:"):
-        return []
-    try:
-        record = json.loads(text[len(KEY) + 1:])
-        sources = record["sources"]
-        return [Provenance(record["model"], record["model_sha256"], sources[index][0], sources[index][1],
-                           int(page), record["settings"]) for index, page in record["pages"]]
-    except (ValueError, TypeError, KeyError, IndexError):
-        return []
-
-
-def read_output_provenances(path: str | os.PathLike) -> list[Optional[Provenance]]:
-    """What made each page of an output file, in order (None for a page that does not say).
-
-    Reads a PDF's document information, each TIFF page's description, or
-    the one record of a PNG or JPEG; [] for a file DocClean did not make,
-    or one that cannot be read.  Never raises.
-    """
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".pdf":
-            return list(pdf_provenances(_pdf_metadata(path, "DocClean")))
-        with Image.open(path) as image:
-            if image.format == "TIFF":
-                return _tiff_provenances(image)
-    except Exception:  # noqa: BLE001 - any unreadable file simply has no provenance
-        return []
-    found = read_provenance(path)
-    return [found] if found is not None else []
-
-
-def _tiff_provenances(image: Image.Image) -> list[Optional[Provenance]]:
-    found = []
-    for index in range(getattr(image, "n_frames", 1)):
-        image.seek(index)
-        found.append(Provenance.from_text(image.tag_v2.get(270)))
-    return found if any(found) else []
-
-
-def _pdf_metadata(path: Path, key: str) -> str:
-    """The document information entry ``key`` of the PDF ``path`` ("" if it has none)."""
-    # Imported here: a folder of images need not start PDFium (see engine.io.pages).
-    from engine.io import pdf
-
-    with pdf._document(path) as document:  # holds PDFIUM_LOCK while the file is open
-        return document.get_metadata_value(key)
-
-
-def is_output(path: str | os.PathLike) -> bool:
-    """Whether DocClean made ``path`` (it records what made it)."""
-    return any(read_output_provenances(path))

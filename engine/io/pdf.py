@@ -5,7 +5,8 @@ page is rendered at that image's own resolution (its pixels over the page's
 size in inches), so nothing is upsampled or lost; a page that is not a scan
 (born-digital text and drawings) is rendered at BORN_DIGITAL_DPI.  Opening a
 PDF to list its pages renders nothing, and reading a page renders that page
-only.  engine.io.pages hands every ".pdf" here.
+only.  engine.io.pages hands every ".pdf" here; this module builds on
+engine.io.page_types alone, never on the raster reader.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from engine.io.pages import MAX_PAGE_PIXELS, ImageReadError, Page, PageRef, _reading
+from engine.errors import ImageReadError
+from engine.io.page_types import MAX_PAGE_PIXELS, Page, PageRef, reading
 from engine.io.pixels import to_unit
 
 # The resolution of a page that is not a scan: what a 300 dpi scan of the
@@ -78,7 +80,7 @@ def _document(path: Path) -> Iterator[pdfium.PdfDocument]:
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
-    with _reading(path, _DAMAGED):
+    with reading(path, _DAMAGED):
         # Opened by Python first, for the system's reason (missing, a folder,
         # no permission) in words: PDFium only says "file access error".
         open(path, "rb").close()
@@ -118,7 +120,7 @@ def _page(document: pdfium.PdfDocument, ref: PageRef) -> Iterator[pdfium.PdfPage
     """Page ``ref.index`` of ``document``; whatever fails while it is used fails that page alone."""
     if not 0 <= ref.index < ref.count:
         raise ImageReadError(ref.path, f"has no page {ref.index + 1} (it has {ref.count})")
-    with _reading(ref.path, "damaged page", where=_where(ref)):
+    with reading(ref.path, "damaged page", where=_where(ref)):
         page = document.get_page(ref.index)
         try:
             yield page
@@ -227,7 +229,7 @@ def _with_dtype(page: Page, dtype: type) -> Page:
     return page
 
 
-# ---------------------------------------------------------------- the engine.io.pages interface
+# ---------------------------------------------------------------- the readers' interface (see engine.io.pages)
 
 
 def list_pages(path: Path) -> list[PageRef]:

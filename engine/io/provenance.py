@@ -1,10 +1,11 @@
-"""What made a cleaned page, recorded inside the page file itself.
+"""What made a cleaned page, recorded inside the output file itself: the one place that writes and reads it.
 
 Every output carries the model (name and SHA-256 of its file), the input
 (name, SHA-256 of its file and page number) and the settings that made it:
-in a PNG text chunk, a TIFF ImageDescription tag or a JPEG comment, so it
-travels with the file.  A re-run reads it back to skip pages already cleaned
-the same way, and the app shows which model made a saved file.
+in a PNG text chunk, each TIFF page's ImageDescription tag, a JPEG comment,
+or a PDF's document information (/DocClean, one record for all its pages),
+so it travels with the file.  A re-run reads it back to skip pages already
+cleaned the same way, and the app shows which model made a saved file.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Optional
 
 from PIL import Image
@@ -80,18 +82,94 @@ def save_options(writer: str, provenance: Optional[Provenance]) -> dict:
 
 
 def read_provenance(path: str | os.PathLike) -> Optional[Provenance]:
-    """The Provenance stored in a page file, or None (not ours, unreadable or missing).
+    """The Provenance stored in a page file (PNG, JPEG, a TIFF's first page), or None (not ours, unreadable or missing).
 
     Reads the header only; never raises for a damaged or missing file.
     """
     try:
         with Image.open(Path(path)) as image:
-            if image.format == "PNG":
-                return Provenance.from_text(image.info.get(KEY))
-            if image.format == "TIFF":
-                return Provenance.from_text(image.tag_v2.get(270))
-            if image.format == "JPEG":
-                return Provenance.from_text(image.info.get("comment"))
+            return _image_provenance(image)
     except Exception:  # noqa: BLE001 - any unreadable file simply has no provenance
         return None
+
+
+def _image_provenance(image: Image.Image) -> Optional[Provenance]:
+    """The Provenance of the page (the TIFF frame) ``image`` is on, or None."""
+    if image.format == "PNG":
+        return Provenance.from_text(image.info.get(KEY))
+    if image.format == "TIFF":
+        return Provenance.from_text(image.tag_v2.get(270))
+    if image.format == "JPEG":
+        return Provenance.from_text(image.info.get("comment"))
     return None
+
+
+# ---------------------------------------------------------------- documents: a record for each page
+
+
+def pdf_record(provenances: Sequence[Provenance]) -> str:
+    """The /DocClean text of a PDF: what made each of its pages, with each input named once."""
+    sources: list[list[str]] = []
+    numbers: dict[tuple[str, str], int] = {}
+    pages = []
+    for provenance in provenances:
+        source = (provenance.source, provenance.source_sha256)
+        if source not in numbers:
+            numbers[source] = len(sources)
+            sources.append(list(source))
+        pages.append([numbers[source], provenance.page])
+    first = provenances[0]
+    record = {"model": first.model, "model_sha256": first.model_sha256, "settings": first.settings,
+              "sources": sources, "pages": pages}
+    return _PREFIX + json.dumps(record, separators=(",", ":"))
+
+
+def pdf_provenances(text: str) -> list[Provenance]:
+    """The provenance of each page a /DocClean text records; [] if it is not ours or damaged."""
+    if not text.startswith(_PREFIX):
+        return []
+    try:
+        record = json.loads(text[len(_PREFIX):])
+        sources = record["sources"]
+        return [Provenance(record["model"], record["model_sha256"], sources[index][0], sources[index][1],
+                           int(page), record["settings"]) for index, page in record["pages"]]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return []
+
+
+def read_output_provenances(path: str | os.PathLike) -> list[Optional[Provenance]]:
+    """What made each page of an output file, in order (None for a page that does not say).
+
+    Reads a PDF's document information, each TIFF page's description, or
+    the one record of a PNG or JPEG; [] for a file DocClean did not make,
+    or one that cannot be read.  Never raises.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".pdf":
+            return list(pdf_provenances(_pdf_metadata(path, "DocClean")))
+        with Image.open(path) as image:
+            if image.format != "TIFF":
+                found = _image_provenance(image)
+                return [found] if found is not None else []
+            pages = []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                pages.append(_image_provenance(image))
+            return pages if any(pages) else []
+    except Exception:  # noqa: BLE001 - any unreadable file simply has no provenance
+        return []
+
+
+def _pdf_metadata(path: Path, key: str) -> str:
+    """The document information entry ``key`` of the PDF ``path`` ("" if it has none)."""
+    # Imported here: a folder of images need not start PDFium (see engine.io.pages).
+    from engine.io import pdf
+
+    with pdf._document(path) as document:  # holds PDFIUM_LOCK while the file is open
+        return document.get_metadata_value(key)
+
+
+def is_output(path: str | os.PathLike) -> bool:
+    """Whether DocClean made ``path`` (it records what made it)."""
+    return any(read_output_provenances(path))

@@ -1,16 +1,12 @@
-"""Writing cleaned pages safely, and naming them.
+"""Writing a cleaned page safely, as a PNG, TIFF or JPEG file of its own.
 
 Writes never leave a half-written file under the final name: the image is
-written to a hidden temporary file in the same folder and renamed onto the
-final name only once it is complete.
+written to a hidden temporary file in the same folder (engine.io.output_folder)
+and renamed onto the final name only once it is complete.
 """
 from __future__ import annotations
 
 import os
-import secrets
-import string
-import time
-from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
@@ -18,13 +14,15 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import ConfigurationError, ImageWriteError
-from engine.io.discovery import real_path
-from engine.io.pages import PageRef
-from engine.io.os_errors import os_reason
+# Where these lived before: callers may still import them from here.
+from engine.io.naming import (DEFAULT_NAME, NAME_FIELDS, check_name_template, earlier_outputs,  # noqa: F401
+                              fill_name, free_output_path)
+from engine.io.output_folder import (LEFTOVER_AGE, check_output_folder, make_parent, partial_path,  # noqa: F401
+                                     remove_leftovers, write_reason)
 from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
-from engine.vocabulary import OutputFormat, PageMode, choice
+from engine.vocabulary import OutputFormat, PageMode
 
 # The vocabulary's choices under their old names, for callers not moved to engine.vocabulary yet.
 OUTPUT_FORMATS = tuple(OutputFormat)
@@ -38,26 +36,6 @@ JPEG_QUALITY_RANGE = (1, 100)
 # zlib level 1 writes a cleaned A4 page in half the time of the default
 # level 6, for files about 7% larger.
 PNG_COMPRESS_LEVEL = 1
-
-# How output files are named: a template with these fields (what each holds,
-# for the app to offer).  The default is the naming DocClean always had.
-NAME_FIELDS = {
-    "name": "the input's file name without its extension (scan, or scan_p2 for page 2 of a "
-            "multi-page file cleaned into a file per page)",
-    "model": "the model's short name (docclean-general)",
-    "mode": "grey or bw",
-    "page": "the page number in the input (1 for a single page)",
-}
-DEFAULT_NAME = "{name}_clean"
-
-# Temporary files from write_page look like ".<name>.partial-<pid>-<hex>":
-# hidden, so find_images skips them and an interrupted batch is never fed
-# back in; the writer's process id tells a later run whether the file is
-# a leftover of a run that was killed or the write of one still going.
-_PARTIAL_MARKER = ".partial-"
-# A temporary file whose writer cannot be told (another computer sharing the
-# folder, or an older DocClean) is a leftover once it is this old.
-LEFTOVER_AGE = 3600.0
 
 # JPEG stores width and height in 16 bits, and libjpeg stops at 65,500.
 JPEG_MAX_SIDE = 65_500
@@ -160,185 +138,5 @@ def write_page(
     return path
 
 
-def write_reason(error: OSError) -> str:
-    """Why writing failed, in words."""
-    return os_reason(error, "the file could not be written")
-
-
-def partial_path(path: Path) -> Path:
-    """The hidden temporary name ``path`` is written under until complete: ".<name>.partial-<pid>-<hex>"."""
-    return path.with_name(f".{path.name}{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def make_parent(path: Path) -> None:
-    """Create the folder ``path`` goes in (a mirrored sub-folder); ImageWriteError in words if it cannot be."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageWriteError(path, f"cannot create the folder {path.parent}: {write_reason(exc)}") from None
-
-
 # ---------------------------------------------------------------- naming
 
-
-def check_name_template(template: str) -> str:
-    """``template`` if it can name output files; ValueError with a sentence saying why not.
-
-    Fields are those of NAME_FIELDS, written alone ({name}, not {name:>9});
-    the template names a file, so it has no path separator and does not
-    start with a dot (a hidden file).  Whether it tells every page apart
-    depends on the pages: engine.io.documents checks that.
-    """
-    if not template.strip():
-        raise ConfigurationError(f"the naming template is empty; the default is {DEFAULT_NAME}")
-    shown = f'the naming template "{template}"'
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError:
-        raise ConfigurationError(f"{shown} has a {{ or }} without its pair; write fields as {{name}}") from None
-    for text, field, spec, conversion in parts:
-        if field is not None and field not in NAME_FIELDS:
-            raise ConfigurationError(f"{shown} has an unknown field {{{field}}}; the fields are {_field_list()}")
-        if spec or conversion:
-            raise ConfigurationError(f"{shown} formats a field; write the fields alone, as {_field_list()}")
-    literal = "".join(text for text, *_ in parts)
-    if any(sep in literal for sep in {"/", "\\", os.sep, os.altsep} - {None}):
-        raise ConfigurationError(f"{shown} has a path separator; it names a file in the output folder "
-                         "(sub-folders of the input are mirrored there by themselves)")
-    if any(ord(c) < 32 for c in literal):
-        raise ConfigurationError("the naming template has a control character (a tab or a line break)")
-    if template.startswith("."):
-        raise ConfigurationError(f"{shown} starts with a dot, which would make hidden files")
-    return template
-
-
-def _field_list() -> str:
-    names = [f"{{{name}}}" for name in NAME_FIELDS]
-    return ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
-def fill_name(template: str, fields: Mapping[str, object]) -> str:
-    """The file name (without extension) ``template`` gives a page with these NAME_FIELDS values."""
-    return template.format_map({name: fields.get(name, "") for name in NAME_FIELDS})
-
-
-def output_path(
-    ref: PageRef,
-    out_dir: str | os.PathLike,
-    fmt: str = "png",
-    suffix: str = "_clean",
-    overwrite: bool = False,
-    protected: Collection[str | os.PathLike] = (),
-) -> Path:
-    """Choose where the cleaned version of ``ref`` goes: "<stem><suffix>.<ext>" in ``out_dir``.
-
-    ``fmt`` is one of OUTPUT_FORMATS (extension png, tif or jpg).  The result
-    is never one of ``protected`` (pass the input files, and any outputs
-    already chosen in this batch) and, unless ``overwrite``, never an
-    existing file: then "-1", "-2", ... is added before the extension.
-    """
-    return free_output_path(Path(out_dir) / f"{ref.stem}{suffix}", fmt, overwrite, protected)
-
-
-def free_output_path(base: Path, fmt: str, overwrite: bool = False,
-                     protected: Collection[str | os.PathLike] = ()) -> Path:
-    """"<base>.<ext>", else "<base>-1.<ext>", "-2"...: the first not ``protected`` nor (unless ``overwrite``) a file."""
-    blocked = {real_path(p) for p in protected}
-    return next(candidate for candidate in _numbered_names(base, fmt)
-                if real_path(candidate) not in blocked and (overwrite or not os.path.lexists(candidate)))
-
-
-def _writer_alive(name: str) -> Optional[bool]:
-    """Whether the process that is writing temporary file ``name`` still runs (None: cannot tell)."""
-    tail = name.rpartition(_PARTIAL_MARKER)[2]
-    pid_text, dash, _ = tail.partition("-")
-    if not dash or not pid_text.isdigit():
-        return None  # an older DocClean's name, without the writer's process id
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists, but belongs to someone else
-    return True
-
-
-def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
-    """Delete the unfinished temporary files a killed run left in ``folder``; return them.
-
-    A temporary file is a leftover when the process that wrote it has ended
-    (or, when that cannot be told, once it is LEFTOVER_AGE seconds old): the
-    write of a run still going is never touched.  Files that cannot be
-    deleted are left and not returned.
-    """
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        if not (entry.name.startswith(".") and _PARTIAL_MARKER in entry.name and entry.is_file(follow_symlinks=False)):
-            continue
-        alive = _writer_alive(entry.name)
-        if alive is None:
-            try:
-                alive = time.time() - entry.stat(follow_symlinks=False).st_mtime < LEFTOVER_AGE
-            except OSError:
-                continue
-        if not alive:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                continue
-            removed.append(Path(entry.path))
-    return removed
-
-
-def check_output_folder(folder: str | os.PathLike) -> Path:
-    """Make sure pages can be written into ``folder`` (created if missing) before any work starts.
-
-    Raises ImageWriteError with a sentence saying why not, e.g. a read-only
-    disk, no permission, or a file of that name.
-    """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ImageWriteError(folder, "is a file, not a folder; choose another output folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".docclean-write-test{_PARTIAL_MARKER}{os.getpid()}-{secrets.token_hex(4)}"
-        with open(probe, "xb"):
-            pass
-        probe.unlink()
-    except OSError as exc:
-        raise ImageWriteError(folder, f"cannot write there: {write_reason(exc)}; choose another output folder") from None
-    return folder
-
-
-def existing_outputs(ref: PageRef, out_dir: str | os.PathLike, fmt: str = "png",
-                     suffix: str = "_clean") -> Iterator[Path]:
-    """The files output_path already chose for ``ref`` in earlier runs: "<stem><suffix>.<ext>", then "-1", "-2"...
-
-    Stops at the first name that does not exist.
-    """
-    return earlier_outputs(Path(out_dir) / f"{ref.stem}{suffix}", fmt)
-
-
-def earlier_outputs(base: Path, fmt: str) -> Iterator[Path]:
-    """The files free_output_path chose for ``base`` in earlier runs, up to the first name that does not exist."""
-    for candidate in _numbered_names(base, fmt):
-        if not os.path.lexists(candidate):
-            return
-        yield candidate
-
-
-def _numbered_names(base: Path, fmt: str) -> Iterator[Path]:
-    """"<base>.<ext>", then "<base>-1.<ext>", "-2", ... without end."""
-    extension = choice(OutputFormat, fmt, "the output format").extension
-    yield base.with_name(f"{base.name}.{extension}")
-    attempt = 1
-    while True:
-        yield base.with_name(f"{base.name}-{attempt}.{extension}")
-        attempt += 1
