@@ -75,6 +75,7 @@ class LabWindow(QDialog):
         self.resize(1200, 800)
 
     def _build(self) -> None:
+        self._refusal = ""  # what the status says when the chosen experiment lacks the lab's extra
         self.experiment_combo = QComboBox()
         for name in EXPERIMENTS:
             self.experiment_combo.addItem(f"{name} — {DESCRIPTIONS.get(name, '')}", name)
@@ -165,6 +166,8 @@ class LabWindow(QDialog):
         if not self._data_edited:
             folder = default_data_folder(self.experiment_name())
             self.data_edit.setText(str(folder) if folder else "")
+        if self.isVisible():
+            self._check_extra()
 
     def experiment_name(self) -> str:
         return self.experiment_combo.currentData()
@@ -178,10 +181,13 @@ class LabWindow(QDialog):
         self._check_extra()
 
     def _check_extra(self) -> bool:
-        """Whether the lab's extra is installed; if not, say so with the command that adds it, and keep Run off."""
-        missing = missing_extra()
-        if missing is not None:
-            self.status_label.setText(sentence(str(missing)))
+        """Whether the chosen experiment has what it needs of the lab's extra; if not, say so with the
+        command that adds it, and keep Run off."""
+        missing = missing_extra(self.experiment_name())
+        refusal = sentence(str(missing)) if missing is not None else ""
+        if refusal or self.status_label.text() == self._refusal:
+            self.status_label.setText(refusal)  # another experiment's refusal no longer applies
+        self._refusal = refusal
         self.run_button.setEnabled(missing is None and not self.running())
         return missing is None
 

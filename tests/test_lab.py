@@ -121,7 +121,7 @@ def test_cli_says_what_is_wrong_in_one_sentence(tmp_path, capsys):
         _parse(["denoise", "-o", str(tmp_path), "--factors", "lots"])
 
 
-@pytest.mark.parametrize("name, module", [("sweep", "sklearn"), ("cluster", "umap"), ("classify", "umap")])
+@pytest.mark.parametrize("name, module", [("anomaly", "sklearn"), ("cluster", "umap"), ("classify", "umap")])
 def test_without_the_lab_extra_each_command_says_so_before_anything_runs(name, module, mnist_dir, tmp_path,
                                                                           monkeypatch, capsys):
     """A plain `pip install docclean` (or the standalone binaries): one sentence with the command, no traceback."""
@@ -135,3 +135,16 @@ def test_without_the_lab_extra_each_command_says_so_before_anything_runs(name, m
     assert err.startswith("error: the lab needs") and len(err.splitlines()) == 1
     assert "pip install 'docclean[lab]'" in err and {"sklearn": "scikit-learn", "umap": "umap-learn"}[module] in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_experiments_that_need_no_extra_run_without_it(monkeypatch) -> None:
+    """The bottleneck sweep, the denoisers and notMNIST need Keras and numpy alone (the binaries keep them)."""
+    import sys
+
+    from engine.lab import EXPERIMENTS, experiment, missing_extra
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "umap", None)
+    assert {name for name in EXPERIMENTS if missing_extra(name) is None} == {"sweep", "denoise", "notmnist"}
+    assert callable(experiment("sweep"))
+

@@ -5,8 +5,10 @@ cancel=None) -> LabResult``; EXPERIMENTS names them for the CLI (``docclean lab 
 ``experiment(name)`` gives the run function they call.
 
 The lab is research code, not the product, and an extra: ``pip install 'docclean[lab]'`` brings
-scikit-learn and umap-learn.  Without them ``experiment`` refuses in one sentence naming that
-command (LabExtraMissing), before any data is read or any model trained.
+scikit-learn and umap-learn, which the clustering, classifying and anomaly experiments need (the
+others run on Keras and numpy alone, so the standalone binaries keep them).  Without them
+``experiment`` refuses those in one sentence naming that command (LabExtraMissing), before any
+data is read or any model trained.
 """
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ EXPERIMENTS = tuple(EXPERIMENT_MODULES)
 DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
 
 
-# The lab's extra (pyproject.toml's optional dependencies `lab`): module -> the package that brings it.
+# The lab's extra (pyproject.toml's optional dependencies `lab`): module -> the package that brings it,
+# and the modules each experiment needs of it.
 EXTRA_PACKAGES = {"sklearn": "scikit-learn", "umap": "umap-learn"}
+EXTRA_NEEDS = {"cluster": ("sklearn", "umap"), "classify": ("sklearn", "umap"), "anomaly": ("sklearn",)}
 INSTALL_EXTRA = "pip install 'docclean[lab]'"
 
 
@@ -47,18 +51,26 @@ class LabExtraMissing(ConfigurationError):
                          f"install them with {INSTALL_EXTRA}")
 
 
-def missing_extra() -> LabExtraMissing | None:
-    """What the lab lacks of its extra, or None when all of it is installed.
+def missing_extra(name: str | None = None) -> LabExtraMissing | None:
+    """What experiment ``name`` (None: the whole lab) lacks of the lab's extra, or None when it has all it needs.
 
     Looked up without importing anything (UMAP's first import compiles with numba for seconds).
     """
-    missing = [package for module, package in EXTRA_PACKAGES.items() if importlib.util.find_spec(module) is None]
+    modules = EXTRA_PACKAGES if name is None else EXTRA_NEEDS.get(name, ())
+    missing = [EXTRA_PACKAGES[module] for module in modules if _absent(module)]
     return LabExtraMissing(missing) if missing else None
 
 
-def require_extra() -> None:
-    """Raise LabExtraMissing unless the lab's extra is installed: said before any training, not minutes in."""
-    missing = missing_extra()
+def _absent(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except ValueError:  # a module set to None in sys.modules (how tests take one away)
+        return True
+
+
+def require_extra(name: str | None = None) -> None:
+    """Raise LabExtraMissing unless experiment ``name`` has what it needs: said before any training, not minutes in."""
+    missing = missing_extra(name)
     if missing is not None:
         raise missing
 
@@ -72,7 +84,7 @@ def experiment(name: str) -> Callable[..., LabResult]:
     """
     if name not in EXPERIMENT_MODULES:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
-    require_extra()
+    require_extra(name)
     run = importlib.import_module(EXPERIMENT_MODULES[name]).run
 
     @functools.wraps(run)
