@@ -24,6 +24,7 @@ from cli.arguments import checked_whole, number, whole
 from cli.lab import add_lab_parser
 from cli.progress_bars import Bars
 from engine.cleaning.backends import check_threads
+from engine.data.catalogue import DOWNLOADABLE, NOISYOFFICE
 from engine.data.sources import is_document_data, parse_data
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, check_output_folder, find_images
 from engine.io.os_errors import describe_os_error
@@ -180,7 +181,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     return ExitCode.SOME_FAILED if errors or unreadable_pairs else ExitCode.OK
 
 
-DOWNLOADS = ("mnist", "notmnist", "noisyoffice")
 # The training defaults are the engine's: the CLI and the app's dialog cannot drift apart.
 DEFAULTS = TrainConfig(data="", arch="")
 
@@ -191,7 +191,7 @@ def _download(args: argparse.Namespace) -> int:
 
     bars = Bars(args.quiet)
     try:
-        folder = (download_noisyoffice(progress=bars) if args.dataset == "noisyoffice"
+        folder = (download_noisyoffice(progress=bars) if args.dataset == NOISYOFFICE
                   else download_dataset(args.dataset, progress=bars))
     finally:
         bars.close()
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lab_parser(commands)  # docclean lab EXPERIMENT: the autoencoder experiments of the seeds
 
     p = commands.add_parser("download", help="download a data set once into the user cache (checksums kept)")
-    p.add_argument("dataset", choices=DOWNLOADS)
+    p.add_argument("dataset", choices=DOWNLOADABLE)
     p.set_defaults(run=_download)
 
     p = commands.add_parser("models", help="list the architectures and their parameter counts")

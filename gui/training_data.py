@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
 from engine.data import digits, pairs
 from engine.data.digits import label_name
 from engine.data.noise import noisy_samples
-from engine.data.sources import NOISYOFFICE, RECIPE_SUFFIX, SYNTHETIC, parse_data
+from engine.data.catalogue import CATALOGUE, DIGIT_SETS, NOISYOFFICE, SYNTHETIC
+from engine.data.sources import RECIPE_SUFFIX, parse_data
 from engine.io.os_errors import describe_os_error
 from gui.noise_preview import NoisePreview
 from gui.qimage import pixels_to_qimage
@@ -27,15 +28,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 # Ways of naming page data that only the form needs (the engine takes them all as one string).
 PAIRS, MIX, RECIPE = "pairs", "mix", "recipe"
-DIGIT_DATA = digits.DATASETS
-DIGIT_LABELS = {"mnist": "MNIST digits", "notmnist": "notMNIST letters (A–J)"}
+DIGIT_DATA = DIGIT_SETS
 DATA_CHOICES = (
     ("Folder of noisy/clean pairs", PAIRS),
     ("Synthetic pages", SYNTHETIC),
     ("NoisyOffice", NOISYOFFICE),
     ("A mix of sources", MIX),
     ("A recipe file (.toml)", RECIPE),
-    *((DIGIT_LABELS.get(name, name), name) for name in DIGIT_DATA),
+    *((CATALOGUE[name].label, name) for name in DIGIT_DATA),
 )
 DATA_HINTS = {
     PAIRS: "Noisy pages in noisy/ (or source/), their clean versions in clean/ (or target/), paired by name.",

@@ -17,12 +17,13 @@ import numpy as np
 import platformdirs
 import pooch
 
+from engine.data.catalogue import DIGIT_SETS
 from engine.errors import ConfigurationError, DataError, MissingDataError
 from engine.io.os_errors import os_reason
 from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
 
-DATASETS = ("mnist", "notmnist")
+DATASETS = DIGIT_SETS
 NOTMNIST_LETTERS = "ABCDEFGHIJ"
 IMAGE_SIZE = 28
 N_CLASSES = 10

@@ -36,11 +36,10 @@ from typing import Optional, Protocol
 
 import numpy as np
 
+from engine.data.catalogue import NOISYOFFICE, SYNTHETIC, is_digit_data
 from engine.errors import ConfigurationError, MissingDataError
 from engine.data import pairs
 
-SYNTHETIC = "synthetic"
-NOISYOFFICE = "noisyoffice"
 RECIPE_SUFFIX = ".toml"
 
 
@@ -72,7 +71,7 @@ class Source:
 
 def is_document_data(data: str) -> bool:
     """True when ``data`` names page pairs (not 'mnist' or 'notmnist')."""
-    return data not in ("mnist", "notmnist")
+    return not is_digit_data(data)
 
 
 def _check_weight(weight: float, name: str) -> float:

@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 from typing import Callable
 
+from engine.data.catalogue import MNIST, NOTMNIST
 from engine.errors import ConfigurationError
 from engine.lab.result import LabResult
 
@@ -31,7 +32,7 @@ EXPERIMENT_MODULES = {
 }
 EXPERIMENTS = tuple(EXPERIMENT_MODULES)
 # The data set each experiment reads ("mnist" or "notmnist"; anomaly finds notmnist/ beside mnist/).
-DATA_SET = {name: "notmnist" if name == "notmnist" else "mnist" for name in EXPERIMENTS}
+DATA_SET = {name: NOTMNIST if name == "notmnist" else MNIST for name in EXPERIMENTS}
 
 
 # The lab's extra (pyproject.toml's optional dependencies `lab`): module -> the package that brings it,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.data.catalogue import is_digit_data
 from engine.errors import ConfigurationError
 
 DIGITS = "digits"
@@ -73,5 +74,5 @@ def get_architecture(name: str) -> Architecture:
 
 def architectures_for(data: str) -> list[Architecture]:
     """Architectures that can train on ``data`` ('mnist', 'notmnist', 'noisyoffice' or 'pairs')."""
-    family = DIGITS if data in ("mnist", "notmnist") else DOCUMENT
+    family = DIGITS if is_digit_data(data) else DOCUMENT
     return [a for a in ARCHITECTURES.values() if a.family == family]

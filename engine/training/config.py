@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 from engine.errors import ConfigurationError
-from engine.data import digits
+from engine.data.catalogue import is_digit_data
 from engine.models import registry
 from engine.models.bundled import resolve_model
 from engine.models.modelfile import ModelFileError, read_info
@@ -61,7 +61,7 @@ class TrainConfig:
 
     @property
     def is_digits(self) -> bool:
-        return self.data in digits.DATASETS
+        return is_digit_data(self.data)
 
 
 # Training crops: below 16 pixels a crop holds no stroke and its context;
