@@ -8,8 +8,11 @@ import sysconfig
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine.io import read_page
+
+pytestmark = pytest.mark.slow  # builds, installs and runs a wheel
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -54,6 +54,7 @@ def test_digit_split_is_a_seeded_8000_2000_split(mnist_dir):
     assert not any(row.tobytes() in seen for row in x_eval[:200])
 
 
+@pytest.mark.slow
 def test_sweep_error_falls_as_the_bottleneck_grows(sweep):
     result, out = sweep
     _assert_figures(result, out)
@@ -64,6 +65,7 @@ def test_sweep_error_falls_as_the_bottleneck_grows(sweep):
     assert result.numbers["compression"]["32"] == 24.5 and [r["h"] for r in result.table][-1] == 36
 
 
+@pytest.mark.slow
 def test_denoise_cli_prints_its_numbers_as_the_last_line(mnist_dir, tmp_path, capsys):
     out = tmp_path / "denoise"
     args = _parse(["denoise", "--data-folder", str(mnist_dir), "-o", str(out), "--quick", "--json",
@@ -79,6 +81,7 @@ def test_denoise_cli_prints_its_numbers_as_the_last_line(mnist_dir, tmp_path, ca
     assert all((out / name).is_file() for name in printed["figures"])
 
 
+@pytest.mark.slow
 def test_notmnist_reports_the_seed_beside_ours_and_each_figure_and_row_as_it_comes(notmnist_dir, tmp_path):
     events: list[Progress] = []
     result = experiment("notmnist")(notmnist_dir, tmp_path, quick=True, progress=events.append)
@@ -97,6 +100,7 @@ def test_notmnist_reports_the_seed_beside_ours_and_each_figure_and_row_as_it_com
     assert [row["task"] for row in result.table] == ["reconstruction", "denoising"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, data", [("sweep", "mnist"), ("denoise", "mnist"), ("notmnist", "notmnist")])
 def test_cancel_from_a_progress_report_stops_the_run(name, data, shared_data, tmp_path):
     token, seen = CancelToken(), []

@@ -50,6 +50,7 @@ def test_hungarian_accuracy_ignores_cluster_numbering():
     assert list(scores.digit_of_cluster) == [(c - 3) % 10 for c in range(10)]
 
 
+@pytest.mark.slow
 def test_cluster_quick(mnist_dir: Path, tmp_path: Path):
     from engine.lab import cluster
 
@@ -73,6 +74,7 @@ def test_cluster_quick(mnist_dir: Path, tmp_path: Path):
     assert len(saved["table"]) == len(methods)
 
 
+@pytest.mark.slow
 def test_cluster_cancel(mnist_dir: Path, tmp_path: Path):
     from engine.lab import cluster
 
@@ -83,6 +85,7 @@ def test_cluster_cancel(mnist_dir: Path, tmp_path: Path):
     assert not (tmp_path / "numbers.json").exists()
 
 
+@pytest.mark.slow
 def test_anomaly_quick(mnist_dir: Path, notmnist_dir: Path, tmp_path: Path):
     from engine.lab import anomaly
 
@@ -96,6 +99,7 @@ def test_anomaly_quick(mnist_dir: Path, notmnist_dir: Path, tmp_path: Path):
     assert result.numbers["anomalous_images"] == result.numbers["normal_images"]
 
 
+@pytest.mark.slow
 def test_anomaly_cancel(mnist_dir: Path, notmnist_dir: Path, tmp_path: Path):
     from engine.lab import anomaly
 
@@ -105,6 +109,7 @@ def test_anomaly_cancel(mnist_dir: Path, notmnist_dir: Path, tmp_path: Path):
     assert not (tmp_path / "numbers.json").exists()
 
 
+@pytest.mark.slow
 def test_classify_quick(mnist_dir: Path, tmp_path: Path):
     from engine.lab import classify
 
@@ -121,6 +126,7 @@ def test_classify_quick(mnist_dir: Path, tmp_path: Path):
     assert len(result.table) == 8 and all(1 <= row["best_epoch"] <= row["epochs_run"] for row in result.table)
 
 
+@pytest.mark.slow
 def test_classify_cancel(mnist_dir: Path, tmp_path: Path):
     from engine.lab import classify
 

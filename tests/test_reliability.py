@@ -30,6 +30,8 @@ from PIL import Image
 from cli.main import main
 from reliability_corpus import CASES, PROJECT, Case, Run
 
+pytestmark = pytest.mark.slow  # 48 cases through the real command line, many in a process of their own
+
 # A Python name, a traceback or raw OS error text in what the user reads.
 _PYTHON_TEXT = re.compile(r"Traceback|\b[A-Za-z]+(Error|Exception)\b|\[Errno|<class |NoneType")
 

@@ -183,3 +183,4 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path: Path, realscans_dir: Pat
     assert f"{6 - done} page(s) cleaned, {done} already clean" in finish.stdout
     _assert_whole(out)
     assert len(list(out.glob("*.png"))) == 6
+@pytest.mark.slow  # a batch of book pages in a process of its own, killed, then finished

@@ -106,6 +106,7 @@ def test_batches_are_reported_with_their_loss_at_most_ten_times_a_second(mnist_d
     assert len(batches) < 2 * total  # a digit batch is far quicker than the interval
 
 
+@pytest.mark.slow
 def test_document_training_on_real_pairs_lowers_the_loss(noisyoffice_dir):
     config = TrainConfig(data=str(noisyoffice_dir), arch="docunet", epochs=2, steps_per_epoch=15,
                          batch_size=8, crop=64, learning_rate=2e-3, validation_split=0.1)
@@ -116,6 +117,7 @@ def test_document_training_on_real_pairs_lowers_the_loss(noisyoffice_dir):
     assert not set(described["test_documents"]) & set(described["trained_documents"])
 
 
+@pytest.mark.slow
 def test_cancel_stops_within_one_batch(mnist_dir, tmp_path):
     cancel = CancelToken()
     batches = []
@@ -133,6 +135,7 @@ def test_cancel_stops_within_one_batch(mnist_dir, tmp_path):
     assert not list(tmp_path.iterdir())  # neither the model nor its checkpoint
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_best_epoch_so_far(mnist_dir, tmp_path):
     stop = CancelToken()
 
@@ -148,6 +151,7 @@ def test_stop_keeps_the_best_epoch_so_far(mnist_dir, tmp_path):
     assert load_model(result.path).info.metrics["best_epoch"] == best
 
 
+@pytest.mark.slow
 def test_early_stopping_and_every_optimizer_and_loss(mnist_dir):
     for optimizer, loss in (("rmsprop", "mse"), ("adadelta", "bce")):
         result = train(_digits(mnist_dir, epochs=1, optimizer=optimizer, loss=loss, max_samples=500))
@@ -160,6 +164,7 @@ def test_wrong_family_is_refused(mnist_dir):
         train(TrainConfig(data="mnist", arch="docunet", data_folder=str(mnist_dir)))
 
 
+@pytest.mark.slow
 def test_mixed_precision_training_saves_a_float32_model(mnist_dir, tmp_path):
     result = train(_digits(mnist_dir, epochs=1, max_samples=500, precision="mixed_bfloat16"),
                    tmp_path / "m.keras")
@@ -168,6 +173,7 @@ def test_mixed_precision_training_saves_a_float32_model(mnist_dir, tmp_path):
     assert np.isfinite(result.info.history["loss"][0])
 
 
+@pytest.mark.slow
 def test_training_on_a_mix_of_sources(shared_data, tmp_path):
     config = TrainConfig(data="noisyoffice,dibco:2,synthetic", data_folder=str(shared_data), arch="docunet",
                          arch_options={"width": 4, "depth": 2}, epochs=1, steps_per_epoch=3, batch_size=2,
@@ -180,6 +186,7 @@ def test_training_on_a_mix_of_sources(shared_data, tmp_path):
     assert math.isfinite(result.info.history["val_loss"][0])
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_given_models_weights(noisyoffice_dir, tmp_path):
     """--init-from: a bundled model goes on learning instead of starting again from random weights."""
     config = TrainConfig(data=str(noisyoffice_dir), arch="docunet", arch_options={"width": 8, "depth": 4},

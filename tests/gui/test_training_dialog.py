@@ -83,6 +83,7 @@ def _dialog_on_mnist(qtbot, window, mnist_dir):
     return dialog
 
 
+@pytest.mark.slow
 def test_training_dialog_trains_plots_and_saves_a_model(qtbot, window, mnist_dir, tmp_path):
     dialog = _dialog_on_mnist(qtbot, window, mnist_dir)
     expected = 784 * 16 + 16 + 16 * 784 + 784
@@ -111,6 +112,7 @@ def test_training_dialog_trains_plots_and_saves_a_model(qtbot, window, mnist_dir
     assert output not in window.settings.recent_models
 
 
+@pytest.mark.slow
 def test_cancelled_training_saves_nothing(qtbot, window, mnist_dir, tmp_path):
     dialog = _dialog_on_mnist(qtbot, window, mnist_dir)
     dialog.set_architecture("dense", bottleneck=8)
@@ -134,6 +136,7 @@ def test_cancelled_training_saves_nothing(qtbot, window, mnist_dir, tmp_path):
 
 # ------------------------------------------------------------ defaults that work offline
 
+@pytest.mark.slow
 def test_the_default_data_trains_without_a_download(qtbot, new_dialog, tmp_path):
     """Defect: the default (NoisyOffice, empty local copy) failed naming a Python function."""
     dialog = new_dialog()
