@@ -266,7 +266,8 @@ class DataSection(QGroupBox):
         form.setRowVisible(self.source_row, kind in (PAIRS, MIX, RECIPE))
         form.setRowVisible(self.data_folder_row, kind not in (PAIRS, SYNTHETIC))
         form.labelForField(self.source_row).setText({MIX: "Sources", RECIPE: "Recipe"}.get(kind, "Folder"))
-        self.source_button.setVisible(kind != MIX)
+        # Only where its row shows: shown on its own, a hidden row's button floats over the box.
+        self.source_button.setVisible(kind in (PAIRS, RECIPE))
         self.source_edit.setPlaceholderText({
             PAIRS: "Folder with noisy/ and clean/ sub-folders",
             MIX: "e.g. noisyoffice,dibco:2,synthetic",

@@ -328,6 +328,23 @@ def test_the_last_choices_are_remembered_by_the_next_dialog(qtbot, new_dialog, s
     assert second.config().data_folder == str(shared_data)
 
 
+@pytest.mark.parametrize("kind", ["mnist", SYNTHETIC, MIX, "pairs", "recipe"])
+def test_a_reopened_form_shows_the_choose_button_only_beside_its_field(qtbot, new_dialog, kind):
+    """A hidden row's button shown on its own floated over the Data box of the next dialog, covering the data."""
+    first = new_dialog()
+    first.set_data(kind)
+    first.close()
+    second = new_dialog()
+    second.show()
+    qtbot.waitExposed(second)
+    data = second.form.data
+    assert data.kind() == kind
+    assert data.source_button.isVisible() == (kind in ("pairs", "recipe"))
+    assert data.source_button.isVisible() <= data.source_edit.isVisible()
+    if data.source_button.isVisible():  # beside its field, on the same line
+        assert data.source_button.geometry().top() == data.source_edit.geometry().top()
+
+
 # ------------------------------------------------------------ Return is not "start"
 
 def test_return_does_not_start_training(qtbot, new_dialog):
