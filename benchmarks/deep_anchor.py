@@ -18,6 +18,8 @@ ARCH = "noisyoffice_deep"
 EPOCHS = 10
 SEED = 0
 TEST_FRACTION = 0.2
+# A smoke run (--smoke of the benchmarks) trains for a moment: the route, not the model, is checked.
+SMOKE_TRAINING = {"epochs": 1, "steps_per_epoch": 2}
 
 
 def data_fingerprint(folder: Path) -> str:
@@ -48,6 +50,8 @@ def trained_model_path(
     cache_dir: Path,
     retrain: bool = False,
     progress: Optional[Callable] = None,
+    epochs: int = EPOCHS,
+    steps_per_epoch: Optional[int] = None,
 ) -> Path:
     """Return a model file of the deep conv AE trained on the training documents.
 
@@ -62,6 +66,8 @@ def trained_model_path(
         cache_dir: where trained models are kept between runs.
         retrain: train even if a cached model exists.
         progress: optional engine.progress callback for the training.
+        epochs, steps_per_epoch: fewer for a smoke run (a different
+            configuration, so a different cached file).
 
     Returns:
         Path of a ``.keras`` model file loadable by ``engine.cleaning.denoiser.Denoiser``.
@@ -73,10 +79,11 @@ def trained_model_path(
     # record of the seeds' settings; train() holds out the same test
     # documents as split_by_document(pairs, TEST_FRACTION, seed=SEED).
     config = TrainConfig(
-        data=str(Path(data).resolve()), arch=ARCH, epochs=EPOCHS, seed=SEED,
+        data=str(Path(data).resolve()), arch=ARCH, epochs=epochs, seed=SEED,
         test_fraction=TEST_FRACTION,
+        **({} if steps_per_epoch is None else {"steps_per_epoch": steps_per_epoch}),
     )
-    path = Path(cache_dir) / f"{ARCH}-{EPOCHS}ep-{_config_key(config, Path(data))}.keras"
+    path = Path(cache_dir) / f"{ARCH}-{epochs}ep-{_config_key(config, Path(data))}.keras"
     if path.is_file() and not retrain:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)

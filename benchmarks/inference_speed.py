@@ -1,6 +1,6 @@
 """Cleaning speed on an A4 page at 300 dpi, per inference runtime, against NL-means in the same run.
 
-    python benchmarks/inference_speed.py [--data DIR] [--models NAME|PATH,...] [--repeats N]
+    python benchmarks/inference_speed.py [--data DIR] [--models NAME|PATH,...] [--repeats N] [--out DIR] [--smoke]
 
 Times what a user waits for: ``docclean denoise``'s batch route (read, clean
 with the content check, write the PNG; reading and writing overlap the model)
@@ -17,6 +17,9 @@ Plain float32 on every row; on a CPU with native bfloat16 (AVX512-BF16/AMX) a
 of such a CPU through oneDNN, run with ONEDNN_MAX_CPU_ISA=AVX512_CORE.
 
 Writes benchmarks/results/inference_speed.{md,json} and prints the markdown.
+``--smoke`` runs every step in seconds (the fast model, one small page timed
+once, one start-up of each kind, two pages for the agreement) into a temporary
+folder unless ``--out`` says where: it checks that the benchmark still runs.
 """
 from __future__ import annotations
 
@@ -38,8 +41,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from benchmarks.anchors import nl_means  # noqa: E402
-from benchmarks.results_files import save_results  # noqa: E402
-from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
+from benchmarks.results_files import results_folder, save_results  # noqa: E402
+from benchmarks.speed import A4_AT_300_DPI, SMOKE_PAGE, make_a4_pages, seconds_per_megapixel  # noqa: E402
 from engine.cleaning.batch import iter_denoise  # noqa: E402
 from engine.cleaning.denoiser import Denoiser  # noqa: E402
 from engine.data.pairs import find_pairs, load_pair, split_by_document  # noqa: E402
@@ -49,6 +52,7 @@ from engine.tf_runtime import cpu_has_fast_bfloat16  # noqa: E402
 
 DEFAULT_DATA = PROJECT.parent / "shared" / "data" / "noisyoffice"
 BACKENDS = ("openvino", "keras")
+SMOKE_PAIRS = 2  # held-out pages a smoke run compares the runtimes on
 
 
 def batch_seconds_per_megapixel(pages: list[Path], denoiser: Denoiser, repeats: int) -> float:
@@ -62,7 +66,7 @@ def batch_seconds_per_megapixel(pages: list[Path], denoiser: Denoiser, repeats: 
             results = list(iter_denoise(pages, Path(scratch) / str(number), denoiser))
             best = min(best, time.perf_counter() - started)
             if not all(r.ok for r in results):
-                raise RuntimeError("; ".join(r.error for r in results if not r.ok))
+                raise RuntimeError("; ".join(str(r.error) for r in results if not r.ok))
     return best / (pixels / 1e6)
 
 
@@ -81,11 +85,11 @@ def docclean_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
 
 
-def agreement(model: str, data: Path) -> dict:
-    """Largest difference from the Keras reference and the held-out RMSE, per runtime."""
+def agreement(model: str, data: Path, limit: Optional[int] = None) -> dict:
+    """Largest difference from the Keras reference and the held-out RMSE, per runtime (on ``limit`` pages)."""
     found = find_pairs(data)
     _, held_out = split_by_document(found.pairs, 0.2, seed=0)
-    loaded = [load_pair(pair) for pair in held_out]
+    loaded = [load_pair(pair) for pair in held_out[:limit]]
     outputs, result = {}, {}
     for backend in ("keras", "openvino"):
         denoiser = Denoiser.from_file(model, backend=backend, precision="float32")
@@ -145,16 +149,27 @@ def markdown(report: dict) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NoisyOffice folder")
-    parser.add_argument("--models", default="general,fast", help="bundled model names or model files, comma-separated")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--pages", type=int, default=2, help="A4 pages per pass")
+    parser.add_argument("--models", default=None,
+                        help="bundled model names or model files, comma-separated (default: general,fast; fast for --smoke)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed passes (default: 3; 1 for --smoke)")
+    parser.add_argument("--pages", type=int, default=None, help="A4 pages per pass (default: 2; 1 for --smoke)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default: benchmarks/results)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="run every step in seconds on a tiny input, into a temporary folder unless --out is given")
     args = parser.parse_args(argv)
+    smoke = args.smoke
+    args.models = args.models or ("fast" if smoke else "general,fast")
+    args.repeats = args.repeats or (1 if smoke else 3)
+    args.pages = args.pages or (1 if smoke else 2)
+    out = results_folder(args.out, smoke)
+    startup_runs = 1 if smoke else 3
 
     found = find_pairs(args.data)
     _, held_out = split_by_document(found.pairs, 0.2, seed=0)
     with tempfile.TemporaryDirectory(prefix="docclean-a4-") as scratch:
         folder = Path(scratch)
-        pages = make_a4_pages([p.noisy for p in held_out], folder, count=args.pages)
+        pages = make_a4_pages([p.noisy for p in held_out], folder, count=args.pages,
+                              size=SMOKE_PAGE if smoke else A4_AT_300_DPI)
         height, width = image_size(pages[0])
         rows = [{"method": "OpenCV NL-means (h = 15)", "precision": "uint8",
                  "seconds_per_megapixel": seconds_per_megapixel(pages, nl_means, repeats=args.repeats)}]
@@ -170,13 +185,15 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  "seconds_per_megapixel": spm})
                     print(f"{rows[-1]['method']} {label}: {spm:.3f} s/MP", file=sys.stderr)
         command = docclean_command()
-        startup = {"runs": 3, "help_seconds": best_of(command + ["--help"], 5, folder),
+        startup = {"runs": startup_runs,
+                   "help_seconds": best_of(command + ["--help"], 1 if smoke else 5, folder),
                    "denoise_a4_seconds": {
                        model: best_of(command + ["-q", "denoise", str(pages[0]), "-o", "cold", "--model", model,
-                                                 "--overwrite"], 3, folder) for model in models}}
+                                                 "--overwrite"], startup_runs, folder) for model in models}}
+    limit = SMOKE_PAIRS if smoke else None
     report = {"page_megapixels": height * width / 1e6, "cpu": cpu_description(), "rows": rows,
-              "startup": startup, "agreement": {model: agreement(model, args.data) for model in models}}
-    save_results("inference_speed", report, markdown(report))
+              "startup": startup, "agreement": {model: agreement(model, args.data, limit) for model in models}}
+    save_results("inference_speed", report, markdown(report), out)
     return 0
 
 

@@ -1,11 +1,14 @@
 """The autoencoder lab at the seeds' settings, beside what the seeds reported: benchmarks/results/lab.md.
 
     python -m benchmarks.lab [sweep denoise notmnist cluster classify anomaly] [--data ../shared/data] [--seed 0]
+                             [--out DIR] [--smoke]
 
 Runs each experiment in full (not quick) as ``docclean lab NAME`` would (no autoencoder kept from
 the one before), times it, and merges its rows into lab.json, so experiments can be run one at a
 time; lab.md is the table of all of them.  Figures go to
-benchmarks/results/tmp/lab/NAME/ (not committed).
+benchmarks/results/tmp/lab/NAME/ (not committed).  ``--smoke`` runs the experiments quick
+(as ``docclean lab NAME --quick``) into a temporary folder unless ``--out`` says where: it
+checks that the benchmark still runs, its figures mean nothing.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.results_files import RESULTS, save_results
+from benchmarks.results_files import RESULTS, results_folder, save_results
 from engine.lab import DATA_SET, EXPERIMENTS, codes, experiment
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -88,20 +91,30 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiments", nargs="*", choices=EXPERIMENTS, default=list(EXPERIMENTS))
+    # Checked below: Python 3.11's argparse refuses an empty list for nargs="*" with choices.
+    parser.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
+                        help=f"any of {', '.join(EXPERIMENTS)} (default: all of them)")
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder holding mnist/ and notmnist/")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help=f"folder for lab.md and lab.json (default: {RESULTS})")
+    parser.add_argument("--smoke", action="store_true",
+                        help="run the experiments quick, into a temporary folder unless --out is given")
     args = parser.parse_args()
-    saved = RESULTS / "lab.json"
-    for name in args.experiments:
+    unknown = [name for name in args.experiments if name not in EXPERIMENTS]
+    if unknown:
+        parser.error(f"no experiment {', '.join(unknown)} (choose from {', '.join(EXPERIMENTS)})")
+    out = results_folder(args.out, args.smoke)
+    saved = out / "lab.json"
+    for name in args.experiments or EXPERIMENTS:
         codes.forget_autoencoders()  # each experiment trains what it needs, as its own command would
         start = time.perf_counter()
-        result = experiment(name)(args.data / DATA_SET[name], RESULTS / "tmp" / "lab" / name, seed=args.seed)
+        result = experiment(name)(args.data / DATA_SET[name], out / "tmp" / "lab" / name, seed=args.seed,
+                                  quick=args.smoke)
         # Read again just before writing: another run may have added its experiments meanwhile.
         results = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
         results[name] = {"numbers": result.numbers, "protocol": result.protocol,
                          "seconds": time.perf_counter() - start}
-        save_results("lab", results, markdown(results))
+        save_results("lab", results, markdown(results), out)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ models, other pages) inflates the peak. Two steps, each its own process:
     python benchmarks/memory_probe.py denoise --input big.png --out-dir DIR [--model M.keras]
 
 ``denoise`` prints one JSON object on its last line of stdout (sizes in MB,
-times in seconds).
+times in seconds).  For a smoke run, make a small page (``--side 800``).
 """
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     from engine.cleaning.batch import iter_denoise
     from engine.cleaning.denoiser import Denoiser
     from engine.io import image_size
+    from engine.options import BatchOptions
+    from engine.vocabulary import RerunPolicy
 
     baseline = _current_rss_mb()
     denoiser = Denoiser.from_file(model)
@@ -65,9 +67,10 @@ def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     height, width = image_size(input_path)
     started = time.perf_counter()
     # The batch route a user's click or CLI call takes: read (as 8-bit),
-    # clean in bands of tiles, write atomically.
-    results = list(iter_denoise([input_path], out_dir, denoiser, overwrite=True))
-    failed = [result.error for result in results if not result.ok]
+    # clean in bands of tiles, write atomically; over the file of an earlier
+    # probe into the same --out-dir.
+    results = list(iter_denoise([input_path], out_dir, denoiser, BatchOptions(existing=RerunPolicy.OVERWRITE)))
+    failed = [str(result.error) for result in results if not result.ok]
     if failed or not results:
         raise RuntimeError(f"{input_path}: the denoiser failed ({'; '.join(failed) or 'no page'})")
     route = "engine.cleaning.batch.iter_denoise"

@@ -2,6 +2,7 @@
 
     python benchmarks/run_benchmark.py [--data DIR] [--model PATH ...] [--retrain]
                                        [--skip-memory] [--memory-model PATH] [--skip-models]
+                                       [--out DIR] [--smoke]
 
 The NoisyOffice pairs are split by clean document (``split_by_document``,
 20 % test, seed 0); every row is scored on the held-out test documents only,
@@ -12,7 +13,10 @@ warm-up page (fastest of three passes). The only model trained is the seeds'
 deep conv AE, and only when no cached copy with the same configuration exists.
 
 Writes benchmarks/results/benchmark.md and benchmark.json and prints the
-markdown table.
+markdown table.  ``--smoke`` runs every step in seconds (two test pairs, one
+small page timed once, the deep anchor trained for two steps, a small page for
+the memory probe) into a temporary folder unless ``--out`` says where: it
+checks that the benchmark still runs, its figures mean nothing.
 """
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from benchmarks.anchors import CLASSICAL_ANCHORS, KAGGLE_GOLD_RMSE  # noqa: E402
-from benchmarks.speed import make_a4_pages, seconds_per_megapixel  # noqa: E402
+from benchmarks.results_files import results_folder  # noqa: E402
+from benchmarks.speed import SMOKE_PAGE, make_a4_pages, seconds_per_megapixel  # noqa: E402
 from engine.evaluation.scoring import evaluate  # noqa: E402
 from engine.data.pairs import Pair, find_pairs, split_by_document  # noqa: E402
 from engine.progress import Progress  # noqa: E402
@@ -51,6 +56,8 @@ TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 MEMORY_SIDE = 20_000
 SPEED_REPEATS = 3  # timed passes per method; the fastest is reported
+SMOKE_PAIRS = 2  # test pairs a smoke run scores
+SMOKE_MEMORY_SIDE = 800
 A4_PAGES: List[Path] = []  # the pages every method is timed on, made once per run
 NL_MEANS_ROW = "OpenCV NL-means (h = 15)"
 BUNDLED_ROW = "DocClean bundled model"
@@ -130,15 +137,15 @@ def model_row(name: str, model_path: Optional[Path], test: List[Pair], note: str
     return measure(name, denoiser.denoise, test, note=note)
 
 
-def run_memory_probe(source_page: Path, model: Optional[Path]) -> dict:
-    """Clean a 20,000 x 20,000 tiled page in fresh subprocesses; return the probe's numbers."""
+def run_memory_probe(source_page: Path, model: Optional[Path], side: int = MEMORY_SIDE) -> dict:
+    """Clean a 20,000 x 20,000 (or ``side`` x ``side``) tiled page in fresh subprocesses; return the probe's numbers."""
     probe = PROJECT / "benchmarks" / "memory_probe.py"
     with tempfile.TemporaryDirectory(prefix="docclean-memory-") as scratch:
-        page = Path(scratch) / "page-20000.png"
+        page = Path(scratch) / f"page-{side}.png"
         out_dir = Path(scratch) / "cleaned"
-        print(f"memory probe: writing a {MEMORY_SIDE} x {MEMORY_SIDE} page...", file=sys.stderr)
+        print(f"memory probe: writing a {side} x {side} page...", file=sys.stderr)
         subprocess.run([sys.executable, str(probe), "make-page", "--source", str(source_page),
-                        "--out", str(page), "--side", str(MEMORY_SIDE)], check=True)
+                        "--out", str(page), "--side", str(side)], check=True)
         print("memory probe: cleaning it with the product's denoiser...", file=sys.stderr)
         command = [sys.executable, str(probe), "denoise", "--input", str(page),
                    "--out-dir", str(out_dir)]
@@ -219,9 +226,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                         help="model for the memory probe (default: the bundled model)")
     parser.add_argument("--retrain", action="store_true",
                         help="train the deep conv AE anchor even if a cached copy exists")
-    parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="folder for benchmark.md and benchmark.json (default: %(default)s)")
-    return parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for benchmark.md and benchmark.json (default: {RESULTS})")
+    parser.add_argument("--smoke", action="store_true",
+                        help="run every step in seconds on a tiny input, into a temporary folder unless --out is given")
+    args = parser.parse_args(argv)
+    args.out = results_folder(args.out, args.smoke)
+    return args
 
 
 def split_test_pairs(data: Path) -> tuple[List[Pair], dict]:
@@ -239,13 +250,14 @@ def split_test_pairs(data: Path) -> tuple[List[Pair], dict]:
     return test, split
 
 
-def deep_anchor_row(args: argparse.Namespace, test: List[Pair]) -> Row:
-    """Train (or load from the cache) the seeds' deep conv AE and measure it."""
-    from benchmarks.deep_anchor import held_out_documents, trained_model_path
+def deep_anchor_row(args: argparse.Namespace, test: List[Pair], scored: List[Pair]) -> Row:
+    """Train (or load from the cache) the seeds' deep conv AE and measure it on ``scored``."""
+    from benchmarks.deep_anchor import SMOKE_TRAINING, held_out_documents, trained_model_path
 
     bar = _Bar("training the deep conv AE", "epoch", unit="epoch")
     try:
-        path = trained_model_path(args.data, args.out / "cache", args.retrain, bar)
+        path = trained_model_path(args.data, args.out / "cache", args.retrain, bar,
+                                  **(SMOKE_TRAINING if args.smoke else {}))
     finally:
         bar.close()
     if held_out_documents(path) != sorted({pair.document for pair in test}):
@@ -253,13 +265,13 @@ def deep_anchor_row(args: argparse.Namespace, test: List[Pair]) -> Row:
             f"{path}: the model was not trained with the benchmark's test documents "
             "held out; rerun with --retrain"
         )
-    return model_row(DEEP_ROW, path, test, note="trained on the training documents")
+    return model_row(DEEP_ROW, path, scored, note="trained on the training documents")
 
 
-def learned_rows(args: argparse.Namespace, test: List[Pair]) -> List[Row]:
-    """The deep conv AE anchor, the bundled model and every --model file."""
-    rows = [deep_anchor_row(args, test), model_row(BUNDLED_ROW, None, test)]
-    rows += [model_row(f"model {path.name}", path, test) for path in args.model]
+def learned_rows(args: argparse.Namespace, test: List[Pair], scored: List[Pair]) -> List[Row]:
+    """The deep conv AE anchor, the bundled model and every --model file, measured on ``scored``."""
+    rows = [deep_anchor_row(args, test, scored), model_row(BUNDLED_ROW, None, scored)]
+    rows += [model_row(f"model {path.name}", path, scored) for path in args.model]
     return rows
 
 
@@ -294,15 +306,21 @@ def write_results(out: Path, rows: List[Row], split: dict, memory: Optional[dict
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    global SPEED_REPEATS
     args = parse_args(argv)
     command = shlex.join([Path(sys.executable).name, *sys.argv])
     test, split = split_test_pairs(args.data)
+    scored = test[:SMOKE_PAIRS] if args.smoke else test
     scratch = tempfile.TemporaryDirectory(prefix="docclean-a4-")
-    A4_PAGES[:] = make_a4_pages([pair.noisy for pair in test], Path(scratch.name))
-    rows = [measure(name, fn, test) for name, fn in CLASSICAL_ANCHORS.items()]
+    if args.smoke:
+        SPEED_REPEATS = 1
+        A4_PAGES[:] = make_a4_pages([pair.noisy for pair in test], Path(scratch.name), count=1, size=SMOKE_PAGE)
+    else:
+        A4_PAGES[:] = make_a4_pages([pair.noisy for pair in test], Path(scratch.name))
+    rows = [measure(name, fn, scored) for name, fn in CLASSICAL_ANCHORS.items()]
     memory = None
     if not args.skip_models:
-        rows += learned_rows(args, test)
+        rows += learned_rows(args, test, scored)
         bundled_missing = next(r for r in rows if r.method == BUNDLED_ROW).rmse is None
         if args.skip_memory:
             pass
@@ -310,7 +328,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("warning: memory not measured: the bundled model is missing "
                   "(pass --memory-model PATH)", file=sys.stderr)
         else:
-            memory = run_memory_probe(test[0].noisy, args.memory_model)
+            memory = run_memory_probe(test[0].noisy, args.memory_model,
+                                      SMOKE_MEMORY_SIDE if args.smoke else MEMORY_SIDE)
     rows.append(Row(method="Kaggle gold-medal threshold", rmse=KAGGLE_GOLD_RMSE,
                     note="reference, not measured"))
     print(write_results(args.out, rows, split, memory, speed_ratio(rows), command))

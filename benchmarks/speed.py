@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -26,17 +26,20 @@ def _round_trip(source: Path, clean_fn: PageCleaner, destination: Path) -> int:
 
 
 A4_AT_300_DPI = (3508, 2480)  # (height, width) in pixels
+SMOKE_PAGE = (516, 720)  # a page a smoke run times in a moment: two rows of NoisyOffice pages
 
 
-def make_a4_pages(sources: List[Path], folder: Path, count: int = 2) -> List[Path]:
+def make_a4_pages(sources: List[Path], folder: Path, count: int = 2,
+                  size: Tuple[int, int] = A4_AT_300_DPI) -> List[Path]:
     """Write ``count`` A4 pages at 300 dpi made of real noisy pages, as PNG.
 
     The issue's speed target is for such a page; the NoisyOffice pages are
     only a quarter megapixel, where per-page overheads would dominate.  Each
     A4 page is a mosaic of the source pages (held-out ones, so nothing a
-    model trained on), cut to size.
+    model trained on), cut to size.  ``size`` (height, width) makes smaller
+    mosaics for a smoke run.
     """
-    height, width = A4_AT_300_DPI
+    height, width = size
     pages = [read_page(path).pixels for path in sources]
     written = []
     for number in range(count):
