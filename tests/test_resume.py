@@ -167,6 +167,7 @@ def _assert_whole(out: Path) -> None:
             image.load()
 
 
+@pytest.mark.slow  # a batch of book pages in a process of its own, killed, then finished
 def test_a_killed_run_is_finished_by_the_next(tmp_path: Path, realscans_dir: Path) -> None:
     # (SIGTERM and Ctrl+C stop cleanly: see the reliability suite.  SIGKILL cannot be caught.)
     book, out = _slow_batch(tmp_path, realscans_dir), tmp_path / "out"
@@ -183,4 +184,3 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path: Path, realscans_dir: Pat
     assert f"{6 - done} page(s) cleaned, {done} already clean" in finish.stdout
     _assert_whole(out)
     assert len(list(out.glob("*.png"))) == 6
-@pytest.mark.slow  # a batch of book pages in a process of its own, killed, then finished
