@@ -11,17 +11,22 @@ Units: lengths are in pixels, strengths are fractions of the paper level.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.io import to_uint8
 
-Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+# A grey page: float32, (H, W), 0 = black ink, 1 = white paper.
+Page = NDArray[np.float32]
+# OpenCV keeps a float32 input's depth, but its stubs type every result as
+# "some numeric array": the casts below of OpenCV results say float32.
+Transform = Callable[[Page, np.random.Generator], Page]
 
 
-def smooth_field(shape: tuple[int, int], cells: float, rng: np.random.Generator) -> np.ndarray:
+def smooth_field(shape: tuple[int, int], cells: float, rng: np.random.Generator) -> Page:
     """Low-frequency noise in [-1, 1] with about ``cells`` bumps across the longer side."""
     height, width = shape
     scale = max(height, width) / max(cells, 1.0)
@@ -31,10 +36,12 @@ def smooth_field(shape: tuple[int, int], cells: float, rng: np.random.Generator)
     return np.clip(field, -1.0, 1.0)
 
 
-def _blob(shape: tuple[int, int], rng: np.random.Generator, radius: float) -> np.ndarray:
+def _blob(shape: tuple[int, int], rng: np.random.Generator, radius: float) -> Page:
     """A soft irregular blob mask in [0, 1] somewhere on the page."""
     height, width = shape
     cy, cx = rng.uniform(0, height), rng.uniform(0, width)
+    yy: Page
+    xx: Page
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, math.pi)
     ratio = rng.uniform(0.5, 1.0)
@@ -48,16 +55,16 @@ def _blob(shape: tuple[int, int], rng: np.random.Generator, radius: float) -> np
     return np.clip((1.0 - distance) / edge, 0.0, 1.0)
 
 
-def faded_ink(page: np.ndarray, rng: np.random.Generator, keep: Optional[float] = None) -> np.ndarray:
+def faded_ink(page: Page, rng: np.random.Generator, keep: Optional[float] = None) -> Page:
     """Ink lightened towards the paper, unevenly: ``keep`` (default 25-85 %) of its contrast kept."""
     keep = rng.uniform(0.25, 0.85) if keep is None else keep
     variation = rng.uniform(0.0, 0.3) * smooth_field(page.shape, rng.uniform(1, 6), rng)
-    factor = np.clip(keep + variation, 0.15, 1.0)
+    factor: Page = np.clip(keep + variation, 0.15, 1.0)
     return (1.0 - (1.0 - page) * factor).astype(np.float32)
 
 
-def bleed_through(page: np.ndarray, rng: np.random.Generator, other: Optional[np.ndarray] = None,
-                  strongest: float = 0.7) -> np.ndarray:
+def bleed_through(page: Page, rng: np.random.Generator, other: Optional[Page] = None,
+                  strongest: float = 0.7) -> Page:
     """The other side's ink showing through: mirrored, often blurred, fainter than the front.
 
     ``strongest`` caps the share of the back's contrast that shows (0.15 up to it).
@@ -66,21 +73,21 @@ def bleed_through(page: np.ndarray, rng: np.random.Generator, other: Optional[np
         page, (int(rng.integers(page.shape[0])), int(rng.integers(page.shape[1]))), axis=(0, 1))
     back = back[:, ::-1]
     if rng.random() < 0.8:
-        back = cv2.GaussianBlur(back, (0, 0), rng.uniform(0.4, 2.5))
+        back = cast(Page, cv2.GaussianBlur(back, (0, 0), rng.uniform(0.4, 2.5)))
     strength = rng.uniform(0.15, max(0.16, strongest))
     return (page * (1.0 - strength * (1.0 - back))).astype(np.float32)
 
 
-def paper(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def paper(page: Page, rng: np.random.Generator) -> Page:
     """Grey, yellowed (darker in grey) and textured paper under the ink."""
     tone = rng.uniform(0.55, 0.97)
     mottling = rng.uniform(0.0, 0.08) * smooth_field(page.shape, rng.uniform(2, 20), rng)
     fibres = rng.uniform(0.0, 0.04) * rng.standard_normal(page.shape).astype(np.float32)
-    fibres = cv2.GaussianBlur(fibres, (0, 0), rng.uniform(0.5, 1.5))
+    fibres = cast(Page, cv2.GaussianBlur(fibres, (0, 0), rng.uniform(0.5, 1.5)))
     return np.clip(page * (tone + mottling + fibres), 0.0, 1.0).astype(np.float32)
 
 
-def stains(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def stains(page: Page, rng: np.random.Generator) -> Page:
     """Coffee and water stains: soft blobs, some with a darker drying ring."""
     out = page.copy()
     size = max(page.shape)
@@ -93,17 +100,19 @@ def stains(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _line_distance(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def _line_distance(shape: tuple[int, int], rng: np.random.Generator) -> Page:
     """Signed distance in pixels to a random straight line across the page."""
     height, width = shape
     angle = rng.uniform(0, math.pi)
     cy, cx = rng.uniform(0, height), rng.uniform(0, width)
+    yy: Page
+    xx: Page
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     return (xx - cx) * math.sin(angle) - (yy - cy) * math.cos(angle)
 
 
-def folds(page: np.ndarray, rng: np.random.Generator, count: Optional[int] = None,
-          strength: float = 1.0) -> np.ndarray:
+def folds(page: Page, rng: np.random.Generator, count: Optional[int] = None,
+          strength: float = 1.0) -> Page:
     """Folds and creases: a thin dark line with shading falling off on one side."""
     out = page.copy()
     for _ in range(count or int(rng.integers(1, 3))):
@@ -117,14 +126,14 @@ def folds(page: np.ndarray, rng: np.random.Generator, count: Optional[int] = Non
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def crumples(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def crumples(page: Page, rng: np.random.Generator) -> Page:
     """Crumpled paper: many faint creases over a wavy shading."""
     out = folds(page, rng, count=int(rng.integers(4, 10)), strength=rng.uniform(0.2, 0.5))
     shading = 1.0 - rng.uniform(0.03, 0.12) * (smooth_field(page.shape, rng.uniform(3, 8), rng) + 1.0) / 2
     return (out * shading).astype(np.float32)
 
 
-def watermark(page: np.ndarray, rng: np.random.Generator, mark: Optional[np.ndarray] = None) -> np.ndarray:
+def watermark(page: Page, rng: np.random.Generator, mark: Optional[Page] = None) -> Page:
     """A large faint mark over the page: ``mark`` (1 = nothing) or random shapes."""
     if mark is None or mark.shape != page.shape:
         mark = np.ones_like(page)
@@ -134,15 +143,16 @@ def watermark(page: np.ndarray, rng: np.random.Generator, mark: Optional[np.ndar
             axes = (int(rng.uniform(0.1, 0.5) * width), int(rng.uniform(0.05, 0.3) * height))
             thickness = int(rng.integers(3, max(4, min(height, width) // 12)))
             cv2.ellipse(mark, centre, axes, rng.uniform(0, 180), 0, 360, 0.0, thickness, cv2.LINE_AA)
-        mark = cv2.GaussianBlur(mark, (0, 0), rng.uniform(0.5, 3))
+        mark = cast(Page, cv2.GaussianBlur(mark, (0, 0), rng.uniform(0.5, 3)))
     strength = rng.uniform(0.08, 0.35)
     return (page * (1.0 - strength * (1.0 - mark))).astype(np.float32)
 
 
-def uneven_light(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def uneven_light(page: Page, rng: np.random.Generator) -> Page:
     """Phone-photo lighting: a gradient, a vignette or a soft shadow edge."""
     height, width = page.shape
     kind = rng.integers(3)
+    light: Page
     if kind == 0:
         distance = _line_distance(page.shape, rng) / max(height, width)
         light = 1.0 - rng.uniform(0.1, 0.6) * np.clip(distance + 0.5, 0.0, 1.0)
@@ -158,7 +168,7 @@ def uneven_light(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (page * light).astype(np.float32)
 
 
-def paper_area(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def paper_area(shape: tuple[int, int], rng: np.random.Generator) -> Page:
     """Where the sheet is (1) and where the scanner sees past its edge (0), along one or two sides."""
     height, width = shape
     area = np.ones(shape, np.float32)
@@ -175,25 +185,25 @@ def paper_area(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return area
 
 
-def scan_border(page: np.ndarray, rng: np.random.Generator, area: Optional[np.ndarray] = None) -> np.ndarray:
+def scan_border(page: Page, rng: np.random.Generator, area: Optional[Page] = None) -> Page:
     """The scanner lid or table beyond the paper's edge: dark where ``area`` (paper_area) is 0."""
     area = paper_area(page.shape, rng) if area is None else area
     dark = rng.uniform(0.0, 0.35)
     return (page * area + dark * (1.0 - area)).astype(np.float32)
 
 
-def blur(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def blur(page: Page, rng: np.random.Generator) -> Page:
     """Out of focus or resampled: Gaussian blur, or down- and up-sampling."""
     if rng.random() < 0.6:
-        return cv2.GaussianBlur(page, (0, 0), rng.uniform(0.3, 1.5))
+        return cast(Page, cv2.GaussianBlur(page, (0, 0), rng.uniform(0.3, 1.5)))
     height, width = page.shape
     factor = rng.uniform(0.4, 0.8)
     small = cv2.resize(page, (max(1, int(width * factor)), max(1, int(height * factor))),
                        interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cast(Page, cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR))
 
 
-def noise(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def noise(page: Page, rng: np.random.Generator) -> Page:
     """Sensor noise and speckle (isolated dark and light dots)."""
     out = page + rng.uniform(0.005, 0.05) * rng.standard_normal(page.shape).astype(np.float32)
     if rng.random() < 0.5:
@@ -203,20 +213,23 @@ def noise(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def jpeg(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def jpeg(page: Page, rng: np.random.Generator) -> Page:
     """JPEG compression at quality 15-85."""
     quality = int(rng.integers(15, 86))
     ok, encoded = cv2.imencode(".jpg", to_uint8(page), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - OpenCV encodes any 8-bit grey array
         return page.copy()
-    return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).astype(np.float32) / np.float32(255.0)
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    assert decoded is not None  # it was encoded just above
+    return decoded.astype(np.float32) / np.float32(255.0)
 
 
-def exposure(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def exposure(page: Page, rng: np.random.Generator) -> Page:
     """A scanner's brightness and contrast setting."""
     contrast = rng.uniform(0.7, 1.15)
     offset = rng.uniform(-0.1, 0.08)
-    return np.clip((page - 0.5) * contrast + 0.5 + offset, 0.0, 1.0).astype(np.float32)
+    adjusted: Page = (page - 0.5) * contrast + 0.5 + offset
+    return np.clip(adjusted, 0.0, 1.0).astype(np.float32)
 
 
 # (transform, probability) in the order a page lives through them: printed
@@ -229,8 +242,8 @@ STAGES: tuple[tuple[str, float], ...] = (
 )
 
 
-def degrade(clean: np.ndarray, rng: np.random.Generator, other: Optional[np.ndarray] = None,
-            mark: Optional[np.ndarray] = None) -> np.ndarray:
+def degrade(clean: Page, rng: np.random.Generator, other: Optional[Page] = None,
+            mark: Optional[Page] = None) -> Page:
     """A realistic scan of ``clean``: a random chain of the transforms above.
 
     ``other`` is a clean page for the bleed-through (the back of the sheet);

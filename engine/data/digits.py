@@ -122,7 +122,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def describe_folder(name: str, folder: str | os.PathLike) -> FolderReport:
+def describe_folder(name: str, folder: str | os.PathLike[str]) -> FolderReport:
     """Report which of the four standard IDX files of data set ``name`` are in ``folder``."""
     _check_name(name)
     folder = Path(folder)
@@ -186,7 +186,7 @@ def dataset_cache_dir(name: str) -> Path:
 
 def download_dataset(
     name: str,
-    cache_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     source: DatasetSource | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -240,7 +240,7 @@ def download_failure(error: OSError) -> str:
 
 def load_dataset(
     name: str,
-    folder: str | os.PathLike | None = None,
+    folder: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> tuple[Split, Split]:
@@ -258,7 +258,7 @@ def load_dataset(
     return _load_folder(name, Path(folder))
 
 
-def load_test_split(name: str, folder: str | os.PathLike | None = None) -> Split:
+def load_test_split(name: str, folder: str | os.PathLike[str] | None = None) -> Split:
     """Load only ``(x_test, y_test)`` of data set ``name``; the training files are not read.
 
     For previews and evaluation: quick, and silent about a missing training split.
@@ -272,12 +272,12 @@ def load_test_split(name: str, folder: str | os.PathLike | None = None) -> Split
     return _read_split(found, *_TEST_FILES)
 
 
-def load_mnist(folder: str | os.PathLike | None = None) -> tuple[Split, Split]:
+def load_mnist(folder: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
     """MNIST digits as ``(x_train, y_train), (x_test, y_test)``; see load_dataset."""
     return load_dataset("mnist", folder)
 
 
-def load_notmnist(folder: str | os.PathLike | None = None) -> tuple[Split, Split]:
+def load_notmnist(folder: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
     """notMNIST letters A-J (labels 0-9) as ``(x_train, y_train), (x_test, y_test)``; see load_dataset."""
     return load_dataset("notmnist", folder)
 

@@ -12,10 +12,10 @@ bomb costs neither memory nor time.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from engine.errors import DataError
 from engine.files import size_label
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_DTYPES = {
+_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -44,20 +44,20 @@ _BLOCK = 1 << 20
 class IdxFormatError(DataError):
     """A file is not a valid IDX file; ``str()`` is "<path>: <reason>"."""
 
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
 
-def _read_exactly(stream: BinaryIO, size: int, path: Path, what: str) -> bytes:
+def _read_exactly(stream: io.BufferedIOBase, size: int, path: Path, what: str) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise IdxFormatError(path, f"truncated {what}: expected {size} bytes, found {len(data)}")
     return data
 
 
-def _read_header(stream: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
+def _read_header(stream: io.BufferedIOBase, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
     magic = _read_exactly(stream, 4, path, "header")
     if magic[0] != 0 or magic[1] != 0:
         raise IdxFormatError(path, f"bad magic number {magic.hex()} (an IDX file starts with two zero bytes)")
@@ -82,14 +82,14 @@ def _check_declared_size(path: Path, dtype: np.dtype, shape: tuple[int, ...]) ->
     return size
 
 
-def _read_payload(stream: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+def _read_payload(stream: io.BufferedIOBase, path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     _check_declared_size(path, dtype, shape)
     # Read straight into the result array so a 47 MB training file is held once, not twice.
     try:
         values = np.empty(shape, dtype=dtype)
     except (MemoryError, ValueError):
         raise IdxFormatError(path, f"header claims an impossibly large shape {shape}") from None
-    view = memoryview(values.reshape(-1).view(np.uint8))
+    view = values.reshape(-1).view(np.uint8).data
     filled = 0
     while filled < len(view):
         count = stream.readinto(view[filled:filled + _BLOCK])
@@ -106,7 +106,7 @@ def _read_payload(stream: BinaryIO, path: Path, dtype: np.dtype, shape: tuple[in
     return values.astype(dtype.newbyteorder("="), copy=False)
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (raw or gzip, detected by content) into an array of the header's shape.
 
     Values keep their stored type (uint8 for MNIST) in native byte order.
@@ -117,7 +117,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with open(path, "rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
             dtype, shape = _read_header(stream, path)
             return _read_payload(stream, path, dtype, shape)

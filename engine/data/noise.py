@@ -29,7 +29,7 @@ def noisy_samples(
     name: str,
     n: int,
     factor: float,
-    folder: str | os.PathLike | None = None,
+    folder: str | os.PathLike[str] | None = None,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick ``n`` test images of data set ``name`` and add Gaussian noise of ``factor``.

@@ -21,9 +21,10 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import platformdirs
@@ -110,7 +111,7 @@ def _pixel_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def document_id(clean: str | os.PathLike) -> str:
+def document_id(clean: str | os.PathLike[str]) -> str:
     """SHA-1 hex of a clean page's decoded 8-bit grey pixels and shape."""
     path = Path(clean)
     file_key = hashlib.sha1(path.read_bytes()).hexdigest()
@@ -131,7 +132,7 @@ def _images(folder: Path) -> list[Path]:
     )
 
 
-def _by_key(files: list[Path], key) -> dict[str, Path]:
+def _by_key(files: list[Path], key: Callable[[Path], str]) -> dict[str, Path]:
     index: dict[str, Path] = {}
     for path in files:
         k = key(path)
@@ -149,7 +150,7 @@ def _document_key(path: Path) -> str:
     return _NOISE_TOKEN.sub("", path.stem).lower()
 
 
-def _match(noisy_files: list[Path], clean_by_key: dict[str, Path], key) -> PairingReport:
+def _match(noisy_files: list[Path], clean_by_key: dict[str, Path], key: Callable[[Path], str]) -> PairingReport:
     """Pair each noisy file with the clean file of the same key; check sizes."""
     result = PairingReport()
     used: set[Path] = set()
@@ -174,7 +175,7 @@ def _match(noisy_files: list[Path], clean_by_key: dict[str, Path], key) -> Pairi
     return result
 
 
-def _natural(path: Path) -> list:
+def _natural(path: Path) -> list[int | str]:
     parts = re.split(r"(\d+)", path.name.lower())
     return [int(p) if i % 2 else p for i, p in enumerate(parts)]
 
@@ -198,7 +199,7 @@ def _find_layout_b(folder: Path) -> Path | None:
     return None
 
 
-def find_pairs(folder: str | os.PathLike) -> PairingReport:
+def find_pairs(folder: str | os.PathLike[str]) -> PairingReport:
     """Find noisy/clean pairs in ``folder`` (layout A or B, see the module doc).
 
     Pairs come in natural file order.  Files without a partner and pairs whose
@@ -234,7 +235,7 @@ def noisyoffice_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("docclean")) / "datasets" / "noisyoffice"
 
 
-def noisyoffice_folder(folder: str | os.PathLike | None = None) -> Path:
+def noisyoffice_folder(folder: str | os.PathLike[str] | None = None) -> Path:
     """The NoisyOffice folder to use: ``folder``, else $DOCCLEAN_NOISYOFFICE, else the download cache.
 
     Raises FileNotFoundError explaining how to get the data when none is
@@ -274,7 +275,7 @@ def _unzip_nested(folder: Path) -> None:
 
 
 def download_noisyoffice(
-    cache_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     url: str = NOISYOFFICE_URL,
     known_hash: str | None = None,
     progress: ProgressCallback | None = None,
@@ -461,7 +462,7 @@ class CropSampler:
         rng = self._rng
         turns = int(rng.integers(4))
         flip_h, flip_v = rng.random(2) < 0.5
-        pair = []
+        pair: list[np.ndarray] = []
         for page in (noisy, clean):
             page = np.rot90(page, turns)
             if flip_h:
@@ -480,7 +481,15 @@ class CropSampler:
         return draw_batch(self, n)
 
 
-def draw_batch(sampler, n: int) -> tuple[np.ndarray, np.ndarray]:
+class Sampler(Protocol):
+    """Anything that draws (noisy, clean) float32 (crop, crop) pairs."""
+
+    crop: int
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def draw_batch(sampler: Sampler, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` pairs from ``sampler.sample()`` stacked as float32 (n, crop, crop, 1) arrays."""
     if n < 1:
         raise ValueError(f"batch size must be >= 1, got {n}")

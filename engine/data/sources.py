@@ -32,21 +32,16 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Optional
 
 import numpy as np
 
 from engine.data.catalogue import NOISYOFFICE, SYNTHETIC, is_digit_data
 from engine.errors import ConfigurationError, MissingDataError
 from engine.data import pairs
+from engine.data.pairs import Sampler
 
 RECIPE_SUFFIX = ".toml"
-
-
-class Sampler(Protocol):
-    crop: int
-
-    def sample(self) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ def _check_weight(weight: float, name: str) -> float:
     return float(weight)
 
 
-def _named_folder(name: str, data_folder: Optional[str | os.PathLike]) -> Path:
+def _named_folder(name: str, data_folder: Optional[str | os.PathLike[str]]) -> Path:
     """Folder of a source written by name: a sub-folder of the data folder, or the folder itself."""
     if name == NOISYOFFICE and data_folder is None:
         return pairs.noisyoffice_folder(None)
@@ -97,7 +92,7 @@ def _named_folder(name: str, data_folder: Optional[str | os.PathLike]) -> Path:
     raise MissingDataError(f"training source {name!r}: no such folder{where}")
 
 
-def parse_data(data: str, data_folder: Optional[str | os.PathLike] = None) -> list[Source]:
+def parse_data(data: str, data_folder: Optional[str | os.PathLike[str]] = None) -> list[Source]:
     """The sources of ``data``: a recipe file, or a comma list ``SOURCE[:WEIGHT],...``."""
     if data.endswith(RECIPE_SUFFIX):
         return load_recipe(data, data_folder)
@@ -118,7 +113,7 @@ def parse_data(data: str, data_folder: Optional[str | os.PathLike] = None) -> li
 _RECIPE_KEYS = {"name", "folder", "weight", "exclude", "test_fraction", "real_clean"}
 
 
-def load_recipe(path: str | os.PathLike, data_folder: Optional[str | os.PathLike] = None) -> list[Source]:
+def load_recipe(path: str | os.PathLike[str], data_folder: Optional[str | os.PathLike[str]] = None) -> list[Source]:
     """Read a TOML recipe; relative folders are looked up in ``data_folder``, then beside the recipe."""
     path = Path(path)
     try:

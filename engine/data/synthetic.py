@@ -42,7 +42,7 @@ _PUNCTUATION = ".,;:!?-()'\"/%&§"
 _NOT_TEXT = ("cmex", "cmmi", "cmsy", "STIXSiz", "STIXNonUni", "LastResort", "Display")
 
 
-def font_files(extra_folder: Optional[str | os.PathLike] = None) -> list[Path]:
+def font_files(extra_folder: Optional[str | os.PathLike[str]] = None) -> list[Path]:
     """The text fonts used for synthetic pages, sorted (so seeds are stable)."""
     found: list[Path] = []
     try:
@@ -62,7 +62,7 @@ def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
-def _any_font(fonts: Sequence[Path], size: int, rng: np.random.Generator) -> ImageFont.ImageFont:
+def _any_font(fonts: Sequence[Path], size: int, rng: np.random.Generator) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     if fonts:
         return _font(str(fonts[int(rng.integers(len(fonts)))]), size)
     # Pillow's own scalable font: enough to train on where matplotlib is absent.
@@ -106,7 +106,7 @@ def draw_text(canvas: Image.Image, rng: np.random.Generator, fonts: Sequence[Pat
     y = rng.uniform(-size, 0.5 * height)
     stroke = int(rng.integers(0, 2)) if size > 20 and rng.random() < 0.2 else 0
     while y < height:
-        x = left
+        x: float = left
         while x < width:
             word = _word(rng, latin_only)
             draw.text((x, y), word, fill=ink, font=font, stroke_width=stroke, stroke_fill=ink)
@@ -201,7 +201,7 @@ class SyntheticSampler:
     BORDER_SHARE = 0.1  # crops that show the scanner beyond the paper's edge
 
     def __init__(self, crop: int = 128, seed: int = 0, clean_pages: Sequence[np.ndarray] = (),
-                 real_share: float = 0.3, font_folder: Optional[str | os.PathLike] = None) -> None:
+                 real_share: float = 0.3, font_folder: Optional[str | os.PathLike[str]] = None) -> None:
         if crop < 8:
             raise ConfigurationError(f"crop must be at least 8 pixels, got {crop}")
         self.crop = int(crop)
