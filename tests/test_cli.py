@@ -89,3 +89,35 @@ def test_a_bundled_model_is_chosen_by_name(samples_dir, tmp_path):
     out = tmp_path / "o"
     assert main(["-q", "denoise", str(samples_dir / "noisyoffice-2.png"), "-o", str(out), "--model", "noisyoffice"]) == 0
     assert (out / "noisyoffice-2_clean.png").is_file()
+
+
+def test_a_named_pipe_among_the_scans_fails_by_name_and_the_batch_goes_on(samples_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(samples_dir / "noisyoffice-2.png", folder / "a.png")
+    os.mkfifo(folder / "b.png")  # nothing ever writes to it: opening it would wait forever
+    project = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "cli.main", "-q", "denoise", str(folder), "-o", str(tmp_path / "o"),
+                           "--model", "fast"], cwd=project, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"error: {folder / 'b.png'}: is a named pipe, not a file" in done.stderr
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["a_clean.png"]
+
+
+@pytest.mark.parametrize("kind", ["a named pipe", "a folder", "a device"])
+def test_a_model_that_is_no_file_is_called_what_it_is(samples_dir, tmp_path, capsys, kind):
+    import os
+
+    model = {"a named pipe": tmp_path / "model.keras", "a folder": tmp_path, "a device": "/dev/null"}[kind]
+    if kind == "a named pipe":
+        os.mkfifo(model)
+    code = main(["-q", "denoise", str(samples_dir / "noisyoffice-2.png"), "-o", str(tmp_path / "o"),
+                 "--model", str(model)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"{model}: is {kind}, not a model file" in err and "no such model file" not in err

@@ -17,6 +17,7 @@ from engine.options import BatchOptions
 from engine.cleaning.batch import iter_denoise, plan_batch
 from engine.cleaning.denoiser import Denoiser
 from engine.io import ImageWriteError, check_output_folder, remove_leftovers, write_page
+from engine.io import output_folder
 from engine.io.provenance import Provenance, read_provenance
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -108,18 +109,60 @@ def test_writing_into_the_input_folder_never_cleans_its_own_outputs(scans: Path,
 
 
 def test_leftovers_of_a_killed_run_are_removed_and_a_running_write_is_not(tmp_path: Path) -> None:
-    killed = tmp_path / f".page_clean.png.partial-{_dead_pid()}-0a1b2c3d"
-    running = tmp_path / f".other_clean.png.partial-{os.getppid()}-0a1b2c3d"
-    old_style = tmp_path / ".old_clean.png.partial-5e6f7a8b"
-    recent_old_style = tmp_path / ".new_clean.png.partial-9c0d1e2f"
+    host = output_folder._HOST
+    killed = tmp_path / f".page_clean.png.partial-{host}-{_dead_pid()}-0a1b2c3d"
+    running = tmp_path / f".other_clean.png.partial-{host}-{os.getppid()}-0a1b2c3d"
+    # An older DocClean's name (no computer in it): a leftover once an hour old.
+    old_style = tmp_path / f".old_clean.png.partial-{_dead_pid()}-5e6f7a8b"
+    recent_old_style = tmp_path / f".new_clean.png.partial-{_dead_pid()}-9c0d1e2f"
     for path in (killed, running, old_style, recent_old_style):
-        path.write_bytes(b"half a page")
+        path.write_bytes(b"\x89PNG\r\n\x1a\n half a page")
     two_hours_ago = time.time() - 7200
     os.utime(old_style, (two_hours_ago, two_hours_ago))
     assert sorted(remove_leftovers(tmp_path)) == sorted([killed, old_style])
     assert running.exists() and recent_old_style.exists()
     note = plan_batch([], tmp_path).notes()
     assert note == [] or "interrupted" in note[0]
+
+
+def test_a_users_own_partial_files_are_never_removed(tmp_path: Path) -> None:
+    # Hidden ".*.partial-*" files of the user's, an hour old or more: not DocClean's names, or not its content.
+    names = [".notes.txt.partial-draft", ".thesis.partial-3", f".scan.png.partial-{_dead_pid()}-0a1b2c3d",
+             ".photo.jpg.partial-otherpc-123-0a1b2c3d"]
+    for name in names:
+        (tmp_path / name).write_text("the user's own words")
+        os.utime(tmp_path / name, (time.time() - 7200, time.time() - 7200))
+    assert remove_leftovers(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+
+
+def test_temporary_names_carry_the_computer_and_the_process(tmp_path: Path) -> None:
+    name = output_folder.partial_path(tmp_path / "scan_clean.png").name
+    assert name.startswith(".scan_clean.png.partial-") and f"-{output_folder._HOST}-{os.getpid()}-" in name
+
+
+def test_a_long_file_name_is_written_and_the_batch_goes_on(tmp_path: Path, samples_dir: Path,
+                                                           denoiser: Denoiser) -> None:
+    # The names had 225 characters (with a 7-digit process id); 240 make it fail whatever the id:
+    # the output's name fits in 255 bytes, a temporary name with the marker did not.
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    sources = sorted(samples_dir.glob("*.png"))[:1] * 6
+    names = [f"{index}" + "x" * (236 - len(str(index))) + ".png" for index in range(len(sources))]
+    for source, name in zip(sources, names):
+        assert len(name) == 240
+        shutil.copy(source, folder / name)
+    results = list(iter_denoise([folder], tmp_path / "out", denoiser))
+    assert [r.error for r in results] == [None] * 6
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        n[:-4] + "_clean.png" for n in names)
+    # Too long even for the output: that page's error names the output file, and the batch goes on.
+    (folder / ("y" * 250 + ".png")).write_bytes((folder / names[0]).read_bytes())
+    results = list(iter_denoise([folder], tmp_path / "out2", denoiser))
+    failed = [r for r in results if r.error is not None]
+    assert len(results) == 7 and len(failed) == 1
+    assert failed[0].error.path.name == "y" * 250 + "_clean.png" and ".partial" not in str(failed[0].error)
+    assert "too long" in failed[0].error.reason
 
 
 def test_the_output_folder_is_checked_before_any_work(tmp_path: Path) -> None:
@@ -184,3 +227,37 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path: Path, realscans_dir: Pat
     assert f"{6 - done} page(s) cleaned, {done} already clean" in finish.stdout
     _assert_whole(out)
     assert len(list(out.glob("*.png"))) == 6
+
+
+def test_a_second_run_into_the_same_folder_is_refused_in_one_sentence(scans: Path, tmp_path: Path,
+                                                                      denoiser: Denoiser) -> None:
+    out = tmp_path / "out"
+    first = iter_denoise([scans], out, denoiser)
+    next(first)  # the first run is under way, holding the folder
+    with pytest.raises(ImageWriteError, match=r"another DocClean run \(process \d+\) is writing into this folder"):
+        list(iter_denoise([scans], out, denoiser))
+    assert len(list(first)) == 2
+    assert not (out / output_folder.LOCK_NAME).exists()  # released when the run ends
+    assert len(list(out.glob("*_clean*.png"))) == 3  # no duplicates
+
+
+def test_the_lock_of_a_run_that_died_is_taken_over(scans: Path, tmp_path: Path, denoiser: Denoiser) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / output_folder.LOCK_NAME
+    lock.write_text(f'{{"pid": {_dead_pid()}, "host": "{output_folder._HOST}", "started": 0}}')
+    assert [r.error for r in iter_denoise([scans], out, denoiser)] == [None] * 3
+    assert not lock.exists()
+
+
+def test_a_second_command_line_run_is_refused(scans: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    # A run of this computer that is still going: this test's own process.
+    (out / output_folder.LOCK_NAME).write_text(f'{{"pid": {os.getpid()}, "host": "{output_folder._HOST}"}}')
+    done = subprocess.run(_cli("denoise", str(scans), "-o", str(out), "--model", "fast"), cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"error: {out}: another DocClean run (process {os.getpid()}) is writing into "
+                                   "this folder; wait for it to finish, or choose another output folder")
+    assert [p.name for p in out.iterdir()] == [output_folder.LOCK_NAME]

@@ -29,6 +29,7 @@ from engine.io import (Page, PageRef, check_output_folder, find_images, image_si
 from engine.files import file_sha256
 from engine.io.documents import open_document
 from engine.io.naming import earlier_outputs, free_output_path
+from engine.io.output_folder import RunLock, check_not_in_use
 from engine.io.planning import OutputFile, plan_outputs
 from engine.io.provenance import Provenance, is_output, read_output_provenances
 from engine.options import BatchOptions
@@ -108,13 +109,14 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
                only: Optional[Iterable[tuple[str | Path, int]]] = None) -> BatchPlan:
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
-    Checks first that ``out_dir`` can be written (ImageWriteError with the
-    reason otherwise), removes what a killed run left in it (and in the
+    Checks first that ``out_dir`` can be written and that no other run is
+    writing there (ImageWriteError with the reason otherwise), removes what a killed run left in it (and in the
     sub-folders the inputs' are mirrored into), and leaves out earlier
     outputs found in it, so that a batch never cleans its own pages.
     ``only`` limits the batch to some pages: (file, 0-based page index) pairs.
     """
     out_dir = check_output_folder(out_dir)
+    check_not_in_use(out_dir)
     files, folders = _find_files(inputs)
     folder = real_path(out_dir)
     own = [f for f in files if _inside(real_path(f), folder) and is_output(f)]
@@ -399,6 +401,7 @@ class _Run:
                  outputs: list[OutputFile], denoiser: Denoiser, provenances: _Provenances,
                  options: BatchOptions) -> None:
         self.items = items
+        self.out_dir = plan.out_dir
         self.owner = {ref: output for output in outputs for ref in output.refs}
         self.denoiser = denoiser
         self.provenances = provenances
@@ -413,6 +416,8 @@ class _Run:
     def pages(self, cancel: Optional[CancelToken], progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         """Clean every page: the generator run_batch returns."""
         outcomes = _Outcomes(progress, len(self.items))
+        # One run at a time in an output folder: a second would clean every page again beside the first's.
+        lock = RunLock(self.out_dir).acquire()
         try:
             if self.options.existing == RerunPolicy.SKIP:
                 self._find_earlier(cancel)
@@ -434,6 +439,7 @@ class _Run:
             for document in self.documents.values():
                 if document.finished is None:
                     document.writer.abort()
+            lock.release()
 
     def _find_earlier(self, cancel: Optional[CancelToken]) -> None:
         for output in dict.fromkeys(self.owner.values()):

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
+from typing import Optional
 
 # errno -> reason; the same words whether a page was being read or written.
 REASONS = {
@@ -32,3 +35,27 @@ def describe_os_error(error: OSError) -> str:
     """"<file>: <reason>" for ``error`` (just the reason when it names no file)."""
     reason = os_reason(error)
     return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def file_kind(path: str | os.PathLike) -> Optional[str]:
+    """What ``path`` is when it is there but not a regular file ("a named pipe", "a folder", ...); else None.
+
+    Opening a named pipe waits for a writer, forever if none comes, and a
+    device may never end: readers ask this first.  None also when ``path``
+    is missing or cannot be looked at: opening it then says why.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.errors import ImageReadError
 from engine.io import raster
+from engine.io.os_errors import file_kind
 from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageRef
 
 __all__ = ["MAX_PAGE_PIXELS", "SUPPORTED_SUFFIXES", "ImageReadError", "Page", "PageRef",
@@ -25,7 +26,12 @@ def _reader(path: Path):
     """The module that reads ``path``: engine.io.pdf for a PDF, else engine.io.raster.
 
     The PDF reader is imported on first use: a folder of images need not start PDFium.
+    Refuses (ImageReadError) what is there but is no file: a named pipe would
+    make either reader wait forever for its data, a device might never end.
     """
+    kind = file_kind(path)
+    if kind is not None:
+        raise ImageReadError(path, f"is {kind}, not a file")
     if path.suffix.lower() != ".pdf":
         return raster
     from engine.io import pdf

@@ -18,6 +18,8 @@ from typing import Optional
 
 from PIL import Image
 
+from engine.io.os_errors import file_kind
+
 # The PNG text key, and the prefix that marks a TIFF description or JPEG comment as ours.
 KEY = "docclean"
 _PREFIX = KEY + ":"
@@ -86,6 +88,8 @@ def read_provenance(path: str | os.PathLike) -> Optional[Provenance]:
 
     Reads the header only; never raises for a damaged or missing file.
     """
+    if file_kind(path) is not None:
+        return None  # a named pipe would wait forever
     try:
         with Image.open(Path(path)) as image:
             return _image_provenance(image)
@@ -145,6 +149,8 @@ def read_output_provenances(path: str | os.PathLike) -> list[Optional[Provenance
     or one that cannot be read.  Never raises.
     """
     path = Path(path)
+    if file_kind(path) is not None:
+        return []  # a named pipe would wait forever
     try:
         if path.suffix.lower() == ".pdf":
             return list(pdf_provenances(_pdf_metadata(path, "DocClean")))

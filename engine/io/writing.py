@@ -41,6 +41,14 @@ PNG_COMPRESS_LEVEL = 1
 JPEG_MAX_SIDE = 65_500
 
 
+def _remove(temporary: Path) -> None:
+    """Remove a temporary file if it is there; never raises (what cannot be removed, remove_leftovers removes)."""
+    try:
+        temporary.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _grey_2d(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
@@ -131,7 +139,7 @@ def write_page(
         os.replace(temporary, path)
     except BaseException as exc:
         # Includes KeyboardInterrupt: the temporary file must never outlive a failed write.
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         if isinstance(exc, OSError):
             raise ImageWriteError(path, write_reason(exc)) from None
         raise

@@ -20,7 +20,7 @@ from typing import Iterator
 
 from engine.errors import ModelFileError
 from engine.files import size_label
-from engine.io.os_errors import os_reason
+from engine.io.os_errors import file_kind, os_reason
 from engine.models import registry
 from engine.models.geometry import Geometry
 
@@ -112,6 +112,9 @@ def read_info(path: str | Path) -> ModelInfo:
     archives too big to unpack (check_archive_sizes).
     """
     path = Path(path)
+    kind = file_kind(path)  # a named pipe would make the zip reader wait forever
+    if kind is not None:
+        raise ModelFileError(f"{path}: is {kind}, not a model file")
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
