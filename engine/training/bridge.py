@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class KeepBest:
         return sign * values.get(self.monitor, math.nan), values.get("val_loss", 0.0)
 
 
-class TrainingBridge(keras.callbacks.Callback):
+class TrainingBridge(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no stubs
     """Keras callbacks -> progress reports, cancel and stop, and the best epoch's weights.
 
     ``epochs`` and ``batches`` (per epoch) are the totals reported; ``what`` names the model in
@@ -63,7 +63,7 @@ class TrainingBridge(keras.callbacks.Callback):
 
     def __init__(self, *, epochs: int, batches: int, progress: Optional[ProgressCallback] = None,
                  cancel: Optional[CancelToken] = None, stop: Optional[CancelToken] = None, what: str = "",
-                 keep_best: Optional[KeepBest] = None, on_best: Optional[Callable[[int, dict], None]] = None,
+                 keep_best: Optional[KeepBest] = None, on_best: Optional[Callable[[int, dict[str, float]], None]] = None,
                  shown: Optional[Sequence[str]] = None) -> None:
         super().__init__()
         self.epochs, self.batches, self.what, self.shown = epochs, batches, what, shown
@@ -73,17 +73,17 @@ class TrainingBridge(keras.callbacks.Callback):
         self.stopped = False
         self.epoch = 0  # the epoch under way, counted from 1
         self.best_epoch = 0  # counted from 1; 0 while no epoch was kept
-        self.best_weights: Optional[list] = None
+        self.best_weights: Optional[list[np.ndarray]] = None
         self._best_rank = (math.inf, math.inf)
         self._last_batch_report = -math.inf
 
     def _named(self, text: str) -> str:
         return f"{self.what} {text}".strip()
 
-    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         self.epoch = epoch + 1
 
-    def on_train_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Optional[dict[str, Any]] = None) -> None:
         now = time.monotonic()
         if batch + 1 == self.batches or now - self._last_batch_report >= BATCH_REPORT_INTERVAL:
             self._last_batch_report = now
@@ -96,7 +96,7 @@ class TrainingBridge(keras.callbacks.Callback):
             self.stopped = True
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
         if self.cancelled:
             return  # Keras still ends the epoch it stopped: report nothing it did not finish
         values = {k: float(v) for k, v in (logs or {}).items() if isinstance(v, (int, float, np.floating))}
@@ -107,13 +107,15 @@ class TrainingBridge(keras.callbacks.Callback):
         report(self.progress, "epoch", epoch + 1, self.epochs, self._named(f"epoch {epoch + 1}: {text}"), values)
 
     def _keep_if_best(self, epoch: int, values: dict[str, float]) -> None:
-        rank = self.keep_best.rank(values)
+        keep_best = self.keep_best
+        assert keep_best is not None  # called only with keep_best
+        rank = keep_best.rank(values)
         if rank < self._best_rank:
             self._best_rank, self.best_epoch = rank, epoch
             self.best_weights = self.model.get_weights()
             if self.on_best is not None:
                 self.on_best(epoch, values)
-        elif self.keep_best.patience is not None and epoch - self.best_epoch >= self.keep_best.patience:
+        elif keep_best.patience is not None and epoch - self.best_epoch >= keep_best.patience:
             self.model.stop_training = True
 
     def restore_best(self) -> None:

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Optional, TypeGuard
 
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, ModelFileError
 from engine.data.catalogue import is_digit_data
 from engine.models import registry
 from engine.models.bundled import resolve_model
-from engine.models.modelfile import ModelFileError, read_info
+from engine.models.modelfile import read_info
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -44,7 +45,7 @@ class TrainConfig:
     test_fraction: float = 0.2
     patience: Optional[int] = None
     seed: int = 0
-    arch_options: dict = field(default_factory=dict)
+    arch_options: dict[str, int] = field(default_factory=dict)
     data_folder: Optional[str] = None
     init_from: Optional[str] = None
     # Digits only
@@ -87,17 +88,20 @@ def _shown(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _is_whole(value: object) -> bool:
+def _is_whole(value: object) -> TypeGuard[int]:
+    """An int or any other Integral (NumPy's too: they compare as ints do), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
+    """A finite Real (int, float, NumPy's numbers), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_whole(value: object, name: str, low: int, high: Optional[int] = None, unit: str = "") -> None:
     """``value`` is a whole number from ``low`` (to ``high``); a float, text or bool is not."""
-    _require(_is_whole(value), f"{name} must be a whole number, not {_shown(value)}")
+    if not _is_whole(value):
+        raise ConfigurationError(f"{name} must be a whole number, not {_shown(value)}")
     if high is None:
         _require(value >= low, f"{name} must be at least {low}, not {value}")
     else:
@@ -105,7 +109,8 @@ def _check_whole(value: object, name: str, low: int, high: Optional[int] = None,
 
 
 def _check_fraction(value: object, name: str) -> None:
-    _require(_is_number(value) and 0 <= value < 1, f"{name} must be in [0, 1), not {_shown(value)}")
+    if not (_is_number(value) and 0 <= value < 1):
+        raise ConfigurationError(f"{name} must be in [0, 1), not {_shown(value)}")
 
 
 def _check_numbers(config: TrainConfig) -> None:
@@ -138,6 +143,7 @@ def _check_numbers(config: TrainConfig) -> None:
 def _check_batch_pixels(config: TrainConfig) -> None:
     """A batch of page crops must fit in memory (digits are small whatever the batch)."""
     most = MAX_BATCH_PIXELS // config.crop**2
+    assert config.batch_size is not None  # filled in by resolved()
     _require(config.is_digits or config.batch_size <= most,
              f"a batch of {config.batch_size} crops of {config.crop} pixels would not fit in memory: "
              f"at most {most} crops of that size fit in a training step (choose a smaller batch size or crop)")
@@ -145,15 +151,16 @@ def _check_batch_pixels(config: TrainConfig) -> None:
 
 def _architecture(config: TrainConfig) -> registry.Architecture:
     arch = registry.ARCHITECTURES.get(config.arch) if isinstance(config.arch, str) else None
-    _require(arch is not None, f"unknown architecture {_shown(config.arch)}; known: {', '.join(registry.ARCHITECTURES)}")
+    if arch is None:
+        raise ConfigurationError(f"unknown architecture {_shown(config.arch)}; known: {', '.join(registry.ARCHITECTURES)}")
     wanted = registry.DIGITS if config.is_digits else registry.DOCUMENT
     _require(arch.family == wanted, f"architecture {arch.name!r} is for {arch.family} data, not {_shown(config.data)}")
     return arch
 
 
 def _check_options(arch: registry.Architecture, options: object) -> None:
-    _require(isinstance(options, dict),
-             f"the options of {arch.name} must be names with whole numbers, e.g. {{\"width\": 8}}")
+    if not isinstance(options, dict):
+        raise ConfigurationError(f"the options of {arch.name} must be names with whole numbers, e.g. {{\"width\": 8}}")
     unknown = sorted(str(key) for key in set(options) - set(arch.options))
     known = ", ".join(arch.options) or "none"
     _require(not unknown, f"{arch.name} has no option {', '.join(unknown)} (its options: {known})")
@@ -181,15 +188,15 @@ def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
                                f"not {_listed(wanted)}; choose the same options")
 
 
-def _listed(options: dict) -> str:
+def _listed(options: dict[str, int]) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(options.items())) or "none"
 
 
-def _choice(value: object, default: str, choices, name: str) -> str:
+def _choice(value: object, default: str, choices: Collection[str], name: str) -> str:
     """``value`` (or the architecture's ``default`` when not given), lower-cased, if it is one of ``choices``."""
     chosen = value or default
-    _require(isinstance(chosen, str) and chosen.lower() in choices,
-             f"{name} must be one of {', '.join(choices)}, not {_shown(chosen)}")
+    if not (isinstance(chosen, str) and chosen.lower() in choices):
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {_shown(chosen)}")
     return chosen.lower()
 
 

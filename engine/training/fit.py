@@ -12,15 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, TypedDict, final
 
 import numpy as np
 
 from engine.errors import ConfigurationError, DataError
 from engine.data import digits, noise, pairs, sources, synthetic
 from engine.models import registry, zoo
-from engine.models.keras_files import ModelInfo, load_model, save_model
-from engine.models.modelfile import check_output_name
+from engine.models.keras_files import load_model, save_model
+from engine.models.modelfile import ModelInfo, check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.training.bridge import KeepBest, TrainingBridge
 from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
@@ -38,23 +38,47 @@ class TrainResult:
 def _optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
     # Keras 3's Adadelta defaults to 1e-3, which barely moves; the seeds'
     # figures come from the classic rate of 1.0.
-    default = {"adam": 1e-3, "rmsprop": 1e-3, "adadelta": 1.0}[config.optimizer]
+    optimizer = config.optimizer
+    assert optimizer is not None  # resolved() filled it in
+    default = {"adam": 1e-3, "rmsprop": 1e-3, "adadelta": 1.0}[optimizer]
     rate = config.learning_rate or default
     if config.lr_schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(1, total_steps), alpha=0.02)
     cls = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
-           "adadelta": keras.optimizers.Adadelta}[config.optimizer]
+           "adadelta": keras.optimizers.Adadelta}[optimizer]
     return cls(learning_rate=rate)
 
 
 # ---------------------------------------------------------------- data
 
+Arrays = tuple[np.ndarray, np.ndarray]  # (inputs, targets)
+
+
 @dataclass
 class _Data:
-    train: object  # arrays (x, y) or an infinite batch generator
-    validation: tuple[np.ndarray, np.ndarray]
+    train: Arrays | Iterator[Arrays]  # arrays (x, y) or an infinite batch generator
+    validation: Arrays
     steps_per_epoch: Optional[int]
-    description: dict
+    description: dict[str, object]  # saved in the model file (JSON)
+
+
+@final
+class _FolderDescription(TypedDict):
+    """What the model file says about the pairs of one folder."""
+
+    folder: str
+    train_pairs: int
+    validation_pairs: int
+    test_pairs: int
+    excluded_pairs: int
+    test_documents: list[str]
+    trained_documents: list[str]
+    problems: str
+
+
+@final
+class _SyntheticDescription(TypedDict):
+    real_clean: float
 
 
 def _digit_data(config: TrainConfig, flat: bool) -> _Data:
@@ -69,7 +93,7 @@ def _digit_data(config: TrainConfig, flat: bool) -> _Data:
     targets = images.reshape(len(images), -1) if flat else images[..., None]
     inputs = noise.add_gaussian_noise(images, config.noise_factor, seed=config.seed) if config.denoise else images
     inputs = inputs.reshape(len(images), -1) if flat else inputs[..., None]
-    description = {"samples": len(images) - n_val, "validation_samples": n_val,
+    description: dict[str, object] = {"samples": len(images) - n_val, "validation_samples": n_val,
                    "source": "train" if len(x_train) else "test (no training files found)"}
     return _Data((inputs[n_val:], targets[n_val:]), (inputs[:n_val], targets[:n_val]), None, description)
 
@@ -79,8 +103,9 @@ _SYNTHETIC_VALIDATION_CROPS = 32
 _MAX_VALIDATION_CROPS_PER_SOURCE = 64
 
 
-def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.CropSampler, tuple, dict]:
+def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.CropSampler, Arrays, _FolderDescription]:
     """Sampler over the training pairs of one folder, its validation crops, its description."""
+    assert source.folder is not None  # not the synthetic source
     found = pairs.find_pairs(source.folder)
     chosen = source.select(found.pairs)
     if not chosen:
@@ -94,7 +119,7 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
     val_source = val_pairs or train_pairs
     val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False)
     validation = val_sampler.batch(min(4 * len(val_source), _MAX_VALIDATION_CROPS_PER_SOURCE))
-    description = {"folder": str(source.folder), "train_pairs": len(train_pairs),
+    description: _FolderDescription = {"folder": str(source.folder), "train_pairs": len(train_pairs),
                    "validation_pairs": len(val_pairs), "test_pairs": len(test_pairs),
                    "excluded_pairs": len(found.pairs) - len(chosen),
                    "test_documents": sorted({p.document for p in test_pairs}),
@@ -105,15 +130,18 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
 
 def _document_data(config: TrainConfig) -> _Data:
     chosen = sources.parse_data(config.data, config.data_folder)
-    samplers, weights, validations, described = [], [], [], {}
+    samplers: list[pairs.CropSampler | synthetic.SyntheticSampler] = []
+    weights: list[float] = []
+    validations: list[Arrays] = []
+    described: dict[str, _FolderDescription | _SyntheticDescription] = {}
     clean_pages: list[np.ndarray] = []
     for source in (s for s in chosen if not s.synthetic):
-        sampler, validation, description = _pair_source(source, config)
+        sampler, crops, folder = _pair_source(source, config)
         samplers.append(sampler)
         weights.append(source.weight)
-        validations.append(validation)
+        validations.append(crops)
         clean_pages += sampler.clean_pages
-        described[source.name] = description
+        described[source.name] = folder
     for source in (s for s in chosen if s.synthetic):
         samplers.append(synthetic.SyntheticSampler(config.crop, config.seed, clean_pages, source.real_clean))
         weights.append(source.weight)
@@ -121,15 +149,17 @@ def _document_data(config: TrainConfig) -> _Data:
             config.validation_crop, config.seed + 1, clean_pages, source.real_clean).batch(_SYNTHETIC_VALIDATION_CROPS))
         described[source.name] = {"real_clean": source.real_clean if clean_pages else 0.0}
     mixed = samplers[0] if len(samplers) == 1 else sources.MixedSampler(samplers, weights, config.seed)
+    batch_size = config.batch_size
+    assert batch_size is not None  # resolved() filled it in
 
     def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         while True:
-            yield mixed.batch(config.batch_size)
+            yield mixed.batch(batch_size)
 
-    validation = tuple(np.concatenate([v[k] for v in validations]) for k in (0, 1))
+    validation = (np.concatenate([v[0] for v in validations]), np.concatenate([v[1] for v in validations]))
     folder_sources = [d for d in described.values() if "folder" in d]
     # One source keeps the flat description earlier model files have.
-    description = dict(folder_sources[0]) if len(described) == 1 and folder_sources else {
+    description: dict[str, object] = dict(folder_sources[0]) if len(described) == 1 and folder_sources else {
         "sources": {name: {**d, "weight": s.weight} for (name, d), s in zip(described.items(), chosen)}}
     description["trained_documents"] = sorted({doc for d in folder_sources for doc in d["trained_documents"]})
     description["test_documents"] = sorted({doc for d in folder_sources for doc in d["test_documents"]})
@@ -162,16 +192,19 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     if cancel is not None and cancel.cancelled:
         raise Cancelled()
 
+    batch_size, loss = config.batch_size, config.loss
+    assert batch_size is not None and loss is not None  # resolved() filled them in
     if data.steps_per_epoch:
         batches = data.steps_per_epoch
     else:
-        batches = math.ceil(len(data.train[0]) / config.batch_size)
+        assert isinstance(data.train, tuple)  # digits: arrays, no steps per epoch
+        batches = math.ceil(len(data.train[0]) / batch_size)
     model = _build(config.arch, config.arch_options, config.precision)
     if config.init_from is not None:
         model.set_weights(load_model(config.init_from).model.get_weights())
     # XLA halves the step time of the document models on a CPU; Keras's 'auto'
     # leaves it off once a metric is attached.
-    model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[config.loss],
+    model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[loss],
                   metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
                   jit_compile=not config.is_digits and config.precision == "float32")
 
@@ -181,7 +214,8 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     output = Path(output) if output is not None else None
     checkpoint_path = output.with_suffix(".checkpoint.keras") if output is not None else None
 
-    def checkpoint(epoch: int, values: dict) -> None:
+    def checkpoint(epoch: int, values: dict[str, float]) -> None:
+        assert checkpoint_path is not None  # called only with an output
         info.epochs = epoch
         info.metrics = {"best_epoch": epoch, **values}
         save_model(model, checkpoint_path, info)
@@ -206,7 +240,7 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
     return TrainResult(model=model, info=info, path=path, stopped_early=stopped_early)
 
 
-def _build(arch: str, options: dict, precision: str) -> keras.Model:
+def _build(arch: str, options: dict[str, int], precision: str) -> keras.Model:
     if precision not in PRECISIONS:
         raise ConfigurationError(f"precision must be one of {', '.join(PRECISIONS)}")
     previous = keras.config.dtype_policy()
@@ -230,11 +264,12 @@ def _fit(model: keras.Model, data: _Data, config: TrainConfig,
                     verbose=0, shuffle=not data.steps_per_epoch)
     if data.steps_per_epoch:
         return model.fit(data.train, steps_per_epoch=data.steps_per_epoch, **fit_args)
+    assert isinstance(data.train, tuple)  # digits: arrays, no steps per epoch
     x, y = data.train
     return model.fit(x, y, batch_size=config.batch_size, **fit_args)
 
 
-def _best(history: dict, epoch: int) -> dict:
+def _best(history: dict[str, list[float]], epoch: int) -> dict[str, float]:
     if epoch < 1:
         return {}
     return {k: float(v[epoch - 1]) for k, v in history.items() if len(v) >= epoch}
