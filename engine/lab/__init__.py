@@ -20,6 +20,7 @@ from typing import Callable
 from engine.data.catalogue import MNIST, NOTMNIST
 from engine.errors import ConfigurationError
 from engine.lab.result import LabResult
+from engine.progress import ProgressCallback
 
 # Experiment name -> module; imported when run, so listing them loads no TensorFlow.
 EXPERIMENT_MODULES = {
@@ -86,10 +87,10 @@ def experiment(name: str) -> Callable[..., LabResult]:
     if name not in EXPERIMENT_MODULES:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
     require_extra(name)
-    run = importlib.import_module(EXPERIMENT_MODULES[name]).run
+    run: Callable[..., LabResult] = importlib.import_module(EXPERIMENT_MODULES[name]).run
 
     @functools.wraps(run)
-    def reporting_figures(*args, progress=None, **kwargs) -> LabResult:
+    def reporting_figures(*args: object, progress: ProgressCallback | None = None, **kwargs: object) -> LabResult:
         from engine.lab.figures import reported_to
 
         with reported_to(progress):

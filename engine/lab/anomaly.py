@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from engine.lab import codes, data, figures
-from engine.lab.result import LabResult
+from engine.lab.result import Json, LabResult, Row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 ENCODERS = ("dense36", "conv7x7x2")
@@ -31,14 +31,16 @@ def isolation_forest(train: np.ndarray, scored: np.ndarray, seed: int) -> np.nda
     from sklearn.ensemble import IsolationForest
 
     forest = IsolationForest(n_estimators=FOREST_TREES, random_state=seed).fit(train)
-    return -forest.score_samples(scored)  # score_samples is high for normal rows
+    anomalous: np.ndarray = -forest.score_samples(scored)  # score_samples is high for normal rows
+    return anomalous
 
 
 def mahalanobis(train: np.ndarray, scored: np.ndarray, seed: int) -> np.ndarray:
     """Squared Mahalanobis distance of each row to the training rows' mean (Ledoit-Wolf covariance)."""
     from sklearn.covariance import LedoitWolf
 
-    return LedoitWolf().fit(train).mahalanobis(scored)
+    distances: np.ndarray = LedoitWolf().fit(train).mahalanobis(scored)
+    return distances
 
 
 def roc(normal: np.ndarray, anomalous: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -87,7 +89,7 @@ def _detector_scores(data_folder: Path | None, x_train: np.ndarray, x_normal: np
         label = codes.ENCODERS[name].label
         jobs += [(f"isolation forest on {label}", isolation_forest, label),
                  (f"Mahalanobis on {label}", mahalanobis, label)]
-    results = {}
+    results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for done, (detector_name, detector, feature) in enumerate(jobs):
         check(cancel)
         report(progress, "detector", done, len(jobs) + len(ENCODERS), detector_name)
@@ -113,14 +115,14 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     scores = _detector_scores(data_folder, x_train, x_normal, x_letters, seed=seed, quick=quick, progress=progress,
                               cancel=cancel)
     curves = {name: roc(*pair) for name, pair in scores.items()}
-    table = sorted(({"detector": name, "auc": round(auc, 4)} for name, (auc, _, _) in curves.items()),
-                   key=lambda row: -row["auc"])
+    rows: list[Row] = [{"detector": name, "auc": round(auc, 4)} for name, (auc, _, _) in curves.items()]
+    table = sorted(rows, key=lambda row: -row["auc"])
     best = table[0]["detector"]
     out_dir = Path(out_dir)
     figure_paths = [roc_figure(curves, out_dir / "anomaly_roc.png"),
                     extremes_figure(x_normal, x_letters, *scores[best], out_dir / "anomaly_mistakes.png",
                                     f"Mistakes of the best detector: {best}")]
-    numbers = {"auc": {name: auc for name, (auc, _, _) in curves.items()}, "best_detector": best,
+    numbers: Json = {"auc": {name: auc for name, (auc, _, _) in curves.items()}, "best_detector": best,
                "best_auc": curves[best][0], "normal_images": len(x_normal), "anomalous_images": len(x_letters),
                "train_images": len(x_train), "anchor_softmax_confidence_auc": ANCHOR_AUC,
                "encoders": {name: codes.trained_autoencoder(name, data_folder, seed=seed, quick=quick).describe()

@@ -12,12 +12,16 @@ all.  Accuracy is measured on the held-out images.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from engine.lab import cluster, codes, data, figures
-from engine.lab.result import LabResult, add_row
+from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:
+    import keras
 
 LABEL_BUDGETS = (100, 1_000)  # and all the training labels
 ENCODERS = ("conv4x4x8", "n2d")  # section 5's encoder, and the one the clustering found best
@@ -47,7 +51,7 @@ def labelled_subset(n: int, n_train: int, seed: int) -> tuple[np.ndarray, np.nda
     return chosen[n_val:], chosen[:n_val]
 
 
-def classifier(n_inputs: int, seed: int):
+def classifier(n_inputs: int, seed: int) -> keras.Model:
     """Dense(64, relu) -> Dense(10, softmax): small enough that 80 labels do not simply memorise a net."""
     import keras
 
@@ -64,9 +68,18 @@ def standardise(fit_rows: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     return [(rows - mean) / spread for rows in (fit_rows, *others)]
 
 
+class ClassifierScore(TypedDict):
+    """How one classifier did: held-out accuracy, and its training."""
+
+    accuracy: float
+    best_epoch: int
+    val_accuracy: float
+    epochs_run: int
+
+
 def train_and_score(train: np.ndarray, y_train: np.ndarray, evaluate: np.ndarray, y_eval: np.ndarray, n: int, *,
                     seed: int, quick: bool, what: str, progress: ProgressCallback | None,
-                    cancel: CancelToken | None) -> dict:
+                    cancel: CancelToken | None) -> ClassifierScore:
     """Train the classifier on ``n`` labels of ``train``, keep its best validation epoch, score ``evaluate``."""
     fit_idx, val_idx = labelled_subset(n, len(train), seed)
     x_fit, x_val, x_eval = standardise(train[fit_idx], train[val_idx], evaluate)
@@ -94,11 +107,13 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                   progress=progress, cancel=cancel)
     check(cancel)
     report(progress, "embedding", 0, 1, N2D_EMBEDDING)
-    features[N2D_EMBEDDING] = cluster.umap_embedding(*features[N2D_CODES], seed, quick)
+    n2d_train, n2d_evaluate = features[N2D_CODES]
+    features[N2D_EMBEDDING] = cluster.umap_embedding(n2d_train, n2d_evaluate, seed, quick)
     report(progress, "embedding", 1, 1, N2D_EMBEDDING)
     label_counts = budgets(len(x_train))
     jobs = [(feature, n) for feature in features for n in label_counts]
-    table, accuracy = [], {feature: {} for feature in features}
+    table: list[Row] = []
+    accuracy: dict[str, dict[str, float]] = {feature: {} for feature in features}
     for done, (feature, n) in enumerate(jobs):
         check(cancel)
         report(progress, "classifier", done, len(jobs), f"{feature}, {n:,} labels")
@@ -113,7 +128,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                out_dir / "classify_accuracy.png", xlabel="labelled training images",
                                ylabel="held-out accuracy", title="Small classifier on frozen codes vs raw pixels",
                                log_x=True, marks={f"target with 100 labels: {TARGET_100_LABELS}": TARGET_100_LABELS})
-    numbers = {"accuracy": accuracy, "label_budgets": label_counts, "train_images": len(x_train),
+    numbers: Json = {"accuracy": accuracy, "label_budgets": label_counts, "train_images": len(x_train),
                "eval_images": len(x_eval), "classifier": f"Dense({HIDDEN_UNITS}, relu) -> Dense(10, softmax), adam",
                "encoders": {name: codes.trained_autoencoder(name, data_folder, seed=seed, quick=quick).describe()
                             for name in ENCODERS}}

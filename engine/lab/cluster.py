@@ -14,12 +14,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
 
 from engine.lab import LabExtraMissing, codes, data, figures, n2d
-from engine.lab.result import LabResult, add_row
+from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 K = 10
@@ -73,7 +74,7 @@ def pca_kmeans(train: np.ndarray, evaluate: np.ndarray, seed: int,
     return kmeans(pca.transform(train), pca.transform(evaluate), seed, quick)
 
 
-def import_umap() -> tuple[object, float]:
+def import_umap() -> tuple[ModuleType, float]:
     """The umap module and the seconds its import took (numba compiles on the first import).
 
     LabExtraMissing, one sentence, when umap-learn is missing (the lab's extra is not installed;
@@ -167,7 +168,7 @@ def samples_figure(images: np.ndarray, clusters: np.ndarray, path: Path, title: 
     return figures.image_rows(rows, labels, path, title=title)
 
 
-def summary_figure(table: list[dict], path: Path) -> Path:
+def summary_figure(table: list[Row], path: Path) -> Path:
     """Accuracy, NMI and ARI of every method as grouped bars, chance and the anchors marked."""
     from matplotlib.figure import Figure
 
@@ -211,15 +212,18 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     umap_seconds = import_umap()[1]  # about 0 if this process imported it before
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)
-    table, numbers, figure_paths = [], {"methods": {}}, []
+    table: list[Row] = []
+    methods: dict[str, Json] = {}
+    numbers: Json = {"methods": methods}
+    figure_paths: list[Path] = []
 
     def record(method: str, stem: str, clusters: np.ndarray, seconds: float) -> None:
         scores = score(y_eval, clusters)
         mix = [label_mix(c, scores.confusion[c]) for c in range(K)]
-        numbers["methods"][method] = {"accuracy": scores.accuracy, "nmi": scores.nmi, "ari": scores.ari,
-                                      "seconds": round(seconds, 2), "clusters": mix,
-                                      "confusion": scores.confusion.tolist(),
-                                      "digit_of_cluster": scores.digit_of_cluster.tolist()}
+        methods[method] = {"accuracy": scores.accuracy, "nmi": scores.nmi, "ari": scores.ari,
+                           "seconds": round(seconds, 2), "clusters": mix,
+                           "confusion": scores.confusion.tolist(),
+                           "digit_of_cluster": scores.digit_of_cluster.tolist()}
         add_row(table, {"method": method, "accuracy": round(scores.accuracy, 4), "nmi": round(scores.nmi, 4),
                         "ari": round(scores.ari, 4), "label mix": "; ".join(mix)}, progress)
         figure_paths.append(confusion_figure(scores, out_dir / f"cluster_confusion_{stem}.png", method))
@@ -227,12 +231,13 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                            f"{method}: 5 samples per cluster", seed))
 
     steps = len(METHODS) + 1
-    train_clusters = {}
+    train_clusters: dict[str, np.ndarray] = {}
     for done, (method, (feature, clusterer, stem)) in enumerate(METHODS.items()):
         check(cancel)
         report(progress, "method", done, steps, method)
         start = time.perf_counter()
-        train_clusters[method], clusters = clusterer(*features[feature], seed, quick)
+        train, evaluate = features[feature]
+        train_clusters[method], clusters = clusterer(train, evaluate, seed, quick)
         record(method, stem, clusters, time.perf_counter() - start)
     check(cancel)
     report(progress, "method", len(METHODS), steps, SELF_LABELLED)

@@ -10,11 +10,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.lab import data, n2d
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:
+    import keras
 
 # The seeds train on 60,000 images; the lab on 8,000.
 SEED_TRAIN_IMAGES = 60_000
@@ -31,7 +35,7 @@ class EncoderSpec:
 
     architecture: str  # a name in engine.models.registry or LAB_BUILDERS
     label: str  # how tables and figures name its codes
-    options: dict = field(default_factory=dict)
+    options: dict[str, int] = field(default_factory=dict)
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     loss: str = "binary_crossentropy"
@@ -68,14 +72,14 @@ class TrainedAutoencoder:
 
     name: str
     spec: EncoderSpec
-    model: object  # keras.Model, input -> reconstruction
-    encoder: object  # keras.Model, input -> code layer
+    model: keras.Model  # input -> reconstruction
+    encoder: keras.Model  # input -> code layer
     epochs_run: int
     best_epoch: int
     seconds: float
     history: dict[str, list[float]]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str | int | float]:
         """What a numbers.json says about this encoder's training."""
         return {"architecture": self.spec.architecture, "code_size": int(np.prod(self.encoder.output.shape[1:])),
                 "epochs_run": self.epochs_run, "best_epoch": self.best_epoch, "train_seconds": round(self.seconds, 1),
@@ -83,14 +87,14 @@ class TrainedAutoencoder:
 
 
 # (encoder name, data folder, seed, quick) -> TrainedAutoencoder, for the rest of the process.
-_CACHE: dict[tuple, TrainedAutoencoder] = {}
+_CACHE: dict[tuple[str, str, int, bool], TrainedAutoencoder] = {}
 
 
 def _shaped(spec: EncoderSpec, x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1) if spec.flat_input else x[..., None]
 
 
-def _compiled(spec: EncoderSpec, seed: int):
+def _compiled(spec: EncoderSpec, seed: int) -> keras.Model:
     import keras
 
     from engine.models import zoo
@@ -152,14 +156,15 @@ def forget_autoencoders() -> None:
 
 def codes(ae: TrainedAutoencoder, x: np.ndarray) -> np.ndarray:
     """The code layer's output for images ``x`` (n, 28, 28), flattened to (n, code size)."""
-    out = ae.encoder.predict(_shaped(ae.spec, x), verbose=0, batch_size=512)
+    out: np.ndarray = ae.encoder.predict(_shaped(ae.spec, x), verbose=0, batch_size=512)
     return out.reshape(len(x), -1)
 
 
 def reconstruction_errors(ae: TrainedAutoencoder, x: np.ndarray) -> np.ndarray:
     """Per-image mean squared error between ``x`` and the autoencoder's reconstruction."""
-    out = ae.model.predict(_shaped(ae.spec, x), verbose=0, batch_size=512).reshape(len(x), -1)
-    return np.mean((out - x.reshape(len(x), -1)) ** 2, axis=1)
+    out: np.ndarray = ae.model.predict(_shaped(ae.spec, x), verbose=0, batch_size=512).reshape(len(x), -1)
+    errors: np.ndarray = np.mean((out - x.reshape(len(x), -1)) ** 2, axis=1)
+    return errors
 
 
 def pixels(x: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ from engine.data.digits import describe_folder, load_dataset, load_test_split, t
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 if TYPE_CHECKING:  # imported when training: listing or splitting the data loads no TensorFlow
+    import keras
+
     from engine.training.bridge import KeepBest, TrainingBridge
 
 N_TRAIN = 8_000
@@ -39,7 +41,7 @@ def _scale(x_train: np.ndarray, x_eval: np.ndarray, name: str) -> tuple[np.ndarr
     return both[: len(x_train)], both[len(x_train):]
 
 
-def _split_test_set(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+def _split_test_set(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(len(x))
     train, held = order[:N_TRAIN], order[N_TRAIN:]
     return x[train], y[train], x[held], y[held]
@@ -104,7 +106,7 @@ def load(name: str, data_folder: Path | None, *, seed: int, quick: bool,
     return split
 
 
-def fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
+def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
         validation: tuple[np.ndarray, np.ndarray] | None = None, what: str = "",
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, list[float]]:
     """Train a compiled Keras ``model`` on ``(x, y)`` with progress and cancel; returns the loss history.
@@ -117,7 +119,7 @@ def fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
                 progress=progress, cancel=cancel)[0]
 
 
-def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[np.ndarray, np.ndarray],
+def fit_keeping_best(model: keras.Model, x: np.ndarray, y: np.ndarray, *, validation: tuple[np.ndarray, np.ndarray],
                      epochs: int, batch_size: int, monitor: str = "val_loss", patience: int | None = None,
                      what: str = "", progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None) -> tuple[dict[str, list[float]], int]:
@@ -135,7 +137,7 @@ def fit_keeping_best(model, x: np.ndarray, y: np.ndarray, *, validation: tuple[n
     return history, bridge.best_epoch or len(history["loss"])
 
 
-def _fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
+def _fit(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
          validation: tuple[np.ndarray, np.ndarray] | None, what: str, progress: ProgressCallback | None,
          cancel: CancelToken | None,
          keep_best: KeepBest | None = None) -> tuple[dict[str, list[float]], TrainingBridge]:
@@ -152,7 +154,7 @@ def _fit(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}, bridge
 
 
-def apply(model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+def apply(model: keras.Model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """The model's output for ``x``, in slices; calling the model skips predict's per-call set-up."""
     return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
                            for i in range(0, len(x), batch_size)])

@@ -9,14 +9,17 @@ input and of each model's output against the clean held-out digits.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from engine.data.noise import add_gaussian_noise
 from engine.lab import data, figures
-from engine.lab.result import LabResult
+from engine.lab.result import Json, LabResult, Row
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:
+    import keras
 
 TRAIN_FACTOR = 0.5
 FACTORS = (0.5, 0.7)
@@ -36,7 +39,7 @@ def _shape_for(x: np.ndarray, flat: bool) -> np.ndarray:
 
 def train_denoiser(name: str, noisy: np.ndarray, clean: np.ndarray, *, epochs: int, seed: int,
                    validation: tuple[np.ndarray, np.ndarray] | None,
-                   progress: ProgressCallback | None, cancel: CancelToken | None):
+                   progress: ProgressCallback | None, cancel: CancelToken | None) -> keras.Model:
     """Model ``name`` of MODELS trained to map noisy digits to clean ones."""
     import keras
 
@@ -46,13 +49,13 @@ def train_denoiser(name: str, noisy: np.ndarray, clean: np.ndarray, *, epochs: i
     keras.utils.set_random_seed(seed)
     model = zoo.build_model(builder, **options)
     model.compile(optimizer="adam", loss=loss)
-    val = None if validation is None else tuple(_shape_for(v, flat) for v in validation)
+    val = None if validation is None else (_shape_for(validation[0], flat), _shape_for(validation[1], flat))
     data.fit(model, _shape_for(noisy, flat), _shape_for(clean, flat), epochs=epochs, batch_size=BATCH_SIZE,
              validation=val, what=name, progress=progress, cancel=cancel)
     return model
 
 
-def denoise(name: str, model, noisy: np.ndarray) -> np.ndarray:
+def denoise(name: str, model: keras.Model, noisy: np.ndarray) -> np.ndarray:
     """Model ``name``'s output for noisy digits (n, 28, 28), as (n, 28, 28)."""
     return data.apply(model, _shape_for(noisy, MODELS[name][3])).reshape(noisy.shape)
 
@@ -73,7 +76,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     noisy_eval = {f: add_gaussian_noise(x_eval, f, seed=seed + 1 + i) for i, f in enumerate(chosen)}
     noisy_train = add_gaussian_noise(x_train, TRAIN_FACTOR, seed=seed)
     epochs = 2 if quick else EPOCHS
-    table = [{"factor": f, "noisy": data.mse(noisy_eval[f], x_eval)} for f in chosen]
+    table: list[Row] = [{"factor": f, "noisy": data.mse(noisy_eval[f], x_eval)} for f in chosen]
     shown, paths = slice(0, N_SHOWN), []
     for done, name in enumerate(MODELS):
         check(cancel)
@@ -94,7 +97,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
                                    {k: [r[k] for r in table] for k in ("noisy", *MODELS)},
                                    out_dir / "denoise_mse.png", xlabel="noise factor", ylabel="MSE vs clean",
                                    title=f"Held-out MSE (models trained at factor {TRAIN_FACTOR})"))
-    numbers = {"train_factor": TRAIN_FACTOR, "epochs": epochs, "train_images": len(x_train),
+    numbers: Json = {"train_factor": TRAIN_FACTOR, "epochs": epochs, "train_images": len(x_train),
                "eval_images": len(x_eval),
                "mse": {f"{r['factor']:g}": {k: r[k] for k in ("noisy", *MODELS)} for r in table}}
     result = LabResult("denoise", numbers, paths, table, protocol + f"; both models trained at noise factor {TRAIN_FACTOR}")

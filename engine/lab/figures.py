@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -79,7 +79,7 @@ def codes_as_squares(codes: np.ndarray, images: np.ndarray, outputs: np.ndarray,
     return image_rows([images, squares, outputs], ["input", f"code {side}x{side}", "output"], path, title=title)
 
 
-def line_plot(x: Sequence[float], series: dict[str, Sequence[float]], path: Path, *, xlabel: str,
+def line_plot(x: Sequence[float], series: Mapping[str, Sequence[float]], path: Path, *, xlabel: str,
               ylabel: str, title: str = "", log_x: bool = False, log_y: bool = False,
               marks: dict[str, float] | None = None) -> Path:
     """One line per entry of ``series`` over ``x``; ``marks`` draws labelled horizontal reference lines."""

@@ -17,10 +17,15 @@ these codes 0.934, then self-labelling 0.962.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from engine.lab import data
 from engine.progress import CancelToken, ProgressCallback
+
+if TYPE_CHECKING:
+    import keras
 
 HIDDEN_UNITS = (500, 500, 2000)  # N2D's and DEC's encoder
 CODE_SIZE = 10  # as many numbers as clusters
@@ -30,7 +35,7 @@ SELF_LABEL_EPOCHS = 8
 SELF_LABEL_BATCH = 128
 
 
-def _shifts_and_turns(seed: int) -> list:
+def _shifts_and_turns(seed: int) -> list[keras.layers.Layer]:
     """Keras layers that move and turn 28x28x1 images while training, and pass them as they are otherwise."""
     from keras import layers
 
@@ -38,7 +43,7 @@ def _shifts_and_turns(seed: int) -> list:
             layers.RandomRotation(TURN_DEGREES / 360, fill_mode="constant", seed=seed + 1)]
 
 
-def autoencoder(seed: int = 0):
+def autoencoder(seed: int = 0) -> keras.Model:
     """784 -> 500 -> 500 -> 2000 -> 10 ("code") -> 2000 -> 500 -> 500 -> 784, relu, linear code and output.
 
     Takes flat images; while training it shifts and turns them first, and the loss compares the
@@ -60,7 +65,7 @@ def autoencoder(seed: int = 0):
     return keras.Model(inputs, layers.Dense(784)(x), name="n2d_autoencoder")
 
 
-def self_labelling_classifier(n_clusters: int, seed: int):
+def self_labelling_classifier(n_clusters: int, seed: int) -> keras.Model:
     """A small CNN (conv 32, conv 64, dropout, softmax over the clusters) that shifts and turns while training."""
     import keras
     from keras import layers
@@ -81,4 +86,5 @@ def self_label(x_train: np.ndarray, clusters: np.ndarray, x_eval: np.ndarray, *,
     model = self_labelling_classifier(int(clusters.max()) + 1, seed)
     data.fit(model, x_train[..., None], clusters, epochs=1 if quick else SELF_LABEL_EPOCHS,
              batch_size=SELF_LABEL_BATCH, what="self-labelling CNN", progress=progress, cancel=cancel)
-    return data.apply(model, x_eval[..., None]).argmax(axis=1)
+    labels: np.ndarray = data.apply(model, x_eval[..., None]).argmax(axis=1)
+    return labels

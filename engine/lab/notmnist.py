@@ -13,14 +13,18 @@ batch 16 (5,000 updates in the same 10 epochs) and let RMSprop's step fall to ze
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.data.digits import label_name
 from engine.data.noise import add_gaussian_noise
 from engine.lab import data, figures
-from engine.lab.result import LabResult, add_row
+from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:
+    import keras
 
 BATCH_SIZE = 16
 LEARNING_RATE = 1e-3  # RMSprop's default, the write-up's
@@ -38,7 +42,8 @@ TASKS = {
 
 def train_conv_ae(inputs: np.ndarray, targets: np.ndarray, *, epochs: int, batch_size: int, seed: int,
                   validation: tuple[np.ndarray, np.ndarray] | None, what: str,
-                  progress: ProgressCallback | None, cancel: CancelToken | None):
+                  progress: ProgressCallback | None, cancel: CancelToken | None
+                  ) -> tuple[keras.Model, dict[str, list[float]]]:
     """A fresh notMNIST conv AE trained to map ``inputs`` to ``targets`` (n, 28, 28); model and history."""
     import keras
 
@@ -49,17 +54,17 @@ def train_conv_ae(inputs: np.ndarray, targets: np.ndarray, *, epochs: int, batch
     steps = epochs * -(-len(inputs) // batch_size)
     model.compile(optimizer=keras.optimizers.RMSprop(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)),
                   loss="mse")
-    val = None if validation is None else tuple(v[..., None] for v in validation)
+    val = None if validation is None else (validation[0][..., None], validation[1][..., None])
     history = data.fit(model, inputs[..., None], targets[..., None], epochs=epochs, batch_size=batch_size,
                        validation=val, what=what, progress=progress, cancel=cancel)
     return model, history
 
 
-def outputs_of(model, x: np.ndarray) -> np.ndarray:
+def outputs_of(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return data.apply(model, x[..., None]).reshape(x.shape)
 
 
-def _task_numbers(task: str, epochs: int, history: dict, final_mse: float) -> dict:
+def _task_numbers(task: str, epochs: int, history: dict[str, list[float]], final_mse: float) -> Json:
     _, seed_first, seed_last = TASKS[task]
     val = history.get("val_loss", [])
     return {"epochs": epochs, "val_mse": final_mse, "val_mse_epoch1": val[0] if val else None,
@@ -81,9 +86,10 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     noisy_eval = {f: add_gaussian_noise(x_eval, f, seed=seed + 1 + i) for i, f in enumerate((NOISE_FACTOR, HARDER_FACTOR))}
     inputs = {"reconstruction": (x_train, x_eval), "denoising": (noisy_train, noisy_eval[NOISE_FACTOR])}
     batch_size = QUICK_BATCH_SIZE if quick else BATCH_SIZE
-    numbers = {"train_images": len(x_train), "eval_images": len(x_eval),
+    numbers: Json = {"train_images": len(x_train), "eval_images": len(x_eval),
                "training": f"RMSprop from {LEARNING_RATE:g}, cosine decay to 0, batch {batch_size}, MSE"}
-    table, paths = [], []
+    table: list[Row] = []
+    paths: list[Path] = []
     for done, (task, (full_epochs, _, seed_last)) in enumerate(TASKS.items()):
         check(cancel)
         report(progress, "task", done, len(TASKS), task)

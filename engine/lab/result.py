@@ -4,10 +4,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.progress import ProgressCallback, report
 
 ROW_STAGE = "row"  # Progress.stage of a finished table row; its values are the row
+# What json.dumps writes: the values are numbers, words, lists and further such dicts.
+Json = dict[str, Any]
+# A row of an experiment's table: a column's name -> a number or words.
+Row = dict[str, Any]
 
 
 @dataclass
@@ -22,9 +27,9 @@ class LabResult:
     """
 
     name: str
-    numbers: dict
+    numbers: Json
     figures: list[Path] = field(default_factory=list)
-    table: list[dict] = field(default_factory=list)
+    table: list[Row] = field(default_factory=list)
     protocol: str = ""
 
     def save(self, out_dir: Path) -> Path:
@@ -34,13 +39,13 @@ class LabResult:
         path.write_text(json.dumps(self.payload(), indent=2), encoding="utf-8")
         return path
 
-    def payload(self) -> dict:
+    def payload(self) -> Json:
         """What numbers.json holds (and ``docclean lab --json`` prints): figures by file name."""
         return {"experiment": self.name, "protocol": self.protocol, "numbers": self.numbers, "table": self.table,
                 "figures": [str(f.name) for f in self.figures]}
 
 
-def add_row(table: list[dict], row: dict, progress: ProgressCallback | None) -> None:
+def add_row(table: list[Row], row: Row, progress: ProgressCallback | None) -> None:
     """Append ``row`` to ``table`` and report it, so a front end can show the table as it grows."""
     table.append(row)
     report(progress, ROW_STAGE, len(table), 0, "", dict(row))

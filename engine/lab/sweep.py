@@ -8,12 +8,16 @@ run is not repeated), so the one table compares like with like.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.lab import data, figures
-from engine.lab.result import LabResult, add_row
+from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+
+if TYPE_CHECKING:
+    import keras
 
 BOTTLENECKS = (1, 2, 4, 8, 16, 32, 36)
 EPOCHS = 10
@@ -24,7 +28,7 @@ PIXELS = 28 * 28
 
 
 def train_dense(h: int, x_train: np.ndarray, x_eval: np.ndarray | None, *, epochs: int, seed: int,
-                progress: ProgressCallback | None, cancel: CancelToken | None):
+                progress: ProgressCallback | None, cancel: CancelToken | None) -> keras.Model:
     """A dense autoencoder with an h-number code, trained to copy its input."""
     import keras
 
@@ -40,7 +44,7 @@ def train_dense(h: int, x_train: np.ndarray, x_eval: np.ndarray | None, *, epoch
     return model
 
 
-def encode(model, x: np.ndarray) -> np.ndarray:
+def encode(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """The code layer's output for images ``x`` (n, 28, 28)."""
     import keras
 
@@ -48,7 +52,7 @@ def encode(model, x: np.ndarray) -> np.ndarray:
     return data.apply(encoder, x.reshape(len(x), -1))
 
 
-def reconstruct(model, x: np.ndarray) -> np.ndarray:
+def reconstruct(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """The model's output for images ``x``, as (n, 28, 28)."""
     return data.apply(model, x.reshape(len(x), -1)).reshape(x.shape)
 
@@ -62,7 +66,8 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     # with h) and no per-epoch validation, which costs more than the training.
     epochs = 2 if quick else EPOCHS
     shown = x_eval[:N_SHOWN]
-    rows, table = [shown], []
+    rows = [shown]
+    table: list[Row] = []
     for done, h in enumerate(BOTTLENECKS):
         check(cancel)
         report(progress, "model", done, len(BOTTLENECKS), f"h={h}")
@@ -81,7 +86,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     curve = figures.line_plot([r["h"] for r in table], {"held-out MSE": [r["mse"] for r in table]},
                               out_dir / "sweep_mse.png", xlabel="bottleneck size h", ylabel="reconstruction MSE",
                               title="Reconstruction error vs bottleneck", log_x=True, log_y=True)
-    numbers = {"epochs": epochs, "train_images": len(x_train), "eval_images": len(x_eval),
+    numbers: Json = {"epochs": epochs, "train_images": len(x_train), "eval_images": len(x_eval),
                "mse": {str(r["h"]): r["mse"] for r in table},
                "compression": {str(r["h"]): r["compression"] for r in table}}
     result = LabResult("sweep", numbers, [grid, codes_figure, curve], table, protocol)
