@@ -9,19 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
 
 from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS
-from engine.io import (DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS,
-                       OUTPUT_MODES, check_combine_name, check_name_template)
+from engine.errors import ConfigurationError
+from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
+from engine.options import COMBINED_NAME, BatchOptions
 from gui.fields import choice_combo, folder_field
 from gui.settings import AppSettings
 
-COMBINED_NAME = "all pages.pdf"
-
 
 class OutputOptions(QGroupBox):
-    """The output choices; ``batch_options()`` gives run_batch's keyword arguments, ``problem()`` what is wrong."""
+    """The output choices; ``options()`` gives the engine's BatchOptions, ``problem()`` what is wrong."""
+
+    # What the outputs would be changed (format, pages, names, one PDF, folder): what is "already clean" changes.
+    changed = Signal()
 
     def __init__(self, settings: AppSettings, choose_folder: Callable[[], None]) -> None:
         super().__init__("Output")
@@ -66,6 +69,10 @@ class OutputOptions(QGroupBox):
         self._form = form
         for signal in (self.format_combo.currentTextChanged, self.combine_check.toggled):
             signal.connect(self._enable_what_applies)
+        for signal in (self.format_combo.currentTextChanged, self.mode_combo.currentIndexChanged,
+                       self.combine_check.toggled, self.combine_edit.editingFinished, self.name_edit.editingFinished,
+                       self.quality_spin.editingFinished, self.folder_edit.editingFinished):
+            signal.connect(self.changed)
         self._enable_what_applies()
 
     # What the user chose ------------------------------------------------------------------
@@ -74,7 +81,7 @@ class OutputOptions(QGroupBox):
         return Path(text).expanduser() if text else None
 
     def batch_options(self) -> dict:
-        """run_batch's fmt, name, jpeg_quality and combine (call problem() first)."""
+        """The format, name, JPEG quality and combined PDF as chosen (call problem() first)."""
         combine = self.combine_check.isChecked()
         return {
             "fmt": "pdf" if combine else self.format_combo.currentText(),
@@ -83,14 +90,19 @@ class OutputOptions(QGroupBox):
             "combine": (self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
         }
 
+    def mode(self) -> str:
+        return str(self.mode_combo.currentData())
+
+    def options(self) -> BatchOptions:
+        """The engine's options for what is chosen; ConfigurationError saying in one sentence what clashes."""
+        return BatchOptions(mode=self.mode(), existing=str(self.existing_combo.currentData()),
+                            **self.batch_options()).check()
+
     def problem(self) -> Optional[str]:
         """Why these options cannot run, as the engine words it (None: they can)."""
-        options = self.batch_options()
         try:
-            check_name_template(options["name"])
-            if options["combine"] is not None:
-                check_combine_name(options["combine"])
-        except ValueError as error:
+            self.options()
+        except ConfigurationError as error:
             return str(error)
         return None
 

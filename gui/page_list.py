@@ -1,46 +1,23 @@
-"""The imported pages: one thumbnail per page with its name and batch status."""
+"""The imported pages: a view of the workspace's pages (gui.page_model), one thumbnail per page
+with its name and state, drawn by a delegate."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyle, QStyledItemDelegate,
+                               QStyleOptionViewItem, QWidget)
+
+from engine.workspace import PageKey, PageState, Workspace, page_key
+from gui.page_model import LABEL_ROLE, REF_ROLE, STATE_COLOURS, STATE_ROLE, PageListModel
 
 THUMB_SIZE = 96
-REF_ROLE = Qt.ItemDataRole.UserRole
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
-OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 2
-OUTPUT_PAGE_ROLE = Qt.ItemDataRole.UserRole + 5  # the page's place in a multi-page output (PDF, TIFF)
-REASON_ROLE = Qt.ItemDataRole.UserRole + 3
 
-PageKey = tuple[str, int]
-
-
-class Status(Enum):
-    WAITING = "waiting"
-    WORKING = "working…"
-    DONE = "done"
-    ALREADY = "already clean"
-    CHECK = "done, check it"
-    FAILED = "failed"
-
-
-_STATUS_COLOURS = {
-    Status.WAITING: None,
-    Status.WORKING: QColor(30, 100, 200),
-    Status.DONE: QColor(20, 130, 50),
-    Status.ALREADY: QColor(20, 130, 50),
-    Status.CHECK: QColor(190, 110, 0),
-    Status.FAILED: QColor(200, 30, 30),
-}
-
-
-def page_key(ref: Any) -> PageKey:
-    """Identity of one page across the list, the batch results and the viewer."""
-    return (str(Path(ref.path).resolve()), int(getattr(ref, "index", 0) or 0))
+# The names tests and scripts knew: a page's state, and its key (defined once, in engine.workspace).
+Status = PageState
+__all__ = ["PageList", "PageDelegate", "Status", "PageKey", "page_key", "page_label", "THUMB_SIZE"]
 
 
 def page_label(ref: Any) -> str:
@@ -48,119 +25,121 @@ def page_label(ref: Any) -> str:
     return str(label) if label else Path(ref.path).name
 
 
-class PageList(QListWidget):
-    """Thumbnails in import order; the current item is the page in the viewer."""
-
-    current_page_changed = Signal(object)  # the PageRef, or None
+class PageDelegate(QStyledItemDelegate):
+    """A page's row: its thumbnail (a placeholder until it is made), its name, and its state in colour."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
+        self.placeholder = _placeholder_icon()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        return QSize(THUMB_SIZE + 150, THUMB_SIZE + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        background = QStyleOptionViewItem(option)
+        self.initStyleOption(background, index)
+        background.text, background.icon = "", QIcon()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, option.widget)
+        rect = option.rect.adjusted(4, 4, -4, -4)
+        icon = index.data(Qt.ItemDataRole.DecorationRole) or self.placeholder
+        icon.paint(painter, QRect(rect.left(), rect.top(), THUMB_SIZE, THUMB_SIZE), Qt.AlignmentFlag.AlignCenter)
+        text = rect.adjusted(THUMB_SIZE + 8, 0, 0, 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        name_colour = option.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                           else QPalette.ColorRole.Text)
+        value = index.data(STATE_ROLE)  # Qt hands a StrEnum back as its string
+        state = PageState(value) if value else None
+        colour = STATE_COLOURS.get(state) if state is not None else None
+        metrics = option.fontMetrics
+        painter.save()
+        painter.setPen(name_colour)
+        name = metrics.elidedText(str(index.data(LABEL_ROLE) or ""), Qt.TextElideMode.ElideMiddle, text.width())
+        line = metrics.height()
+        middle = text.top() + text.height() // 2
+        painter.drawText(QRect(text.left(), middle - line, text.width(), line), Qt.AlignmentFlag.AlignLeft, name)
+        painter.setPen(colour if colour is not None and not selected else name_colour)
+        painter.drawText(QRect(text.left(), middle, text.width(), line), Qt.AlignmentFlag.AlignLeft,
+                         state.value if state is not None else "")
+        painter.restore()
+
+
+class PageList(QListView):
+    """Thumbnails in import order; the current row is the page in the viewer."""
+
+    current_page_changed = Signal(object)  # the PageRef, or None
+
+    def __init__(self, workspace: Optional[Workspace] = None, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace if workspace is not None else Workspace()
+        self.page_model = PageListModel(self.workspace, self)
+        self.setModel(self.page_model)
+        self.setItemDelegate(PageDelegate(self))
         self.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        # Names wrap or elide: a sideways scrollbar would only ever show a few more letters.
+        # Names elide: a sideways scrollbar would only ever show a few more letters.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setUniformItemSizes(True)
         self.setSpacing(2)
-        self.setWordWrap(True)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self._items: dict[PageKey, QListWidgetItem] = {}
-        self._placeholder = _placeholder_icon()
-        self.currentItemChanged.connect(self._on_current_changed)
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.page_model.modelReset.connect(lambda: self.current_page_changed.emit(None))
 
-    # Content ---------------------------------------------------------------------------
-    def clear_pages(self) -> None:
-        self._items.clear()
-        self.clear()
-
-    def add_pages(self, refs: Iterable[Any]) -> list[Any]:
-        """Append pages not listed yet; returns the ones added."""
-        added = []
-        for ref in refs:
-            key = page_key(ref)
-            if key in self._items:
-                continue
-            item = QListWidgetItem(self._placeholder, "")
-            item.setData(REF_ROLE, ref)
-            item.setSizeHint(QSize(THUMB_SIZE + 150, THUMB_SIZE + 8))
-            self.addItem(item)
-            self._items[key] = item
-            self._set_item_status(item, Status.WAITING, "")
-            added.append(ref)
-        return added
+    # What it shows (read from the workspace) ---------------------------------------------
+    def count(self) -> int:
+        return len(self.workspace)
 
     def refs(self) -> list[Any]:
-        return [self.item(i).data(REF_ROLE) for i in range(self.count())]
+        return self.workspace.refs()
 
     def keys(self) -> list[PageKey]:
-        return list(self._items)
+        return self.workspace.keys()
 
-    def has(self, key: PageKey) -> bool:
-        return key in self._items
-
-    def set_thumbnail(self, key: PageKey, image: QImage) -> None:
-        item = self._items.get(key)
-        if item is not None and not image.isNull():
-            item.setIcon(QIcon(QPixmap.fromImage(image)))
-
-    def set_status(self, key: PageKey, status: Status, reason: str = "") -> None:
-        item = self._items.get(key)
-        if item is not None:
-            self._set_item_status(item, status, reason)
-
-    def status(self, key: PageKey) -> Optional[Status]:
-        item = self._items.get(key)
-        return item.data(STATUS_ROLE) if item is not None else None
+    def status(self, key: PageKey) -> Optional[PageState]:
+        entry = self.workspace.get(key)
+        return entry.state if entry is not None else None
 
     def reason(self, key: PageKey) -> str:
-        item = self._items.get(key)
-        return item.data(REASON_ROLE) or "" if item is not None else ""
+        entry = self.workspace.get(key)
+        return entry.reason if entry is not None else ""
 
     def tooltip(self, key: PageKey) -> str:
-        item = self._items.get(key)
-        return item.toolTip() if item is not None else ""
-
-    def set_output(self, key: PageKey, path: Optional[Path], page: int = 0) -> None:
-        """The file the page was cleaned into, and its 0-based place in that file."""
-        item = self._items.get(key)
-        if item is not None:
-            item.setData(OUTPUT_ROLE, str(path) if path else "")
-            item.setData(OUTPUT_PAGE_ROLE, page)
+        entry = self.workspace.get(key)
+        return entry.tooltip if entry is not None else ""
 
     def output(self, key: PageKey) -> Optional[Path]:
-        item = self._items.get(key)
-        value = item.data(OUTPUT_ROLE) if item is not None else ""
-        return Path(value) if value else None
+        entry = self.workspace.get(key)
+        return entry.output if entry is not None else None
 
     def output_page(self, key: PageKey) -> int:
-        item = self._items.get(key)
-        return int(item.data(OUTPUT_PAGE_ROLE) or 0) if item is not None else 0
+        entry = self.workspace.get(key)
+        return entry.output_page if entry is not None else 0
 
-    def reset_statuses(self, keys: Optional[Iterable[PageKey]] = None) -> None:
-        """Set pages (all, or those of ``keys``) back to waiting, forgetting their outputs."""
-        for key in self._items if keys is None else keys:
-            item = self._items.get(key)
-            if item is not None:
-                item.setData(OUTPUT_ROLE, "")
-                self._set_item_status(item, Status.WAITING, "")
+    def text(self, row: int) -> str:
+        return str(self.page_model.index(row).data(Qt.ItemDataRole.DisplayRole) or "")
+
+    def icon(self, row: int) -> QIcon:
+        """The row's thumbnail (a null icon until it is made)."""
+        return self.page_model.thumbnail(row) or QIcon()
+
+    # Selection and navigation --------------------------------------------------------------
+    def currentRow(self) -> int:  # noqa: N802 - QListWidget's name, kept for callers
+        index = self.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def setCurrentRow(self, row: int) -> None:  # noqa: N802
+        self.setCurrentIndex(self.page_model.index(row))
+
+    def current_ref(self) -> Optional[Any]:
+        row = self.currentRow()
+        return self.workspace.entry(row).ref if 0 <= row < len(self.workspace) else None
 
     def selected_refs(self) -> list[Any]:
         """The selected pages in list order (the current page when nothing is selected)."""
-        rows = sorted(self.row(item) for item in self.selectedItems())
-        if not rows and self.currentItem() is not None:
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        if not rows and self.currentRow() >= 0:
             rows = [self.currentRow()]
-        return [self.item(row).data(REF_ROLE) for row in rows]
-
-    def remove_pages(self, keys: Iterable[PageKey]) -> None:
-        """Take pages off the list (their files are not touched)."""
-        for key in list(keys):
-            item = self._items.pop(key, None)
-            if item is not None:
-                self.takeItem(self.row(item))
-
-    # Navigation ------------------------------------------------------------------------
-    def current_ref(self) -> Optional[Any]:
-        item = self.currentItem()
-        return item.data(REF_ROLE) if item is not None else None
+        return [self.workspace.entry(row).ref for row in rows]
 
     def select_next(self) -> None:
         if self.count():
@@ -171,25 +150,12 @@ class PageList(QListWidget):
             self.setCurrentRow(max(0, self.currentRow() - 1))
 
     def select_key(self, key: PageKey) -> None:
-        item = self._items.get(key)
-        if item is not None:
-            self.setCurrentItem(item)
+        row = self.workspace.row(key)
+        if row >= 0:
+            self.setCurrentRow(row)
 
-    # ---------------------------------------------------------------------------------
-    def _set_item_status(self, item: QListWidgetItem, status: Status, reason: str) -> None:
-        ref = item.data(REF_ROLE)
-        item.setData(STATUS_ROLE, status)
-        item.setData(REASON_ROLE, reason)
-        item.setText(f"{page_label(ref)}\n{status.value}")
-        colour = _STATUS_COLOURS[status]
-        item.setForeground(QBrush(colour) if colour is not None else QBrush())
-        tip = str(ref.path)
-        if status is Status.FAILED and reason:
-            tip = f"Failed: {reason}"
-        item.setToolTip(tip)
-
-    def _on_current_changed(self, current: Optional[QListWidgetItem], _previous: object) -> None:
-        self.current_page_changed.emit(current.data(REF_ROLE) if current is not None else None)
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_page_changed.emit(current.data(REF_ROLE) if current.isValid() else None)
 
 
 def _placeholder_icon() -> QIcon:

@@ -1,10 +1,13 @@
 """Turning engine pixels into QImages (safe on worker threads; QPixmap is not)."""
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from engine.io import to_uint8
+from engine.io.display import display_pixels
 
 
 def pixels_to_qimage(pixels: object) -> QImage:
@@ -19,6 +22,11 @@ def pixels_to_qimage(pixels: object) -> QImage:
         image = QImage(data.data, width, height, width, QImage.Format.Format_Grayscale8)
     # QImage only borrows the numpy buffer: copy before the array goes away.
     return image.copy()
+
+
+def page_qimage(ref: Any, index: int = 0) -> QImage:
+    """A page as a person sees it (in colour when it has colour): engine.io.display's pixels as a QImage."""
+    return pixels_to_qimage(display_pixels(ref, index))
 
 
 def thumbnail(image: QImage, size: int) -> QImage:

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 from engine.cleaning.model_pool import KERAS_LOCK, import_engine_module
 from engine.errors import DocCleanError
@@ -117,7 +118,13 @@ class TaskRunner(QObject):
         on_item: Optional[Callable[[Any], None]] = None,
         on_cancelled: Optional[Callable[[], None]] = None,
         on_finished: Optional[Callable[[], None]] = None,
+        owner: Optional[QObject] = None,
     ) -> Task:
+        """Run ``work`` on ``pool``; the ``on_`` callbacks run on the UI thread.
+
+        With ``owner`` (a QObject) the callbacks are dropped once it is destroyed: a result that
+        arrives after its window closed reaches nobody.
+        """
         task = Task(work, name)
         for signal, slot in (
             (task.signals.result, on_result),
@@ -128,7 +135,7 @@ class TaskRunner(QObject):
             (task.signals.finished, on_finished),
         ):
             if slot is not None:
-                signal.connect(slot)
+                signal.connect(slot if owner is None else _while_alive(owner, slot))
         task.signals.finished.connect(lambda t=task: self._running.discard(t))
         self._running.add(task)
         self.pools[pool].start(task)
@@ -144,6 +151,15 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every pool is idle (used on quit and in tests)."""
         return all(pool.waitForDone(msecs) for pool in self.pools.values())
+
+
+def _while_alive(owner: QObject, slot: Callable[..., Any]) -> Callable[..., None]:
+    """``slot``, called only while ``owner`` still exists (a result may arrive after its window closed)."""
+    def call(*args: Any) -> None:
+        if isValid(owner):
+            slot(*args)
+
+    return call
 
 
 def describe_error(exc: BaseException) -> str:

@@ -40,3 +40,23 @@ def test_a_region_equals_that_part_of_the_whole_page(denoiser, book_page):
     assert np.mean(np.abs(region - part)) < 0.01
     with pytest.raises(ValueError, match="not inside"):
         clean_region(denoiser, book_page, (10_000, 10_000, 10_100, 10_100))
+
+
+def test_a_staged_preview_comes_quick_then_region_then_whole(denoiser, book_page):
+    from engine.cleaning.preview import staged_preview
+    from engine.progress import CancelToken, Cancelled
+
+    box = (600, 900, 1100, 1300)
+    stages = list(staged_preview(denoiser, book_page, box=box))
+    assert [s.name for s in stages] == ["quick", "region", "full"]
+    assert stages[0].pixels.size <= QUICK_PIXELS * 1.01
+    assert stages[1].pixels.shape == (400, 500) and stages[1].box == box
+    assert stages[2].pixels.shape == book_page.shape
+    assert [s.name for s in staged_preview(denoiser, book_page, quick_only=True)] == ["quick"]
+    assert [s.name for s in staged_preview(denoiser, book_page[:300, :400])] == ["quick", "full"]
+    cancel = CancelToken()
+    stages = staged_preview(denoiser, book_page, box=box, cancel=cancel)
+    next(stages)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        next(stages)

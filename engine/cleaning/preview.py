@@ -8,7 +8,8 @@ at, cleaned at full resolution with its context, shows the detail.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from engine.errors import ConfigurationError
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.page import clean_page
-from engine.progress import CancelToken
+from engine.progress import CancelToken, ProgressCallback, check
 
 # About 0.6 MP: an A4 page at 300 dpi seen at 80 dpi, cleaned in a tenth of the full page's time.
 QUICK_PIXELS = 600_000
@@ -54,3 +55,36 @@ def clean_region(denoiser: Denoiser, pixels: np.ndarray, box: tuple[int, int, in
     x1, y1 = min(width, right + margin), min(height, bottom + margin)
     cleaned = clean_page(denoiser, pixels[y0:y1, x0:x1], mode, cancel=cancel).pixels
     return cleaned[top - y0:bottom - y0, left - x0:right - x0]
+
+
+@dataclass(frozen=True)
+class PreviewStage:
+    """One stage of a staged preview.
+
+    ``name`` is "quick" (``pixels``: the whole page cleaned small), "region"
+    (``pixels``: the part ``box`` = (left, top, right, bottom) cleaned at full
+    resolution) or "full" (``pixels``: the whole page at full resolution).
+    """
+
+    name: str
+    pixels: np.ndarray
+    box: Optional[tuple[int, int, int, int]] = None
+
+
+def staged_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
+                   box: Optional[tuple[int, int, int, int]] = None, quick_only: bool = False,
+                   cancel: Optional[CancelToken] = None,
+                   progress: Optional[ProgressCallback] = None) -> Iterator[PreviewStage]:
+    """The preview policy, stage by stage: the page small first, then ``box`` (the part on screen, when
+    zoomed in) at full resolution, then the whole page; only the first with ``quick_only`` (a batch has
+    the model).  Stops between stages, and within the last, when ``cancel`` is set.
+    """
+    check(cancel)
+    yield PreviewStage("quick", quick_preview(denoiser, pixels, mode))
+    if quick_only:
+        return
+    if box is not None:
+        check(cancel)
+        yield PreviewStage("region", clean_region(denoiser, pixels, box, mode, cancel=cancel), box)
+    check(cancel)
+    yield PreviewStage("full", clean_page(denoiser, pixels, mode, progress=progress, cancel=cancel).pixels)

@@ -27,8 +27,7 @@ def test_open_folder_shows_every_page_with_a_thumbnail(qtbot, window, open_and_w
     assert sorted(Path(r.path).name for r in refs) == sorted(p.name for p in pages_dir.iterdir())
     for ref in refs:
         assert window.page_list.status(page_key(ref)) is Status.WAITING
-        item = window.page_list.item(0)
-        assert not item.icon().isNull()
+        assert not window.page_list.icon(0).isNull()
     # The first page is selected and its original reaches the viewer.
     qtbot.waitUntil(window.compare.has_page, timeout=10000)
 
@@ -39,7 +38,7 @@ def test_multi_page_tiff_lists_each_page(qtbot, window, open_and_wait, tmp_path,
     frames = [Image.open(noisyoffice_dir / "noisy" / n).convert("L") for n in ("0.png", "1.png")]
     frames[0].save(folder / "scan.tif", save_all=True, append_images=frames[1:])
     open_and_wait(window, folder, 2)
-    labels = [window.page_list.item(i).text() for i in range(2)]
+    labels = [window.page_list.text(i) for i in range(2)]
     assert "page 1/2" in labels[0] and "page 2/2" in labels[1]
 
 
@@ -113,7 +112,7 @@ def test_cancel_midway_leaves_no_partial_file(qtbot, window, open_and_wait, many
 
     with qtbot.waitSignal(window.batch_finished, timeout=90000) as finished:
         window.run_batch()
-        window._batch_task.signals.item.connect(on_item)
+        window.batch.page_done.connect(lambda result, key: on_item(result))
     assert finished.args == ["cancelled"]
     outputs = _outputs(out)
     assert 1 <= len(outputs) < 6
@@ -144,9 +143,9 @@ def test_a_corrupt_file_fails_while_the_rest_succeed(qtbot, window, open_and_wai
 
 def test_ui_thread_keeps_answering_while_a_batch_runs(qtbot, window, open_and_wait, many_pages_dir, tmp_path):
     open_and_wait(window, many_pages_dir, 6)
+    window.output_edit.setText(str(tmp_path / "out"))
     # The CPU time the UI thread spends between two ticks of a 50 ms timer: cleaning or any other
     # long work done on it shows there, while time spent waiting for a shared CPU does not.
-    window.output_edit.setText(str(tmp_path / "out"))
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(50)
@@ -351,4 +350,4 @@ def test_sigterm_closes_the_window_like_its_close_button(qtbot, window, open_and
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
-    assert window._closing and all(task.cancelled for task in window.runner.running())
+    assert window.closing and all(task.cancelled for task in window.runner.running())

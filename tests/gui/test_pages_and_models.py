@@ -85,12 +85,12 @@ def test_each_input_folder_has_its_own_output_folder_and_rerun_choice(qtbot, win
     assert window.output_folder() == chosen and window.existing_combo.currentData() == "overwrite"
 
 
-def test_digit_models_are_not_offered_for_pages(qtbot, window, tmp_path):
+def test_digit_models_are_not_offered_for_pages(qtbot, window, tmp_path, monkeypatch):
     digits = _model_copy(tmp_path / "digits.keras", {"architecture": "dense"})
     refusals: list[str] = []
     window.model_choice.refused.connect(refusals.append)
     shown: list[str] = []
-    window._show_error = lambda title, message: shown.append(message)
+    monkeypatch.setattr("gui.error_report.show_error", lambda parent, title, message: shown.append(message))
     window.model_choice.add_model(digits)
     assert digits not in window.model_choice.model_paths()
     assert refusals and "digit" in refusals[0] and str(digits) in refusals[0]
@@ -212,15 +212,15 @@ def test_a_preview_comes_in_stages_quick_then_full(qtbot, window, open_and_wait,
 def test_cleaned_pages_show_their_result_in_the_list(qtbot, window, open_and_wait, pages_dir, tmp_path):
     open_and_wait(window, pages_dir, 3)
     window.output_edit.setText(str(tmp_path / "out"))
-    before = [window.page_list.item(row).icon().cacheKey() for row in range(3)]
+    before = [window.page_list.icon(row).cacheKey() for row in range(3)]
     with qtbot.waitSignal(window.batch_finished, timeout=90000):
         window.run_batch()
-    qtbot.waitUntil(lambda: all(window.page_list.item(row).icon().cacheKey() != before[row] for row in range(3)),
+    qtbot.waitUntil(lambda: all(window.page_list.icon(row).cacheKey() != before[row] for row in range(3)),
                     timeout=10000)
 
 
 def test_documents_out_a_pdf_per_document_one_combined_pdf_and_checked_names(
-        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir, monkeypatch):
     from PIL import Image
 
     folder = tmp_path / "docs"
@@ -246,7 +246,7 @@ def test_documents_out_a_pdf_per_document_one_combined_pdf_and_checked_names(
     assert (out / "everything.pdf").exists()
 
     shown: list[str] = []
-    window._show_error = lambda title, message: shown.append(message)
+    monkeypatch.setattr("gui.error_report.show_error", lambda parent, title, message: shown.append(message))
     options.combine_check.setChecked(False)
     options.name_edit.setText("{name}/{page}")
     window.run_batch()

@@ -16,10 +16,10 @@ def test_the_empty_window_offers_a_folder_or_the_samples(qtbot, window):
 
 def test_recent_folders_reopen(qtbot, window, open_and_wait, pages_dir, tmp_path):
     open_and_wait(window, pages_dir, 3)
-    window._fill_recent_menu()
+    window.fill_recent_menu()
     entries = [a.text() for a in window.recent_menu.actions()]
     assert entries == [str(pages_dir)]
-    window._clear_pages()
+    window.clear_pages()
     with qtbot.waitSignal(window.thumbnails_done, timeout=30000):
         window.recent_menu.actions()[0].trigger()
     assert window.page_list.count() == 3

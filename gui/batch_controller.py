@@ -1,0 +1,97 @@
+"""The batch's controller: runs engine.cleaning.batch on the batch worker and tells the workspace what happened.
+
+The workspace (engine.workspace) keeps the pages' states, the counts, the
+progress and the time left; the window shows them.  Page progress events
+(Stage.PAGES) count pages as they are cleaned, also those of a document
+(one PDF of every page) whose results only come once it is written.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from engine.cleaning.batch import PageResult, plan_batch, run_batch
+from engine.cleaning.model_pool import ModelPool
+from engine.options import BatchOptions
+from engine.progress import Progress
+from engine.workspace import PageKey, Workspace, page_key
+from gui.workers import Task, TaskRunner
+
+
+class BatchController(QObject):
+    """Starts and cancels the batch; its results go into the workspace, then out as signals."""
+
+    started = Signal()
+    note = Signal(str)  # something the plan did that the user should hear about, as a sentence
+    page_done = Signal(object, object)  # the PageResult and its page's key, once the workspace has it
+    finished = Signal(str)  # "done", "cancelled" or "failed"
+    failed = Signal(str)  # why the batch stopped, for the user (after finished("failed"))
+
+    def __init__(self, runner: TaskRunner, denoisers: ModelPool, workspace: Workspace,
+                 parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.runner, self.denoisers, self.workspace = runner, denoisers, workspace
+        self.task: Optional[Task] = None
+        self.out_dir: Optional[Path] = None  # the folder of the batch under way, or of the last one
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None
+
+    def start(self, refs: Sequence[Any], inputs: list[Path], out_dir: Path, options: BatchOptions,
+              model: Optional[Path]) -> None:
+        """Clean ``refs`` (pages of ``inputs``) into ``out_dir``; the workspace resets only these pages."""
+        if self.running:
+            return
+        pages = [(Path(ref.path), int(getattr(ref, "index", 0) or 0)) for ref in refs]
+        self.workspace.start_batch([page_key(ref) for ref in refs])
+        self.out_dir = out_dir
+        pool = self.denoisers
+        self.task = self.runner.start(
+            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task), "batch", name="batch", owner=self,
+            on_item=self._on_item,
+            on_progress=self._on_progress,
+            on_result=lambda _: self._end("done"),
+            on_cancelled=lambda: self._end("cancelled"),
+            on_failed=self._on_failed)
+        self.started.emit()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _on_item(self, item: Any) -> None:
+        if isinstance(item, str):  # a note about the output folder, before the first page
+            self.note.emit(item[0].upper() + item[1:])
+            return
+        key: PageKey = self.workspace.page_result(item)
+        self.page_done.emit(item, key)
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.workspace.page_progress(progress.stage, progress.done, progress.total)
+
+    def _on_failed(self, message: str) -> None:
+        self._end("failed")
+        self.failed.emit(message)
+
+    def _end(self, how: str) -> None:
+        self.workspace.finish_batch(how)
+        self.task = None
+        self.finished.emit(how)
+
+
+def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]],
+               out_dir: Path, options: BatchOptions, task: Task) -> int:
+    """On the batch worker: plan, then clean page by page, each result streamed as an item."""
+    plan = plan_batch(inputs, out_dir, only=pages)
+    for note in plan.notes():
+        task.emit_item(note)
+    denoiser = pool.get(model)
+    count = 0
+    result: PageResult
+    for result in run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report):
+        task.emit_item(result)
+        count += 1
+    return count

@@ -1,0 +1,232 @@
+"""The viewer's controller: reads the page on screen and its saved output, and runs the staged preview.
+
+The preview policy (quick look, the part on screen, the whole page) is the
+engine's (engine.cleaning.preview.staged_preview); this controller runs it on
+the preview worker, keeps a few finished previews, and drops what arrives for
+a page no longer on screen.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QProgressBar
+
+from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.preview import staged_preview
+from engine.files import file_sha256
+from engine.io import read_output_provenances, read_page
+from engine.models.bundled import resolve_model
+from engine.workspace import PageEntry
+from gui.compare_view import CompareView
+from gui.qimage import page_qimage, pixels_to_qimage
+from gui.workers import Task, TaskRunner
+
+PREVIEW_CACHE_SIZE = 12
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class ViewerPage:
+    """A page read for the viewer, with its saved output and who made it."""
+
+    pixels: Any  # grey, what the model cleans
+    original: QImage  # as a person sees it (colour pages in colour)
+    saved: Optional[QImage]
+    made_by: str  # the model named in the saved file ("" if it names none)
+    by_chosen_model: bool  # the saved file was made by the model chosen now (or says nothing)
+
+
+class PreviewController(QObject):
+    """Shows the current page in the compare view: its saved output, or a preview cleaned in stages."""
+
+    page_shown = Signal(object)  # the PageRef whose original is now in the viewer
+    preview_ready = Signal(object)  # the PageRef whose cleaned page (saved or preview) is now in the viewer
+    stage = Signal(str)  # "quick" or "region": a first look reached the viewer
+
+    def __init__(self, runner: TaskRunner, denoisers: ModelPool, compare: CompareView, progress: QProgressBar,
+                 parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.runner, self.denoisers, self.compare, self.progress = runner, denoisers, compare, progress
+        self._tasks: list[Task] = []
+        self._generation = 0
+        self._previews: OrderedDict[tuple, QImage] = OrderedDict()
+
+    def clear_cache(self) -> None:
+        self._previews.clear()
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    def show(self, entry: Optional[PageEntry], model: Optional[Path], mode: str, quick_only: bool) -> None:
+        """Show ``entry``'s page (None: nothing); ``quick_only`` while a batch has the model."""
+        self._generation += 1
+        generation = self._generation
+        self.progress.hide()
+        self.cancel()
+        if entry is None:
+            self.compare.set_page(None)
+            return
+        ref, output, output_page = entry.ref, entry.output, entry.output_page
+        self.compare.set_cleaned_message("Reading page…")
+        self._tasks.append(self.runner.start(
+            lambda t: read_for_viewer(ref, output, output_page, model), "io", name="read page", owner=self,
+            on_result=lambda page: self._on_read(generation, entry, page, model, mode, quick_only),
+            on_failed=lambda message: self._on_read_failed(generation, message)))
+
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _on_read(self, generation: int, entry: PageEntry, page: ViewerPage, model: Optional[Path], mode: str,
+                 quick_only: bool) -> None:
+        if not self._current(generation):
+            return
+        ref = entry.ref
+        if page.saved is not None and page.by_chosen_model and entry.state.finished:
+            self.compare.set_page(page.original, page.saved)
+            self.compare.set_cleaned_title(f"Cleaned (saved, by {page.made_by})" if page.made_by
+                                           else "Cleaned (saved)")
+            self.page_shown.emit(ref)
+            self.preview_ready.emit(ref)
+            return
+        # The saved file was made by another model: show what the chosen one makes, and say so.
+        title = "Cleaned (preview)"
+        if page.saved is not None:  # made by another model, or this one with other settings (format, pages)
+            title += (f" · the saved file is by {page.made_by}" if not page.by_chosen_model
+                      else " · the saved file was made with other settings")
+        cache_key = (entry.key, self.denoisers.key(model), mode)
+        cached = self._previews.get(cache_key)
+        self.compare.set_page(page.original, cached)
+        self.compare.set_cleaned_title(title)
+        self.page_shown.emit(ref)
+        if cached is not None:
+            self.preview_ready.emit(ref)
+            return
+        self.compare.set_cleaned_message("Cleaning a quick preview…")
+        pixels, box = page.pixels, self.visible_box()
+        self._tasks.append(self.runner.start(
+            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t), "preview",
+            name="preview", owner=self,
+            on_item=lambda stage: self._on_stage(generation, stage, quick_only),
+            on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
+            on_failed=lambda message: self._on_preview_failed(generation, message),
+            on_progress=lambda p: self._on_progress(generation, p)))
+
+    def visible_box(self) -> Optional[Box]:
+        """The part of the page on screen, in page pixels, when zoomed in (None: the whole page shows)."""
+        canvas = self.compare.right
+        size = canvas.image_size()
+        if self.compare.state.fit or size.isEmpty():
+            return None
+        corner = canvas.widget_to_image(QPointF(0, 0))
+        far = canvas.widget_to_image(QPointF(canvas.width(), canvas.height()))
+        box = (max(0, int(corner.x())), max(0, int(corner.y())),
+               min(size.width(), int(far.x()) + 1), min(size.height(), int(far.y()) + 1))
+        whole = box == (0, 0, size.width(), size.height())
+        return None if whole or box[2] <= box[0] or box[3] <= box[1] else box
+
+    def _on_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool) -> None:
+        if not self._current(generation):
+            return
+        name, image = stage
+        if name == "quick" and quick_only:
+            note = "Quick preview · full resolution after the batch"
+        elif name == "quick":
+            note = "Quick preview · cleaning at full resolution…"
+        else:
+            note = "This part at full resolution · cleaning the rest…"
+        self.compare.set_cleaned(image, note)
+        self.stage.emit(name)
+
+    def _on_read_failed(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.compare.set_page(None)
+            self.compare.set_message(f"Cannot show this page:\n{message}")
+
+    def _on_progress(self, generation: int, progress: Any) -> None:
+        if self._current(generation) and progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+            self.progress.setVisible(progress.done < progress.total)
+
+    def _on_preview(self, generation: int, ref: Any, cache_key: tuple, image: Optional[QImage]) -> None:
+        if image is None:  # only the quick look (during a batch); nothing to keep
+            if self._current(generation):
+                self.preview_ready.emit(ref)
+            return
+        self._previews[cache_key] = image
+        while len(self._previews) > PREVIEW_CACHE_SIZE:
+            self._previews.popitem(last=False)
+        if not self._current(generation):
+            return
+        self.progress.hide()
+        self.compare.set_cleaned(image)
+        self.preview_ready.emit(ref)
+
+    def _on_preview_failed(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.progress.hide()
+            self.compare.set_cleaned(None, f"Preview failed: {message}")
+
+
+# ==================================================================== on worker threads: engine calls and QImage
+
+def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: Optional[Path]) -> ViewerPage:
+    pixels = read_page(ref).pixels
+    saved, made_by, by_chosen = None, "", True
+    if output is not None and output.exists():
+        saved = pixels_to_qimage(read_page(output, output_page).pixels)
+        records = read_output_provenances(output)
+        provenance = records[output_page] if output_page < len(records) else None
+        if provenance is not None:
+            made_by = provenance.model
+            by_chosen = provenance.model_sha256 == _model_sha256(model)
+    return ViewerPage(pixels, page_qimage(ref), saved, made_by, by_chosen)
+
+
+def _model_sha256(model: Optional[Path]) -> str:
+    """The model file's SHA-256, hashed again only when the file changed (a model retrained in place)."""
+    path = resolve_model(model)
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _sha256_of_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _sha256_of_version(path: Path, mtime_ns: int, size: int) -> str:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return ""
+
+
+def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
+                  quick_only: bool, task: Task) -> Optional[QImage]:
+    """Run the engine's staged preview: the quick look and the region as items, the whole page as the result."""
+    denoiser = pool.get(model)
+    height, width = pixels.shape[:2]
+    first_look: Optional[QImage] = None
+    for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,
+                                progress=task.report):
+        if stage.name == "quick":
+            first_look = pixels_to_qimage(stage.pixels).scaled(
+                width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            task.emit_item(("quick", first_look))
+        elif stage.name == "region" and first_look is not None and stage.box is not None:
+            painter = QPainter(first_look)
+            painter.drawImage(stage.box[0], stage.box[1], pixels_to_qimage(stage.pixels))
+            painter.end()
+            task.emit_item(("region", first_look))
+        elif stage.name == "full":
+            return pixels_to_qimage(stage.pixels)
+    return None
