@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 
 class Cancelled(Exception):
@@ -35,29 +35,37 @@ class CancelToken:
             raise Cancelled()
 
 
+#: What ``Progress.values`` holds: numbers a front end may plot (floats), and in a lab's table
+#: row (stage "row") the row's words too.  Any, not ``float | str``: front ends read the numbers
+#: of a stage they know, such as an epoch's "loss", as floats.
+ProgressValues = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Progress:
     """One step of a long operation.
 
     ``done`` of ``total`` units of ``stage`` (e.g. pages, tiles, batches,
     epochs) are finished.  ``values`` carries numbers a front end may plot,
-    such as ``{"loss": 0.01, "val_loss": 0.02}`` at the end of an epoch.
+    such as ``{"loss": 0.01, "val_loss": 0.02}`` at the end of an epoch;
+    a lab's table row (stage "row", engine.lab.result) holds words too.
     """
 
     stage: str
     done: int
     total: int
     message: str = ""
-    values: dict = field(default_factory=dict)
+    values: ProgressValues = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[Progress], None]
 
 
-def report(callback: Optional[ProgressCallback], *args, **kwargs) -> None:
-    """Send a Progress to ``callback`` if there is one."""
+def report(callback: Optional[ProgressCallback], stage: str, done: int, total: int, message: str = "",
+           values: Optional[ProgressValues] = None) -> None:
+    """Send a Progress to ``callback`` if there is one (``values`` None: no values)."""
     if callback is not None:
-        callback(Progress(*args, **kwargs))
+        callback(Progress(stage, done, total, message, {} if values is None else values))
 
 
 def check(cancel: Optional[CancelToken]) -> None:
