@@ -5,7 +5,7 @@ import hashlib
 import os
 
 
-def file_sha256(path: str | os.PathLike) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     """SHA-256 of a file's bytes (hex), read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

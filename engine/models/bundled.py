@@ -45,7 +45,7 @@ def default_model_path() -> Path:
     return Path(override) if override else bundled_model_path()
 
 
-def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
+def resolve_model(name_or_path: str | os.PathLike[str] | None) -> Path:
     """A model file from a bundled model's name, a path, or None for the default."""
     if name_or_path is None:
         return default_model_path()

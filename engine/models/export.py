@@ -20,10 +20,11 @@ from typing import Optional
 
 import platformdirs
 
+from engine.errors import ModelFileError
+from engine.files import file_sha256
 from engine.models.bundled import MODELS_FOLDER
 from engine.models.geometry import Geometry
-from engine.files import file_sha256
-from engine.models.modelfile import ModelFileError, read_info
+from engine.models.modelfile import read_info
 
 XML, BIN, SOURCE = "model.xml", "model.bin", "source.json"
 CACHE_ENV = "DOCCLEAN_EXPORT_CACHE"
@@ -64,7 +65,7 @@ def _read(folder: Path, sha256: str) -> Optional[Export]:
         return None  # missing or damaged: export again
 
 
-def find_export(model_path: str | os.PathLike) -> tuple[Optional[Export], str]:
+def find_export(model_path: str | os.PathLike[str]) -> tuple[Optional[Export], str]:
     """(the existing export of ``model_path`` or None, the model file's SHA-256)."""
     path = Path(model_path)
     try:
@@ -78,7 +79,7 @@ def find_export(model_path: str | os.PathLike) -> tuple[Optional[Export], str]:
     return None, sha256
 
 
-def export_openvino(model_path: str | os.PathLike, destination: Optional[Path] = None) -> Export:
+def export_openvino(model_path: str | os.PathLike[str], destination: Optional[Path] = None) -> Export:
     """Export a DocClean model file to OpenVINO IR (float32, any page size); returns the export.
 
     Written into ``destination`` (default: the cache folder for the file's

@@ -6,6 +6,7 @@ model file's metadata, and used by every inference backend without Keras.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,11 @@ class Geometry:
         q = self.size_multiple
         return -(-half // q) * q
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, int]:
         return {"receptive_field": self.receptive_field, "size_multiple": self.size_multiple}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Geometry":
+    def from_dict(cls, data: Mapping[str, Any]) -> "Geometry":
         """The geometry stored in model metadata; ValueError when it is missing or not positive."""
         try:
             geo = cls(int(data["receptive_field"]), int(data["size_multiple"]))

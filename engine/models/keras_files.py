@@ -10,7 +10,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from engine.tf_runtime import import_tensorflow_quietly
 
@@ -19,9 +19,10 @@ import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow is up, quietly)
 import numpy as np  # noqa: E402
 
+from engine.errors import ModelFileError  # noqa: E402
 from engine.models.bundled import resolve_model  # noqa: E402
-from engine.models.modelfile import (METADATA_MEMBER, ModelFileError, ModelInfo, check_output_name,  # noqa: E402
-                                     invalid_weights, metadata_json, read_info, replacing)
+from engine.models.modelfile import (METADATA_MEMBER, ModelInfo, check_output_name, invalid_weights,  # noqa: E402
+                                     metadata_json, read_info, replacing)
 from engine.models.receptive_field import geometry  # noqa: E402
 
 
@@ -147,7 +148,7 @@ def _walk(config: object) -> Iterator[tuple[object, object, bool]]:
             stack.extend((key, v, is_layer) for v in value)
 
 
-def _serialized_objects(config: object) -> Iterator[tuple[dict, bool]]:
+def _serialized_objects(config: object) -> Iterator[tuple[dict[str, Any], bool]]:
     for _, value, is_layer in _walk(config):
         if isinstance(value, dict) and isinstance(value.get("class_name"), str) and "module" in value:
             yield value, is_layer
@@ -159,12 +160,12 @@ def _activation_names(config: object) -> Iterator[str]:
             yield value
 
 
-def _from_keras(node: dict) -> bool:
+def _from_keras(node: dict[str, Any]) -> bool:
     module = node.get("module")
     return isinstance(module, str) and (module == "keras" or module.startswith("keras."))
 
 
-def _qualified_name(node: dict) -> str:
+def _qualified_name(node: dict[str, Any]) -> str:
     """As the config names it: ``os.system`` for a function, ``module.Class`` for a class."""
     name = node["class_name"]
     if name == "function" and isinstance(node.get("config"), str):

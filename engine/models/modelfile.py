@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from engine.errors import ModelFileError
 from engine.files import size_label
@@ -43,14 +43,14 @@ class ModelInfo:
     architecture: str
     dataset: str = ""
     epochs: int = 0
-    metrics: dict = field(default_factory=dict)
-    history: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
-    training: dict = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # validation numbers, "best_epoch" among them
+    history: dict[str, list[float]] = field(default_factory=dict)  # each loss and metric by epoch
+    options: dict[str, int] = field(default_factory=dict)  # the architecture's builder options
+    training: dict[str, Any] = field(default_factory=dict)  # the training settings and data, as JSON
     parameters: int = 0
     # Receptive field and size multiple (engine.models.geometry): all that
     # cleaning needs to know about the graph, so no backend needs Keras.
-    geometry: dict = field(default_factory=dict)
+    geometry: dict[str, int] = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
 
@@ -67,7 +67,7 @@ class ModelInfo:
         return Geometry.from_dict(self.geometry)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelInfo":
+    def from_dict(cls, data: dict[str, Any]) -> "ModelInfo":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

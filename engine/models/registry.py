@@ -25,7 +25,7 @@ class Architecture:
     fully_convolutional: bool
     # Weights with the default options (tests check it against the Keras build).
     parameters: int
-    defaults: dict = field(default_factory=dict)
+    defaults: dict[str, int] = field(default_factory=dict)
     # The seeds' training settings, used when the user does not say otherwise.
     optimizer: str = "adam"
     loss: str = "mse"
@@ -33,7 +33,7 @@ class Architecture:
     # Takes images flattened to 784 values instead of 28x28x1.
     flat_input: bool = False
     # The builder's options a user may set: name -> (lowest, highest) whole number.
-    options: dict = field(default_factory=dict)
+    options: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 ARCHITECTURES: dict[str, Architecture] = {

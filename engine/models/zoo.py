@@ -7,7 +7,7 @@ heavy work at 1/2, 1/4 and 1/8 resolution so a full page is cleaned fast.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from engine.tf_runtime import import_tensorflow_quietly
 
@@ -19,7 +19,7 @@ from keras import layers  # noqa: E402
 from engine.models.registry import get_architecture  # noqa: E402
 
 
-def _conv(filters: int, activation: str = "relu", **kwargs) -> layers.Conv2D:
+def _conv(filters: int, activation: str = "relu", **kwargs: Any) -> layers.Conv2D:
     return layers.Conv2D(filters, 3, activation=activation, padding="same", **kwargs)
 
 
@@ -134,7 +134,7 @@ def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
     clipped to [0, 1]: paper can reach pure white exactly, which a sigmoid
     never does, and learning starts from the identity.
     """
-    def conv(filters: int, **kwargs) -> layers.Conv2D:
+    def conv(filters: int, **kwargs: Any) -> layers.Conv2D:
         # He initialisation keeps the signal alive through the ReLU stack.
         return _conv(filters, kernel_initializer="he_normal", **kwargs)
 
@@ -181,12 +181,12 @@ BUILDERS: dict[str, Callable[..., keras.Model]] = {
 }
 
 
-def build_model(name: str, **options) -> keras.Model:
+def build_model(name: str, **options: int) -> keras.Model:
     """A fresh, untrained model of architecture ``name``."""
     arch = get_architecture(name)
     return BUILDERS[name](**{**arch.defaults, **options})
 
 
-def parameter_count(name: str, **options) -> int:
+def parameter_count(name: str, **options: int) -> int:
     """Number of trainable and frozen weights of ``name`` built with ``options``."""
     return int(build_model(name, **options).count_params())
