@@ -13,16 +13,21 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, ModelFileError
 from engine.models.bundled import resolve_model
 from engine.models.geometry import Geometry
-from engine.models.modelfile import ModelFileError, ModelInfo, invalid_weights, page_model_problem, read_info
+from engine.models.modelfile import ModelInfo, invalid_weights, page_model_problem, read_info
 from engine.tf_runtime import cpu_has_fast_bfloat16
 from engine.vocabulary import Runtime, choice
+
+if TYPE_CHECKING:  # imported where they run: a backend loads only its own runtime
+    import keras
+    import openvino as ov
 
 log = logging.getLogger(__name__)  # the runtime's own words, for the log, not for the user
 
@@ -41,7 +46,7 @@ class Backend(Protocol):
     precision: str  # 'float32' or 'bfloat16', as resolved
     tile_pixels: int  # largest tile (core and margins) worth its memory
 
-    def predict(self, tiles: np.ndarray) -> np.ndarray: ...
+    def predict(self, tiles: NDArray[np.float32]) -> NDArray[np.float32]: ...
 
 
 def _resolve_precision(precision: str) -> str:
@@ -92,9 +97,9 @@ class OpenVINOBackend:
                                  "and DocClean exports the model again") from None
         _check_constants(self._model, model or xml)
         _check_grey_input(self._model, model or xml)
-        self._compiled: dict[tuple[int, ...], object] = {}  # shape -> infer request, oldest first
+        self._compiled: dict[tuple[int, ...], ov.InferRequest] = {}  # shape -> infer request, oldest first
 
-    def _request(self, shape: tuple[int, ...]):
+    def _request(self, shape: tuple[int, ...]) -> ov.InferRequest:
         request = self._compiled.pop(shape, None)
         if request is None:
             pixels = shape[0] * shape[1] * shape[2]
@@ -111,7 +116,7 @@ class OpenVINOBackend:
         self._compiled[shape] = request
         return request
 
-    def predict(self, tiles: np.ndarray) -> np.ndarray:
+    def predict(self, tiles: NDArray[np.float32]) -> NDArray[np.float32]:
         batch = np.ascontiguousarray(tiles, dtype=np.float32)[..., None]
         out = self._request(tiles.shape).infer({0: batch})[0]
         return np.asarray(out[..., 0], dtype=np.float32)
@@ -144,12 +149,13 @@ class KerasBackend:
         )
         self._constant = tf.constant
 
-    def predict(self, tiles: np.ndarray) -> np.ndarray:
-        out = self._run(self._constant(tiles[..., None].astype(np.float32, copy=False))).numpy()
+    def predict(self, tiles: NDArray[np.float32]) -> NDArray[np.float32]:
+        # float32, or bfloat16 from a model computing in it
+        out: NDArray[np.generic] = self._run(self._constant(tiles[..., None].astype(np.float32, copy=False))).numpy()
         return out[..., 0].astype(np.float32, copy=False)
 
 
-def _in_bfloat16(model):
+def _in_bfloat16(model: keras.Model) -> keras.Model:
     """A copy of ``model`` that computes in bfloat16 (weights stay float32).
 
     Every layer runs in it, since casts between layers would cost more than
@@ -166,7 +172,7 @@ def _in_bfloat16(model):
     return copy
 
 
-def _check_constants(model, path: Path) -> None:
+def _check_constants(model: ov.Model, path: Path) -> None:
     """Refuse an export whose weights hold NaN (from a model saved before Keras loads were checked).
 
     Only NaN: an infinite constant can be meaningful in a graph (a bound), NaN never.
@@ -180,7 +186,7 @@ def _check_constants(model, path: Path) -> None:
             raise invalid_weights(path, "NaN")
 
 
-def _check_grey_input(model, path: Path) -> None:
+def _check_grey_input(model: ov.Model, path: Path) -> None:
     """Refuse an export whose input is not one grey channel (NHWC), before any tile reaches it."""
     shape = model.inputs[0].get_partial_shape() if len(model.inputs) == 1 else None
     last = shape[shape.rank.get_length() - 1] if shape is not None and shape.rank.is_static else None
@@ -208,7 +214,7 @@ def openvino_available() -> bool:
     return True
 
 
-def needs_tensorflow(model: str | os.PathLike | None = None, backend: str = "auto") -> bool:
+def needs_tensorflow(model: str | os.PathLike[str] | None = None, backend: str = "auto") -> bool:
     """Whether open_backend(model, backend) will import TensorFlow: the Keras runtime, or a first export."""
     if backend == "keras" or (backend == "auto" and not openvino_available()):
         return True
@@ -217,7 +223,7 @@ def needs_tensorflow(model: str | os.PathLike | None = None, backend: str = "aut
     return find_export(resolve_model(model))[0] is None
 
 
-def open_backend(model: str | os.PathLike | None = None, backend: str = "auto",
+def open_backend(model: str | os.PathLike[str] | None = None, backend: str = "auto",
                  precision: str = "auto", threads: int = 0) -> tuple[Backend, Geometry, ModelInfo, Path]:
     """The runtime for a model file (or bundled name; None: the default model).
 

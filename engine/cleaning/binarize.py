@@ -11,6 +11,7 @@ import math
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.io import to_uint8, to_unit
 
@@ -133,14 +134,14 @@ class PaperLevel:
         # Never darker than 1/255: ratios to the paper stay finite.
         np.maximum(self.small, np.float32(1 / 255), out=self.small)
 
-    def band(self, top: int, bottom: int) -> np.ndarray:
+    def band(self, top: int, bottom: int) -> NDArray[np.float32]:
         """The paper level of rows [top, bottom), float32 (bottom - top, width)."""
         ys = _grid(np.arange(top, bottom), self.step, self.small.shape[0])
         rows = self.small[ys[0]] * (1 - ys[2])[:, None] + self.small[ys[1]] * ys[2][:, None]
         # Along the rows, OpenCV's linear resize to the padded width puts the
         # block centres where _grid does ((x + 0.5) / step - 0.5, edges held).
         cols = rows.shape[1]
-        wide = cv2.resize(rows, (cols * self.step, rows.shape[0]), interpolation=cv2.INTER_LINEAR)
+        wide: NDArray[np.float32] = cv2.resize(rows, (cols * self.step, rows.shape[0]), interpolation=cv2.INTER_LINEAR)
         return wide[:, :self.shape[1]]
 
 

@@ -33,7 +33,7 @@ class Denoiser:
         self.path = path
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike | None = None, backend: str = "auto",
+    def from_file(cls, path: str | os.PathLike[str] | None = None, backend: str = "auto",
                   precision: str = "auto", threads: int = 0) -> "Denoiser":
         """A Denoiser for a model file or bundled model name (the default model when None).
 

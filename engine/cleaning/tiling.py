@@ -14,22 +14,25 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.io import to_uint8, to_unit
 from engine.models.geometry import Geometry
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 # float32 (N, H, W) grey tiles in [0, 1] -> the cleaned tiles, same shape.
-Predict = Callable[[np.ndarray], np.ndarray]
+Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]
 
-def _mirror(indices: np.ndarray, size: int) -> np.ndarray:
+
+def _mirror(indices: NDArray[np.intp], size: int) -> NDArray[np.intp]:
     """Map any integer positions into [0, size) by mirroring at the edges
     (like numpy's 'reflect' padding, repeated for margins wider than the page)."""
     if size == 1:
         return np.zeros_like(indices)
     period = 2 * (size - 1)
     folded = np.mod(indices, period)
-    return np.where(folded < size, folded, period - folded)
+    mirrored: NDArray[np.intp] = np.where(folded < size, folded, period - folded)
+    return mirrored
 
 
 def _split(length: int, count: int, multiple: int) -> int:
