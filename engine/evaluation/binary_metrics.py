@@ -8,9 +8,11 @@ is better).  Contest tables average them over the pages of a set.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 # DRD's 5x5 weights: the reciprocal distance to the centre, centre 0, summing to 1
 # (Lu, Kot and Shi, "Distance-reciprocal distortion measure for binary document images", 2004).
@@ -18,18 +20,19 @@ _DRD_SIZE = 5
 _DRD_BLOCK = 8
 
 
-def _drd_weights() -> np.ndarray:
+def _drd_weights() -> NDArray[np.float64]:
     half = _DRD_SIZE // 2
     yy, xx = np.mgrid[-half:half + 1, -half:half + 1]
     distance = np.hypot(yy, xx)
     weights = np.where(distance > 0, 1.0 / np.where(distance > 0, distance, 1.0), 0.0)
-    return weights / weights.sum()
+    normalised: NDArray[np.float64] = weights / weights.sum()
+    return normalised
 
 
 _DRD_WEIGHTS = _drd_weights()
 
 
-def _check(output: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(output: np.ndarray, truth: np.ndarray) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     output, truth = np.asarray(output, bool), np.asarray(truth, bool)
     if output.shape != truth.shape or output.ndim != 2:
         raise ValueError(f"expected two binary pages of one shape, got {output.shape} and {truth.shape}")
@@ -59,7 +62,10 @@ def pseudo_f_measure(output: np.ndarray, truth: np.ndarray) -> float:
     Stroke width matters less: finding the centre line of every stroke is
     what counts for reading.
     """
-    from skimage.morphology import skeletonize
+    from skimage.morphology import skeletonize as unannotated
+
+    # scikit-image leaves skeletonize unannotated: bool page in, bool skeleton out.
+    skeletonize: Callable[[NDArray[np.bool_]], NDArray[np.bool_]] = unannotated
 
     output, truth = _check(output, truth)
     precision, _ = precision_recall(output, truth)
@@ -89,5 +95,5 @@ def drd(output: np.ndarray, truth: np.ndarray) -> float:
     rows, cols = height // _DRD_BLOCK, width // _DRD_BLOCK
     blocks = truth[:rows * _DRD_BLOCK, :cols * _DRD_BLOCK].reshape(rows, _DRD_BLOCK, cols, _DRD_BLOCK)
     ink_per_block = blocks.sum(axis=(1, 3))
-    non_uniform = np.count_nonzero((ink_per_block > 0) & (ink_per_block < _DRD_BLOCK * _DRD_BLOCK))
+    non_uniform = int(np.count_nonzero((ink_per_block > 0) & (ink_per_block < _DRD_BLOCK * _DRD_BLOCK)))
     return total / max(non_uniform, 1)

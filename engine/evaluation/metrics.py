@@ -176,4 +176,5 @@ def ssim(output: np.ndarray, target: np.ndarray) -> float:
     for start, stop in _row_strips(inner_rows, width):
         top, bottom = start, stop + 2 * pad
         total += _ssim_strip_sum(output[top:bottom], target[top:bottom], pad)
-    return total / (inner_rows * (width - 2 * pad))
+    pixels: int = inner_rows * (width - 2 * pad)
+    return total / pixels

@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import numpy as np
 
@@ -26,6 +26,8 @@ from engine.data.pairs import Pair, load_pair
 from engine.progress import CancelToken, ProgressCallback, check, report
 
 CleanFunction = Callable[[np.ndarray], np.ndarray]
+#: One pair's or page's numbers by name, with its name and document (words), or the 'error' that kept it out.
+Row = dict[str, Any]
 
 
 class NothingReadable(DataError):
@@ -43,7 +45,7 @@ class NothingReadable(DataError):
         super().__init__(f"{self.summary}: " + "; ".join(self.errors))
 
 
-def _errors(rows: List[dict]) -> List[str]:
+def _errors(rows: List[Row]) -> List[str]:
     return [row["error"] for row in rows if "error" in row]
 
 
@@ -69,10 +71,10 @@ class EvaluationReport:
     ssim: float
     pairs: int
     seconds_per_megapixel: float
-    per_pair: List[dict] = field(default_factory=list)
-    binary: Optional[dict] = None
+    per_pair: List[Row] = field(default_factory=list)
+    binary: Optional[dict[str, float]] = None
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, object]:
         """The summary numbers, ready for ``json.dump``.
 
         Returns the keys rmse, psnr, ssim, pairs and seconds_per_megapixel
@@ -103,7 +105,7 @@ def _json_number(value: float) -> Optional[float]:
     return float(value) if math.isfinite(value) else None
 
 
-def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> dict:
+def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> Row:
     """Per-page numbers for one pair, plus its squared error and pixel count for pooling."""
     cleaned = np.asarray(cleaned)
     if cleaned.ndim == 3 and cleaned.shape[2] == 1:
@@ -115,7 +117,7 @@ def _score_page(pair: Pair, cleaned: np.ndarray, clean: np.ndarray) -> dict:
         )
     squared = metrics.squared_error_sum(cleaned, clean)
     page_rmse = math.sqrt(squared / clean.size)
-    row = {
+    row: Row = {
         "name": pair.name,
         "document": pair.document,
         "rmse": page_rmse,
@@ -139,10 +141,10 @@ def is_binary(page: np.ndarray) -> bool:
     A few stray grey pixels (under 1 %, as some sets' files have) are
     allowed; ink is then everything below 0.5.
     """
-    return np.count_nonzero((page != 0) & (page != 1)) < 0.01 * page.size
+    return bool(np.count_nonzero((page != 0) & (page != 1)) < 0.01 * page.size)
 
 
-def binary_scores(ink: np.ndarray, true_ink: np.ndarray) -> dict:
+def binary_scores(ink: np.ndarray, true_ink: np.ndarray) -> dict[str, float]:
     """The DIBCO metrics of a binarised page (True = ink) against its ground truth."""
     return {
         "f_measure": binary_metrics.f_measure(ink, true_ink),
@@ -152,7 +154,7 @@ def binary_scores(ink: np.ndarray, true_ink: np.ndarray) -> dict:
     }
 
 
-def _clean_and_score(pair: Pair, clean_fn: CleanFunction) -> dict:
+def _clean_and_score(pair: Pair, clean_fn: CleanFunction) -> Row:
     """One pair's row: its scores and cleaning time, or the 'error' that kept it from being read."""
     try:
         noisy, clean = load_pair(pair)
@@ -203,7 +205,7 @@ def evaluate(
     if not pairs:
         raise ConfigurationError("evaluate needs at least one pair, got none")
     total = len(pairs)
-    per_pair: List[dict] = []
+    per_pair: List[Row] = []
     report(progress, "evaluate", 0, total, "scoring pages")
     for index, pair in enumerate(pairs):
         check(cancel)
@@ -243,9 +245,9 @@ class InkEvaluation:
     recall: float
     paper_before: float
     paper_after: float
-    per_page: List[dict] = field(default_factory=list)
+    per_page: List[Row] = field(default_factory=list)
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, object]:
         """The summary numbers for ``json.dump``; "errors" lists the pages that could not be read, if any."""
         return {"pages": self.pages, "ink_recall": self.recall,
                 "paper_before": self.paper_before, "paper_after": self.paper_after,
@@ -270,7 +272,7 @@ def evaluate_ink(
     """
     if not pages:
         raise ConfigurationError("evaluate_ink needs at least one page, got none")
-    rows: List[dict] = []
+    rows: List[Row] = []
     ink_total = kept_total = 0
     report(progress, "evaluate", 0, len(pages), "measuring ink")
     for index, path in enumerate(pages):
