@@ -14,6 +14,7 @@ from pathlib import Path
 from cli.arguments import whole
 from cli.progress_bars import Bars
 from engine.lab import EXPERIMENTS
+from engine.lab.result import LabResult
 
 
 
@@ -28,7 +29,7 @@ def _factors(text: str) -> tuple[float, ...]:
     return values
 
 
-def add_lab_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_lab_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``lab`` to the ``docclean`` sub-commands; returns its parser."""
     p = commands.add_parser("lab", help="run an autoencoder experiment of the seeds and write its figures")
     p.add_argument("experiment", choices=EXPERIMENTS)
@@ -44,13 +45,13 @@ def add_lab_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
     return p
 
 
-def _options(args: argparse.Namespace) -> dict:
+def _options(args: argparse.Namespace) -> dict[str, tuple[float, ...]]:
     if args.factors and args.experiment != "denoise":
         raise ValueError(f"--factors is for the denoise experiment, not {args.experiment}")
     return {"factors": args.factors} if args.factors else {}
 
 
-def _summary(result, folder: Path) -> list[str]:
+def _summary(result: LabResult, folder: Path) -> list[str]:
     lines = [f"{result.name}: {result.protocol}"]
     for row in result.table:
         lines.append("  " + "  ".join(f"{k} {v:.5g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from engine.errors import ConfigurationError
-from engine.io.documents import check_combine_name
-from engine.io.writing import DEFAULT_NAME, JPEG_QUALITY, check_jpeg_quality, check_name_template
+from engine.io.naming import DEFAULT_NAME, check_name_template
+from engine.io.planning import check_combine_name
+from engine.io.writing import JPEG_QUALITY, check_jpeg_quality
 from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, choice
 
 #: The combined PDF's name when none is given.
@@ -57,7 +58,8 @@ class BatchOptions:
         chosen = OutputFormat.PDF if combine is not None else choice(OutputFormat, fmt or "png", "the output format")
         if jpeg_quality is not None and chosen != OutputFormat.JPEG:
             raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
-        options = cls(chosen, mode, keep_ink, existing, DEFAULT_NAME if name is None else name,
+        options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
+                      choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
                       JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine)
         options.check()
         return options

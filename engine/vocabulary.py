@@ -111,8 +111,10 @@ Choice = TypeVar("Choice", bound=StrEnum)
 
 def choice(kind: type[Choice], value: object, what: str) -> Choice:
     """``value`` as a member of ``kind``; ConfigurationError naming ``what`` and the choices otherwise."""
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise ConfigurationError(f"{what} must be one of {choices}, not {value!r}") from None
+    if isinstance(value, str):  # the enum looks values up as strings: nothing else is a member's value
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    choices = ", ".join(member.value for member in kind)
+    raise ConfigurationError(f"{what} must be one of {choices}, not {value!r}")
