@@ -229,6 +229,7 @@ def test_a_model_with_invalid_weights_is_named_when_loaded(blank_model, tmp_path
         assert str(info.value) == f"{path}: {_INVALID.format(name)}"
 
 
+@pytest.mark.slow
 def test_an_export_made_before_the_check_is_refused_by_name(blank_model, tmp_path, monkeypatch):
     path = _with_weight(blank_model, tmp_path / "diverged.keras", float("nan"))
     with monkeypatch.context() as unchecked:  # as an older DocClean exported it
@@ -248,3 +249,14 @@ def test_a_colour_graph_behind_page_metadata_is_refused_by_name(tmp_path, backen
                                              r"model cleans one grey channel"):
         Denoiser.from_file(path, backend=backend)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_model_of_an_unknown_architecture_is_named_as_such(small_model, tmp_path):
+    from engine.models.modelfile import page_model_problem, write_info
+
+    path = tmp_path / "future.keras"
+    path.write_bytes(small_model.read_bytes())
+    write_info(path, ModelInfo(architecture="transformer9000"))
+    assert read_info(path).cleans_pages is False
+    assert page_model_problem(path) == (f"{path}: the model is a transformer9000, an architecture this version of "
+                                        "DocClean does not know (made by a newer one?)")

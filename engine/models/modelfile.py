@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from engine.errors import ModelFileError
+from engine.errors import ConfigurationError, ModelFileError
 from engine.files import size_label
 from engine.io.os_errors import file_kind, os_reason
 from engine.models import registry
@@ -59,7 +59,7 @@ class ModelInfo:
         """Whether the model is fully convolutional, so it can clean pages of any size."""
         try:
             return registry.get_architecture(self.architecture).fully_convolutional
-        except KeyError:
+        except ConfigurationError:  # an architecture this DocClean does not know
             return False
 
     def page_geometry(self) -> Geometry:
@@ -145,6 +145,9 @@ def page_model_problem(path: str | Path) -> str | None:
         info = read_info(path)
     except ModelFileError as error:
         return str(error)
+    if info.architecture not in registry.ARCHITECTURES:
+        return (f"{path}: the model is a {info.architecture}, an architecture this version of DocClean does not "
+                "know (made by a newer one?)")
     if not info.cleans_pages:
         return (f"{path}: a {info.architecture} model cleans 28 x 28 digit images, not pages; "
                 "choose a page model (e.g. docunet)")
