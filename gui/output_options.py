@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
 
 from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS
 from engine.errors import ConfigurationError
 from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
+from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
 from gui.fields import choice_combo, folder_field
 from gui.settings import AppSettings
@@ -73,6 +74,12 @@ class OutputOptions(QGroupBox):
                        self.combine_check.toggled, self.combine_edit.editingFinished, self.name_edit.editingFinished,
                        self.quality_spin.editingFinished, self.folder_edit.editingFinished):
             signal.connect(self.changed)
+        # What the next session restores.
+        self.format_combo.currentTextChanged.connect(settings.setter(AppSettings.output_format))
+        self.mode_combo.currentIndexChanged.connect(lambda: setattr(settings, "output_mode", self.mode()))
+        self.recursive_check.toggled.connect(settings.setter(AppSettings.include_subfolders))
+        self.existing_combo.activated.connect(
+            lambda: settings.set_on_existing(str(self.existing_combo.currentData()), self.folder()))
         self._enable_what_applies()
 
     # What the user chose ------------------------------------------------------------------
@@ -105,6 +112,33 @@ class OutputOptions(QGroupBox):
         except ConfigurationError as error:
             return str(error)
         return None
+
+    def folder_for(self, input_folder: Path) -> Path:
+        """The output folder of ``input_folder``: the one chosen for it before, else one proposed."""
+        chosen = self.settings.output_folder_for[input_folder]
+        if chosen:
+            return chosen
+        if self.settings.output_base:
+            return self.settings.output_base / f"{input_folder.name}-cleaned"
+        if input_folder == SAMPLES_FOLDER or SAMPLES_FOLDER.parent in input_folder.parents:
+            # Never inside the installed program: under the user's documents.
+            documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+            return Path(documents or Path.home()) / "DocClean" / "samples-cleaned"
+        return input_folder.parent / f"{input_folder.name}-cleaned"
+
+    def remember_folder(self, input_folder: Optional[Path]) -> None:
+        """The output folder for the next session, and for ``input_folder`` (each project has its own)."""
+        output = self.folder()
+        if output is not None:
+            self.settings.output_folder = output
+            if input_folder is not None:
+                self.settings.output_folder_for[input_folder] = output
+        self.show_existing_choice()
+
+    def show_existing_choice(self) -> None:
+        """The re-run choice made last for this output folder."""
+        choice = self.settings.on_existing(self.folder())
+        self.existing_combo.setCurrentIndex(max(0, self.existing_combo.findData(choice)))
 
     def remember(self) -> None:
         self.settings.name_template = self.name_edit.text().strip()

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QProgressBar, QStackedWidget, QToolBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QProgressBar,
+                               QStackedWidget, QTextEdit, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from gui.compare_view import CompareView
 from gui.empty_state import EmptyState
+
+# Widgets where Space is typed, not a request to see the original.
+_TYPING_WIDGETS = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 
 
 class ViewerPanel(QStackedWidget):
@@ -43,3 +47,21 @@ class ViewerPanel(QStackedWidget):
     def show_viewer(self, on: bool) -> None:
         """The viewer when there are pages; else how to start."""
         self.setCurrentIndex(1 if on else 0)
+
+
+class HoldSpace(QObject):
+    """Holding Space shows the original wherever the focus is in ``window`` (a thumbnail, a button),
+    except while typing; installed on the application."""
+
+    def __init__(self, window: QWidget, compare: CompareView) -> None:
+        super().__init__(window)
+        self.window, self.compare = window, compare
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+                and event.key() == Qt.Key.Key_Space and not event.isAutoRepeat()
+                and watched is QApplication.focusWidget() and isinstance(watched, QWidget)
+                and watched.window() is self.window and not isinstance(watched, _TYPING_WIDGETS)):
+            self.compare.set_flash(event.type() == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
