@@ -40,19 +40,26 @@ from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
 def _denoise(args: argparse.Namespace) -> int:
     from engine.cleaning.batch import plan_batch, run_batch
     from engine.cleaning.denoiser import Denoiser
+    from engine.io import SUPPORTED_SUFFIXES
+    from engine.io.documents import PageOfFailedDocument
 
     options = _batch_options(args)  # every option is checked before any work
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
     denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
+    if not plan.files:  # after the model: a wrong model is worth hearing about first
+        raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
+                                 f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
         for result in run_batch(plan, denoiser, options, progress=bars):
             if result.error is not None:
                 counts["failed"] += 1
-                tqdm.write(f"error: {result.error}", file=sys.stderr)
+                # A document that could not be written is told once; its other pages only with --verbose.
+                if args.verbose or not isinstance(result.error, PageOfFailedDocument):
+                    tqdm.write(f"error: {result.error}", file=sys.stderr)
                 continue
             counts["already clean" if result.skipped else "cleaned"] += 1
             if args.verbose:
@@ -77,7 +84,7 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
     existing = (RerunPolicy.OVERWRITE if args.overwrite
                 else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
     return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
-                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine)
+                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -279,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
                         "for OCR and archives")
+    p.add_argument("--dpi", type=number, metavar="N",
+                   help="the resolution every page is written at, in dots per inch (it sets a PDF page's size); "
+                        "by default each file's own, or 300 where that would make a page larger than A0")
     _cleaning_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
     p.set_defaults(run=_denoise)

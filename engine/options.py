@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from engine.errors import ConfigurationError
+from engine.io.raster import MAX_DPI
 from engine.io.naming import DEFAULT_NAME, check_name_template
 from engine.io.planning import check_combine_name
 from engine.io.writing import JPEG_QUALITY, check_jpeg_quality
@@ -27,7 +28,9 @@ class BatchOptions:
     put back ink the model erased (engine.cleaning.ink); ``existing``: what
     a re-run does with earlier outputs; ``name``: the naming template
     (engine.io.NAME_FIELDS); ``jpeg_quality``: 1-100, for JPEG; ``combine``:
-    a file name (``x.pdf``) putting every page of the batch into that one PDF.
+    a file name (``x.pdf``) putting every page of the batch into that one PDF;
+    ``dpi``: the resolution every page is written at, whatever its file says
+    (None: the file's, engine.io.documents.page_dpi).
     """
 
     fmt: OutputFormat = OutputFormat.PNG
@@ -37,6 +40,7 @@ class BatchOptions:
     name: str = DEFAULT_NAME
     jpeg_quality: int = JPEG_QUALITY
     combine: Optional[str] = None
+    dpi: Optional[float] = None
 
     def __post_init__(self) -> None:
         # Plain strings (a setting, an argparse value) become the vocabulary's members.
@@ -47,7 +51,7 @@ class BatchOptions:
     @classmethod
     def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
               existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
-              combine: Optional[str] = None) -> BatchOptions:
+              combine: Optional[str] = None, dpi: Optional[float] = None) -> BatchOptions:
         """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
         if combine is not None:
             if fmt not in (None, OutputFormat.PDF):
@@ -61,6 +65,8 @@ class BatchOptions:
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
                       JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine)
+        if dpi is not None:
+            options = replace(options, dpi=dpi)
         options.check()
         return options
 
@@ -72,6 +78,9 @@ class BatchOptions:
         check_name_template(self.name)
         if self.combine is not None:
             check_combine_name(self.combine)
+        if self.dpi is not None and not (isinstance(self.dpi, (int, float)) and 1 < self.dpi <= MAX_DPI):
+            raise ConfigurationError(f"the resolution must be a number of dots per inch above 1 and up to "
+                                     f"{MAX_DPI:,.0f}, not {self.dpi}")
         return self
 
     def problem(self) -> Optional[str]:
@@ -91,4 +100,6 @@ class BatchOptions:
         settings = f"mode={self.mode} keep_ink={'on' if self.keep_ink else 'off'}"
         if self.fmt == OutputFormat.JPEG and self.jpeg_quality != JPEG_QUALITY:
             settings += f" jpeg_quality={self.jpeg_quality}"
+        if self.dpi is not None:  # another page size; none chosen says nothing, as before
+            settings += f" dpi={self.dpi:g}"
         return settings

@@ -27,6 +27,7 @@ def test_denoise_reports_a_bad_file_and_goes_on(samples_dir, tmp_path, capsys):
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["noisyoffice-2_clean.png"]
 
 
+@pytest.mark.slow
 def test_evaluate_json_has_the_promised_keys(noisyoffice_dir, capsys):
     assert main(["-q", "evaluate", "--pairs", str(noisyoffice_dir), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -121,3 +122,12 @@ def test_a_model_that_is_no_file_is_called_what_it_is(samples_dir, tmp_path, cap
     assert code == 1
     err = capsys.readouterr().err
     assert f"{model}: is {kind}, not a model file" in err and "no such model file" not in err
+
+
+def test_an_input_without_pages_fails_in_words(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no scans here")
+    assert main(["-q", "denoise", str(empty), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no pages found in {empty}") and "Traceback" not in err

@@ -117,6 +117,7 @@ def test_cancel_leaves_no_partial_file(denoiser, samples_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(r.output.name for r in done)
 
 
+@pytest.mark.slow
 def test_bundled_model_beats_the_noisy_page_on_held_out_documents(denoiser, noisyoffice_dir):
     found = pairs.find_pairs(noisyoffice_dir)
     _, test = pairs.split_by_document(found.pairs, 0.2, seed=0)
@@ -175,3 +176,18 @@ def test_damaged_files_fail_by_name_and_the_good_page_is_cleaned(denoiser, sampl
     assert "b-two-pages.tif: cannot read page" in str(by_name["b-two-pages.tif"][-1].error)
     for name in ("c-loop.png", "d-loop.png"):
         assert str(by_name[name][0].error).endswith(f"{name}: a symbolic link that points back to itself")
+
+
+def test_a_black_page_is_cleaned_with_a_warning(denoiser, samples_dir, tmp_path):
+    from engine.io import write_page
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_page(np.zeros((300, 200), np.uint8), folder / "black.png")
+    write_page(np.full((300, 200), 30, np.uint8), folder / "dark.png")
+    (folder / "text.png").write_bytes((samples_dir / "noisyoffice-2.png").read_bytes())
+    black, dark, text = iter_denoise([folder], tmp_path / "out", denoiser)
+    assert black.ok and black.warning == ("the page is black throughout: nothing to clean; check the scan "
+                                          "(its output is not the page)")
+    assert dark.ok and dark.warning.startswith("the page is dark throughout")
+    assert text.ok and text.warning is None

@@ -356,3 +356,54 @@ def test_a_killed_run_leaves_only_a_hidden_file_that_the_next_run_removes(tmp_pa
     assert leftover.startswith(".doc_clean.pdf.partial-")
     assert remove_leftovers(out) == [out / leftover] and os.listdir(out) == []
     assert plan_batch([], out).leftovers == []
+
+
+def test_a_full_disk_is_told_once_for_a_document(tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from engine.io.documents import PageOfFailedDocument, PdfWriter
+
+    def disk_full(self, *args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(PdfWriter, "_append", disk_full)
+    source = _three_page_tiff(tmp_path / "book.tif", samples_dir)
+    out = tmp_path / "out"
+    assert main(["-q", "denoise", str(source), "-o", str(out), "--format", "pdf", "--model", "fast"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("the disk is full") == 1 and err.count("error:") == 1
+    assert f"error: {out / 'book_clean.pdf'}: the disk is full" in err
+    assert _files(out) == []
+    # The engine still gives every page its result: the first the document's error, the others where they belong.
+    results = list(iter_denoise([source], out, Denoiser.from_file("fast"), BatchOptions(fmt="pdf")))
+    assert [type(r.error) for r in results[1:]] == [PageOfFailedDocument] * 2
+    assert "book.tif [page 2/3] is not written: it belongs to book_clean.pdf" in str(results[1].error)
+
+
+def test_a_page_larger_than_a0_at_the_resolution_its_file_claims_is_written_at_300_dpi(
+        tmp_path: Path, denoiser: Denoiser) -> None:
+    # A 1-bit TIFF claiming 72 dpi: 3400 pixels would be a page 1.2 m tall.
+    page = Image.fromarray(np.where(np.indices((3400, 200)).sum(axis=0) % 40 < 3, 0, 255).astype(np.uint8))
+    source = tmp_path / "fax.tif"
+    page.convert("1").save(source, compression="group4", dpi=(72, 72))
+    [result] = iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf"))
+    assert result.ok and result.warning.startswith(
+        "its file says 72 dpi, which would make the page 0.07 x 1.20 m, larger than A0: written at 300 dpi")
+    [(size, _)] = _pdf_pages(result.output)
+    assert size == pytest.approx((200 * 72 / 300, 3400 * 72 / 300), abs=0.01)
+    # A resolution the user chooses wins, and says nothing.
+    [chosen] = iter_denoise([source], tmp_path / "out600", denoiser, BatchOptions(fmt="pdf", dpi=600))
+    assert chosen.ok and chosen.warning is None
+    assert _pdf_pages(chosen.output)[0][0] == pytest.approx((200 * 72 / 600, 3400 * 72 / 600), abs=0.01)
+
+
+def test_the_command_line_takes_a_resolution(tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    source = samples_dir / PAGES[0]
+    out = tmp_path / "out"
+    assert main(["-q", "denoise", str(source), "-o", str(out), "--format", "pdf", "--dpi", "100",
+                 "--model", "fast"]) == 0
+    [(size, pixels)] = _pdf_pages(out / "noisyoffice-2_clean.pdf")
+    assert size == pytest.approx((pixels.shape[1] * 72 / 100, pixels.shape[0] * 72 / 100), abs=0.01)
+    assert main(["-q", "denoise", str(source), "-o", str(out), "--dpi", "0"]) == 1
+    assert "the resolution must be a number of dots per inch above 1" in capsys.readouterr().err

@@ -628,3 +628,20 @@ def test_free_output_path_formats(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="output format must be one of png, tiff, jpeg, pdf"):
         free_output_path(base, "gif")
     assert OUTPUT_FORMATS == ("png", "tiff", "jpeg", "pdf")
+
+
+def test_libtiff_prints_nothing_while_a_damaged_tiff_is_read(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    page = Image.fromarray(((np.indices((200, 300)).sum(axis=0) // 7) % 2 * 255).astype(np.uint8)).convert("1")
+    encoded = io.BytesIO()
+    page.save(encoded, format="TIFF", compression="group4")
+    damaged = bytearray(encoded.getvalue())
+    for index in range(10, 200):  # the Group 4 data: libtiff's decoder meets bad code words
+        damaged[index] ^= 0x5A
+    path = tmp_path / "damaged.tif"
+    path.write_bytes(bytes(damaged))
+    capfd.readouterr()
+    try:
+        read_page(path)
+    except ImageReadError:
+        pass  # reported by name, as any damage; what matters here is what reached stderr
+    assert capfd.readouterr().err == ""

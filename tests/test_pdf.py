@@ -192,13 +192,44 @@ def test_a_small_picture_does_not_set_the_resolution(tmp_path: Path, scan: Image
     assert read_page(path).dpi == (300.0, 300.0)
 
 
-def test_a_page_over_the_pixel_budget_is_rendered_within_it(tmp_path: Path, scan: Image.Image,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_page_over_the_pixel_budget_is_rendered_within_it_and_says_so(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A page that is no scan (a poster, say): 2550 x 3300 at 300 dpi, over a budget of a quarter of that.
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(_pages_pdf(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"))
+    monkeypatch.setattr(pdf, "MAX_PAGE_PIXELS", 2550 * 3300 // 4)
+    page = read_page(path)
+    assert page.pixels.shape == (1650, 1275) and page.dpi == (150.0, 150.0)
+    assert page.note.startswith("read at 150 dpi instead of 300: at 300 dpi the page would be over")
+    assert image_size(path) == (1650, 1275)
+    assert read_page(_save_pdf(tmp_path / "small.pdf", [Image.new("L", (60, 40), 200)])).note is None
+
+
+def test_a_pdf_image_over_the_pixel_budget_is_refused_before_it_is_decoded(
+        tmp_path: Path, scan: Image.Image, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _save_pdf(tmp_path / "big.pdf", [scan])
     monkeypatch.setattr(pdf, "MAX_PAGE_PIXELS", 540 * 420 // 4)
-    page = read_page(path)
-    assert page.pixels.shape == (210, 270) and page.dpi == (75.0, 75.0)
-    assert image_size(path) == (210, 270)
+    rendered = []
+    real_render = pdfium_c.FPDF_RenderPageBitmap
+    monkeypatch.setattr(pdfium_c, "FPDF_RenderPageBitmap", lambda *args: rendered.append(args) or real_render(*args))
+    for reading in (read_page, image_size):
+        with pytest.raises(ImageReadError, match=r"big.pdf: the page holds an image of 1 megapixels \(540 x 420\)"):
+            reading(path)
+    assert rendered == []
+
+
+def test_a_30000_pixel_square_image_in_a_small_pdf_is_refused_from_its_size(tmp_path: Path) -> None:
+    # The 0.9 MB PDF peaked at 3.1 GB: its image is refused from the size it declares, unread.
+    image = b"<< /Type /XObject /Subtype /Image /Width 30000 /Height 30000 /ColorSpace /DeviceGray " \
+            b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x00\nendstream"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 612] /Resources << /XObject << /Im0 5 0 R >> >> " \
+           b"/Contents 4 0 R >>"
+    contents = b"<< /Length 30 >>\nstream\nq 612 0 0 612 0 0 cm /Im0 Do Q\nendstream"
+    path = tmp_path / "huge.pdf"
+    path.write_bytes(_pdf_bytes([_CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, contents, image]))
+    with pytest.raises(ImageReadError, match=r"huge.pdf: the page holds an image of 900 megapixels \(30000 x 30000\), "
+                                             r"over the 400-megapixel limit"):
+        image_size(path)
 
 
 def test_listing_renders_nothing_and_reading_renders_one_page(tmp_path: Path, scan: Image.Image,
@@ -340,3 +371,12 @@ def test_the_cli_cleans_a_pdf(tmp_path: Path, scan: Image.Image) -> None:
     path = _save_pdf(tmp_path / "doc.pdf", _pages(scan)[:2])
     assert main(["-q", "denoise", str(path), "-o", str(tmp_path / "out"), "--model", "fast"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["doc_p1_clean.png", "doc_p2_clean.png"]
+
+
+def test_a_batch_says_when_a_pdf_page_was_read_at_a_lower_resolution(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "poster.pdf"
+    path.write_bytes(_pages_pdf(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 144 144] >>"))
+    monkeypatch.setattr(pdf, "MAX_PAGE_PIXELS", 600 * 600 // 4)
+    [result] = iter_denoise([path], tmp_path / "out", Denoiser.from_file("fast"))
+    assert result.ok and result.warning.startswith("read at 150 dpi instead of 300")

@@ -22,12 +22,13 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
+from engine.cleaning.ink import no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
 from engine.io import (Page, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
                        remove_leftovers, write_page)
 from engine.files import file_sha256
-from engine.io.documents import open_document
+from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
 from engine.io.naming import earlier_outputs, free_output_path
 from engine.io.output_folder import RunLock, check_not_in_use
 from engine.io.planning import OutputFile, plan_outputs
@@ -245,7 +246,10 @@ class _DocumentPage:
         if self.document.failure is not None:
             raise self.document.failure
         if self.document.error is not None:
-            return PageResult(self.ref, None, self.document.error, self.seconds)
+            # Why the document failed is told once, with its first page; the others say they belong to it.
+            error = self.document.error if self.position == 0 else PageOfFailedDocument(self.ref.label,
+                                                                                         self.document.error)
+            return PageResult(self.ref, None, error, self.seconds)
         return PageResult(self.ref, self.document.writer.path, None, self.seconds, self.warning,
                           output_page=self.position)
 
@@ -483,11 +487,12 @@ class _Run:
                     small_next = _small(following)
                     if small and small_next:
                         reads[index + 1] = reader.submit(_read, following)
-                dpi = page.dpi
+                dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, self.options.dpi)
+                notes = [page.note, dpi_note, no_paper_warning(page.pixels)]
                 cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
                                      cancel=cancel)
                 del page  # a huge page's input need not live on while its output is encoded
-                outcomes.add(self._write(item, output, cleaned, dpi, started))
+                outcomes.add(self._write(item, output, cleaned, dpi, started, notes))
             except (ImageReadError, ImageWriteError) as error:
                 outcomes.add(PageResult(item, None, error, time.perf_counter() - started))
             if output.document and item == output.refs[-1]:
@@ -501,10 +506,13 @@ class _Run:
         return item
 
     def _write(self, ref: PageRef, output: OutputFile, cleaned: CleanedPage, dpi: Optional[tuple[float, float]],
-               started: float) -> _Writing | _DocumentPage:
-        """Hand a cleaned page to the writer thread: into its own file, or appended to its document."""
+               started: float, notes: Iterable[Optional[str]] = ()) -> _Writing | _DocumentPage:
+        """Hand a cleaned page to the writer thread: into its own file, or appended to its document.
+
+        ``notes`` are what the user should hear about the page besides the content check's warning.
+        """
         provenance = self.provenances.of(ref)
-        warning = cleaned.ink.warning()
+        warning = "; ".join(note for note in (*notes, cleaned.ink.warning()) if note) or None
         if output.document:
             document = self._document(output)
             self._hand_over(document.add, cleaned.pixels, dpi, cleaned.bilevel, provenance)

@@ -49,6 +49,26 @@ WARN_DROPPED = 0.05
 
 _NEIGHBOURS = np.ones((3, 3), np.uint8)
 
+# A page with less than this share of its pixels lighter than NO_PAPER_LEVEL has no paper to find ink
+# on: a black (or nearly black) page, a lens cap, an unexposed frame.  Cleaning makes it white.
+NO_PAPER_LEVEL = 64  # of 255: a quarter of white
+NO_PAPER_SHARE = 0.01
+
+
+def no_paper_warning(pixels: np.ndarray) -> str | None:
+    """A sentence for the user when the page is dark throughout (no paper to clean), else None.
+
+    ``pixels`` is a grey page, uint8 or float in [0, 1].  The content check
+    measures ink against the paper, so on such a page it finds no ink to keep
+    and says nothing, while the model paints it white.
+    """
+    level = NO_PAPER_LEVEL if pixels.dtype == np.uint8 else NO_PAPER_LEVEL / 255.0
+    light = sum(int(np.count_nonzero(pixels[top:bottom] > level)) for top, bottom in bands(*pixels.shape))
+    if light >= NO_PAPER_SHARE * pixels.size:
+        return None
+    what = "black" if not light and not pixels.any() else "dark"
+    return f"the page is {what} throughout: nothing to clean; check the scan (its output is not the page)"
+
 
 @dataclass(frozen=True)
 class InkReport:

@@ -55,6 +55,19 @@ _INSET = 0.001
 # ---------------------------------------------------------------- writing a document page by page
 
 
+class PageOfFailedDocument(ImageWriteError):
+    """A page that was cleaned but not written: the document it goes into could not be (``document_error`` says why).
+
+    The document's own error is reported once, with its first page; its other
+    pages carry this one, which says where they belong instead of repeating why.
+    """
+
+    def __init__(self, label: str, document_error: ImageWriteError) -> None:
+        super().__init__(document_error.path, f"{label} is not written: it belongs to {document_error.path.name}, "
+                                              "which could not be written")
+        self.document_error = document_error
+
+
 class DocumentWriter:
     """A PDF or multi-page TIFF written page by page, under a temporary name until finish().
 
@@ -215,6 +228,34 @@ class PdfWriter(DocumentWriter):
         self._stream.write(b"".join(lines))
         self._stream.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
                            % (size, self._CATALOG, self._INFO, start))
+
+
+# The largest paper size in use, A0 (841 x 1189 mm), in inches: a page larger at the resolution its
+# file claims has a wrong one (1-bit TIFFs often say 72 dpi: a 300 dpi A4 scan would be 0.9 x 1.2 m).
+_A0_INCHES = (841 / 25.4, 1189 / 25.4)
+
+
+def page_dpi(dpi: Optional[tuple[float, float]], shape: tuple[int, int],
+             override: Optional[float] = None) -> tuple[Optional[tuple[float, float]], Optional[str]]:
+    """The resolution to write a page of ``shape`` (height, width) at, and a note when it is not its file's ``dpi``.
+
+    ``override`` (a user's choice) wins.  A page larger than A0 at the
+    resolution its file claims, below DEFAULT_DPI, is written at DEFAULT_DPI,
+    with a note saying so: otherwise a PDF page a metre and a half tall.
+    """
+    if override is not None:
+        return (float(override), float(override)), None
+    if dpi is None:
+        return None, None
+    height, width = shape
+    across, down = width / dpi[0], height / dpi[1]
+    short, long = sorted((across, down))
+    if (short <= _A0_INCHES[0] and long <= _A0_INCHES[1]) or min(dpi) >= DEFAULT_DPI:
+        return dpi, None
+    claimed = f"{dpi[0]:g} dpi" if dpi[0] == dpi[1] else f"{dpi[0]:g} x {dpi[1]:g} dpi"
+    return (DEFAULT_DPI, DEFAULT_DPI), (
+        f"its file says {claimed}, which would make the page {across * 0.0254:.2f} x {down * 0.0254:.2f} m, "
+        f"larger than A0: written at {DEFAULT_DPI:g} dpi")
 
 
 def page_size(pixels: tuple[int, int], dpi: Optional[tuple[float, float]]) -> tuple[float, float]:

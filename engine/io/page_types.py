@@ -68,6 +68,8 @@ class Page:
     pixels: np.ndarray
     ref: PageRef
     dpi: tuple[float, float] | None = None
+    # What the user should hear about how the page was read (e.g. a PDF page read at a lower resolution).
+    note: str | None = None
 
 
 

@@ -16,13 +16,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from engine.errors import ImageReadError
-from engine.io.page_types import MAX_PAGE_PIXELS, Page, PageRef, reading
+from engine.io.page_types import MAX_PAGE_PIXELS, Page, PageRef, limit_words, reading
 from engine.io.pixels import to_unit
 
 # The resolution of a page that is not a scan: what a 300 dpi scan of the
@@ -172,26 +173,50 @@ def _scan_dpi(page: pdfium.PdfPage) -> float | None:
     return dpi if dpi >= _MIN_SCAN_DPI else None
 
 
-def _render_size(page: pdfium.PdfPage, ref: PageRef) -> tuple[int, int]:
-    """(width, height) in pixels to render ``page`` at: its scan's resolution, within MAX_PAGE_PIXELS.
+def _check_images(page: pdfium.PdfPage, ref: PageRef) -> None:
+    """Refuse, before anything is rendered, a page holding an image over MAX_PAGE_PIXELS.
 
-    A page over the budget is rendered at the finest resolution within it,
-    rather than refused as an image file would be: a PDF page has no pixel
-    size of its own, so the budget can always be kept, and 400 megapixels is
-    still ~1,900 dpi on A4 or ~560 dpi on A0, more than cleaning needs.  The
+    PDFium decodes an image whole, at its own size, whatever size the page is
+    rendered at: a 30,000 x 30,000 scan costs gigabytes however small the
+    output.  So the pixel budget holds for a PDF's images as for image files.
+    """
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        width, height = image.get_px_size()
+        if width * height > MAX_PAGE_PIXELS:
+            megapixels = math.ceil(width * height / 1e6)
+            raise ImageReadError(ref.path, f"{_where(ref)}the page holds an image of {megapixels:,} megapixels "
+                                           f"({width} x {height}), over {limit_words()}")
+
+
+def _render_size(page: pdfium.PdfPage, ref: PageRef) -> tuple[int, int, Optional[str]]:
+    """(width, height) in pixels to render ``page`` at, within MAX_PAGE_PIXELS, and a note if it had to be less.
+
+    The resolution is the page's scan's, or BORN_DIGITAL_DPI for a page that
+    is no scan.  A page holding an image over the budget is refused
+    (_check_images).  A page over the budget at that resolution (a poster
+    drawn at 300 dpi) is rendered at the finest resolution within it, rather
+    than refused as an image file would be: a PDF page has no pixel size of
+    its own, so the budget can always be kept, and 400 megapixels is still
+    ~1,900 dpi on A4 or ~560 dpi on A0.  The note says so, and the
     resolution used is told in Page.dpi.
     """
     width_pt, height_pt = page.get_size()  # with the page's /Rotate applied
     if not (width_pt > 0 and height_pt > 0):
         raise ImageReadError(ref.path, f"{_where(ref)}the page has no size")
-    scale = (_scan_dpi(page) or BORN_DIGITAL_DPI) / _POINTS_PER_INCH
-    scale = min(scale, math.sqrt(MAX_PAGE_PIXELS / (width_pt * height_pt)))
+    _check_images(page, ref)
+    wanted = (_scan_dpi(page) or BORN_DIGITAL_DPI) / _POINTS_PER_INCH
+    scale = min(wanted, math.sqrt(MAX_PAGE_PIXELS / (width_pt * height_pt)))
     # Rounded, not ceiled as pypdfium2 does: page sizes are stored as floats,
     # and 420 pixels at 150 dpi must not become 421.
     width, height = max(1, round(width_pt * scale)), max(1, round(height_pt * scale))
     while width * height > MAX_PAGE_PIXELS:  # rounding up past the budget
         width, height = max(1, width - 1), max(1, height - 1)
-    return width, height
+    note = None
+    if scale < wanted:
+        note = (f"{_where(ref)}read at {scale * _POINTS_PER_INCH:.0f} dpi instead of {wanted * _POINTS_PER_INCH:.0f}: "
+                f"at {wanted * _POINTS_PER_INCH:.0f} dpi the page would be over the "
+                f"{MAX_PAGE_PIXELS / 1e6:,.0f}-megapixel limit for one page")
+    return width, height, note
 
 
 def _dpi(page: pdfium.PdfPage, width: int, height: int) -> tuple[float, float]:
@@ -218,8 +243,8 @@ def _render(page: pdfium.PdfPage, width: int, height: int) -> np.ndarray:
 def _render_page(document: pdfium.PdfDocument, ref: PageRef) -> Page:
     """Page ``ref`` as uint8 grey: what needs PDFium (and its lock) to read a page."""
     with _page(document, ref) as page:
-        width, height = _render_size(page, ref)
-        return Page(pixels=_render(page, width, height), ref=ref, dpi=_dpi(page, width, height))
+        width, height, note = _render_size(page, ref)
+        return Page(pixels=_render(page, width, height), ref=ref, dpi=_dpi(page, width, height), note=note)
 
 
 def _with_dtype(page: Page, dtype: type) -> Page:
@@ -243,7 +268,7 @@ def image_size(path: Path, index: int = 0) -> tuple[int, int]:
     with _document(path) as document:
         ref = PageRef(path, index, len(document))
         with _page(document, ref) as page:
-            width, height = _render_size(page, ref)
+            width, height, _ = _render_size(page, ref)
     return height, width
 
 

@@ -8,16 +8,19 @@ that is not a PDF.
 """
 from __future__ import annotations
 
+import ctypes
+import glob
 import math
 import os
 import struct
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image
+from PIL import Image, features
 
 from engine.errors import ImageReadError
 from engine.io.page_types import (MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Damage, Page, PageRef, limit_words,
@@ -31,6 +34,42 @@ from engine.io.pixels import to_uint8
 # budget above is checked in any case.
 if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < MAX_PAGE_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
+
+def _silence_libtiff() -> bool:
+    """Stop libtiff printing its decoders' complaints ("Fax4Decode: Bad code word ...") on stderr.
+
+    libtiff writes each error and warning to the process's stderr from C, past
+    Python; a damaged TIFF is reported to the user once, by name, as an
+    ImageReadError (or read as far as it goes).  Its handlers are process-wide
+    and set once here (redirecting file descriptor 2 around each decode would
+    swallow what other threads print meanwhile).  Finds the libtiff Pillow
+    loaded (its wheels bundle one); returns whether it did.
+    """
+    if not features.check("libtiff"):
+        return False
+    candidates = []
+    try:
+        with open("/proc/self/maps") as maps:  # Linux: the very file loaded
+            candidates = sorted({line.split()[-1] for line in maps if "libtiff" in line.rsplit("/", 1)[-1]})
+    except OSError:
+        pass
+    pil_folder = os.path.dirname(Image.__file__)
+    for pattern in ("../pillow.libs/libtiff*", ".dylibs/libtiff*"):  # Linux and macOS wheels
+        candidates += glob.glob(os.path.join(pil_folder, pattern))
+    for candidate in candidates:
+        try:
+            library = ctypes.CDLL(candidate)
+            library.TIFFSetErrorHandler.restype = library.TIFFSetWarningHandler.restype = ctypes.c_void_p
+            library.TIFFSetErrorHandler.argtypes = library.TIFFSetWarningHandler.argtypes = [ctypes.c_void_p]
+            library.TIFFSetErrorHandler(None)
+            library.TIFFSetWarningHandler(None)
+        except (OSError, AttributeError):
+            continue
+        return True
+    return False
+
+
+_LIBTIFF_SILENT = sys.platform != "win32" and _silence_libtiff()
 
 # The finest resolution taken as real: drum scanners reach 12,000 dpi.
 MAX_DPI = 100_000.0
