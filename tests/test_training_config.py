@@ -82,3 +82,14 @@ def test_the_cli_refuses_before_starting_tensorflow(arguments, message, tmp_path
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith(message), done.stderr
     assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
+
+
+def test_a_mix_records_each_sources_own_weight(shared_data):
+    """The description saved in the model file: synthetic listed last, whatever order the user gave."""
+    from engine.training.config import TrainConfig, resolved
+    from engine.training.fit import _document_data
+
+    config = resolved(TrainConfig(data="synthetic:3,noisyoffice", arch="docunet", data_folder=str(shared_data),
+                                  crop=32, steps_per_epoch=1))
+    described = _document_data(config).description["sources"]
+    assert {name: source["weight"] for name, source in described.items()} == {"noisyoffice": 1.0, "synthetic": 3.0}

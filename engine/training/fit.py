@@ -158,9 +158,10 @@ def _document_data(config: TrainConfig) -> _Data:
 
     validation = (np.concatenate([v[0] for v in validations]), np.concatenate([v[1] for v in validations]))
     folder_sources = [d for d in described.values() if "folder" in d]
+    weight_of = {source.name: source.weight for source in chosen}  # described lists folders first, not as chosen
     # One source keeps the flat description earlier model files have.
     description: dict[str, object] = dict(folder_sources[0]) if len(described) == 1 and folder_sources else {
-        "sources": {name: {**d, "weight": s.weight} for (name, d), s in zip(described.items(), chosen)}}
+        "sources": {name: {**d, "weight": weight_of[name]} for name, d in described.items()}}
     description["trained_documents"] = sorted({doc for d in folder_sources for doc in d["trained_documents"]})
     description["test_documents"] = sorted({doc for d in folder_sources for doc in d["test_documents"]})
     return _Data(batches(), validation, config.steps_per_epoch, description)
