@@ -67,8 +67,8 @@ class LabWindow(QDialog):
         self._task: Optional[Task] = None
         self._started = 0.0
         self._data_edited = False
-        self.result: Optional[LabResult] = None
-        self._rows: list[dict] = []  # the table so far
+        self.lab_result: Optional[LabResult] = None  # not ``result``: QDialog.result() is the dialog's code
+        self._rows: list[dict[str, object]] = []  # the table so far
         self._build()
         self._on_experiment_changed()
         self._set_running(False)
@@ -170,7 +170,7 @@ class LabWindow(QDialog):
             self._check_extra()
 
     def experiment_name(self) -> str:
-        return self.experiment_combo.currentData()
+        return str(self.experiment_combo.currentData())
 
     # ================================================================ running
     def running(self) -> bool:
@@ -237,7 +237,7 @@ class LabWindow(QDialog):
     def _on_result(self, result: LabResult) -> None:
         self._task = None
         self._set_running(False)
-        self.result = result
+        self.lab_result = result
         self.progress_bar.setValue(1000)
         self.status_label.setText(f"{result.name} done in {time.monotonic() - self._started:.0f} s; "
                                   f"figures and numbers.json in {self.output_edit.text().strip()}/{result.name}.")
@@ -268,7 +268,7 @@ class LabWindow(QDialog):
 
     # ================================================================ results
     def _clear_result(self) -> None:
-        self.result = None
+        self.lab_result = None
         self._rows = []
         self.protocol_label.setText("")
         self.table.setRowCount(0)
@@ -276,7 +276,7 @@ class LabWindow(QDialog):
         self.figure_list.clear()
         self.figure_label.clear()
 
-    def _show_table(self, rows: list[dict]) -> None:
+    def _show_table(self, rows: list[dict[str, object]]) -> None:
         self._rows = list(rows)
         columns = list(dict.fromkeys(key for row in rows for key in row))
         self.table.setColumnCount(len(columns))

@@ -39,7 +39,7 @@ class LossPlot(QWidget):
         self.total_epochs = total_epochs
         self.update()
 
-    def add_epoch(self, values: dict) -> None:
+    def add_epoch(self, values: dict[str, float]) -> None:
         """Append one epoch's values (keys 'loss' and, when there is one, 'val_loss')."""
         for name in self.series:
             value = values.get(name)
@@ -184,7 +184,7 @@ def _nice_step(raw: float) -> float:
     """The 1, 2 or 5 times a power of ten nearest above ``raw``: grid lines at round values."""
     if raw <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 5, 10):
         if raw <= factor * power:
             return factor * power

@@ -10,7 +10,8 @@ from typing import Optional
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QSpinBox, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QLabel,
+                               QLayout, QSpinBox, QWidget)
 
 from engine.data import digits, pairs
 from engine.data.digits import label_name
@@ -54,8 +55,9 @@ PREVIEW_SAMPLES = 8
 def local_noisyoffice() -> Optional[Path]:
     """A NoisyOffice folder on this machine: $DOCCLEAN_NOISYOFFICE, the shared data beside the project,
     or a download."""
-    candidates = [os.environ.get(pairs.NOISYOFFICE_ENV) or "", PROJECT.parent / "shared" / "data" / NOISYOFFICE,
-                  pairs.noisyoffice_cache_dir() / NOISYOFFICE]
+    candidates: list[str | Path] = [os.environ.get(pairs.NOISYOFFICE_ENV) or "",
+                                    PROJECT.parent / "shared" / "data" / NOISYOFFICE,
+                                    pairs.noisyoffice_cache_dir() / NOISYOFFICE]
     return next((Path(c) for c in candidates if c and Path(c).is_dir()), None)
 
 
@@ -179,7 +181,7 @@ class DataSection(QGroupBox):
         self.data_combo.currentIndexChanged.connect(self._on_kind_changed)
         self.source_edit, self.source_row = path_field(self._choose_source)
         self.source_edit.textChanged.connect(self._on_source_text)
-        self.source_button = self.source_row.itemAt(1).widget()
+        self.source_button = _widget_at(self.source_row, 1)
         self.data_folder_edit, self.data_folder_row = path_field(self._choose_data_folder)
         self.data_folder_edit.textChanged.connect(self._on_folder_text)
         self.data_folder_edit.editingFinished.connect(self.schedule_preview)
@@ -193,12 +195,12 @@ class DataSection(QGroupBox):
         self.noise_spin = QDoubleSpinBox()
         self.noise_spin.setRange(0.0, 10.0)
         self.noise_spin.setSingleStep(0.1)
-        self.noise_spin.setValue(CONFIG_DEFAULTS["noise_factor"])
+        self.noise_spin.setValue(CONFIG_DEFAULTS.noise_factor)
         self.noise_spin.setToolTip("Strength of the Gaussian noise added to the glyphs")
         self.noise_spin.valueChanged.connect(self.schedule_preview)
         self.noise_spin.valueChanged.connect(self.edited)
         self.reconstruct_check = QCheckBox("Learn to reconstruct (no noise added)")
-        self.reconstruct_check.setChecked(not CONFIG_DEFAULTS["denoise"])
+        self.reconstruct_check.setChecked(not CONFIG_DEFAULTS.denoise)
         self.reconstruct_check.toggled.connect(self._on_reconstruct_toggled)
         self.noise_preview = NoisePreview()
         form.addRow("Data", self.data_combo)
@@ -236,7 +238,7 @@ class DataSection(QGroupBox):
     def restore(self) -> None:
         """Show the kind of data chosen last; on first use, data this machine has."""
         kind = self.settings.training_data_kind
-        self.select_kind(kind if self.data_combo.findData(kind) >= 0 else first_use_kind())
+        self.select_kind(kind if kind is not None and self.data_combo.findData(kind) >= 0 else first_use_kind())
 
     def remember(self) -> None:
         kind = self.kind()
@@ -265,7 +267,7 @@ class DataSection(QGroupBox):
         form = self._rows
         form.setRowVisible(self.source_row, kind in (PAIRS, MIX, RECIPE))
         form.setRowVisible(self.data_folder_row, kind not in (PAIRS, SYNTHETIC))
-        form.labelForField(self.source_row).setText({MIX: "Sources", RECIPE: "Recipe"}.get(kind, "Folder"))
+        _label_of(form, self.source_row).setText({MIX: "Sources", RECIPE: "Recipe"}.get(kind, "Folder"))
         # Only where its row shows: shown on its own, a hidden row's button floats over the box.
         self.source_button.setVisible(kind in (PAIRS, RECIPE))
         self.source_edit.setPlaceholderText({
@@ -273,7 +275,7 @@ class DataSection(QGroupBox):
             MIX: "e.g. noisyoffice,dibco:2,synthetic",
             RECIPE: "A .toml recipe, e.g. resources/recipes/general.toml",
         }.get(kind, ""))
-        form.labelForField(self.data_folder_row).setText(
+        _label_of(form, self.data_folder_row).setText(
             "Data folder" if kind in (MIX, RECIPE) else "Local copy")
         self.data_folder_edit.setPlaceholderText(
             "Empty: download once to the cache" if digit_data
@@ -368,3 +370,19 @@ def _noise_samples(kind: str, factor: float, folder: Optional[str]) -> list[tupl
         (pixels_to_qimage(c), pixels_to_qimage(n), label_name(kind, int(label)))
         for c, n, label in zip(clean, noisy, labels)
     ]
+
+
+def _widget_at(row: QLayout, index: int) -> QWidget:
+    """The widget at ``index`` of a row the form built (a field and its button)."""
+    item = row.itemAt(index)
+    widget = item.widget() if item is not None else None
+    assert widget is not None, "the row holds a widget there"
+    return widget
+
+
+def _label_of(form: QFormLayout, row: QLayout) -> QLabel:
+    """The label the form gave ``row``."""
+    label = form.labelForField(row)
+    assert isinstance(label, QLabel), "every row of the Data box has a text label"
+    return label
+

@@ -241,7 +241,7 @@ class TrainingDialog(QDialog):
             return ""
         return format_duration(elapsed / fraction * (1 - fraction))
 
-    def _on_trained(self, result: tuple[Path, dict, bool]) -> None:
+    def _on_trained(self, result: tuple[Path, dict[str, float], bool]) -> None:
         path, metrics, stopped = result
         self._train_task = None
         self._set_running(False)
@@ -302,7 +302,7 @@ class TrainingDialog(QDialog):
         super().closeEvent(event)
 
 
-def _train(config: TrainConfig, output: Path, stop: CancelToken, task: Task) -> tuple[Path, dict, bool]:
+def _train(config: TrainConfig, output: Path, stop: CancelToken, task: Task) -> tuple[Path, dict[str, float], bool]:
     """Worker: train, and say where the model went, its metrics and whether it was stopped early."""
     train = engine_module("training.fit").train
     result = train(config, output=output, progress=task.report, cancel=task.cancel_token, stop=stop)

@@ -2,7 +2,6 @@
 hints, a wheel that scrolls the form rather than the field under it, and engine messages as sentences."""
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -12,7 +11,7 @@ from engine.training.config import TrainConfig
 from gui.fields import folder_field
 
 # What a new TrainConfig holds: the defaults the command line has too.
-CONFIG_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+CONFIG_DEFAULTS = TrainConfig(data="", arch="")
 # Hints are faint; when the form is disabled (training) they grey like the rest.
 _HINT_STYLE = "QLabel:enabled { color: palette(placeholder-text); }"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, cast
 
 from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.models.modelfile import ModelFileError, check_output_name
+from engine.errors import ModelFileError
+from engine.models.modelfile import check_output_name
 from engine.models.registry import Architecture
 from engine.training.config import (
     LOSSES,
@@ -93,7 +94,7 @@ class TrainingForm(QWidget):
         self._training_rows = form = form_rows(box)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, MAX_EPOCHS)
-        self.epochs_spin.setValue(CONFIG_DEFAULTS["epochs"])
+        self.epochs_spin.setValue(CONFIG_DEFAULTS.epochs)
         self.batch_spin = QSpinBox()
         # The engine allows MAX_BATCH_PIXELS per batch: this many crops of the smallest size;
         # a larger crop lowers the limit, which the check below states in words.
@@ -107,11 +108,11 @@ class TrainingForm(QWidget):
         self.crop_spin.setRange(MIN_CROP, MAX_CROP)
         self.crop_spin.setSingleStep(16)
         self.crop_spin.setSuffix(" px")
-        self.crop_spin.setValue(CONFIG_DEFAULTS["crop"])
+        self.crop_spin.setValue(CONFIG_DEFAULTS.crop)
         self.crop_spin.setToolTip("Side of the square crops cut from the pages for training")
         self.steps_spin = QSpinBox()
         self.steps_spin.setRange(1, MAX_STEPS)
-        self.steps_spin.setValue(CONFIG_DEFAULTS["steps_per_epoch"])
+        self.steps_spin.setValue(CONFIG_DEFAULTS.steps_per_epoch)
         self.steps_spin.setToolTip("Batches of crops in one epoch")
         self.output_edit, output_row = path_field(self._choose_output)
         self.output_edit.textEdited.connect(lambda _: setattr(self, "_output_edited", True))
@@ -137,14 +138,14 @@ class TrainingForm(QWidget):
         self.advanced_button.toggled.connect(self._on_advanced_toggled)
         self.advanced_panel = QGroupBox()
         self._advanced_rows = form = form_rows(self.advanced_panel)
-        self.lr_schedule_combo = choice_combo(LR_SCHEDULES, {}, CONFIG_DEFAULTS["lr_schedule"])
+        self.lr_schedule_combo = choice_combo(LR_SCHEDULES, {}, CONFIG_DEFAULTS.lr_schedule)
         self.lr_schedule_combo.setToolTip("cosine: the learning rate falls smoothly to 2 % by the last step")
         # "" (None in TrainConfig) takes the architecture's seed setting; its text names it.
         self.optimizer_combo = choice_combo(("", *OPTIMIZERS), {}, "")
         self.loss_combo = choice_combo(("", *LOSSES), LOSS_LABELS, "")
-        self.validation_spin = _fraction(CONFIG_DEFAULTS["validation_split"],
+        self.validation_spin = _fraction(CONFIG_DEFAULTS.validation_split,
                                          "Share of the documents (or images) that check each epoch")
-        self.test_fraction_spin = _fraction(CONFIG_DEFAULTS["test_fraction"],
+        self.test_fraction_spin = _fraction(CONFIG_DEFAULTS.test_fraction,
                                             "Share of the documents held out of training entirely, for "
                                             "an honest evaluation later")
         self.patience_spin = QSpinBox()
@@ -155,9 +156,9 @@ class TrainingForm(QWidget):
         self.seed_spin = QDoubleSpinBox()  # a QSpinBox stops at 2^31 - 1; the engine's seeds go to 2^32 - 1
         self.seed_spin.setDecimals(0)
         self.seed_spin.setRange(0, MAX_SEED)
-        self.seed_spin.setValue(CONFIG_DEFAULTS["seed"])
+        self.seed_spin.setValue(CONFIG_DEFAULTS.seed)
         self.seed_spin.setToolTip("The same seed and settings give the same split and the same crops")
-        self.precision_combo = choice_combo(PRECISIONS, {}, CONFIG_DEFAULTS["precision"])
+        self.precision_combo = choice_combo(PRECISIONS, {}, CONFIG_DEFAULTS.precision)
         self.precision_combo.setToolTip("mixed_bfloat16 trains about twice as fast on CPUs with "
                                         "AVX512-BF16 or AMX; the saved model is float32 either way")
         form.addRow("LR schedule", self.lr_schedule_combo)
@@ -224,7 +225,10 @@ class TrainingForm(QWidget):
         s = self.settings
         with self._quietly():
             for name, spin in self._numbers().items():
-                spin.setValue(s.training_option(name, spin.value()))
+                if isinstance(spin, QSpinBox):  # whole numbers read back as whole numbers
+                    spin.setValue(s.training_option(name, spin.value()))
+                else:
+                    spin.setValue(s.training_option(name, spin.value()))
             for name, combo in self._choices().items():
                 remembered = s.training_option(name, str(combo.currentData()))
                 combo.setCurrentIndex(max(0, combo.findData(remembered)))
@@ -347,7 +351,8 @@ class TrainingForm(QWidget):
             data=data, data_folder=folder, arch=self.model.arch_combo.currentData(),
             arch_options=self.model.arch_options(), epochs=self.epochs_spin.value(),
             batch_size=self.batch_spin.value() or None, optimizer=self.optimizer_combo.currentData() or None,
-            loss=self.loss_combo.currentData() or None, learning_rate=learning_rate,
+            # Text that is not a number goes to the engine as it is: its check words the refusal.
+            loss=self.loss_combo.currentData() or None, learning_rate=cast(Optional[float], learning_rate),
             lr_schedule=str(self.lr_schedule_combo.currentData()), validation_split=self.validation_spin.value(),
             test_fraction=self.test_fraction_spin.value(), patience=self.patience_spin.value() or None,
             seed=int(self.seed_spin.value()), noise_factor=self.data.noise_spin.value(),

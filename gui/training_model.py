@@ -116,8 +116,9 @@ class ModelSection(QGroupBox):
         arch = self.current()
         while self.options_row.count():
             item = self.options_row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self._option_spins = {}
         if arch is None:
             return
@@ -177,8 +178,8 @@ def _option_spin(key: str, low: int, high: int, default: Optional[int], remember
     return spin
 
 
-def _parameter_count(name: str, options: dict) -> int:
+def _parameter_count(name: str, options: dict[str, int]) -> int:
     """Worker: how many parameters architecture ``name`` has with ``options``."""
     zoo = engine_module("models.zoo")
     with model_lock:
-        return zoo.parameter_count(name, **options)
+        return int(zoo.parameter_count(name, **options))

@@ -25,7 +25,7 @@ def test_quick_sweep_shows_table_and_figures(qtbot, window, mnist_dir, tmp_path)
     assert finished.args == ["done"], lab.status_label.text()
     assert lab.table.rowCount() > 0 and lab.table.columnCount() > 0
     # Figures listed as they were written are not listed again when the result arrives.
-    assert lab.figure_list.count() == len(lab.result.figures) >= 1
+    assert lab.figure_list.count() == len(lab.lab_result.figures) >= 1
     shown = lab.shown_figure()
     assert shown is not None and Path(shown).is_file()
     assert "MNIST" in lab.protocol_label.text()
