@@ -337,6 +337,10 @@ class CompareView(QWidget):
     def has_page(self) -> bool:
         return not self.left.image_size().isEmpty()
 
+    def original(self) -> Optional[QPixmap]:
+        """The page as read (in colour when it has colour), or None."""
+        return getattr(self, "_original", None)
+
     def _choose_orientation(self) -> None:
         """Side by side for tall pages, one above the other for wide ones: whichever shows more."""
         size = self.left.image_size()

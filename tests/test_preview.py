@@ -42,6 +42,7 @@ def test_a_region_equals_that_part_of_the_whole_page(denoiser, book_page):
         clean_region(denoiser, book_page, (10_000, 10_000, 10_100, 10_100))
 
 
+@pytest.mark.slow
 def test_a_staged_preview_comes_quick_then_region_then_whole(denoiser, book_page):
     from engine.cleaning.preview import staged_preview
     from engine.progress import CancelToken, Cancelled
@@ -60,3 +61,20 @@ def test_a_staged_preview_comes_quick_then_region_then_whole(denoiser, book_page
     cancel.cancel()
     with pytest.raises(Cancelled):
         next(stages)
+
+
+def test_display_pixels_keep_a_colour_page_in_colour(tmp_path):
+    from PIL import Image
+
+    from engine.io import PageRef
+    from engine.io.display import display_pixels
+
+    colour = Image.new("RGB", (40, 30), (250, 250, 245))
+    colour.paste((200, 40, 40), (5, 5, 20, 15))
+    colour.save(tmp_path / "stamp.png")
+    Image.new("L", (40, 30), 200).save(tmp_path / "grey.png")
+    Image.new("P", (40, 30), 3).save(tmp_path / "palette.png")
+    pixels = display_pixels(PageRef(tmp_path / "stamp.png"))
+    assert pixels.shape == (30, 40, 3) and pixels.dtype == np.uint8 and tuple(pixels[10, 10]) == (200, 40, 40)
+    assert display_pixels(tmp_path / "grey.png").shape == (30, 40)
+    assert display_pixels(tmp_path / "palette.png").ndim in (2, 3)
