@@ -40,6 +40,7 @@ def real_pages(noisyoffice_dir, dibco_dir, realscans_dir):
     return _real_pages(noisyoffice_dir, dibco_dir, realscans_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(BUNDLED_MODELS))
 def test_openvino_equals_the_keras_reference_on_real_pages(model, real_pages):
     reference = Denoiser.from_file(model, backend="keras", precision="float32")
@@ -50,6 +51,7 @@ def test_openvino_equals_the_keras_reference_on_real_pages(model, real_pages):
         assert difference <= 1 / 255, f"{model} on {name}: differs by {difference * 255:.2f}/255"
 
 
+@pytest.mark.slow
 def test_openvino_keeps_the_held_out_rmse(noisyoffice_dir):
     found = pairs.find_pairs(noisyoffice_dir)
     _, held_out = pairs.split_by_document(found.pairs, 0.2, seed=0)
@@ -79,6 +81,7 @@ def test_bundled_models_ship_their_export(model, tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.slow
 def test_a_user_model_is_exported_once_and_again_when_it_changes(blank_model, tmp_path, monkeypatch):
     monkeypatch.setenv(export.CACHE_ENV, str(tmp_path / "cache"))
     model = tmp_path / "mine.keras"
@@ -110,6 +113,7 @@ def test_a_user_model_is_exported_once_and_again_when_it_changes(blank_model, tm
     assert not np.allclose(changed.denoise(page), first.denoise(page), atol=1 / 255)
 
 
+@pytest.mark.slow
 def test_a_damaged_export_is_made_again(blank_model, tmp_path, monkeypatch):
     monkeypatch.setenv(export.CACHE_ENV, str(tmp_path / "cache"))
     Denoiser.from_file(blank_model, backend="openvino")
@@ -142,6 +146,7 @@ sys.exit(code)
 """
 
 
+@pytest.mark.slow
 def test_cleaning_and_scoring_never_import_tensorflow(samples_dir, noisyoffice_dir, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-c", _BLOCK_TENSORFLOW, "-q", *args], cwd=tmp_path,

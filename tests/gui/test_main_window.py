@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
 
@@ -255,6 +256,7 @@ def test_bundled_models_are_offered_by_name(window):
     assert labels.count(BUNDLED_MODELS["noisyoffice"].label) == 1
 
 
+@pytest.mark.slow
 def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open_and_wait, tmp_path, blank_model,
                                                              faded_page):
     from engine.io import write_page

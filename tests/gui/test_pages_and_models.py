@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QItemSelectionModel
 
 from gui.page_list import Status, page_key
@@ -189,6 +190,7 @@ def test_the_viewer_says_which_model_made_a_saved_page(qtbot, window, open_and_w
     assert window.compare.right._title == "Cleaned (preview) · the saved file is by docclean-general.keras"
 
 
+@pytest.mark.slow
 def test_a_preview_comes_in_stages_quick_then_full(qtbot, window, open_and_wait, tmp_path, realscans_dir):
     folder = tmp_path / "book"
     folder.mkdir()
