@@ -119,7 +119,11 @@ def test_leftovers_of_a_killed_run_are_removed_and_a_running_write_is_not(tmp_pa
         path.write_bytes(b"\x89PNG\r\n\x1a\n half a page")
     two_hours_ago = time.time() - 7200
     os.utime(old_style, (two_hours_ago, two_hours_ago))
-    assert sorted(remove_leftovers(tmp_path)) == sorted([killed, old_style])
+    # Another computer's (a shared folder): a leftover once an hour old, if it is the output it names, begun.
+    foreign = tmp_path / ".book_clean.pdf.partial-otherpc-123-0a1b2c3d"
+    foreign.write_bytes(b"%PDF-1.4\n half a document")
+    os.utime(foreign, (two_hours_ago, two_hours_ago))
+    assert sorted(remove_leftovers(tmp_path)) == sorted([killed, old_style, foreign])
     assert running.exists() and recent_old_style.exists()
     note = plan_batch([], tmp_path).notes()
     assert note == [] or "interrupted" in note[0]

@@ -9,6 +9,7 @@ The public names of the submodules are gathered here, so callers write
 - raster, pdf: the two readers (image files; PDF pages), which know nothing of each other
 - pages: read_page and friends, handing each file to its reader
 - discovery: finding the page files a user named
+- display: a page in its colours, for a viewer
 - provenance: what made an output, written into and read from PNG, TIFF, JPEG and PDF
 - naming, output_folder: output names; temporary names, leftovers, the folder's check and lock
 - writing: a page into its own PNG, TIFF or JPEG file

@@ -51,7 +51,9 @@ def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = True) -> 
     (2.png before 10.png), keeping files with a supported suffix and
     skipping hidden files and unfinished ".partial" writes.  Files named
     directly, and paths that do not exist, are passed through unchecked so
-    that reading them reports the problem by name.  Duplicates are dropped.
+    that reading them reports the problem by name; so is anything in a folder
+    that is no file (a named pipe called scan.png): the readers refuse it by
+    what it is, before opening it (engine.io.pages).  Duplicates are dropped.
     """
     result: list[Path] = []
     seen: set[Path] = set()
