@@ -20,6 +20,7 @@ class EmptyState(QWidget):
                       "shown before and after; nothing is written until you clean.")
         text.setWordWrap(True)
         text.setFixedWidth(380)  # a wrapped label in a centred layout needs a width to wrap to
+        text.setMinimumHeight(text.heightForWidth(380))  # and the height of its lines, or it shows only the first
         self.open_button = QPushButton("Open folder…")
         self.samples_button = QPushButton("Try the sample pages")
         self.open_button.clicked.connect(self.open_requested)

@@ -124,3 +124,11 @@ def test_colour_pages_are_shown_in_colour(qtbot, window, open_and_wait, tmp_path
                     and window.view_status.text() == "stamped.png", timeout=30000)
     qtbot.waitUntil(lambda: not window.compare.original().toImage().isGrayscale(), timeout=30000)
     assert not window.page_list.icon(row).pixmap(96).toImage().isGrayscale()
+
+
+def test_the_first_start_shows_the_whole_invitation(qtbot, window):
+    from PySide6.QtWidgets import QLabel
+
+    text = next(label for label in window.empty_state.findChildren(QLabel) if "drop files" in label.text())
+    qtbot.waitUntil(lambda: text.isVisible(), timeout=3000)
+    assert text.height() >= text.heightForWidth(text.width())  # every wrapped line, not the first alone
