@@ -34,10 +34,15 @@ from PIL import Image, TiffImagePlugin
 
 from engine.errors import ConfigurationError, ImageWriteError
 # Where these lived before: callers may still import them from here.
-from engine.io.planning import OutputFile, check_combine_name, plan_outputs  # noqa: F401
-from engine.io.provenance import Provenance, is_output, pdf_record, read_output_provenances  # noqa: F401
+from engine.io.planning import OutputFile as OutputFile
+from engine.io.planning import check_combine_name as check_combine_name
+from engine.io.planning import plan_outputs as plan_outputs
+from engine.io.provenance import Provenance, pdf_record
+from engine.io.provenance import is_output as is_output
+from engine.io.provenance import read_output_provenances as read_output_provenances
 from engine.io.provenance import save_options as provenance_options
-from engine.io.writing import format_options, make_parent, page_image, partial_path, write_reason
+from engine.io.output_folder import make_parent, partial_path, write_reason
+from engine.io.writing import format_options, page_image
 
 # The resolution a page is laid out at when its file did not say (as the PDF
 # reader renders a page that is not a scan): a 2480-pixel-wide page is A4 wide.

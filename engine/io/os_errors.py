@@ -37,7 +37,7 @@ def describe_os_error(error: OSError) -> str:
     return f"{error.filename}: {reason}" if error.filename else reason
 
 
-def file_kind(path: str | os.PathLike) -> Optional[str]:
+def file_kind(path: str | os.PathLike[str]) -> Optional[str]:
     """What ``path`` is when it is there but not a regular file ("a named pipe", "a folder", ...); else None.
 
     Opening a named pipe waits for a writer, forever if none comes, and a

@@ -84,7 +84,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _begun_output(entry: os.DirEntry, output_name: str) -> bool:
+def _begun_output(entry: os.DirEntry[str], output_name: str) -> bool:
     """Whether ``entry`` is empty or starts as the output it stands for (a PNG for x.png ...)."""
     signatures = _SIGNATURES.get(os.path.splitext(output_name)[1].lower())
     try:
@@ -95,7 +95,7 @@ def _begun_output(entry: os.DirEntry, output_name: str) -> bool:
     return not head or (signatures is not None and head.startswith(signatures))
 
 
-def _is_leftover(entry: os.DirEntry) -> bool:
+def _is_leftover(entry: os.DirEntry[str]) -> bool:
     """Whether ``entry`` is DocClean's unfinished write whose writer has gone.
 
     Only a name of DocClean's exact pattern, of a file of this user's, counts.
@@ -122,16 +122,16 @@ def _is_leftover(entry: os.DirEntry) -> bool:
     return _begun_output(entry, output_name)
 
 
-def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+def remove_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
     """Delete the unfinished temporary files a killed run left in ``folder``; return them.
 
     Only DocClean's own temporary files are touched (see _is_leftover): the
     write of a run still going, and any file of the user's, never.  Files
     that cannot be deleted are left and not returned.
     """
-    removed = []
+    removed: list[Path] = []
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.fspath(folder)))
     except OSError:
         return removed
     for entry in entries:
@@ -145,7 +145,7 @@ def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def check_output_folder(folder: str | os.PathLike) -> Path:
+def check_output_folder(folder: str | os.PathLike[str]) -> Path:
     """Make sure pages can be written into ``folder`` (created if missing) before any work starts.
 
     Raises ImageWriteError with a sentence saying why not, e.g. a read-only
@@ -177,7 +177,7 @@ class RunLock:
     and taken over.  A live one refuses with ImageWriteError naming the folder.
     """
 
-    def __init__(self, folder: str | os.PathLike) -> None:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
         self.held = False
@@ -241,7 +241,7 @@ def _holder(path: Path) -> Optional[tuple[str, int]]:
 _LOCK_WRITE_TIME = 10.0
 
 
-def check_not_in_use(folder: str | os.PathLike) -> None:
+def check_not_in_use(folder: str | os.PathLike[str]) -> None:
     """Refuse, with ImageWriteError naming ``folder``, while another run holds its lock.
 
     A lock of a process that has ended on this computer, or a damaged one,

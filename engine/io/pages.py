@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -22,7 +23,19 @@ __all__ = ["MAX_PAGE_PIXELS", "SUPPORTED_SUFFIXES", "ImageReadError", "Page", "P
            "list_pages", "image_size", "read_page", "read_pages"]
 
 
-def _reader(path: Path):
+class _Reader(Protocol):
+    """What each reader module offers (engine.io.raster, engine.io.pdf)."""
+
+    def list_pages(self, path: Path) -> list[PageRef]: ...
+
+    def image_size(self, path: Path, index: int = 0) -> tuple[int, int]: ...
+
+    def read_page(self, path: Path, index: int = 0, dtype: type = np.float32) -> Page: ...
+
+    def read_pages(self, path: Path) -> list[Page]: ...
+
+
+def _reader(path: Path) -> _Reader:
     """The module that reads ``path``: engine.io.pdf for a PDF, else engine.io.raster.
 
     The PDF reader is imported on first use: a folder of images need not start PDFium.
@@ -33,12 +46,12 @@ def _reader(path: Path):
     if kind is not None:
         raise ImageReadError(path, f"is {kind}, not a file")
     if path.suffix.lower() != ".pdf":
-        return raster
+        return raster  # a module is a _Reader by its functions
     from engine.io import pdf
     return pdf
 
 
-def list_pages(path: str | os.PathLike) -> list[PageRef]:
+def list_pages(path: str | os.PathLike[str]) -> list[PageRef]:
     """Return one PageRef per page of ``path`` (one per TIFF frame or PDF page) without decoding pixels.
 
     Raises ImageReadError naming the file if it is missing, not a readable
@@ -49,7 +62,7 @@ def list_pages(path: str | os.PathLike) -> list[PageRef]:
     return _reader(path).list_pages(path)
 
 
-def image_size(path: str | os.PathLike, index: int = 0) -> tuple[int, int]:
+def image_size(path: str | os.PathLike[str], index: int = 0) -> tuple[int, int]:
     """Return (height, width) in pixels of page ``index`` as read_page would return it.
 
     Cheap: reads the header (or the PDF page's objects) only.  Raises
@@ -59,7 +72,7 @@ def image_size(path: str | os.PathLike, index: int = 0) -> tuple[int, int]:
     return _reader(path).image_size(path, index)
 
 
-def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: type = np.float32) -> Page:
+def read_page(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0, dtype: type = np.float32) -> Page:
     """Read one page as float32 grey in [0, 1], shape (height, width), upright.
 
     With ``dtype=np.uint8`` the pixels are 0..255 instead (for huge pages).
@@ -74,7 +87,7 @@ def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: t
     return _reader(path).read_page(path, index, dtype)
 
 
-def read_pages(path: str | os.PathLike) -> list[Page]:
+def read_pages(path: str | os.PathLike[str]) -> list[Page]:
     """Read every page of ``path`` (all TIFF frames or PDF pages) as float32 grey pages in [0, 1]."""
     path = Path(path)
     return _reader(path).read_pages(path)

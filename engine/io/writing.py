@@ -15,10 +15,16 @@ from PIL import Image
 
 from engine.errors import ConfigurationError, ImageWriteError
 # Where these lived before: callers may still import them from here.
-from engine.io.naming import (DEFAULT_NAME, NAME_FIELDS, check_name_template, earlier_outputs,  # noqa: F401
-                              fill_name, free_output_path)
-from engine.io.output_folder import (LEFTOVER_AGE, check_output_folder, make_parent, partial_path,  # noqa: F401
-                                     remove_leftovers, write_reason)
+from engine.io.naming import DEFAULT_NAME as DEFAULT_NAME
+from engine.io.naming import NAME_FIELDS as NAME_FIELDS
+from engine.io.naming import check_name_template as check_name_template
+from engine.io.naming import earlier_outputs as earlier_outputs
+from engine.io.naming import fill_name as fill_name
+from engine.io.naming import free_output_path as free_output_path
+from engine.io.output_folder import LEFTOVER_AGE as LEFTOVER_AGE
+from engine.io.output_folder import check_output_folder as check_output_folder
+from engine.io.output_folder import make_parent, partial_path, write_reason
+from engine.io.output_folder import remove_leftovers as remove_leftovers
 from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
