@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 from engine.errors import DocCleanError, ImageReadError
 from engine.io import PageRef, real_path
@@ -25,10 +25,10 @@ from engine.vocabulary import Stage
 
 
 class PageKey(NamedTuple):
-    """A page's identity across the list, the batch and the viewer: its file's real path and 0-based index."""
+    """A page's identity across the list, the batch and the viewer: its file's real path and 0-based page."""
 
     path: str
-    index: int
+    page: int  # the 0-based page of the file (not ``index``: a tuple has a method of that name)
 
     @classmethod
     def of(cls, ref: Any) -> PageKey:
@@ -180,7 +180,7 @@ class Workspace:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[PageEntry]:
         return iter(list(self._pages))
 
     def __contains__(self, key: object) -> bool:

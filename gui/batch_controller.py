@@ -66,7 +66,7 @@ class BatchController(QObject):
         if isinstance(item, str):  # a note about the output folder, before the first page
             self.note.emit(item[0].upper() + item[1:])
             return
-        key: PageKey = self.workspace.page_result(item)
+        key: Optional[PageKey] = self.workspace.page_result(item)
         self.page_done.emit(item, key)
 
     def _on_progress(self, progress: Progress) -> None:
@@ -88,7 +88,7 @@ def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages
     plan = plan_batch(inputs, out_dir, only=pages)
     for note in plan.notes():
         task.emit_item(note)
-    denoiser = pool.get(model)
+    denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
     count = 0
     result: PageResult
     for result in run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report):

@@ -28,11 +28,11 @@ from gui.page_loader import PageLoader
 from gui.preview_controller import PreviewController
 from gui.settings import AppSettings
 from gui.viewer_panel import HoldSpace, ViewerPanel
-from gui.window_setup import (build_actions, build_bars_and_menus, build_side_panel, fill_recent_menu, page_menu,
-                              restore_settings, save_settings)
+from gui.window_setup import (WindowParts, build_actions, build_bars_and_menus, build_side_panel, fill_recent_menu,
+                              page_menu, restore_settings, save_settings)
 from gui.workers import TaskRunner
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowParts, QMainWindow):
     pages_loaded = Signal(int)  # number of pages now in the list
     thumbnails_done = Signal()
     outputs_checked = Signal()  # the pages' states say what the output folder holds for the current settings
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
         self.batch_panel.show_progress()
         self._update_counts()
 
-    def _on_pages_added(self, added: list) -> None:
+    def _on_pages_added(self, added: list[Any]) -> None:
         if self.page_list.currentRow() < 0 and self.page_list.count():
             # Open on a page that can be shown, not on a file that failed to list.
             readable = [entry for entry in added if entry.error is None]
@@ -372,6 +372,7 @@ class MainWindow(QMainWindow):
         running = self.batch_running
         has_pages = self.page_list.count() > 0
         can_clean = has_pages and not running and self.model_box.problem is None
+        widget: Any
         for widget in (self.run_action, self.run_button, self.clean_selected_action, self.clean_remaining_action):
             widget.setEnabled(can_clean)
         self.remove_action.setEnabled(has_pages and not running)

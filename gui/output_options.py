@@ -7,7 +7,7 @@ the whole run: the same choices as ``docclean denoise``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
@@ -17,6 +17,7 @@ from engine.errors import ConfigurationError
 from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
+from engine.vocabulary import PageMode, RerunPolicy
 from gui.fields import choice_combo, folder_field
 from gui.settings import AppSettings
 
@@ -87,7 +88,7 @@ class OutputOptions(QGroupBox):
         text = self.folder_edit.text().strip()
         return Path(text).expanduser() if text else None
 
-    def batch_options(self) -> dict:
+    def batch_options(self) -> dict[str, Any]:
         """The format, name, JPEG quality and combined PDF as chosen (call problem() first)."""
         combine = self.combine_check.isChecked()
         return {
@@ -102,7 +103,7 @@ class OutputOptions(QGroupBox):
 
     def options(self) -> BatchOptions:
         """The engine's options for what is chosen; ConfigurationError saying in one sentence what clashes."""
-        return BatchOptions(mode=self.mode(), existing=str(self.existing_combo.currentData()),
+        return BatchOptions(mode=PageMode(self.mode()), existing=RerunPolicy(str(self.existing_combo.currentData())),
                             **self.batch_options()).check()
 
     def problem(self) -> Optional[str]:

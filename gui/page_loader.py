@@ -96,7 +96,7 @@ class PageLoader(QObject):
             on_result=lambda found: self._on_checked(generation, found),
             on_failed=lambda message: self._on_checked(generation, None))
 
-    def _on_checked(self, generation: int, found: Optional[dict]) -> None:
+    def _on_checked(self, generation: int, found: Optional[dict[Any, Any]]) -> None:
         if generation != self._check_generation:
             return  # the settings, the folder or the pages changed since: a newer check follows
         if found is not None:

@@ -56,7 +56,7 @@ class PreviewController(QObject):
         self.runner, self.denoisers, self.compare, self.progress = runner, denoisers, compare, progress
         self._tasks: list[Task] = []
         self._generation = 0
-        self._previews: OrderedDict[tuple, QImage] = OrderedDict()
+        self._previews: OrderedDict[tuple[Any, ...], QImage] = OrderedDict()
 
     def clear_cache(self) -> None:
         self._previews.clear()
@@ -157,7 +157,7 @@ class PreviewController(QObject):
             self.progress.setValue(progress.done)
             self.progress.setVisible(progress.done < progress.total)
 
-    def _on_preview(self, generation: int, ref: Any, cache_key: tuple, image: Optional[QImage]) -> None:
+    def _on_preview(self, generation: int, ref: Any, cache_key: tuple[Any, ...], image: Optional[QImage]) -> None:
         if image is None:  # only the quick look (during a batch); nothing to keep
             if self._current(generation):
                 self.preview_ready.emit(ref)
@@ -213,7 +213,7 @@ def _sha256_of_version(path: Path, mtime_ns: int, size: int) -> str:
 def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
                   quick_only: bool, task: Task) -> Optional[QImage]:
     """Run the engine's staged preview: the quick look and the region as items, the whole page as the result."""
-    denoiser = pool.get(model)
+    denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
     for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,

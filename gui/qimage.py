@@ -10,7 +10,7 @@ from engine.io import to_uint8
 from engine.io.display import display_pixels
 
 
-def pixels_to_qimage(pixels: object) -> QImage:
+def pixels_to_qimage(pixels: Any) -> QImage:
     """A deep-copied QImage of grey (HxW) or RGB (HxWx3) pixels as the engine returns them."""
     data = to_uint8(pixels)
     if not data.flags["C_CONTIGUOUS"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QProgressBar,
                                QStackedWidget, QTextEdit, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
@@ -58,7 +59,7 @@ class HoldSpace(QObject):
         self.window, self.compare = window, compare
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if (event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+        if (isinstance(event, QKeyEvent) and event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
                 and event.key() == Qt.Key.Key_Space and not event.isAutoRepeat()
                 and watched is QApplication.focusWidget() and isinstance(watched, QWidget)
                 and watched.window() is self.window and not isinstance(watched, _TYPING_WIDGETS)):

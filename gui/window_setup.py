@@ -9,13 +9,62 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QLineEdit, QListWidget, QMainWindow, QMenu, QProgressBar,
+                               QPushButton, QToolBar, QVBoxLayout, QWidget)
 
 from gui.batch_panel import BatchPanel
 from gui.error_report import log_file
 from gui.help import about_dialog, shortcuts_dialog
 from gui.model_box import ModelBox
+from gui.model_choice import ModelChoice
 from gui.output_options import OutputOptions
+
+
+class WindowParts:
+    """What these functions give the main window, declared for the type checker (MainWindow inherits it)."""
+
+    open_action: QAction
+    add_files_action: QAction
+    run_action: QAction
+    clean_selected_action: QAction
+    clean_remaining_action: QAction
+    remove_action: QAction
+    show_output_action: QAction
+    show_input_folder_action: QAction
+    cancel_action: QAction
+    open_output_action: QAction
+    train_action: QAction
+    lab_action: QAction
+    quit_action: QAction
+    preferences_action: QAction
+    next_action: QAction
+    previous_action: QAction
+    zoom_in_action: QAction
+    zoom_out_action: QAction
+    fit_action: QAction
+    actual_action: QAction
+    swipe_action: QAction
+    recent_menu: QMenu
+    side_layout: QVBoxLayout
+    model_box: ModelBox
+    model_choice: ModelChoice
+    model_label: QLabel
+    train_button: QPushButton
+    backend_combo: QComboBox
+    output_options: OutputOptions
+    output_edit: QLineEdit
+    format_combo: QComboBox
+    mode_combo: QComboBox
+    existing_combo: QComboBox
+    recursive_check: QCheckBox
+    batch_panel: BatchPanel
+    run_button: QPushButton
+    cancel_button: QPushButton
+    progress_bar: QProgressBar
+    progress_label: QLabel
+    failures: QListWidget
+    failures_label: QLabel
+    open_output_button: QPushButton
 
 
 def build_side_panel(w: Any) -> QWidget:
@@ -39,7 +88,7 @@ def build_side_panel(w: Any) -> QWidget:
     return panel
 
 
-def fill(target: Any, actions: tuple) -> None:
+def fill(target: Any, actions: tuple[Any, ...]) -> None:
     """Add actions to a menu or toolbar, None being a separator."""
     for action in actions:
         target.addSeparator() if action is None else target.addAction(action)

@@ -52,7 +52,7 @@ def test_a_page_has_one_key_whatever_path_names_it(tmp_path):
     link = tmp_path / "link"
     os.symlink(real, link)
     assert page_key(PageRef(link / "a.png")) == page_key(PageRef(real / "a.png")) == PageKey(str(real / "a.png"), 0)
-    assert page_key(PageRef(tmp_path / "scans" / ".." / "scans" / "a.png", 2, 3)).index == 2
+    assert page_key(PageRef(tmp_path / "scans" / ".." / "scans" / "a.png", 2, 3)).page == 2
     space = Workspace()
     space.add([(PageRef(real / "a.png"), None)])
     assert not space.add([(PageRef(link / "a.png"), None)])  # the same page: not listed twice

@@ -21,7 +21,7 @@ from engine.io.pixels import to_uint8
 _COLOUR_MODES = frozenset({"RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA", "RGBa"})
 
 
-def display_pixels(ref_or_path: PageRef | str | os.PathLike, index: int = 0) -> np.ndarray:
+def display_pixels(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0) -> np.ndarray:
     """The page's pixels for a screen: uint8 RGB (H, W, 3) when it has colour, else uint8 grey (H, W).
 
     Raises ImageReadError naming the file, as read_page does (the pixel
