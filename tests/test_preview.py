@@ -78,3 +78,18 @@ def test_display_pixels_keep_a_colour_page_in_colour(tmp_path):
     assert pixels.shape == (30, 40, 3) and pixels.dtype == np.uint8 and tuple(pixels[10, 10]) == (200, 40, 40)
     assert display_pixels(tmp_path / "grey.png").shape == (30, 40)
     assert display_pixels(tmp_path / "palette.png").ndim in (2, 3)
+
+
+def test_display_pixels_render_a_pdf_page_in_colour(tmp_path):
+    from PIL import Image
+
+    from engine.io import read_page
+    from engine.io.display import display_pixels
+
+    page = Image.new("RGB", (300, 200), (250, 250, 245))
+    page.paste((200, 40, 40), (20, 20, 120, 80))
+    page.save(tmp_path / "stamped.pdf", resolution=100)
+    pixels = display_pixels(tmp_path / "stamped.pdf")
+    assert pixels.ndim == 3 and pixels.shape[:2] == read_page(tmp_path / "stamped.pdf").pixels.shape
+    red, green, blue = (int(v) for v in pixels[50, 70])
+    assert red > 150 and green < 100 and blue < 100

@@ -3,7 +3,7 @@
 Cleaning works on grey pages (engine.io.read_page); a viewer or a thumbnail
 should show a colour scan in colour.  ``display_pixels`` gives uint8 pixels
 ready for a screen: (height, width, 3) RGB for a colour page, (height, width)
-grey otherwise (and for PDF pages, which are rendered grey), upright.
+grey otherwise, upright; PDF pages are rendered in colour at the size read_page renders them.
 """
 from __future__ import annotations
 
@@ -31,12 +31,36 @@ def display_pixels(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0
         path, index = Path(ref_or_path.path), ref_or_path.index
     else:
         path = Path(ref_or_path)
-    if path.suffix.lower() != ".pdf":
-        image_size(path, index)  # the budget and the damage, worded as read_page words them
-        colour = _colour(path, index)
-        if colour is not None:
-            return colour
+    image_size(path, index)  # the budget and the damage, worded as read_page words them
+    colour = _pdf_colour(path, index) if path.suffix.lower() == ".pdf" else _colour(path, index)
+    if colour is not None:
+        return colour
     return to_uint8(read_page(path, index, dtype=np.uint8).pixels)
+
+
+def _pdf_colour(path: Path, index: int) -> np.ndarray | None:
+    """A PDF page rendered in colour, at the size read_page renders it grey; None on any doubt."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from engine.io import pdf
+
+    try:
+        with pdf._document(path) as document:
+            ref = PageRef(path, index, len(document))
+            with pdf._page(document, ref) as page:
+                width, height, _ = pdf._render_size(page, ref)
+                bgr = np.empty(width * height * 3, np.uint8)
+                bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR,
+                                                     buffer=np.ctypeslib.as_ctypes(bgr), stride=width * 3)
+                try:
+                    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+                    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, pdfium_c.FPDF_ANNOT)
+                finally:
+                    bitmap.close()
+    except Exception:  # noqa: BLE001 - read_page then renders it grey and words any damage
+        return None
+    return np.ascontiguousarray(bgr.reshape(height, width, 3)[..., ::-1])
 
 
 def _colour(path: Path, index: int) -> np.ndarray | None:
