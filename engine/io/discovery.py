@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.io.page_types import SUPPORTED_SUFFIXES
 
 
-def _natural_key(text: str) -> list:
+def _natural_key(text: str) -> list[int | str]:
     # "2.png" before "10.png": digit runs compare as numbers.  re.split with a
     # capturing group alternates text, number, text..., so positions always
     # hold the same type and lists compare safely.
@@ -35,7 +35,7 @@ def _images_in_folder(folder: Path, recursive: bool) -> list[Path]:
     )
 
 
-def real_path(path: str | os.PathLike) -> Path:
+def real_path(path: str | os.PathLike[str]) -> Path:
     """The absolute path with symlinks followed, for telling files apart.
 
     Unlike Path.resolve() it never raises: a symlink loop is left as it is,
@@ -44,7 +44,7 @@ def real_path(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
-def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = True) -> list[Path]:
+def find_images(inputs: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:
     """List the image files named by ``inputs`` (files and folders).
 
     Folders are walked (sub-folders too if ``recursive``) in natural order

@@ -139,6 +139,12 @@ class DocumentWriter:
                 raise ImageWriteError(self.path, write_reason(exc)) from None
             raise
 
+    @property
+    def _out(self) -> BinaryIO:
+        """The temporary file, for the writers' _start, _append and _end: open from the first page on."""
+        assert self._stream is not None, "a document's file is written from its first page on"
+        return self._stream
+
     def _start(self) -> None:
         """Write what comes before the first page."""
 
@@ -165,7 +171,7 @@ class TiffWriter(DocumentWriter):
 
     def _start(self) -> None:
         # Pillow's own writer of multi-page TIFFs: it links each page written into it to the last.
-        self._frames = TiffImagePlugin.AppendingTiffWriter(self._stream)
+        self._frames = TiffImagePlugin.AppendingTiffWriter(self._out)
 
     def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
                 provenance: Optional[Provenance]) -> None:
@@ -185,7 +191,7 @@ class PdfWriter(DocumentWriter):
         self._kids: list[int] = []
         self._provenances: list[Optional[Provenance]] = []
         # The binary comment tells file transfer tools the file is not text.
-        self._stream.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        self._out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 
     def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
                 provenance: Optional[Provenance]) -> None:
@@ -205,8 +211,9 @@ class PdfWriter(DocumentWriter):
         self._object(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(self._kids)), number=self._PAGES)
         self._object(b"<< /Type /Catalog /Pages %d 0 R >>" % self._PAGES, number=self._CATALOG)
         info = b"/Producer %s" % _pdf_text("DocClean")
-        if self._provenances and None not in self._provenances:
-            info += b" /DocClean %s" % _pdf_text(pdf_record(self._provenances))
+        recorded = [provenance for provenance in self._provenances if provenance is not None]
+        if recorded and len(recorded) == len(self._provenances):  # every page says what made it
+            info += b" /DocClean %s" % _pdf_text(pdf_record(recorded))
         self._object(b"<< %s >>" % info, number=self._INFO)
         self._cross_references()
 
@@ -214,25 +221,25 @@ class PdfWriter(DocumentWriter):
         """Write an object (a stream when ``stream`` is given); returns its number."""
         if number is None:
             number = max(self._offsets.keys() | {self._INFO}) + 1
-        self._offsets[number] = self._stream.tell()
-        self._stream.write(b"%d 0 obj\n" % number)
+        self._offsets[number] = self._out.tell()
+        self._out.write(b"%d 0 obj\n" % number)
         if stream is None:
-            self._stream.write(dictionary + b"\nendobj\n")
+            self._out.write(dictionary + b"\nendobj\n")
         else:
-            self._stream.write(dictionary[:-2] + b"/Length %d >>\nstream\n" % len(stream))
-            self._stream.write(stream)
-            self._stream.write(b"\nendstream\nendobj\n")
+            self._out.write(dictionary[:-2] + b"/Length %d >>\nstream\n" % len(stream))
+            self._out.write(stream)
+            self._out.write(b"\nendstream\nendobj\n")
         return number
 
     def _cross_references(self) -> None:
         size = max(self._offsets) + 1
-        start = self._stream.tell()
+        start = self._out.tell()
         # Every entry is 20 bytes: 10-digit offset, 5-digit generation, n (in use) or f (free).
         lines = [b"xref\n0 %d\n0000000000 65535 f\r\n" % size]
         lines += [b"%010d 00000 n\r\n" % self._offsets[number] for number in range(1, size)]
-        self._stream.write(b"".join(lines))
-        self._stream.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-                           % (size, self._CATALOG, self._INFO, start))
+        self._out.write(b"".join(lines))
+        self._out.write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+                        % (size, self._CATALOG, self._INFO, start))
 
 
 # The largest paper size in use, A0 (841 x 1189 mm), in inches: a page larger at the resolution its
@@ -311,6 +318,7 @@ def _group4_data(image: Image.Image) -> Optional[bytes]:
     # One strip: PDF takes a single Group 4 stream (older Pillow ignores strip_size and makes several).
     image.save(encoded, format="TIFF", compression="group4", strip_size=2 ** 31 - 1)
     with Image.open(encoded) as tiff:
+        assert isinstance(tiff, TiffImagePlugin.TiffImageFile)  # written as a TIFF just above
         offsets, counts = tiff.tag_v2.get(273), tiff.tag_v2.get(279)
         photometric = tiff.tag_v2.get(262)
     if offsets is None or counts is None or len(offsets) != 1 or photometric != 1:

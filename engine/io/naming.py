@@ -21,6 +21,10 @@ NAME_FIELDS = {
 }
 DEFAULT_NAME = "{name}_clean"
 
+# What separates folders in a path: "/" and "\\" everywhere, for a name that
+# works on every system, and this system's own (os.altsep is None on most).
+PATH_SEPARATORS = frozenset(sep for sep in ("/", "\\", os.sep, os.altsep) if sep)
+
 
 def check_name_template(template: str) -> str:
     """``template`` if it can name output files; ValueError with a sentence saying why not.
@@ -43,7 +47,7 @@ def check_name_template(template: str) -> str:
         if spec or conversion:
             raise ConfigurationError(f"{shown} formats a field; write the fields alone, as {_field_list()}")
     literal = "".join(text for text, *_ in parts)
-    if any(sep in literal for sep in {"/", "\\", os.sep, os.altsep} - {None}):
+    if any(sep in literal for sep in PATH_SEPARATORS):
         raise ConfigurationError(f"{shown} has a path separator; it names a file in the output folder "
                          "(sub-folders of the input are mirrored there by themselves)")
     if any(ord(c) < 32 for c in literal):
@@ -64,7 +68,7 @@ def fill_name(template: str, fields: Mapping[str, object]) -> str:
 
 
 def free_output_path(base: Path, fmt: str, overwrite: bool = False,
-                     protected: Collection[str | os.PathLike] = ()) -> Path:
+                     protected: Collection[str | os.PathLike[str]] = ()) -> Path:
     """"<base>.<ext>", else "<base>-1.<ext>", "-2"...: the first not ``protected`` nor (unless ``overwrite``) a file."""
     blocked = {real_path(p) for p in protected}
     return next(candidate for candidate in _numbered_names(base, fmt)

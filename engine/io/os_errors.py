@@ -28,7 +28,7 @@ REASONS = {
 
 def os_reason(error: OSError, default: str = "the system refused it") -> str:
     """The reason for ``error`` in words, or ``default`` for an errno not listed."""
-    return REASONS.get(error.errno, default)
+    return REASONS.get(error.errno, default) if error.errno is not None else default
 
 
 def describe_os_error(error: OSError) -> str:

@@ -8,7 +8,6 @@ file from the naming template (engine.io.naming).
 from __future__ import annotations
 
 import itertools
-import os
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.errors import ConfigurationError
-from engine.io.naming import check_name_template, fill_name
+from engine.io.naming import PATH_SEPARATORS, check_name_template, fill_name
 from engine.io.page_types import SUPPORTED_SUFFIXES, PageRef
 
 
@@ -67,8 +66,8 @@ def plan_outputs(refs: Sequence[PageRef], out_dir: Path, fmt: str, template: str
     check_name_template(template)
     folders = folders or {}
     outputs = []
-    for path, pages in itertools.groupby(refs, key=lambda ref: ref.path):
-        pages = list(pages)
+    for path, group in itertools.groupby(refs, key=lambda ref: ref.path):
+        pages = list(group)
         folder = out_dir / folders.get(path, Path())
         if fmt == "pdf" or (fmt == "tiff" and pages[0].count > 1):
             outputs.append(_document(pages, folder, fmt, template, fields))
@@ -121,7 +120,7 @@ def check_combine_name(name: str) -> str:
     stem = name[:-4] if name.lower().endswith(".pdf") else name
     if not stem.strip():
         raise ConfigurationError(f'"{name}" is no name for the combined PDF; give one such as all.pdf')
-    if any(sep in name for sep in {"/", "\\", os.sep, os.altsep} - {None}):
+    if any(sep in name for sep in PATH_SEPARATORS):
         raise ConfigurationError(f'the combined PDF "{name}" is written in the output folder: give a file name, '
                          "without a folder")
     if name.startswith("."):

@@ -16,7 +16,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Optional
 
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from engine.io.os_errors import file_kind
 
@@ -65,7 +65,7 @@ class Provenance:
         )
 
 
-def save_options(writer: str, provenance: Optional[Provenance]) -> dict:
+def save_options(writer: str, provenance: Optional[Provenance]) -> dict[str, object]:
     """Pillow save() options that store ``provenance`` in a file of format ``writer``."""
     if provenance is None:
         return {}
@@ -83,7 +83,7 @@ def save_options(writer: str, provenance: Optional[Provenance]) -> dict:
     return {}
 
 
-def read_provenance(path: str | os.PathLike) -> Optional[Provenance]:
+def read_provenance(path: str | os.PathLike[str]) -> Optional[Provenance]:
     """The Provenance stored in a page file (PNG, JPEG, a TIFF's first page), or None (not ours, unreadable or missing).
 
     Reads the header only; never raises for a damaged or missing file.
@@ -101,7 +101,7 @@ def _image_provenance(image: Image.Image) -> Optional[Provenance]:
     """The Provenance of the page (the TIFF frame) ``image`` is on, or None."""
     if image.format == "PNG":
         return Provenance.from_text(image.info.get(KEY))
-    if image.format == "TIFF":
+    if image.format == "TIFF" and isinstance(image, TiffImagePlugin.TiffImageFile):
         return Provenance.from_text(image.tag_v2.get(270))
     if image.format == "JPEG":
         return Provenance.from_text(image.info.get("comment"))
@@ -141,7 +141,7 @@ def pdf_provenances(text: str) -> list[Provenance]:
         return []
 
 
-def read_output_provenances(path: str | os.PathLike) -> list[Optional[Provenance]]:
+def read_output_provenances(path: str | os.PathLike[str]) -> list[Optional[Provenance]]:
     """What made each page of an output file, in order (None for a page that does not say).
 
     Reads a PDF's document information, each TIFF page's description, or
@@ -173,9 +173,10 @@ def _pdf_metadata(path: Path, key: str) -> str:
     from engine.io import pdf
 
     with pdf._document(path) as document:  # holds PDFIUM_LOCK while the file is open
-        return document.get_metadata_value(key)
+        value: str = document.get_metadata_value(key)
+        return value
 
 
-def is_output(path: str | os.PathLike) -> bool:
+def is_output(path: str | os.PathLike[str]) -> bool:
     """Whether DocClean made ``path`` (it records what made it)."""
     return any(read_output_provenances(path))

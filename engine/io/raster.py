@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, features
+from PIL import Image, ImageFile, features
 
 from engine.errors import ImageReadError
 from engine.io.page_types import (MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Damage, Page, PageRef, limit_words,
@@ -92,7 +92,7 @@ _STRIP_PIXELS = 4_000_000
 
 
 
-def _open(path: Path) -> Image.Image:
+def _open(path: Path) -> ImageFile.ImageFile:
     """Open ``path`` lazily (header only), turning every failure into ImageReadError."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -137,7 +137,7 @@ def _frame_count(image: Image.Image) -> int:
             readable += 1
 
 
-def list_pages(path: str | os.PathLike) -> list[PageRef]:
+def list_pages(path: str | os.PathLike[str]) -> list[PageRef]:
     """Return one PageRef per page of ``path`` (one per TIFF frame or PDF page) without decoding pixels.
 
     Raises ImageReadError naming the file if it is missing, not a readable
@@ -167,7 +167,7 @@ def _orientation(image: Image.Image, header_only: bool = False) -> int:
     return orientation if orientation in _UPRIGHT else 1
 
 
-def image_size(path: str | os.PathLike, index: int = 0) -> tuple[int, int]:
+def image_size(path: str | os.PathLike[str], index: int = 0) -> tuple[int, int]:
     """Return (height, width) in pixels of page ``index`` as read_page would return it.
 
     Cheap: reads the header only.  EXIF rotations by 90 degrees are taken
@@ -201,6 +201,8 @@ def _seek(image: Image.Image, path: Path, index: int, count: int) -> None:
 
 def _read_dpi(image: Image.Image) -> tuple[float, float] | None:
     dpi = image.info.get("dpi")
+    if dpi is None:
+        return None
     try:
         x, y = (float(v) for v in dpi)
     except (TypeError, ValueError, ArithmeticError):
@@ -212,7 +214,7 @@ def _read_dpi(image: Image.Image) -> tuple[float, float] | None:
     return (x, y)
 
 
-def _check_coverage(image: Image.Image) -> None:
+def _check_coverage(image: ImageFile.ImageFile) -> None:
     """Refuse a page whose pixel data, as its header lays it out, covers only part of it.
 
     A damaged height in a TIFF header otherwise decodes into the few real rows
@@ -221,12 +223,13 @@ def _check_coverage(image: Image.Image) -> None:
     if not image.tile:  # decoded without tiles (WebP)
         return
     width, height = image.size
-    covered = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in (tile[1] for tile in image.tile))
+    whole = (0, 0, width, height)  # a tile without extents is decoded into the whole page
+    covered = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in (tile[1] or whole for tile in image.tile))
     if covered < width * height:
         raise Damage("the pixel data covers only part of the page")
 
 
-def _check_png_checksums(image: Image.Image, path: Path) -> None:
+def _check_png_checksums(image: ImageFile.ImageFile, path: Path) -> None:
     """Refuse a PNG whose pixel data (IDAT chunks) fails its CRC.
 
     Pillow skips these checksums when decoding, so a damaged chunk that still
@@ -360,7 +363,7 @@ def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(turned.T if transpose else turned)
 
 
-def _decode_frame(image: Image.Image, ref: PageRef, dtype: type = np.float32) -> Page:
+def _decode_frame(image: ImageFile.ImageFile, ref: PageRef, dtype: type = np.float32) -> Page:
     """Decode the frame ``image`` is positioned on into an upright grey Page."""
     dpi = _read_dpi(image)
     with reading(ref.path, where=f"cannot read page {ref.index + 1}: " if ref.count > 1 else ""):
@@ -377,7 +380,7 @@ def _decode_frame(image: Image.Image, ref: PageRef, dtype: type = np.float32) ->
     return Page(pixels=pixels, ref=ref, dpi=dpi)
 
 
-def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: type = np.float32) -> Page:
+def read_page(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0, dtype: type = np.float32) -> Page:
     """Read one page as float32 grey in [0, 1], shape (height, width), upright.
 
     With ``dtype=np.uint8`` the pixels are 0..255 instead (for huge pages).
@@ -395,7 +398,7 @@ def read_page(ref_or_path: PageRef | str | os.PathLike, index: int = 0, dtype: t
         return _decode_frame(image, PageRef(path, index, count), dtype)
 
 
-def read_pages(path: str | os.PathLike) -> list[Page]:
+def read_pages(path: str | os.PathLike[str]) -> list[Page]:
     """Read every page of ``path`` (all TIFF frames or PDF pages) as float32 grey pages in [0, 1]."""
     path = Path(path)
     pages = []

@@ -88,9 +88,9 @@ def page_image(pixels: np.ndarray, bilevel: bool = False, one_bit: bool = True) 
 
 
 def format_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool = False,
-                   jpeg_quality: int = JPEG_QUALITY) -> dict:
+                   jpeg_quality: int = JPEG_QUALITY) -> dict[str, object]:
     """Pillow save() options for a page in format ``writer`` ("PNG", "TIFF" or "JPEG")."""
-    options: dict = {}
+    options: dict[str, object] = {}
     if dpi is not None:
         options["dpi"] = (float(dpi[0]), float(dpi[1]))
     if writer == "PNG":
@@ -105,7 +105,7 @@ def format_options(writer: str, dpi: tuple[float, float] | None, bilevel: bool =
 
 
 def write_page(
-    pixels: np.ndarray, path: str | os.PathLike, dpi: tuple[float, float] | None = None,
+    pixels: np.ndarray, path: str | os.PathLike[str], dpi: tuple[float, float] | None = None,
     bilevel: bool = False, provenance: Optional[Provenance] = None, jpeg_quality: int = JPEG_QUALITY,
 ) -> Path:
     """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
