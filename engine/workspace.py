@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional, Sequ
 
 from engine.errors import DocCleanError, ImageReadError
 from engine.io import PageRef, real_path
+from engine.progress import CancelToken, check
 from engine.vocabulary import Stage
 
 
@@ -424,11 +425,11 @@ class Workspace:
 
 
 def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Any,
-                        options: Any) -> dict[PageKey, tuple[Path, int]]:
+                        options: Any, cancel: Optional[CancelToken] = None) -> dict[PageKey, tuple[Path, int]]:
     """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
     input with ``options``: exactly the pages a batch would skip (engine.cleaning.batch's own test of
     provenance), with the file and 0-based page holding each.  Nothing is written; an output folder
-    that does not exist holds nothing.
+    that does not exist holds nothing.  ``cancel`` stops it between output files (Cancelled).
     """
     from engine.cleaning.batch import BatchPlan, _find_files, _Provenances, name_fields
     from engine.io import plan_outputs
@@ -446,6 +447,7 @@ def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir
     provenances = _Provenances(denoiser, options.settings_text())
     found: dict[PageKey, tuple[Path, int]] = {}
     for output in dict.fromkeys(outputs):
+        check(cancel)
         whole, _part = provenances.earlier(output)
         if whole is not None:
             for position, ref in enumerate(output.refs):

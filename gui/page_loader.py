@@ -91,7 +91,7 @@ class PageLoader(QObject):
             return
         self._check = self.runner.start(
             # On the batch's worker: a check and a batch never read and write the output folder at once.
-            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model), options), "batch",
+            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model), options, task.cancel_token), "batch",
             name="earlier outputs", owner=self,
             on_result=lambda found: self._on_checked(generation, found),
             on_failed=lambda message: self._on_checked(generation, None))
