@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.cleaning.binarize import SAUVOLA_WINDOW, PaperLevel, bands, sauvola_threshold
 from engine.io import to_uint8, to_unit
@@ -184,12 +185,14 @@ def beyond_the_paper(paper: PaperLevel) -> np.ndarray:
     return np.isin(labels, edges[edges > 0])
 
 
-def _per_block(mask: np.ndarray, cols: int) -> np.ndarray:
+def _per_block(mask: np.ndarray, cols: int) -> NDArray[np.intp]:
     """Count of True pixels in each RESTORE_BLOCK-wide square of a band."""
     rows = -(-mask.shape[0] // RESTORE_BLOCK)
     padded = np.zeros((rows * RESTORE_BLOCK, cols * RESTORE_BLOCK), np.int32)
     padded[:mask.shape[0], :mask.shape[1]] = mask
-    return padded.reshape(rows, RESTORE_BLOCK, cols, RESTORE_BLOCK).sum(axis=(1, 3))
+    # NumPy sums int32 values as intp.
+    counts: NDArray[np.intp] = padded.reshape(rows, RESTORE_BLOCK, cols, RESTORE_BLOCK).sum(axis=(1, 3))
+    return counts
 
 
 def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> InkReport:
