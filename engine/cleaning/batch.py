@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, ParamSpec
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from engine.vocabulary import PageMode, RerunPolicy, Stage
 # The vocabulary's re-run policies under their old names, for callers not moved to engine.vocabulary yet.
 ON_EXISTING = tuple(RerunPolicy)
 ON_EXISTING_LABELS = {member.value: member.label for member in RerunPolicy}
+
+# A job for the writer thread takes any arguments; what it returns is not used (a failure is raised).
+_Params = ParamSpec("_Params")
 
 
 @dataclass
@@ -182,7 +185,7 @@ class _Writing:
 
     ref: PageRef
     target: Path
-    future: Future
+    future: Future[object]
     started: float
     warning: Optional[str]
 
@@ -205,7 +208,7 @@ class _Document:
         self.error: Optional[ImageWriteError] = None  # why the document could not be written
         self.failure: Optional[Exception] = None  # anything else that stopped it, raised with its pages' results
         self.pages = 0  # pages handed to the writer
-        self.finished: Optional[Future] = None  # set once its last page is handed over
+        self.finished: Optional[Future[object]] = None  # set once its last page is handed over
         self.abandoned = False  # the batch stopped before its last page: it is never written
 
     def add(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]], bilevel: bool,
@@ -242,6 +245,8 @@ class _DocumentPage:
         return self.document.finished is not None and self.document.finished.done()
 
     def result(self) -> PageResult:
+        # _Outcomes.ready asks only once the document's last page is handed over.
+        assert self.document.finished is not None, "a document's page has no result before its last page"
         self.document.finished.result()
         if self.document.failure is not None:
             raise self.document.failure
@@ -333,8 +338,8 @@ class _Provenances:
         found = [(path, pages) for path, pages in found if any(pages)]
         if not found:
             return None, None  # nothing to compare with: the inputs need not be hashed
-        wanted = [self.of(ref) for ref in output.refs]
-        if None in wanted:
+        wanted = [provenance for provenance in map(self.of, output.refs) if provenance is not None]
+        if len(wanted) < len(output.refs):  # a page whose provenance cannot be known
             return None, None
         whole = next((path for path, pages in found if _same_pages(wanted, pages)), None)
         part = next((path for path, pages in found if output.document and _some_pages(wanted, pages)), None)
@@ -411,11 +416,11 @@ class _Run:
         self.provenances = provenances
         self.options = options
         self.protected = {real_path(p) for p in plan.files}
-        self.done_before: dict[int, Path] = {}  # output -> an earlier file with every page, made the same way
-        self.replace: dict[int, Path] = {}  # output -> an earlier document made the same way that lacks pages
-        self.documents: dict[int, _Document] = {}
+        self.done_before: dict[OutputFile, Path] = {}  # output -> an earlier file with every page, made the same way
+        self.replace: dict[OutputFile, Path] = {}  # output -> an earlier document made the same way that lacks pages
+        self.documents: dict[OutputFile, _Document] = {}
         self.writer: Optional[ThreadPoolExecutor] = None
-        self.last_job: Optional[Future] = None
+        self.last_job: Optional[Future[object]] = None
 
     def pages(self, cancel: Optional[CancelToken], progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         """Clean every page: the generator run_batch returns."""
@@ -457,7 +462,7 @@ class _Run:
     def _clean_all(self, reader: ThreadPoolExecutor, outcomes: _Outcomes, cancel: Optional[CancelToken],
                    progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         items = self.items
-        reads: dict[int, Future] = {}
+        reads: dict[int, Future[Page]] = {}
         small_next: Optional[bool] = None  # the next page's size, read with its header once
         for index, item in enumerate(items):
             check(cancel)
@@ -543,13 +548,19 @@ class _Run:
         document = self.documents.get(output)
         if document is not None:
             # Not waiting for the last page's write: completing holds no page in memory.
-            document.finished = self.last_job = self.writer.submit(document.complete)
+            document.finished = self.last_job = self._writer().submit(document.complete)
 
-    def _hand_over(self, job, *args, **kwargs) -> Future:
+    def _hand_over(self, job: Callable[_Params, object], *args: _Params.args,
+                   **kwargs: _Params.kwargs) -> Future[object]:
         """Give the writer thread a job once its last one is done: one cleaned page at most waits for it."""
         self._wait_for_writer()
-        self.last_job = self.writer.submit(job, *args, **kwargs)
+        self.last_job = self._writer().submit(job, *args, **kwargs)
         return self.last_job
+
+    def _writer(self) -> ThreadPoolExecutor:
+        """The writer thread: there while pages() runs, which is when pages are written."""
+        assert self.writer is not None, "pages are written only while the batch runs"
+        return self.writer
 
     def _wait_for_writer(self) -> None:
         if self.last_job is not None:
