@@ -13,8 +13,9 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, TextIO
+from typing import Callable, Iterator, Optional, Sequence, TextIO
 
+import numpy as np
 from tqdm import tqdm
 
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
@@ -134,18 +135,19 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from engine.cleaning.denoiser import Denoiser
     from engine.cleaning.page import clean_page
-    from engine.evaluation.scoring import NothingReadable, evaluate, evaluate_ink
+    from engine.evaluation.scoring import InkEvaluation, NothingReadable, evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
     denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
 
-    def clean(pixels):
+    def clean(pixels: np.ndarray) -> np.ndarray:
         return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
 
     if not args.ink:
         found = find_pairs(args.pairs)
         if not found.complete:
             print(found.summary(), file=sys.stderr)
+        assert denoiser.info is not None  # from_file reads it from the model file
         trained = set((denoiser.info.training.get("data_description") or {}).get("trained_documents", []))
         chosen = found.pairs if args.include_seen else [p for p in found.pairs if p.document not in trained]
         skipped = len(found.pairs) - len(chosen)
@@ -157,13 +159,13 @@ def _evaluate(args: argparse.Namespace) -> int:
             return ExitCode.FAILED
     bars = Bars(args.quiet or args.json)
     try:
-        result = (evaluate_ink(find_images([args.ink]), clean, progress=bars) if args.ink
+        scored = (evaluate_ink(find_images([args.ink]), clean, progress=bars) if args.ink
                   else evaluate(chosen, clean, progress=bars))
     except NothingReadable as failure:
         # Every file was unreadable: each one is named, then the sentence.
         result, errors, summary = None, failure.errors, failure.summary
     else:
-        errors = result.errors
+        result, errors = scored, scored.errors
     finally:
         bars.close()
     unreadable_pairs = [] if args.ink else found.unreadable  # named above, in the pairing summary
@@ -174,7 +176,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     if args.json:
         print(json.dumps(result.to_json_dict()))
-    elif args.ink:
+    elif isinstance(result, InkEvaluation):  # --ink
         print(f"{result.pages} pages: ink kept {100 * result.recall:.1f}%  paper level "
               f"{result.paper_before:.3f} -> {result.paper_after:.3f}")
     else:
@@ -386,7 +388,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     warnings.showwarning = _show_warning
     try:
         with _stop_on_sigterm():
-            return args.run(args)
+            run: Callable[[argparse.Namespace], int] = args.run  # each command's function (set_defaults)
+            return run(args)
     except (KeyboardInterrupt, Cancelled) as stop:
         how = "terminated" if isinstance(stop, _Terminated) else "interrupted"
         print(f"\n{how}: nothing half-written was left behind", file=sys.stderr)
