@@ -7,7 +7,7 @@ applies them to what a user chose and says in one sentence what clashes.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Optional, TypedDict, Unpack
 
 from engine.errors import ConfigurationError
 from engine.io.raster import MAX_DPI
@@ -18,6 +18,19 @@ from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, choice
 
 #: The combined PDF's name when none is given.
 COMBINED_NAME = "all pages.pdf"
+
+
+class OptionChanges(TypedDict, total=False):
+    """Options BatchOptions.with_changes may change: any of its fields, as typed there."""
+
+    fmt: OutputFormat
+    mode: PageMode
+    keep_ink: bool
+    existing: RerunPolicy
+    name: str
+    jpeg_quality: int
+    combine: Optional[str]
+    dpi: Optional[float]
 
 
 @dataclass(frozen=True)
@@ -91,9 +104,9 @@ class BatchOptions:
             return str(error)
         return None
 
-    def with_changes(self, **changes: object) -> BatchOptions:
+    def with_changes(self, **changes: Unpack[OptionChanges]) -> BatchOptions:
         """A copy with some options changed (the object itself never changes)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     def settings_text(self) -> str:
         """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
