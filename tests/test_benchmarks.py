@@ -3,7 +3,8 @@
 The scripts are run as their docstrings say a person runs them, in a fresh
 process, on a handful of pages of the shared data; they write into a temporary
 folder, never benchmarks/results/.  Their figures mean nothing here: what is
-checked is that each one finishes and writes the results it promises.
+checked is that each one finishes and writes the results it promises.  The runs
+are slow (about 2.5 minutes in all); the check that every script has one is not.
 """
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parents[1]
 BENCHMARKS = PROJECT / "benchmarks"
@@ -68,6 +67,7 @@ def test_every_benchmark_file_is_smoke_tested() -> None:
             f"{helper} is imported by no script, so no smoke test runs it"
 
 
+@pytest.mark.slow
 def test_run_benchmark(shared_data: Path, out: Path) -> None:
     _run("benchmarks/run_benchmark.py", "--smoke", "--data", str(shared_data / "noisyoffice"), "--out", str(out))
     report = _json(out / "benchmark.json")
@@ -81,6 +81,7 @@ def test_run_benchmark(shared_data: Path, out: Path) -> None:
     assert report["speed_ratio_bundled_over_nl_means"] > 0
 
 
+@pytest.mark.slow
 def test_real_scans(shared_data: Path, out: Path) -> None:
     _run("benchmarks/real_scans.py", "--smoke", "--data", str(shared_data), "--out", str(out))
     report = _json(out / "real_scans.json")
@@ -95,6 +96,7 @@ def test_real_scans(shared_data: Path, out: Path) -> None:
     assert report["speed"]["nl_means_s_per_mp"] > 0
 
 
+@pytest.mark.slow
 def test_inference_speed(shared_data: Path, tmp_path: Path) -> None:
     _run("benchmarks/inference_speed.py", "--smoke", "--data", str(shared_data / "noisyoffice"), "--out", str(tmp_path))
     report = _json(tmp_path / "inference_speed.json")
@@ -106,6 +108,7 @@ def test_inference_speed(shared_data: Path, tmp_path: Path) -> None:
     assert report["agreement"]["fast"]["pages"] == 2
 
 
+@pytest.mark.slow
 def test_lab(shared_data: Path, tmp_path: Path) -> None:
     from engine.lab import EXPERIMENTS
 
@@ -116,6 +119,7 @@ def test_lab(shared_data: Path, tmp_path: Path) -> None:
     assert all(f"{name}:" in table for name in EXPERIMENTS)
 
 
+@pytest.mark.slow
 def test_memory_probe(noisyoffice_dir: Path, tmp_path: Path) -> None:
     page = tmp_path / "page.png"
     _run("benchmarks/memory_probe.py", "make-page", "--source", str(noisyoffice_dir / "noisy" / "0.png"),
