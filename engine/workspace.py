@@ -150,6 +150,7 @@ class BatchProgress:
 
 
 def format_duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s' or '2 h 10 min': a time as the user reads it."""
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from engine.io import ImageWriteError, check_output_folder
 from engine.progress import CancelToken, Progress
 from engine.training.config import TrainConfig
-from gui.formatting import format_duration
+from engine.workspace import format_duration
 from gui.loss_plot import LossPlot
 from gui.settings import AppSettings
 from gui.training_fields import sentence

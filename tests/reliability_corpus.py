@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import struct
 import zipfile
@@ -20,6 +21,8 @@ import numpy as np
 from PIL import Image
 
 PROJECT = Path(__file__).resolve().parents[1]
+# The real data, where the tests find it (tests/conftest.py: $DOCCLEAN_SHARED_DATA or beside the project).
+SHARED_DATA = Path(os.environ.get("DOCCLEAN_SHARED_DATA", PROJECT.parent / "shared" / "data"))
 GOOD_PAGES = ("noisyoffice-2.png", "noisyoffice-7.png")
 BUNDLED_FAST = PROJECT / "resources" / "models" / "docclean-fast.keras"
 
@@ -185,7 +188,7 @@ def _named_gif(tmp: Path) -> Run:
 
 
 def _evaluate_truncated(tmp: Path) -> Run:
-    source = PROJECT.parent / "shared" / "data" / "noisyoffice"
+    source = SHARED_DATA / "noisyoffice"
     for side in ("noisy", "clean"):
         (tmp / side).mkdir()
         for name in ("0.png", "1.png", "10.png"):
@@ -342,7 +345,7 @@ def _stopped(signal_name: str) -> Callable[[Path], Run]:
     def build(tmp: Path) -> Run:
         folder = tmp / "book"
         folder.mkdir()
-        page = PROJECT.parent / "shared" / "data" / "realscans" / "set0002-page-001.jpg"
+        page = SHARED_DATA / "realscans" / "set0002-page-001.jpg"
         for index in range(5):
             shutil.copy(page, folder / f"page{index}.jpg")
         out = tmp / "out"
