@@ -2,8 +2,8 @@
 
 No Qt here: the app shows a ``Workspace`` through a list model adapter
 (gui.page_model) and tests drive it directly, in milliseconds.  A page is
-known everywhere by its ``PageKey``, defined once below; the batch's page
-selection (engine.cleaning.batch) uses the same (real path, page index).
+known everywhere by its ``PageKey`` (engine.io: its file's real path and its
+page), which the batch's page selection (engine.cleaning.batch) uses too.
 
 Changes are announced through plain callbacks (``Event``): ``about_to_insert``
 and ``inserted``, ``about_to_remove`` and ``removed``, ``about_to_reset`` and
@@ -17,28 +17,12 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
-from engine.errors import DocCleanError, ImageReadError
-from engine.io import PageRef, real_path
-from engine.progress import CancelToken, check
+from engine.cleaning.batch import PageResult
+from engine.errors import DocCleanError
+from engine.io import PageKey, PageRef
 from engine.vocabulary import Stage
-
-
-class PageKey(NamedTuple):
-    """A page's identity across the list, the batch and the viewer: its file's real path and 0-based page."""
-
-    path: str
-    page: int  # the 0-based page of the file (not ``index``: a tuple has a method of that name)
-
-    @classmethod
-    def of(cls, ref: Any) -> PageKey:
-        return cls(str(real_path(ref.path)), int(getattr(ref, "index", 0) or 0))
-
-
-def page_key(ref: Any) -> PageKey:
-    """The key of a PageRef (or anything with ``path`` and ``index``)."""
-    return PageKey.of(ref)
 
 
 class PageState(StrEnum):
@@ -210,7 +194,7 @@ class Workspace:
         added: list[PageEntry] = []
         seen = set(self._rows)
         for ref, error in found:
-            key = page_key(ref)
+            key = ref.key
             if key in seen:
                 continue
             seen.add(key)
@@ -330,10 +314,10 @@ class Workspace:
             batch.done = min(done, batch.total)
             self.progress.emit()
 
-    def page_result(self, result: Any) -> Optional[PageKey]:
+    def page_result(self, result: PageResult) -> PageKey:
         """A PageResult of the batch (engine.cleaning.batch); returns the key of its page."""
         batch = self.batch
-        key = page_key(result.ref)
+        key: PageKey = result.ref.key
         entry = self.get(key)
         if entry is not None:
             if result.error is not None:
@@ -354,7 +338,7 @@ class Workspace:
                           output_page=result.output_page)
         if batch is not None and batch.running:
             batch.results += 1
-            batch.skipped += 1 if getattr(result, "skipped", False) else 0
+            batch.skipped += 1 if result.skipped else 0
             batch.done = min(max(batch.done, batch.results), batch.total)
             self._mark_next_working()
             self.progress.emit()
@@ -423,34 +407,3 @@ class Workspace:
         text += f", {batch.skipped} already clean" if batch.skipped else ""
         elapsed = (batch.ended or self.clock()) - batch.started
         return text + f", {failed} failed, in {format_duration(elapsed)}"
-
-
-def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Any,
-                        options: Any, cancel: Optional[CancelToken] = None) -> dict[PageKey, tuple[Path, int]]:
-    """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
-    input with ``options``: exactly the pages a batch would skip (engine.cleaning.batch's own test of
-    provenance), with the file and 0-based page holding each.  Nothing is written; an output folder
-    that does not exist holds nothing.  ``cancel`` stops it between output files (Cancelled).
-    """
-    from engine.cleaning.batch import BatchPlan, _find_files, _Provenances, name_fields
-    from engine.io import plan_outputs
-
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return {}
-    files, folders = _find_files(inputs)
-    plan = BatchPlan(files, out_dir, [], [], frozenset(keys), folders)
-    refs = [item for item in plan.pages() if isinstance(item, PageRef)]
-    if not refs:
-        return {}
-    outputs = plan_outputs(refs, out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
-                           folders, options.combine)
-    provenances = _Provenances(denoiser, options.settings_text())
-    found: dict[PageKey, tuple[Path, int]] = {}
-    for output in dict.fromkeys(outputs):
-        check(cancel)
-        whole, _part = provenances.earlier(output)
-        if whole is not None:
-            for position, ref in enumerate(output.refs):
-                found[page_key(ref)] = (whole, position)
-    return found

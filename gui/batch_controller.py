@@ -16,7 +16,8 @@ from engine.cleaning.batch import PageResult, plan_batch, run_batch
 from engine.cleaning.model_pool import ModelPool
 from engine.options import BatchOptions
 from engine.progress import Progress
-from engine.workspace import PageKey, Workspace, page_key
+from engine.io import PageKey
+from engine.workspace import Workspace
 from gui.workers import Task, TaskRunner
 
 
@@ -45,8 +46,8 @@ class BatchController(QObject):
         """Clean ``refs`` (pages of ``inputs``) into ``out_dir``; the workspace resets only these pages."""
         if self.running:
             return
-        pages = [(Path(ref.path), int(getattr(ref, "index", 0) or 0)) for ref in refs]
-        self.workspace.start_batch([page_key(ref) for ref in refs])
+        pages = [ref.key for ref in refs]
+        self.workspace.start_batch(pages)
         self.out_dir = out_dir
         pool = self.denoisers
         self.task = self.runner.start(
@@ -82,7 +83,7 @@ class BatchController(QObject):
         self.finished.emit(how)
 
 
-def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[tuple[Path, int]],
+def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[PageKey],
                out_dir: Path, options: BatchOptions, task: Task) -> int:
     """On the batch worker: plan, then clean page by page, each result streamed as an item."""
     plan = plan_batch(inputs, out_dir, only=pages)

@@ -7,11 +7,17 @@ from typing import Optional
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton
 
 
-def choice_combo(choices: Iterable[str], labels: Mapping[str, str], current: Optional[str] = None) -> QComboBox:
-    """A combo showing ``labels[choice]`` for each choice, with the choice itself as its data."""
+def choice_combo(choices: Iterable[str], labels: Optional[Mapping[str, str]] = None,
+                 current: Optional[str] = None) -> QComboBox:
+    """A combo showing each choice's label, with the choice itself (its plain string) as its data.
+
+    The label is ``labels[choice]``, or, for the engine's vocabulary (engine.vocabulary) without
+    ``labels``, the member's own ``label``.
+    """
     combo = QComboBox()
     for choice in choices:
-        combo.addItem(labels.get(choice, choice), choice)
+        label = labels.get(choice, choice) if labels is not None else getattr(choice, "label", choice)
+        combo.addItem(label, str(choice))
     if current is not None:
         combo.setCurrentIndex(max(0, combo.findData(current)))
     return combo

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from engine.cleaning.model_pool import ModelPool
 from engine.errors import ConfigurationError, ImageWriteError
-from engine.io import check_output_folder
+from engine.io import PageKey, check_output_folder
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import BatchOptions
-from engine.workspace import PageKey, PageState, Workspace
+from engine.workspace import PageState, Workspace
 from gui import window_dialogs as dialogs
 from gui.batch_controller import BatchController
 from gui.page_list import PageList
@@ -364,7 +364,7 @@ class MainWindow(WindowParts, QMainWindow):
         if self.batch_running:
             self.statusBar().showMessage("Wait for the batch to finish before removing pages")
             return
-        removed = self.workspace.remove(PageKey.of(ref) for ref in self.page_list.selected_refs())
+        removed = self.workspace.remove(ref.key for ref in self.page_list.selected_refs())
         self.statusBar().showMessage(f"Removed {removed} page(s) from the list; their files are untouched")
         self._update_actions()
 

@@ -7,7 +7,7 @@ from typing import Optional
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine.cleaning.backends import BACKEND_LABELS, BACKENDS
+from engine.vocabulary import Runtime
 from engine.cleaning.model_pool import ModelPool
 from gui.fields import choice_combo
 from gui.model_choice import ModelChoice
@@ -28,7 +28,7 @@ class ModelBox(QGroupBox):
         self.model_label = QLabel("Loading model…")
         self.model_label.setWordWrap(True)
         self.train_button = QPushButton("Train a model…")
-        self.backend_combo = choice_combo(BACKENDS, BACKEND_LABELS)
+        self.backend_combo = choice_combo(Runtime)
         self.backend_combo.setToolTip("The runtime that runs the model; all give the same pages, "
                                       "Keras (the reference) is slower")
         runtime_row = QHBoxLayout()

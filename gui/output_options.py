@@ -12,12 +12,11 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
 
-from engine.cleaning.batch import ON_EXISTING, ON_EXISTING_LABELS
 from engine.errors import ConfigurationError
-from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS, OUTPUT_FORMATS, OUTPUT_MODE_LABELS, OUTPUT_MODES
+from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
-from engine.vocabulary import PageMode, RerunPolicy
+from engine.vocabulary import OutputFormat, PageMode, RerunPolicy
 from gui.fields import choice_combo, folder_field
 from gui.settings import AppSettings
 
@@ -33,12 +32,12 @@ class OutputOptions(QGroupBox):
         self.settings = settings
         self.folder_edit, folder_row = folder_field("Folder for cleaned pages", choose_folder)
         self.format_combo = QComboBox()
-        self.format_combo.addItems(list(OUTPUT_FORMATS))
+        self.format_combo.addItems([fmt.value for fmt in OutputFormat])
         self.format_combo.setToolTip("pdf writes one PDF per input file with all its pages; tiff keeps a "
                                      "multi-page TIFF or PDF as one multi-page TIFF")
-        self.mode_combo = choice_combo(OUTPUT_MODES, OUTPUT_MODE_LABELS)
+        self.mode_combo = choice_combo(PageMode)
         self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
-        self.existing_combo = choice_combo(ON_EXISTING, ON_EXISTING_LABELS)
+        self.existing_combo = choice_combo(RerunPolicy)
         self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
                                        "model made it with these settings (each saved page records what made "
                                        "it), or clean it again, replacing the old output or writing beside it")

@@ -10,14 +10,15 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QWidget)
 
-from engine.workspace import PageKey, PageState, Workspace, page_key
+from engine.io import PageKey
+from engine.workspace import PageState, Workspace
 from gui.page_model import LABEL_ROLE, REF_ROLE, STATE_COLOURS, STATE_ROLE, PageListModel
 
 THUMB_SIZE = 96
 
 # The names tests and scripts knew: a page's state, and its key (defined once, in engine.workspace).
 Status = PageState
-__all__ = ["PageList", "PageDelegate", "Status", "PageKey", "page_key", "page_label", "THUMB_SIZE"]
+__all__ = ["PageList", "PageDelegate", "Status", "PageKey", "page_label", "THUMB_SIZE"]
 
 
 def page_label(ref: Any) -> str:

@@ -11,11 +11,12 @@ from typing import Any, Optional
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from engine.cleaning.batch import outputs_made_before
 from engine.cleaning.model_pool import ModelPool
 from engine.errors import ImageReadError
-from engine.io import PageRef, find_images, list_pages
+from engine.io import PageKey, PageRef, find_images, list_pages
 from engine.options import BatchOptions
-from engine.workspace import PageKey, Workspace, outputs_made_before, page_key
+from engine.workspace import Workspace
 from gui.page_model import PageListModel
 from gui.qimage import page_qimage, thumbnail
 from gui.workers import Task, TaskRunner
@@ -121,6 +122,6 @@ def _make_thumbnails(refs: list[Any], task: Task) -> None:
         try:
             image = page_qimage(ref)
         except ImageReadError as error:
-            task.emit_item((page_key(ref), None, error))
+            task.emit_item((ref.key, None, error))
             continue
-        task.emit_item((page_key(ref), thumbnail(image, THUMBNAIL_PIXELS), None))
+        task.emit_item((ref.key, thumbnail(image, THUMBNAIL_PIXELS), None))

@@ -11,7 +11,8 @@ from typing import Any, Optional
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 
-from engine.workspace import PageKey, PageState, Workspace
+from engine.io import PageKey
+from engine.workspace import PageState, Workspace
 
 REF_ROLE = Qt.ItemDataRole.UserRole
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -8,7 +8,8 @@ from typing import Optional
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QSpinBox, QWidget
 
-from engine.cleaning.backends import BACKEND_LABELS, BACKENDS, MAX_THREADS
+from engine.cleaning.backends import MAX_THREADS
+from engine.vocabulary import Runtime
 from gui.fields import choice_combo, folder_field
 from gui.settings import THEMES, AppSettings
 
@@ -24,7 +25,7 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self.setMinimumWidth(560)
         self.settings = settings
-        self.backend_combo = choice_combo(BACKENDS, BACKEND_LABELS, settings.backend)
+        self.backend_combo = choice_combo(Runtime, current=settings.backend)
         self.threads_spin = QSpinBox()
         self.threads_spin.setRange(0, min(MAX_THREADS, 4 * (os.cpu_count() or 1)))
         self.threads_spin.setSpecialValueText(f"Automatic (one per core: {os.cpu_count() or 1})")

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import math
+from enum import StrEnum
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Generic, Iterator, Optional, Protocol, Sequence, TypeVar, overload
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from engine.cleaning.backends import BACKENDS
-from engine.cleaning.batch import ON_EXISTING
-from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMATS, OUTPUT_MODES
+from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE
+from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
 
 ORGANISATION = "DocClean"
 THEMES = ("system", "light", "dark")
@@ -284,12 +284,17 @@ class _KeyedValues(Generic[K, T]):
         self._family.entry(name).write(self._store, value)
 
 
+def _values(kind: type[StrEnum]) -> tuple[str, ...]:
+    """The plain strings the settings file holds for a choice of the engine's vocabulary."""
+    return tuple(member.value for member in kind)
+
+
 def _per_folder(group: str, folder: Path) -> str:
     """A settings key for one folder: its path hashed, as paths hold the '/' that QSettings splits on."""
     return f"{group}/{hashlib.sha1(str(Path(folder).expanduser().resolve()).encode()).hexdigest()[:16]}"
 
 
-_EXISTING = text("output/existing", ON_EXISTING[0], ON_EXISTING)
+_EXISTING = text("output/existing", RerunPolicy.SKIP, _values(RerunPolicy))
 
 
 class AppSettings:
@@ -317,13 +322,13 @@ class AppSettings:
     recent_models = Recent("model/recent")
     #: The chosen model file; None means the bundled default.
     model_path = path("model/path", recent=recent_models)
-    backend = text("model/backend", BACKENDS[0], BACKENDS)
+    backend = text("model/backend", Runtime.AUTO, _values(Runtime))
     #: CPU threads for cleaning; 0: one per core (a negative number reads as 0).
     threads = integer("model/threads", 0, low=0, clamp=True)
 
     # Output
-    output_format = text("output/format", "png", OUTPUT_FORMATS)
-    output_mode = text("output/mode", OUTPUT_MODES[0], OUTPUT_MODES)
+    output_format = text("output/format", OutputFormat.PNG, _values(OutputFormat))
+    output_mode = text("output/mode", PageMode.GREY, _values(PageMode))
     #: The naming template typed last; "" for the engine's default.
     name_template = text("output/name")
     jpeg_quality = integer("output/jpeg_quality", JPEG_QUALITY, *JPEG_QUALITY_RANGE)
@@ -377,7 +382,7 @@ class AppSettings:
         type(self).recent_models.push(self._store, str(path))
 
     def on_existing(self, output_folder: Optional[Path] = None) -> str:
-        """What a batch does with pages cleaned before (engine.cleaning.batch.ON_EXISTING).
+        """What a batch does with pages cleaned before (engine.vocabulary.RerunPolicy).
 
         Remembered per output folder; a folder never chosen for gets the last choice made.
         """

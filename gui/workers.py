@@ -8,12 +8,8 @@ results that arrive one by one (pages of a batch).
 """
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
-import threading
 import traceback
-from types import ModuleType
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal

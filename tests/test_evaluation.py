@@ -231,4 +231,4 @@ def test_ink_evaluation_of_nothing_readable_says_so(tmp_path):
     page.write_bytes(b"not a picture")
     with pytest.raises(NothingReadable) as info:
         evaluate_ink([page], lambda pixels: pixels)
-    assert str(info.value) == f"the one page could not be read: {page}: not an image (or a format Pillow cannot read)"
+    assert str(info.value) == f"the one page could not be read: {page}: not an image, or a kind of image DocClean cannot read"

@@ -17,9 +17,9 @@ from PIL import Image, ImageFile, ImageOps
 
 import engine.io.raster as raster
 from engine.io.naming import free_output_path
+from engine.vocabulary import OutputFormat
 from engine.io import (
     MAX_PAGE_PIXELS,
-    OUTPUT_FORMATS,
     ImageReadError,
     ImageWriteError,
     PageRef,
@@ -627,7 +627,7 @@ def test_free_output_path_formats(tmp_path: Path) -> None:
     assert free_output_path(base, "jpeg").name == "book_p2_clean.jpg"
     with pytest.raises(ValueError, match="output format must be one of png, tiff, jpeg, pdf"):
         free_output_path(base, "gif")
-    assert OUTPUT_FORMATS == ("png", "tiff", "jpeg", "pdf")
+    assert [fmt.value for fmt in OutputFormat] == ["png", "tiff", "jpeg", "pdf"]
 
 
 def test_libtiff_prints_nothing_while_a_damaged_tiff_is_read(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:

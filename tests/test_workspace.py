@@ -2,27 +2,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from engine.errors import ImageReadError, ImageWriteError
-from engine.io import PageRef
+from engine.cleaning.batch import PageResult
+from engine.errors import ImageReadError, ImageWriteError, PageError
+from engine.io import PageKey, PageRef
 from engine.vocabulary import Stage
-from engine.workspace import PageKey, PageState, Workspace, page_key
+from engine.workspace import PageState, Workspace
 
 
-@dataclass
-class Result:
+def Result(ref: PageRef, output: Optional[Path] = None, error: Optional[PageError] = None,  # noqa: N802
+           warning: Optional[str] = None, skipped: bool = False, output_page: int = 0) -> PageResult:
     """A PageResult as engine.cleaning.batch yields it."""
-
-    ref: PageRef
-    output: Optional[Path] = None
-    error: Optional[Exception] = None
-    seconds: float = 0.0
-    warning: Optional[str] = None
-    skipped: bool = False
-    output_page: int = 0
+    return PageResult(ref, output, error, 0.0, warning, skipped, output_page)
 
 
 class Clock:
@@ -51,8 +44,8 @@ def test_a_page_has_one_key_whatever_path_names_it(tmp_path):
     (real / "a.png").write_bytes(b"")
     link = tmp_path / "link"
     os.symlink(real, link)
-    assert page_key(PageRef(link / "a.png")) == page_key(PageRef(real / "a.png")) == PageKey(str(real / "a.png"), 0)
-    assert page_key(PageRef(tmp_path / "scans" / ".." / "scans" / "a.png", 2, 3)).page == 2
+    assert PageRef(link / "a.png").key == PageRef(real / "a.png").key == PageKey(str(real / "a.png"), 0)
+    assert PageRef(tmp_path / "scans" / ".." / "scans" / "a.png", 2, 3).key.page == 2
     space = Workspace()
     space.add([(PageRef(real / "a.png"), None)])
     assert not space.add([(PageRef(link / "a.png"), None)])  # the same page: not listed twice
@@ -75,9 +68,9 @@ def test_pages_keep_their_order_and_report_changes(tmp_path):
     assert space.entry(1).reason == "not an image" and space.entry(1).tooltip == "Failed: not an image"
     assert space.counts().text() == "3 page(s), 1 failed"
     events.clear()
-    assert space.remove([page_key(refs[0])]) == 1
+    assert space.remove([refs[0].key]) == 1
     assert events == [("about_to_remove", 0, 0), ("removed", 0, 0)]
-    assert space.row(page_key(refs[2])) == 1 and page_key(refs[0]) not in space
+    assert space.row(refs[2].key) == 1 and refs[0].key not in space
     assert Workspace().counts().text().startswith("No pages")
 
 
@@ -148,7 +141,7 @@ def test_pages_of_one_document_count_as_they_are_cleaned(tmp_path):
 
 def test_outputs_of_the_current_settings_read_already_clean(tmp_path):
     space, refs, _ = _workspace(tmp_path)
-    found = {page_key(refs[0]): (tmp_path / "0_clean.png", 0), page_key(refs[2]): (tmp_path / "book.pdf", 1)}
+    found = {refs[0].key: (tmp_path / "0_clean.png", 0), refs[2].key: (tmp_path / "book.pdf", 1)}
     space.cleaned_before(found)
     assert [e.state for e in space] == [PageState.ALREADY, PageState.WAITING, PageState.ALREADY]
     assert space.entry(2).output == tmp_path / "book.pdf" and space.entry(2).output_page == 1
@@ -161,5 +154,5 @@ def test_outputs_of_the_current_settings_read_already_clean(tmp_path):
 def test_a_batch_under_way_is_not_overruled_by_a_late_check_of_the_folder(tmp_path):
     space, refs, _ = _workspace(tmp_path)
     space.start_batch(space.keys())
-    space.cleaned_before({page_key(refs[1]): (tmp_path / "1_clean.png", 0)})
+    space.cleaned_before({refs[1].key: (tmp_path / "1_clean.png", 0)})
     assert space.entry(1).state is PageState.WAITING

@@ -31,9 +31,6 @@ if TYPE_CHECKING:  # imported where they run: a backend loads only its own runti
 
 log = logging.getLogger(__name__)  # the runtime's own words, for the log, not for the user
 
-# The vocabulary's runtimes under their old names, for callers not moved to engine.vocabulary yet.
-BACKENDS = tuple(Runtime)
-BACKEND_LABELS = {member.value: member.label for member in Runtime}
 PRECISIONS = ("auto", "float32", "bfloat16")
 # Threads for one page: every core, since pages are cleaned one at a time.
 THREADS = os.cpu_count() or 1

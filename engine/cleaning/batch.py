@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, ParamSpec
+from typing import Callable, Iterable, Iterator, Optional, ParamSpec, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.ink import no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
-from engine.io import (Page, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
+from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
                        remove_leftovers, write_page)
 from engine.files import file_sha256
 from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
@@ -36,9 +36,6 @@ from engine.io.provenance import Provenance, is_output, read_output_provenances
 from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 from engine.vocabulary import PageMode, RerunPolicy, Stage
-# The vocabulary's re-run policies under their old names, for callers not moved to engine.vocabulary yet.
-ON_EXISTING = tuple(RerunPolicy)
-ON_EXISTING_LABELS = {member.value: member.label for member in RerunPolicy}
 
 # A job for the writer thread takes any arguments; what it returns is not used (a failure is raised).
 _Params = ParamSpec("_Params")
@@ -81,8 +78,8 @@ class BatchPlan:
     out_dir: Path
     leftovers: list[Path]
     own_outputs: list[Path]
-    # Only these pages, as (real path, 0-based page index); None: every page of ``files``.
-    only: Optional[frozenset[tuple[str, int]]] = None
+    # Only these pages; None: every page of ``files``.
+    only: Optional[frozenset[PageKey]] = None
     # The sub-folder of the output each file's outputs go in: where it was below the input folder
     # it was found in.  Files given directly, or at the top of an input folder, have none.
     folders: dict[Path, Path] = field(default_factory=dict)
@@ -90,8 +87,7 @@ class BatchPlan:
     def pages(self) -> list[PageRef | tuple[Path, ImageReadError]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
         return [item for item in _page_refs(self.files)
-                if self.only is None or isinstance(item, tuple)
-                or (str(real_path(item.path)), item.index) in self.only]
+                if self.only is None or isinstance(item, tuple) or item.key in self.only]
 
     def notes(self) -> list[str]:
         """What the plan did that the user should hear about, as sentences."""
@@ -110,14 +106,14 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
-               only: Optional[Iterable[tuple[str | Path, int]]] = None) -> BatchPlan:
+               only: Optional[Iterable[PageKey]] = None) -> BatchPlan:
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written and that no other run is
     writing there (ImageWriteError with the reason otherwise), removes what a killed run left in it (and in the
     sub-folders the inputs' are mirrored into), and leaves out earlier
     outputs found in it, so that a batch never cleans its own pages.
-    ``only`` limits the batch to some pages: (file, 0-based page index) pairs.
+    ``only`` limits the batch to some pages (PageRef.key).
     """
     out_dir = check_output_folder(out_dir)
     check_not_in_use(out_dir)
@@ -125,7 +121,7 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     folder = real_path(out_dir)
     own = [f for f in files if _inside(real_path(f), folder) and is_output(f)]
     files = [f for f in files if f not in own]
-    chosen = None if only is None else frozenset((str(real_path(path)), int(index)) for path, index in only)
+    chosen = None if only is None else frozenset(only)
     leftovers = remove_leftovers(out_dir)
     for sub in sorted(set(folders.values())):
         leftovers += remove_leftovers(out_dir / sub)
@@ -354,6 +350,30 @@ def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> 
     """Whether ``found`` is some of ``wanted``'s pages, in order, made the same way."""
     remaining = iter(wanted)
     return 0 < len(found) < len(wanted) and all(any(w.same_work(f) for w in remaining) for f in found)
+
+
+def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Denoiser,
+                        options: BatchOptions, cancel: Optional[CancelToken] = None) -> dict[PageKey, tuple[Path, int]]:
+    """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
+    input with ``options``: exactly the pages a batch would skip, with the file and 0-based page holding
+    each.  Nothing is written; an output folder that does not exist holds nothing.  ``cancel`` stops it
+    between output files (Cancelled).
+    """
+    if not Path(out_dir).is_dir():
+        return {}
+    files, folders = _find_files(inputs)
+    plan = BatchPlan(files, Path(out_dir), [], [], frozenset(keys), folders)
+    refs = [item for item in plan.pages() if isinstance(item, PageRef)]
+    outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
+                           folders, options.combine) if refs else []
+    provenances = _Provenances(denoiser, options.settings_text())
+    found: dict[PageKey, tuple[Path, int]] = {}
+    for output in dict.fromkeys(outputs):
+        check(cancel)
+        whole, _part = provenances.earlier(output)
+        if whole is not None:
+            found.update((ref.key, (whole, position)) for position, ref in enumerate(output.refs))
+    return found
 
 
 # ---------------------------------------------------------------- the batch

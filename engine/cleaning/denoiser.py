@@ -37,7 +37,7 @@ class Denoiser:
                   precision: str = "auto", threads: int = 0) -> "Denoiser":
         """A Denoiser for a model file or bundled model name (the default model when None).
 
-        ``backend`` is one of engine.cleaning.backends.BACKENDS; ``precision``
+        ``backend`` is one of engine.vocabulary.Runtime; ``precision``
         'auto' computes in bfloat16 on CPUs that do it natively, else float32;
         ``threads`` caps the CPU threads (0: one per core).
         """

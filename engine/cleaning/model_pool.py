@@ -59,10 +59,14 @@ def import_engine_module(name: str) -> ModuleType:
         return module
 
 
-class SharedDenoiser:
-    """A Denoiser that any thread may use: its pages are cleaned one at a time."""
+class SharedDenoiser(Denoiser):
+    """A Denoiser that any thread may use: its pages are cleaned one at a time.
+
+    It is the loaded model itself (same runtime, geometry and metadata), with a lock around cleaning.
+    """
 
     def __init__(self, denoiser: Denoiser) -> None:
+        super().__init__(denoiser.backend, denoiser.geometry, denoiser.info, denoiser.path)
         self.inner = denoiser
         self._lock = KERAS_LOCK if denoiser.backend.name == Runtime.KERAS else threading.Lock()
 
@@ -72,9 +76,9 @@ class SharedDenoiser:
         with self._lock:
             return self.inner.denoise(pixels, progress=progress, cancel=cancel)
 
-    def __getattr__(self, name: str) -> Any:
-        # info, path, name, geometry, backend, precision: the model's own.
-        return getattr(self.inner, name)
+    def denoise_whole(self, pixels: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return self.inner.denoise_whole(pixels)
 
 
 class ModelPool:

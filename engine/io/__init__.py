@@ -17,22 +17,21 @@ The public names of the submodules are gathered here, so callers write
 - documents: PDFs and multi-page TIFFs written page by page
 """
 from engine.errors import ImageReadError, ImageWriteError
-from engine.io.discovery import find_images, real_path
-from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageRef
+from engine.io.discovery import find_images
+from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageKey, PageRef, real_path
 from engine.io.pages import image_size, list_pages, read_page, read_pages
 from engine.io.pixels import to_uint8, to_unit
 from engine.io.naming import DEFAULT_NAME, NAME_FIELDS, check_name_template, fill_name
 from engine.io.output_folder import check_output_folder, remove_leftovers
 from engine.io.provenance import read_output_provenances
-from engine.io.writing import (JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMAT_LABELS, OUTPUT_FORMATS,
-                               OUTPUT_MODE_LABELS, OUTPUT_MODES, check_jpeg_quality, write_page)
+from engine.io.writing import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, write_page
 from engine.io.planning import OutputFile, check_combine_name, plan_outputs
 from engine.io.documents import DEFAULT_DPI, DocumentWriter, open_document
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "MAX_PAGE_PIXELS", "JPEG_QUALITY", "JPEG_QUALITY_RANGE", "OUTPUT_FORMATS",
-    "OUTPUT_FORMAT_LABELS", "OUTPUT_MODES", "OUTPUT_MODE_LABELS", "NAME_FIELDS", "DEFAULT_NAME", "DEFAULT_DPI",
-    "ImageReadError", "ImageWriteError", "Page", "PageRef", "OutputFile", "DocumentWriter",
+    "SUPPORTED_SUFFIXES", "MAX_PAGE_PIXELS", "JPEG_QUALITY", "JPEG_QUALITY_RANGE", "NAME_FIELDS", "DEFAULT_NAME",
+    "DEFAULT_DPI",
+    "ImageReadError", "ImageWriteError", "Page", "PageKey", "PageRef", "OutputFile", "DocumentWriter",
     "find_images", "real_path", "image_size", "list_pages", "read_page", "read_pages", "write_page",
     "check_output_folder", "remove_leftovers", "check_jpeg_quality", "check_name_template",
     "fill_name", "check_combine_name", "plan_outputs", "open_document", "read_output_provenances",

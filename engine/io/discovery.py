@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.io.page_types import SUPPORTED_SUFFIXES
+from engine.io.page_types import SUPPORTED_SUFFIXES, real_path
 
 
 def _natural_key(text: str) -> list[int | str]:
@@ -33,15 +33,6 @@ def _images_in_folder(folder: Path, recursive: bool) -> list[Path]:
     return sorted(
         found, key=lambda p: [_natural_key(part) for part in p.relative_to(folder).parts]
     )
-
-
-def real_path(path: str | os.PathLike[str]) -> Path:
-    """The absolute path with symlinks followed, for telling files apart.
-
-    Unlike Path.resolve() it never raises: a symlink loop is left as it is,
-    for reading it to report by name.
-    """
-    return Path(os.path.realpath(path))
 
 
 def find_images(inputs: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from engine.io import pdf
 from engine.io.page_types import PageRef
 from engine.io.pages import image_size, read_page
 from engine.io.pixels import to_uint8
@@ -40,27 +41,10 @@ def display_pixels(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0
 
 def _pdf_colour(path: Path, index: int) -> np.ndarray | None:
     """A PDF page rendered in colour, at the size read_page renders it grey; None on any doubt."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    from engine.io import pdf
-
     try:
-        with pdf._document(path) as document:
-            ref = PageRef(path, index, len(document))
-            with pdf._page(document, ref) as page:
-                width, height, _ = pdf._render_size(page, ref)
-                bgr = np.empty(width * height * 3, np.uint8)
-                bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR,
-                                                     buffer=np.ctypeslib.as_ctypes(bgr), stride=width * 3)
-                try:
-                    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
-                    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, pdfium_c.FPDF_ANNOT)
-                finally:
-                    bitmap.close()
+        return pdf.read_colour_pixels(path, index)
     except Exception:  # noqa: BLE001 - read_page then renders it grey and words any damage
         return None
-    return np.ascontiguousarray(bgr.reshape(height, width, 3)[..., ::-1])
 
 
 def _colour(path: Path, index: int) -> np.ndarray | None:

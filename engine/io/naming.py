@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from engine.errors import ConfigurationError
-from engine.io.discovery import real_path
+from engine.io.page_types import real_path
 from engine.vocabulary import OutputFormat, choice
 
 # How output files are named: a template with these fields (what each holds,

@@ -7,10 +7,12 @@ page is a Page.  The raster reader (engine.io.raster) and the PDF reader
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,29 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
 MAX_PAGE_PIXELS = 400_000_000
 
 
+def real_path(path: str | os.PathLike[str]) -> Path:
+    """The absolute path with symlinks followed, for telling files apart.
+
+    Unlike Path.resolve() it never raises: a symlink loop is left as it is,
+    for reading it to report by name.
+    """
+    return Path(os.path.realpath(path))
+
+
+class PageKey(NamedTuple):
+    """A page's identity across the app's list, the batch and the viewer: its file's real path and 0-based page.
+
+    Two names of one file (a symbolic link, a relative path) give one key.
+    """
+
+    path: str
+    page: int  # the 0-based page of the file (not ``index``: a tuple has a method of that name)
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str], page: int = 0) -> PageKey:
+        return cls(str(real_path(path)), int(page))
+
+
 @dataclass(frozen=True)
 class PageRef:
     """One page of an image file: frame ``index`` (0-based) of ``count`` frames."""
@@ -39,6 +64,11 @@ class PageRef:
     path: Path
     index: int = 0
     count: int = 1
+
+    @property
+    def key(self) -> PageKey:
+        """Which page this is, whatever name its file was given by."""
+        return PageKey.of(self.path, self.index)
 
     @property
     def label(self) -> str:
@@ -93,7 +123,7 @@ def failure_reason(error: Exception, damage: str) -> str:
     if isinstance(error, MemoryError):
         return "not enough memory to decode this page"
     if isinstance(error, UnidentifiedImageError):
-        return "not an image (or a format Pillow cannot read)"
+        return "not an image, or a kind of image DocClean cannot read"
     if isinstance(error, OSError) and error.errno is not None:
         # The file system's refusal, not the image's content.
         return os_reason(error, "cannot be opened")

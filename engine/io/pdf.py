@@ -224,20 +224,25 @@ def _dpi(page: pdfium.PdfPage, width: int, height: int) -> tuple[float, float]:
     return (round(width * _POINTS_PER_INCH / width_pt, 2), round(height * _POINTS_PER_INCH / height_pt, 2))
 
 
-def _render(page: pdfium.PdfPage, width: int, height: int) -> np.ndarray:
-    """The page as uint8 grey, (height, width), upright as its /Rotate says."""
+def _render(page: pdfium.PdfPage, width: int, height: int, colour: bool = False) -> np.ndarray:
+    """The page as uint8 grey (height, width), or RGB (height, width, 3), upright as its /Rotate says."""
+    channels = 3 if colour else 1
     # PDFium draws straight into the array's memory: no copy of the page.
-    grey = np.empty(width * height, np.uint8)
+    pixels = np.empty(width * height * channels, np.uint8)
     bitmap = pdfium.PdfBitmap.new_native(
-        width, height, pdfium_c.FPDFBitmap_Gray, buffer=np.ctypeslib.as_ctypes(grey), stride=width
+        width, height, pdfium_c.FPDFBitmap_BGR if colour else pdfium_c.FPDFBitmap_Gray,
+        buffer=np.ctypeslib.as_ctypes(pixels), stride=width * channels,
     )
     try:
         bitmap.fill_rect(_WHITE, 0, 0, width, height)
         # Rotation 0 means "as the page says": PDFium applies /Rotate itself.
-        pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, _RENDER_FLAGS)
+        flags = _RENDER_FLAGS & ~pdfium_c.FPDF_GRAYSCALE if colour else _RENDER_FLAGS
+        pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
     finally:
         bitmap.close()
-    return grey.reshape(height, width)
+    if colour:
+        return np.ascontiguousarray(pixels.reshape(height, width, 3)[..., ::-1])  # PDFium's BGR as RGB
+    return pixels.reshape(height, width)
 
 
 def _render_page(document: pdfium.PdfDocument, ref: PageRef) -> Page:
@@ -277,6 +282,15 @@ def read_page(path: Path, index: int = 0, dtype: type = np.float32) -> Page:
     with _document(path) as document:
         page = _render_page(document, PageRef(path, index, len(document)))
     return _with_dtype(page, dtype)  # outside the lock: other threads' PDFs need not wait for it
+
+
+def read_colour_pixels(path: Path, index: int = 0) -> np.ndarray:
+    """Page ``index`` of the PDF ``path`` in colour, uint8 RGB (height, width, 3), at the size read_page renders it."""
+    with _document(path) as document:
+        ref = PageRef(path, index, len(document))
+        with _page(document, ref) as page:
+            width, height, _ = _render_size(page, ref)
+            return _render(page, width, height, colour=True)
 
 
 def read_pages(path: Path) -> list[Page]:

@@ -28,13 +28,6 @@ from engine.io.output_folder import remove_leftovers as remove_leftovers
 from engine.io.pixels import to_uint8
 from engine.io.provenance import Provenance
 from engine.io.provenance import save_options as provenance_options
-from engine.vocabulary import OutputFormat, PageMode
-
-# The vocabulary's choices under their old names, for callers not moved to engine.vocabulary yet.
-OUTPUT_FORMATS = tuple(OutputFormat)
-OUTPUT_FORMAT_LABELS = {member.value: member.label for member in OutputFormat}
-OUTPUT_MODES = tuple(PageMode)
-OUTPUT_MODE_LABELS = {member.value: member.label for member in PageMode}
 
 _WRITERS_BY_SUFFIX = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95

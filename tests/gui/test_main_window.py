@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
 
-from gui.page_list import Status, page_key
+from gui.page_list import Status
 
 
 def _choose(combo, data) -> None:
@@ -27,7 +27,7 @@ def test_open_folder_shows_every_page_with_a_thumbnail(qtbot, window, open_and_w
     refs = window.page_list.refs()
     assert sorted(Path(r.path).name for r in refs) == sorted(p.name for p in pages_dir.iterdir())
     for ref in refs:
-        assert window.page_list.status(page_key(ref)) is Status.WAITING
+        assert window.page_list.status(ref.key) is Status.WAITING
         assert not window.page_list.icon(0).isNull()
     # The first page is selected and its original reaches the viewer.
     qtbot.waitUntil(window.compare.has_page, timeout=10000)

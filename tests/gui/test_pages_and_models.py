@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelectionModel
 
-from gui.page_list import Status, page_key
+from gui.page_list import Status
 
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = PROJECT / "resources" / "models" / "docclean-fast.keras"
@@ -36,7 +36,7 @@ def _select_rows(window, rows: list[int]) -> None:
 
 
 def _statuses(window) -> list[Status]:
-    return [window.page_list.status(page_key(ref)) for ref in window.page_list.refs()]
+    return [window.page_list.status(ref.key) for ref in window.page_list.refs()]
 
 
 def test_clean_selected_then_remaining_keeps_earlier_statuses(qtbot, window, open_and_wait, pages_dir, tmp_path):
@@ -59,7 +59,7 @@ def test_removing_pages_leaves_their_files(qtbot, window, open_and_wait, pages_d
     first = window.page_list.refs()[0]
     _select_rows(window, [0])
     window.remove_selected()
-    assert window.page_list.count() == 2 and page_key(first) not in window.page_list.keys()
+    assert window.page_list.count() == 2 and first.key not in window.page_list.keys()
     assert Path(first.path).exists()
 
 

@@ -6,9 +6,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QByteArray, QSettings
 
-from engine.cleaning.backends import BACKENDS
-from engine.cleaning.batch import ON_EXISTING
-from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, OUTPUT_FORMATS, OUTPUT_MODES
+from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE
+from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
+
+BACKENDS = tuple(Runtime)
+ON_EXISTING = tuple(RerunPolicy)
+OUTPUT_FORMATS = tuple(OutputFormat)
+OUTPUT_MODES = tuple(PageMode)
 from gui.settings import MAX_RECENT, THEMES, AppSettings, Entry, Keyed, Recent
 
 # A settings file as the getters and setters before the table wrote it (QSettings sorts the keys).
