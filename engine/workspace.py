@@ -72,15 +72,12 @@ class PageEntry:
 
     @property
     def label(self) -> str:
-        label = getattr(self.ref, "label", None)
-        return str(label) if label else Path(self.ref.path).name
+        return self.ref.label
 
     @property
     def reason(self) -> str:
         """Why it failed, or what to check; "" otherwise."""
-        if self.error is not None:
-            return self.error.reason if isinstance(self.error, DocCleanError) else str(self.error)
-        return self.warning
+        return self.error.reason if self.error is not None else self.warning
 
     @property
     def tooltip(self) -> str:

@@ -32,6 +32,7 @@ from gui.window_setup import (WindowParts, build_actions, build_bars_and_menus, 
                               page_menu, restore_settings, save_settings)
 from gui.workers import TaskRunner
 
+
 class MainWindow(WindowParts, QMainWindow):
     pages_loaded = Signal(int)  # number of pages now in the list
     thumbnails_done = Signal()
