@@ -6,6 +6,7 @@ import sys
 from tqdm import tqdm
 
 from engine.progress import Progress
+from engine.vocabulary import Stage
 
 
 class Bars:
@@ -26,15 +27,15 @@ class Bars:
         if bar is None or bar.total != event.total or event.done < bar.n:
             if bar is not None:
                 bar.close()
-            bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != "batch",
+            bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != Stage.BATCH,
                        file=sys.stderr, dynamic_ncols=True)
             self.bars[event.stage] = bar
         if event.message:
             bar.set_postfix_str(event.message, refresh=False)
         bar.update(event.done - bar.n)
-        if event.stage == "epoch" and event.values:
+        if event.stage == Stage.EPOCH and event.values:
             tqdm.write(event.message, file=sys.stderr)
-        if event.done >= event.total and event.stage != "epoch":
+        if event.done >= event.total and event.stage != Stage.EPOCH:
             bar.close()
             del self.bars[event.stage]
 

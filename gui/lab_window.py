@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.lab import DATA_SET, EXPERIMENTS, experiment, missing_extra
-from engine.lab.figures import FIGURE_STAGE
-from engine.lab.result import ROW_STAGE, LabResult
+from engine.lab.result import LabResult
 from engine.progress import Progress
+from engine.vocabulary import Stage
 from gui.training_data import shared_data_folder
 from gui.training_fields import sentence
 from gui.workers import Task, TaskRunner, engine_module
@@ -223,10 +223,10 @@ class LabWindow(QDialog):
             self.status_label.setText("Cancelling…")
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.stage == FIGURE_STAGE:
+        if progress.stage == Stage.FIGURE:
             self._add_figure(progress.message)
             return
-        if progress.stage == ROW_STAGE:
+        if progress.stage == Stage.ROW:
             self._show_table(self._rows + [progress.values])
             return
         if progress.total:

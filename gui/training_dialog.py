@@ -29,6 +29,7 @@ from engine.io import ImageWriteError, check_output_folder
 from engine.progress import CancelToken, Progress
 from engine.training.config import TrainConfig
 from engine.workspace import format_duration
+from engine.vocabulary import Stage
 from gui.loss_plot import LossPlot
 from gui.settings import AppSettings
 from gui.training_fields import sentence
@@ -215,9 +216,9 @@ class TrainingDialog(QDialog):
 
     def _on_progress(self, progress: Progress) -> None:
         epochs = max(1, self._epochs)
-        if progress.stage == "data":
+        if progress.stage == Stage.DATA:
             self.status_label.setText(sentence(progress.message) if progress.message else "Loading data…")
-        elif progress.stage == "batch" and progress.total:
+        elif progress.stage == Stage.BATCH and progress.total:
             position = self._epochs_done + progress.done / progress.total
             fraction = position / epochs
             self.progress_bar.setValue(int(1000 * min(1.0, fraction)))
@@ -228,7 +229,7 @@ class TrainingDialog(QDialog):
                 text += f" · loss {loss:.5f}"
             left = self._time_left(fraction)
             self.status_label.setText(text + (f" · about {left} left" if left else ""))
-        elif progress.stage == "epoch":
+        elif progress.stage == Stage.EPOCH:
             self._epochs_done = progress.done
             self.plot.add_epoch(progress.values)
             self.progress_bar.setValue(int(1000 * min(1.0, progress.done / epochs)))

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from engine.io import to_uint8, to_unit
 from engine.models.geometry import Geometry
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 # float32 (N, H, W) grey tiles in [0, 1] -> the cleaned tiles, same shape.
 Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]
@@ -112,7 +113,7 @@ def clean_tiled(pixels: np.ndarray, predict: Predict, geo: Geometry, tile_pixels
             tile = to_unit(pixels[np.ix_(rows, _mirror(np.arange(x0 - m, x0 + tile_w - m), width))])
             core = predict(tile[None])[0, m:m + y1 - y0, m:m + x1 - x0]
             out[y0:y1, x0:x1] = to_uint8(core) if out.dtype == np.uint8 else core
-        report(progress, "tiles", r + 1, plan.rows)
+        report(progress, Stage.TILES, r + 1, plan.rows)
     return out
 
 

@@ -22,6 +22,7 @@ from engine.errors import ConfigurationError, DataError, MissingDataError
 from engine.io.os_errors import os_reason
 from engine.data.idx import read_idx
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 DATASETS = DIGIT_SETS
 NOTMNIST_LETTERS = "ABCDEFGHIJ"
@@ -205,7 +206,7 @@ def download_dataset(
     files = [f"{base}.gz" for base in FILE_NAMES]
     for done, file_name in enumerate(files):
         check(cancel)
-        report(progress, "download", done, len(files), message=file_name)
+        report(progress, Stage.DOWNLOAD, done, len(files), message=file_name)
         url = f"{source.base_url.rstrip('/')}/{file_name}"
         try:
             pooch.retrieve(url, known_hash=source.hashes.get(file_name), fname=file_name, path=folder)
@@ -216,7 +217,7 @@ def download_dataset(
             raise DatasetDownloadError(
                 f"{url}: download failed: {download_failure(exc)}; to work offline, pass a folder holding "
                 f"{', '.join(files)}") from exc
-    report(progress, "download", len(files), len(files))
+    report(progress, Stage.DOWNLOAD, len(files), len(files))
     return folder
 
 

@@ -34,6 +34,7 @@ from engine.errors import ConfigurationError, DataError, MissingDataError
 from engine.data.digits import DatasetDownloadError, download_failure
 from engine.io import SUPPORTED_SUFFIXES, ImageReadError, image_size, read_page, to_uint8, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 NOISYOFFICE_URL = "https://archive.ics.uci.edu/static/public/318/noisyoffice.zip"
 NOISYOFFICE_ENV = "DOCCLEAN_NOISYOFFICE"
@@ -292,7 +293,7 @@ def download_noisyoffice(
     """
     folder = Path(cache_dir) if cache_dir is not None else noisyoffice_cache_dir()
     check(cancel)
-    report(progress, "download", 0, 1, message="noisyoffice.zip")
+    report(progress, Stage.DOWNLOAD, 0, 1, message="noisyoffice.zip")
     try:
         pooch.retrieve(
             url,
@@ -309,7 +310,7 @@ def download_noisyoffice(
         raise DatasetDownloadError(f"{url}: download or unpacking failed: {download_failure(exc)}") from exc
     unpacked = folder / "noisyoffice"
     _unzip_nested(unpacked)
-    report(progress, "download", 1, 1)
+    report(progress, Stage.DOWNLOAD, 1, 1)
     return unpacked
 
 
@@ -426,11 +427,11 @@ class CropSampler:
         self._clean: list[np.ndarray] = []
         for done, pair in enumerate(self.pairs):
             check(cancel)
-            report(progress, "load pages", done, len(self.pairs), message=pair.name)
+            report(progress, Stage.LOAD_PAGES, done, len(self.pairs), message=pair.name)
             noisy, clean = load_pair(pair)
             self._noisy.append(_compact(self._pad(noisy)))
             self._clean.append(_compact(self._pad(clean)))
-        report(progress, "load pages", len(self.pairs), len(self.pairs))
+        report(progress, Stage.LOAD_PAGES, len(self.pairs), len(self.pairs))
 
     @property
     def clean_pages(self) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ from engine.io import ImageReadError, read_page
 from engine.cleaning.ink import check_ink, paper_brightness
 from engine.data.pairs import Pair, load_pair
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 CleanFunction = Callable[[np.ndarray], np.ndarray]
 #: One pair's or page's numbers by name, with its name and document (words), or the 'error' that kept it out.
@@ -206,12 +207,12 @@ def evaluate(
         raise ConfigurationError("evaluate needs at least one pair, got none")
     total = len(pairs)
     per_pair: List[Row] = []
-    report(progress, "evaluate", 0, total, "scoring pages")
+    report(progress, Stage.EVALUATE, 0, total, "scoring pages")
     for index, pair in enumerate(pairs):
         check(cancel)
         row = _clean_and_score(pair, clean_fn)
         per_pair.append(row)
-        report(progress, "evaluate", index + 1, total, pair.name,
+        report(progress, Stage.EVALUATE, index + 1, total, pair.name,
                values={"rmse": row["rmse"]} if "rmse" in row else {})
     scored = [row for row in per_pair if "error" not in row]
     if not scored:
@@ -274,14 +275,14 @@ def evaluate_ink(
         raise ConfigurationError("evaluate_ink needs at least one page, got none")
     rows: List[Row] = []
     ink_total = kept_total = 0
-    report(progress, "evaluate", 0, len(pages), "measuring ink")
+    report(progress, Stage.EVALUATE, 0, len(pages), "measuring ink")
     for index, path in enumerate(pages):
         check(cancel)
         try:
             noisy = read_page(path, dtype=np.uint8).pixels
         except ImageReadError as error:
             rows.append({"name": Path(path).name, "error": str(error)})
-            report(progress, "evaluate", index + 1, len(pages), Path(path).name)
+            report(progress, Stage.EVALUATE, index + 1, len(pages), Path(path).name)
             continue
         cleaned = clean_fn(noisy)
         kept = check_ink(noisy, cleaned)
@@ -289,7 +290,7 @@ def evaluate_ink(
         kept_total += kept.kept
         rows.append({"name": Path(path).name, "ink_recall": kept.recall,
                      "paper_before": paper_brightness(noisy), "paper_after": paper_brightness(cleaned)})
-        report(progress, "evaluate", index + 1, len(pages), Path(path).name, values={"ink_recall": kept.recall})
+        report(progress, Stage.EVALUATE, index + 1, len(pages), Path(path).name, values={"ink_recall": kept.recall})
     scored = [row for row in rows if "error" not in row]
     if not scored:
         raise NothingReadable("page", _errors(rows))

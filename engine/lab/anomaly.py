@@ -14,9 +14,11 @@ from typing import Callable
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.lab import codes, data, figures
 from engine.lab.result import Json, LabResult, Row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 ENCODERS = ("dense36", "conv7x7x2")
 FOREST_TREES = 200
@@ -92,26 +94,26 @@ def _detector_scores(data_folder: Path | None, x_train: np.ndarray, x_normal: np
     results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for done, (detector_name, detector, feature) in enumerate(jobs):
         check(cancel)
-        report(progress, "detector", done, len(jobs) + len(ENCODERS), detector_name)
+        report(progress, Stage.DETECTOR, done, len(jobs) + len(ENCODERS), detector_name)
         train, normal, letters = sets[feature]
         results[detector_name] = (detector(train, normal, seed), detector(train, letters, seed))
     for done, name in enumerate(ENCODERS, start=len(jobs)):
         check(cancel)
         ae = codes.trained_autoencoder(name, data_folder, seed=seed, quick=quick)
-        report(progress, "detector", done, len(jobs) + len(ENCODERS), f"reconstruction error, {ae.spec.label}")
+        report(progress, Stage.DETECTOR, done, len(jobs) + len(ENCODERS), f"reconstruction error, {ae.spec.label}")
         results[f"reconstruction error of the {ae.spec.label.replace(' codes', '')} AE"] = (
             codes.reconstruction_errors(ae, x_normal), codes.reconstruction_errors(ae, x_letters))
-    report(progress, "detector", len(jobs) + len(ENCODERS), len(jobs) + len(ENCODERS))
+    report(progress, Stage.DETECTOR, len(jobs) + len(ENCODERS), len(jobs) + len(ENCODERS))
     return results
 
 
 def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool = False,
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Score held-out digits against held-out letters with every detector; ROC figure and numbers.json."""
-    x_train, _, x_normal, _, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
-    report(progress, "data", 0, 1, "loading notMNIST")
+    x_train, _, x_normal, _, protocol = data.load(MNIST, data_folder, seed=seed, quick=quick, progress=progress)
+    report(progress, Stage.DATA, 0, 1, "loading notMNIST")
     _, _, x_letters, _, _ = data.digit_split("notmnist", data_folder, seed=seed, quick=quick)
-    report(progress, "data", 1, 1)
+    report(progress, Stage.DATA, 1, 1)
     scores = _detector_scores(data_folder, x_train, x_normal, x_letters, seed=seed, quick=quick, progress=progress,
                               cancel=cancel)
     curves = {name: roc(*pair) for name, pair in scores.items()}

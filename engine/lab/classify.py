@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.lab import cluster, codes, data, figures
 from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:
     import keras
@@ -102,28 +104,28 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     """Classifier accuracy per label budget on frozen codes and on pixels; figure and numbers.json."""
     out_dir = Path(out_dir)
     cluster.import_umap()  # missing UMAP is said before minutes of training, not after
-    x_train, y_train, x_eval, y_eval, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
+    x_train, y_train, x_eval, y_eval, protocol = data.load(MNIST, data_folder, seed=seed, quick=quick, progress=progress)
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)
     check(cancel)
-    report(progress, "embedding", 0, 1, N2D_EMBEDDING)
+    report(progress, Stage.EMBEDDING, 0, 1, N2D_EMBEDDING)
     n2d_train, n2d_evaluate = features[N2D_CODES]
     features[N2D_EMBEDDING] = cluster.umap_embedding(n2d_train, n2d_evaluate, seed, quick)
-    report(progress, "embedding", 1, 1, N2D_EMBEDDING)
+    report(progress, Stage.EMBEDDING, 1, 1, N2D_EMBEDDING)
     label_counts = budgets(len(x_train))
     jobs = [(feature, n) for feature in features for n in label_counts]
     table: list[Row] = []
     accuracy: dict[str, dict[str, float]] = {feature: {} for feature in features}
     for done, (feature, n) in enumerate(jobs):
         check(cancel)
-        report(progress, "classifier", done, len(jobs), f"{feature}, {n:,} labels")
+        report(progress, Stage.CLASSIFIER, done, len(jobs), f"{feature}, {n:,} labels")
         train, evaluate = features[feature]
         scored = train_and_score(train, y_train, evaluate, y_eval, n, seed=seed,
                                  quick=quick, what=f"{feature}, {n:,} labels", progress=progress, cancel=cancel)
         accuracy[feature][str(n)] = scored["accuracy"]
         rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in scored.items()}
         add_row(table, {"features": feature, "labels": n, **rounded}, progress)
-    report(progress, "classifier", len(jobs), len(jobs))
+    report(progress, Stage.CLASSIFIER, len(jobs), len(jobs))
     figure = figures.line_plot(label_counts, {f: [accuracy[f][str(n)] for n in label_counts] for f in features},
                                out_dir / "classify_accuracy.png", xlabel="labelled training images",
                                ylabel="held-out accuracy", title="Small classifier on frozen codes vs raw pixels",

@@ -19,9 +19,11 @@ from typing import Callable
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.lab import LabExtraMissing, codes, data, figures, n2d
 from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 K = 10
 ENCODERS = ("dense36", "conv7x7x2", "n2d")  # keys of codes.ENCODERS
@@ -208,7 +210,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Cluster the held-out digits with every method of METHODS; write the figures and numbers.json."""
     out_dir = Path(out_dir)
-    x_train, _, x_eval, y_eval, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
+    x_train, _, x_eval, y_eval, protocol = data.load(MNIST, data_folder, seed=seed, quick=quick, progress=progress)
     umap_seconds = import_umap()[1]  # about 0 if this process imported it before
     features = codes.feature_sets(data_folder, ENCODERS, (x_train, x_eval), seed=seed, quick=quick,
                                   progress=progress, cancel=cancel)
@@ -234,18 +236,18 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     train_clusters: dict[str, np.ndarray] = {}
     for done, (method, (feature, clusterer, stem)) in enumerate(METHODS.items()):
         check(cancel)
-        report(progress, "method", done, steps, method)
+        report(progress, Stage.METHOD, done, steps, method)
         start = time.perf_counter()
         train, evaluate = features[feature]
         train_clusters[method], clusters = clusterer(train, evaluate, seed, quick)
         record(method, stem, clusters, time.perf_counter() - start)
     check(cancel)
-    report(progress, "method", len(METHODS), steps, SELF_LABELLED)
+    report(progress, Stage.METHOD, len(METHODS), steps, SELF_LABELLED)
     start = time.perf_counter()
     clusters = n2d.self_label(x_train, train_clusters[SELF_LABELLED_FROM], x_eval, seed=seed, quick=quick,
                               progress=progress, cancel=cancel)
     record(SELF_LABELLED, "self_labelled", clusters, time.perf_counter() - start)
-    report(progress, "method", steps, steps)
+    report(progress, Stage.METHOD, steps, steps)
     figure_paths.append(summary_figure(table, out_dir / "cluster_summary.png"))
     best = max(table, key=lambda row: row["accuracy"])
     numbers.update({"best_method": best["method"], "best_accuracy": best["accuracy"], "k": K,

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.lab import data, n2d
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:
     import keras
@@ -142,10 +144,10 @@ def trained_autoencoder(name: str, data_folder: Path | None, *, seed: int = 0, q
     key = (name, str(data.dataset_folder(data_folder, "mnist")), seed, quick)
     if key not in _CACHE:
         check(cancel)
-        report(progress, "train", 0, 1, f"training the {ENCODERS[name].label} autoencoder")
-        x_train, *_ = data.digit_split("mnist", data_folder, seed=seed, quick=quick)
+        report(progress, Stage.TRAIN, 0, 1, f"training the {ENCODERS[name].label} autoencoder")
+        x_train, *_ = data.digit_split(MNIST, data_folder, seed=seed, quick=quick)
         _CACHE[key] = _train(name, x_train, seed=seed, quick=quick, progress=progress, cancel=cancel)
-        report(progress, "train", 1, 1, f"{ENCODERS[name].label} autoencoder trained")
+        report(progress, Stage.TRAIN, 1, 1, f"{ENCODERS[name].label} autoencoder trained")
     return _CACHE[key]
 
 

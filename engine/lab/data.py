@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.data.digits import describe_folder, load_dataset, load_test_split, to_unit
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:  # imported when training: listing or splitting the data loads no TensorFlow
     import keras
@@ -100,9 +101,9 @@ def digit_split(
 def load(name: str, data_folder: Path | None, *, seed: int, quick: bool,
          progress: ProgressCallback | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """digit_split with a ``data`` progress stage around it, as every experiment starts."""
-    report(progress, "data", 0, 1, f"loading {_DISPLAY.get(name, name)}")
+    report(progress, Stage.DATA, 0, 1, f"loading {_DISPLAY.get(name, name)}")
     split = digit_split(name, data_folder, seed=seed, quick=quick)
-    report(progress, "data", 1, 1)
+    report(progress, Stage.DATA, 1, 1)
     return split
 
 

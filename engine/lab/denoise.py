@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.data.noise import add_gaussian_noise
 from engine.lab import data, figures
 from engine.lab.result import Json, LabResult, Row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:
     import keras
@@ -70,7 +72,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         factors: Sequence[float] = ()) -> LabResult:
     """Train both denoisers at factor 0.5, score them at every factor, draw original / noisy / denoised."""
     out_dir = Path(out_dir)
-    x_train, _, x_eval, _, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
+    x_train, _, x_eval, _, protocol = data.load(MNIST, data_folder, seed=seed, quick=quick, progress=progress)
     chosen = noise_factors(factors)
     # Each factor gets its own noise draw; the training noise is another one.
     noisy_eval = {f: add_gaussian_noise(x_eval, f, seed=seed + 1 + i) for i, f in enumerate(chosen)}
@@ -80,7 +82,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     shown, paths = slice(0, N_SHOWN), []
     for done, name in enumerate(MODELS):
         check(cancel)
-        report(progress, "model", done, len(MODELS), name)
+        report(progress, Stage.MODEL, done, len(MODELS), name)
         validation = None if quick else (noisy_eval[TRAIN_FACTOR] if TRAIN_FACTOR in noisy_eval
                                          else add_gaussian_noise(x_eval, TRAIN_FACTOR, seed=seed + 1), x_eval)
         model = train_denoiser(name, noisy_train, x_train, epochs=epochs, seed=seed, validation=validation,
@@ -92,7 +94,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
             paths.append(figures.image_rows(
                 [x_eval[shown], noisy_eval[f][shown], output[shown]], ["original", f"noisy {f}", name],
                 out_dir / f"denoise_{name}_{f:g}.png", title=f"{name} denoiser, noise factor {f}"))
-    report(progress, "model", len(MODELS), len(MODELS))
+    report(progress, Stage.MODEL, len(MODELS), len(MODELS))
     paths.append(figures.line_plot([r["factor"] for r in table],
                                    {k: [r[k] for r in table] for k in ("noisy", *MODELS)},
                                    out_dir / "denoise_mse.png", xlabel="noise factor", ylabel="MSE vs clean",

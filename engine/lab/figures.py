@@ -17,9 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from engine.progress import ProgressCallback, report
+from engine.vocabulary import Stage
 
 DPI = 100
-FIGURE_STAGE = "figure"  # Progress.stage of a written figure; its message is the PNG's path
 # A context variable, not an argument: figures are drawn many calls deep, on the thread that runs
 # the experiment, and only that thread's run should hear of them.
 _listener: ContextVar[ProgressCallback | None] = ContextVar("figure_listener", default=None)
@@ -39,7 +39,7 @@ def save_figure(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    report(_listener.get(), FIGURE_STAGE, 0, 0, str(path))
+    report(_listener.get(), Stage.FIGURE, 0, 0, str(path))
     return path
 
 

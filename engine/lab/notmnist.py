@@ -22,6 +22,7 @@ from engine.data.noise import add_gaussian_noise
 from engine.lab import data, figures
 from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:
     import keras
@@ -92,7 +93,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     paths: list[Path] = []
     for done, (task, (full_epochs, _, seed_last)) in enumerate(TASKS.items()):
         check(cancel)
-        report(progress, "task", done, len(TASKS), task)
+        report(progress, Stage.TASK, done, len(TASKS), task)
         epochs = 2 if quick else full_epochs
         train_in, eval_in = inputs[task]
         # Quick runs skip the per-epoch validation: scoring once at the end gives the same last value.
@@ -117,7 +118,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
             labels = ["original", f"noisy {NOISE_FACTOR}", "denoised", f"noisy {HARDER_FACTOR}", "denoised"]
         paths.append(figures.image_rows(rows, labels, out_dir / f"notmnist_{task}.png", titles=letters,
                                         title=f"notMNIST conv AE, {task}"))
-    report(progress, "task", len(TASKS), len(TASKS))
+    report(progress, Stage.TASK, len(TASKS), len(TASKS))
     result = LabResult("notmnist", numbers, paths, table, protocol)
     result.save(out_dir)
     return result

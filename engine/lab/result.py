@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.progress import ProgressCallback, report
+from engine.vocabulary import Stage
 
-ROW_STAGE = "row"  # Progress.stage of a finished table row; its values are the row
 # What json.dumps writes: the values are numbers, words, lists and further such dicts.
 Json = dict[str, Any]
 # A row of an experiment's table: a column's name -> a number or words.
@@ -48,4 +48,4 @@ class LabResult:
 def add_row(table: list[Row], row: Row, progress: ProgressCallback | None) -> None:
     """Append ``row`` to ``table`` and report it, so a front end can show the table as it grows."""
     table.append(row)
-    report(progress, ROW_STAGE, len(table), 0, "", dict(row))
+    report(progress, Stage.ROW, len(table), 0, "", dict(row))

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.data.catalogue import MNIST
 from engine.lab import data, figures
 from engine.lab.result import Json, LabResult, Row, add_row
 from engine.progress import CancelToken, ProgressCallback, check, report
+from engine.vocabulary import Stage
 
 if TYPE_CHECKING:
     import keras
@@ -61,7 +63,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
         progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> LabResult:
     """Train one dense AE per h in BOTTLENECKS; write the grid, the 6x6 codes and MSE vs h."""
     out_dir = Path(out_dir)
-    x_train, _, x_eval, _, protocol = data.load("mnist", data_folder, seed=seed, quick=quick, progress=progress)
+    x_train, _, x_eval, _, protocol = data.load(MNIST, data_folder, seed=seed, quick=quick, progress=progress)
     # Quick runs: two short epochs (one leaves the small codes untrained and MSE not yet falling
     # with h) and no per-epoch validation, which costs more than the training.
     epochs = 2 if quick else EPOCHS
@@ -70,7 +72,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
     table: list[Row] = []
     for done, h in enumerate(BOTTLENECKS):
         check(cancel)
-        report(progress, "model", done, len(BOTTLENECKS), f"h={h}")
+        report(progress, Stage.MODEL, done, len(BOTTLENECKS), f"h={h}")
         model = train_dense(h, x_train, None if quick else x_eval, epochs=epochs, seed=seed, progress=progress, cancel=cancel)
         mse = data.mse(reconstruct(model, x_eval), x_eval)
         add_row(table, {"h": h, "compression": round(PIXELS / h, 2), "mse": mse}, progress)
@@ -80,7 +82,7 @@ def run(data_folder: Path | None, out_dir: Path, *, seed: int = 0, quick: bool =
             codes_figure = figures.codes_as_squares(encode(model, few), few, reconstruct(model, few),
                                                     out_dir / "sweep_codes_h36.png",
                                                     title="h = 36: input, its 36 codes, output")
-    report(progress, "model", len(BOTTLENECKS), len(BOTTLENECKS))
+    report(progress, Stage.MODEL, len(BOTTLENECKS), len(BOTTLENECKS))
     grid = figures.image_rows(rows, ["original"] + [f"h = {h}" for h in BOTTLENECKS], out_dir / "sweep_grid.png",
                               title="Dense autoencoder: reconstructions per bottleneck size")
     curve = figures.line_plot([r["h"] for r in table], {"held-out MSE": [r["mse"] for r in table]},

@@ -28,6 +28,7 @@ import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow is up, quietly)
 
 from engine.progress import CancelToken, ProgressCallback, report  # noqa: E402
+from engine.vocabulary import Stage  # noqa: E402
 
 # A digit batch takes about a millisecond: a report per batch would flood a
 # terminal and the GUI's event queue, while ten a second already show life.
@@ -87,7 +88,7 @@ class TrainingBridge(keras.callbacks.Callback):  # type: ignore[misc]  # Keras h
         now = time.monotonic()
         if batch + 1 == self.batches or now - self._last_batch_report >= BATCH_REPORT_INTERVAL:
             self._last_batch_report = now
-            report(self.progress, "batch", batch + 1, self.batches, self._named(f"epoch {self.epoch}/{self.epochs}"),
+            report(self.progress, Stage.BATCH, batch + 1, self.batches, self._named(f"epoch {self.epoch}/{self.epochs}"),
                    {"loss": float((logs or {}).get("loss", math.nan))})
         if self.cancel is not None and self.cancel.cancelled:
             self.cancelled = True
@@ -104,7 +105,7 @@ class TrainingBridge(keras.callbacks.Callback):  # type: ignore[misc]  # Keras h
             self._keep_if_best(epoch + 1, values)
         shown = values if self.shown is None else {k: values[k] for k in self.shown if k in values}
         text = ", ".join(f"{k} {v:.5f}" for k, v in shown.items())
-        report(self.progress, "epoch", epoch + 1, self.epochs, self._named(f"epoch {epoch + 1}: {text}"), values)
+        report(self.progress, Stage.EPOCH, epoch + 1, self.epochs, self._named(f"epoch {epoch + 1}: {text}"), values)
 
     def _keep_if_best(self, epoch: int, values: dict[str, float]) -> None:
         keep_best = self.keep_best

@@ -24,6 +24,7 @@ from engine.models.modelfile import ModelInfo, check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.training.bridge import KeepBest, TrainingBridge
 from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
+from engine.vocabulary import Stage
 
 import keras  # noqa: E402  (after engine.models.zoo has started TensorFlow quietly)
 
@@ -187,9 +188,9 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
         check_output_name(output)  # before hours of training, not after
     keras.utils.set_random_seed(config.seed)
     arch = registry.get_architecture(config.arch)
-    report(progress, "data", 0, 1, f"loading {config.data}")
+    report(progress, Stage.DATA, 0, 1, f"loading {config.data}")
     data = _digit_data(config, arch.flat_input) if config.is_digits else _document_data(config)
-    report(progress, "data", 1, 1, f"loaded {config.data}")
+    report(progress, Stage.DATA, 1, 1, f"loaded {config.data}")
     if cancel is not None and cancel.cancelled:
         raise Cancelled()
 
