@@ -18,12 +18,7 @@ THUMB_SIZE = 96
 
 # The names tests and scripts knew: a page's state, and its key (defined once, in engine.workspace).
 Status = PageState
-__all__ = ["PageList", "PageDelegate", "Status", "PageKey", "page_label", "THUMB_SIZE"]
-
-
-def page_label(ref: Any) -> str:
-    label = getattr(ref, "label", None)
-    return str(label) if label else Path(ref.path).name
+__all__ = ["PageList", "PageDelegate", "Status", "PageKey", "THUMB_SIZE"]
 
 
 class PageDelegate(QStyledItemDelegate):
