@@ -254,6 +254,18 @@ def test_the_lock_of_a_run_that_died_is_taken_over(scans: Path, tmp_path: Path, 
     assert not lock.exists()
 
 
+def test_a_lock_from_before_the_computer_started_is_taken_over(scans: Path, tmp_path: Path,
+                                                               denoiser: Denoiser) -> None:
+    """After a restart, the process id in an old lock may belong to another program: the lock is still stale."""
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / output_folder.LOCK_NAME
+    lock.write_text(f'{{"pid": {os.getpid()}, "host": "{output_folder._HOST}", "started": 0}}')
+    os.utime(lock, (0, 0))  # written in 1970: before any boot
+    assert [r.error for r in iter_denoise([scans], out, denoiser)] == [None] * 3
+    assert not lock.exists()
+
+
 def test_a_second_command_line_run_is_refused(scans: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

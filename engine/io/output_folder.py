@@ -237,6 +237,17 @@ def _holder(path: Path) -> Optional[tuple[str, int]]:
         return None
 
 
+def _taken_before_boot(path: Path) -> bool:
+    """Whether the lock file was written before this computer last started (Linux): its process is gone,
+    whatever process has its id now."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            boot = next(float(line.split()[1]) for line in stat if line.startswith("btime "))
+        return path.stat().st_mtime < boot
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+
+
 # A lock file that names no holder is being written for this long at most; after it, it is damaged.
 _LOCK_WRITE_TIME = 10.0
 
@@ -262,7 +273,7 @@ def check_not_in_use(folder: str | os.PathLike[str]) -> None:
                                           "finish, or choose another output folder")
         return
     host, pid = holder
-    if host == _HOST and not _alive(pid):
+    if host == _HOST and (not _alive(pid) or _taken_before_boot(path)):
         return
     where = "" if host == _HOST else f" on {host}"
     raise ImageWriteError(folder, f"another DocClean run (process {pid}{where}) is writing into this folder; "
