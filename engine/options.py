@@ -6,8 +6,8 @@ applies them to what a user chose and says in one sentence what clashes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Optional, TypedDict, Unpack
+from dataclasses import dataclass
+from typing import Optional
 
 from engine.errors import ConfigurationError
 from engine.io.raster import MAX_DPI
@@ -18,19 +18,6 @@ from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, choice
 
 #: The combined PDF's name when none is given.
 COMBINED_NAME = "all pages.pdf"
-
-
-class OptionChanges(TypedDict, total=False):
-    """Options BatchOptions.with_changes may change: any of its fields, as typed there."""
-
-    fmt: OutputFormat
-    mode: PageMode
-    keep_ink: bool
-    existing: RerunPolicy
-    name: str
-    jpeg_quality: int
-    combine: Optional[str]
-    dpi: Optional[float]
 
 
 @dataclass(frozen=True)
@@ -77,11 +64,8 @@ class BatchOptions:
             raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
-                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine)
-        if dpi is not None:
-            options = replace(options, dpi=dpi)
-        options.check()
-        return options
+                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi)
+        return options.check()
 
     def check(self) -> BatchOptions:
         """These options, or ConfigurationError saying in one sentence why they cannot name and write pages."""
@@ -103,10 +87,6 @@ class BatchOptions:
         except ConfigurationError as error:
             return str(error)
         return None
-
-    def with_changes(self, **changes: Unpack[OptionChanges]) -> BatchOptions:
-        """A copy with some options changed (the object itself never changes)."""
-        return replace(self, **changes)
 
     def settings_text(self) -> str:
         """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""

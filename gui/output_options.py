@@ -7,7 +7,7 @@ the whole run: the same choices as ``docclean denoise``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
@@ -87,23 +87,21 @@ class OutputOptions(QGroupBox):
         text = self.folder_edit.text().strip()
         return Path(text).expanduser() if text else None
 
-    def batch_options(self) -> dict[str, Any]:
-        """The format, name, JPEG quality and combined PDF as chosen (call problem() first)."""
-        combine = self.combine_check.isChecked()
-        return {
-            "fmt": "pdf" if combine else self.format_combo.currentText(),
-            "name": self.name_edit.text().strip() or DEFAULT_NAME,
-            "jpeg_quality": self.quality_spin.value(),
-            "combine": (self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
-        }
-
     def mode(self) -> str:
         return str(self.mode_combo.currentData())
 
     def options(self) -> BatchOptions:
-        """The engine's options for what is chosen; ConfigurationError saying in one sentence what clashes."""
-        return BatchOptions(mode=PageMode(self.mode()), existing=RerunPolicy(str(self.existing_combo.currentData())),
-                            **self.batch_options()).check()
+        """The engine's options for what is chosen; ConfigurationError saying in one sentence what clashes.
+
+        What a disabled field holds is not chosen: the format, names and JPEG quality of one combined PDF.
+        """
+        combine = self.combine_check.isChecked()
+        fmt = self.format_combo.currentText()
+        return BatchOptions.build(
+            fmt=None if combine else fmt, mode=self.mode(), existing=str(self.existing_combo.currentData()),
+            name=None if combine else (self.name_edit.text().strip() or None),
+            jpeg_quality=self.quality_spin.value() if not combine and fmt == OutputFormat.JPEG else None,
+            combine=(self.combine_edit.text().strip() or COMBINED_NAME) if combine else None)
 
     def problem(self) -> Optional[str]:
         """Why these options cannot run, as the engine words it (None: they can)."""

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from engine.io import pdf
-from engine.io.page_types import PageRef
+from engine.io.page_types import PageRef, page_location
 from engine.io.pages import image_size, read_page
 from engine.io.pixels import to_uint8
 
@@ -28,10 +28,7 @@ def display_pixels(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0
     Raises ImageReadError naming the file, as read_page does (the pixel
     budget is checked from the header first).
     """
-    if isinstance(ref_or_path, PageRef):
-        path, index = Path(ref_or_path.path), ref_or_path.index
-    else:
-        path = Path(ref_or_path)
+    path, index = page_location(ref_or_path, index)
     image_size(path, index)  # the budget and the damage, worded as read_page words them
     colour = _pdf_colour(path, index) if path.suffix.lower() == ".pdf" else _colour(path, index)
     if colour is not None:

@@ -43,6 +43,13 @@ def real_path(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path))
 
 
+def page_location(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0) -> tuple[Path, int]:
+    """(file, 0-based page) of a PageRef (its own index) or of a file path with page ``index``."""
+    if isinstance(ref_or_path, PageRef):
+        return ref_or_path.path, ref_or_path.index
+    return Path(ref_or_path), index
+
+
 class PageKey(NamedTuple):
     """A page's identity across the app's list, the batch and the viewer: its file's real path and 0-based page.
 

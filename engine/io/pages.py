@@ -17,7 +17,7 @@ import numpy as np
 from engine.errors import ImageReadError
 from engine.io import raster
 from engine.io.os_errors import file_kind
-from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageRef
+from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageRef, page_location
 
 __all__ = ["MAX_PAGE_PIXELS", "SUPPORTED_SUFFIXES", "ImageReadError", "Page", "PageRef",
            "list_pages", "image_size", "read_page", "read_pages"]
@@ -80,10 +80,7 @@ def read_page(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0, dty
     a 0-based page ``index``.  Raises ImageReadError naming the file, for any
     damage to it and for a page over MAX_PAGE_PIXELS (checked before decoding).
     """
-    if isinstance(ref_or_path, PageRef):
-        path, index = ref_or_path.path, ref_or_path.index
-    else:
-        path = Path(ref_or_path)
+    path, index = page_location(ref_or_path, index)
     return _reader(path).read_page(path, index, dtype)
 
 

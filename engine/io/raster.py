@@ -380,18 +380,8 @@ def _decode_frame(image: ImageFile.ImageFile, ref: PageRef, dtype: type = np.flo
     return Page(pixels=pixels, ref=ref, dpi=dpi)
 
 
-def read_page(ref_or_path: PageRef | str | os.PathLike[str], index: int = 0, dtype: type = np.float32) -> Page:
-    """Read one page as float32 grey in [0, 1], shape (height, width), upright.
-
-    With ``dtype=np.uint8`` the pixels are 0..255 instead (for huge pages).
-    ``ref_or_path`` is a PageRef (its own index is used) or a file path with
-    a 0-based page ``index``.  Raises ImageReadError naming the file, for any
-    damage to it and for a page over MAX_PAGE_PIXELS (checked before decoding).
-    """
-    if isinstance(ref_or_path, PageRef):
-        path, index = ref_or_path.path, ref_or_path.index
-    else:
-        path = Path(ref_or_path)
+def read_page(path: Path, index: int = 0, dtype: type = np.float32) -> Page:
+    """Decode page ``index`` of the image file ``path`` as grey of ``dtype``, upright (see engine.io.pages.read_page)."""
     with _open(path) as image:
         count = _page_count(image, path)
         _seek(image, path, index, count)
