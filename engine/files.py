@@ -1,6 +1,7 @@
 """Two facts about files that several parts of the engine state: their SHA-256, and sizes in words."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -12,6 +13,21 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_sha256_cached(path: str | os.PathLike[str]) -> str:
+    """file_sha256, read again only when the file changed (its size or modification time).
+
+    For callers that ask about the same files again and again in one process: the app checks
+    what an output folder holds each time a setting changes, then a batch checks it once more.
+    """
+    stat = os.stat(path)
+    return _sha256_of_version(os.fspath(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_of_version(path: str, mtime_ns: int, size: int) -> str:
+    return file_sha256(path)
 
 
 def size_label(size: int) -> str:

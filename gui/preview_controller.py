@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import QProgressBar
 
 from engine.cleaning.model_pool import ModelPool
 from engine.cleaning.preview import staged_preview
-from engine.files import file_sha256
+from engine.files import file_sha256_cached
 from engine.io import read_output_provenances, read_page
 from engine.models.bundled import resolve_model
 from engine.workspace import PageEntry
@@ -194,18 +193,8 @@ def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: O
 
 def _model_sha256(model: Optional[Path]) -> str:
     """The model file's SHA-256, hashed again only when the file changed (a model retrained in place)."""
-    path = resolve_model(model)
     try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return _sha256_of_version(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=16)
-def _sha256_of_version(path: Path, mtime_ns: int, size: int) -> str:
-    try:
-        return file_sha256(path)
+        return file_sha256_cached(resolve_model(model))
     except OSError:
         return ""
 

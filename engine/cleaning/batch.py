@@ -25,9 +25,9 @@ from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.ink import no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
-from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page, real_path,
-                       remove_leftovers, write_page)
-from engine.files import file_sha256
+from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
+                       real_path, remove_leftovers, write_page)
+from engine.files import file_sha256_cached
 from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
 from engine.io.naming import earlier_outputs, free_output_path
 from engine.io.output_folder import RunLock, check_not_in_use
@@ -110,8 +110,9 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written and that no other run is
-    writing there (ImageWriteError with the reason otherwise), removes what a killed run left in it (and in the
-    sub-folders the inputs' are mirrored into), and leaves out earlier
+    writing there (ImageWriteError with the reason otherwise), removes what
+    a killed run left in it (and in the sub-folders the inputs' are
+    mirrored into), and leaves out earlier
     outputs found in it, so that a batch never cleans its own pages.
     ``only`` limits the batch to some pages (PageRef.key).
     """
@@ -308,7 +309,7 @@ class _Provenances:
 
     def __init__(self, denoiser: Denoiser, settings: str) -> None:
         self.model = denoiser.name
-        self.model_sha256 = file_sha256(denoiser.path) if denoiser.path else None
+        self.model_sha256 = file_sha256_cached(denoiser.path) if denoiser.path else None
         self.settings = settings
         self.hashes: dict[Path, str] = {}
 
@@ -318,7 +319,7 @@ class _Provenances:
             return None
         if ref.path not in self.hashes:
             try:
-                self.hashes[ref.path] = file_sha256(ref.path)
+                self.hashes[ref.path] = file_sha256_cached(ref.path)
             except OSError:
                 return None
         return Provenance(self.model, self.model_sha256, ref.path.name, self.hashes[ref.path],

@@ -18,7 +18,10 @@ class Family(StrEnum):
 
 @dataclass(frozen=True)
 class DataSet:
-    """A data set known by ``name``; ``label`` is what a person reads; ``downloadable``: ``docclean download`` fetches it."""
+    """A data set known by ``name``.
+
+    ``label`` is what a person reads; ``downloadable``: ``docclean download`` fetches it.
+    """
 
     name: str
     label: str
