@@ -13,7 +13,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, TextIO
 
 import numpy as np
 from tqdm import tqdm
@@ -24,7 +24,7 @@ from engine.errors import ConfigurationError, DocCleanError, ExitCode
 from cli.arguments import checked_whole, number, whole
 from cli.lab import add_lab_parser
 from cli.progress_bars import Bars
-from engine.cleaning.backends import check_threads
+from engine.cleaning.backends import PRECISIONS as CLEANING_PRECISIONS, check_threads
 from engine.data.catalogue import DOWNLOADABLE, NOISYOFFICE
 from engine.data.sources import is_document_data, parse_data
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, check_output_folder, find_images
@@ -37,6 +37,9 @@ from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
 from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
 
+if TYPE_CHECKING:  # loaded where a command runs
+    from engine.cleaning.denoiser import Denoiser
+
 
 def _denoise(args: argparse.Namespace) -> int:
     from engine.cleaning.batch import plan_batch, run_batch
@@ -48,7 +51,8 @@ def _denoise(args: argparse.Namespace) -> int:
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
-    denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend, precision=args.precision,
+                                   threads=args.threads)
     if not plan.files:  # after the model: a wrong model is worth hearing about first
         raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
                                  f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
@@ -70,7 +74,7 @@ def _denoise(args: argparse.Namespace) -> int:
                 tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
     finally:
         bars.close()
-    print(_batch_summary(counts, plan.out_dir))
+    print(f"{_batch_summary(counts, plan.out_dir)} ({_runtime(denoiser)})")
     if counts["already clean"] and not counts["cleaned"] and not counts["failed"]:
         print("(every page was already cleaned by this model: --overwrite cleans them again, "
               "--keep-both writes new copies)", file=sys.stderr)
@@ -93,6 +97,11 @@ def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
     parts = [f"{counts['cleaned']} page(s) cleaned"]
     parts += [f"{counts[key]} {key}" for key in ("already clean", "failed") if counts[key]]
     return ", ".join(parts) + f", in {out_dir.resolve()}"
+
+
+def _runtime(denoiser: Denoiser) -> str:
+    """What ran the model, e.g. "openvino, float32": the precision as resolved, not as asked ('auto')."""
+    return f"{denoiser.backend.name}, {denoiser.precision}"
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -138,7 +147,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engine.evaluation.scoring import InkEvaluation, NothingReadable, evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
-    denoiser = Denoiser.from_file(args.model, backend=args.backend, threads=args.threads)
+    denoiser = Denoiser.from_file(args.model, backend=args.backend, precision=args.precision,
+                                   threads=args.threads)
 
     def clean(pixels: np.ndarray) -> np.ndarray:
         return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
@@ -175,13 +185,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"error: {summary}", file=sys.stderr)
         return ExitCode.FAILED
     if args.json:
-        print(json.dumps(result.to_json_dict()))
+        print(json.dumps({**result.to_json_dict(), "backend": denoiser.backend.name,
+                          "precision": denoiser.precision}))
     elif isinstance(result, InkEvaluation):  # --ink
         print(f"{result.pages} pages: ink kept {100 * result.recall:.1f}%  paper level "
               f"{result.paper_before:.3f} -> {result.paper_after:.3f}")
     else:
         print(f"{result.pairs} pairs: RMSE {result.rmse:.4f}  PSNR {result.psnr:.2f} dB  "
-              f"SSIM {result.ssim:.4f}  {result.seconds_per_megapixel:.3f} s per megapixel")
+              f"SSIM {result.ssim:.4f}  {result.seconds_per_megapixel:.3f} s per megapixel ({_runtime(denoiser)})")
         if result.binary:
             b = result.binary
             print(f"binarised at Otsu: F-measure {b['f_measure']:.2f}  pseudo F-measure "
@@ -241,6 +252,10 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=list(Runtime), default=Runtime.AUTO,
                    help="inference runtime: auto (the fastest installed: openvino), openvino, "
                         "or keras (the TensorFlow reference)")
+    p.add_argument("--precision", choices=CLEANING_PRECISIONS, default="auto",
+                   help="what the model computes in: auto (the default: bfloat16 on CPUs that do it natively, "
+                        "with AVX512-BF16 or AMX, else float32), float32 (the reference figures on any CPU), "
+                        "or bfloat16")
     p.add_argument("--no-keep-ink", action="store_true",
                    help="write what the model made even where it erased clear ink (default: put it back)")
     p.add_argument("--threads", type=checked_whole(check_threads), default=0,

@@ -31,7 +31,7 @@ def test_denoise_reports_a_bad_file_and_goes_on(samples_dir, tmp_path, capsys):
 def test_evaluate_json_has_the_promised_keys(noisyoffice_dir, capsys):
     assert main(["-q", "evaluate", "--pairs", str(noisyoffice_dir), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"rmse", "psnr", "ssim", "pairs", "seconds_per_megapixel"}
+    assert set(result) == {"rmse", "psnr", "ssim", "pairs", "seconds_per_megapixel", "backend", "precision"}
     # The bundled model trained on the rest: only held-out documents are scored.
     assert result["pairs"] == 36
     assert 0 < result["rmse"] < 0.1 and result["ssim"] > 0.8
@@ -131,3 +131,47 @@ def test_an_input_without_pages_fails_in_words(tmp_path, capsys):
     assert main(["-q", "denoise", str(empty), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: no pages found in {empty}") and "Traceback" not in err
+
+
+def test_denoise_in_float32_says_so_and_matches_the_default_where_that_is_float32(samples_dir, tmp_path, capsys):
+    from engine.tf_runtime import cpu_has_fast_bfloat16
+
+    page = samples_dir / "noisyoffice-2.png"
+    assert main(["-q", "denoise", str(page), "-o", str(tmp_path / "f32"), "--model", "fast",
+                 "--precision", "float32"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(", float32)")  # the precision that ran, e.g. "(openvino, float32)"
+    assert main(["-q", "denoise", str(page), "-o", str(tmp_path / "auto"), "--model", "fast"]) == 0
+    ran = "bfloat16" if cpu_has_fast_bfloat16() else "float32"
+    assert capsys.readouterr().out.rstrip().endswith(f", {ran})")  # 'auto' is reported as what it chose
+    f32, auto = (read_page(tmp_path / run / "noisyoffice-2_clean.png", dtype=np.uint8).pixels for run in ("f32", "auto"))
+    assert f32.shape == auto.shape == (420, 540)
+    if ran == "float32":  # the same computation
+        np.testing.assert_array_equal(f32, auto)
+    else:  # the option reached the model: bfloat16 rounds differently, by a few grey levels
+        assert (f32 != auto).any() and np.abs(f32.astype(int) - auto).max() <= 8
+
+
+def test_an_unknown_precision_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["denoise", str(tmp_path), "-o", str(tmp_path / "o"), "--precision", "float16"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --precision: invalid choice: 'float16'" in err and "'float32'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_evaluate_in_float32_reports_its_precision(samples_dir, tmp_path, capsys):
+    # A tiny set of pairs: two crops of a sample, each its own ground truth.
+    for sub in ("noisy", "clean"):
+        (tmp_path / sub).mkdir()
+    for name in ("noisyoffice-2.png", "noisyoffice-52.png"):
+        crop = read_page(samples_dir / name, dtype=np.uint8).pixels[:128, :160]
+        write_page(crop, tmp_path / "noisy" / name)
+        write_page(np.maximum(crop, 200).astype(np.uint8), tmp_path / "clean" / name)
+    args = ["-q", "evaluate", "--pairs", str(tmp_path), "--model", "fast", "--precision", "float32"]
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pairs"] == 2 and result["precision"] == "float32" and result["backend"] in ("openvino", "keras")
+    assert 0 <= result["rmse"] < 1
+    assert main(args) == 0
+    assert f"s per megapixel ({result['backend']}, float32)" in capsys.readouterr().out
