@@ -91,6 +91,46 @@ def test_ink_is_put_back_where_writing_was_erased_not_for_a_speck_beside_kept_te
     assert report.restored > 0
 
 
+def _coffee_ring(shape: tuple[int, int], centre: tuple[int, int], radius: int) -> np.ndarray:
+    """A drying ring's darkness in [0, 1]: as dark as print at its middle, fading out over ~10 pixels."""
+    rows, cols = np.indices(shape)
+    distance = np.hypot(rows - centre[0], cols - centre[1])
+    return np.exp(-((distance - radius) / 6.0) ** 2).astype(np.float32)
+
+
+def test_a_coffee_ring_as_dark_as_print_stays_out_and_a_faint_word_is_put_back():
+    page = np.full((512, 512), 0.9, np.float32)
+    for row in range(20, 500, 16):
+        page[row:row + 3, 20:490] = 0.1  # lines of print, sharp-edged
+    page = np.minimum(page, 0.9 - 0.8 * _coffee_ring(page.shape, (256, 256), 150))
+    output = np.ones_like(page)
+    for row in range(20, 500, 16):
+        output[row:row + 3, 20:490] = 0.0  # the model keeps the print and removes the ring...
+    output[196:215, 160:350] = 1.0  # ...and erases words of two lines inside the ring
+    report = ink.check_ink(page, output, restore=True)
+    assert output[196:199, 160:350].max() < 0.5 and output[212:215, 160:350].max() < 0.5  # the words are back
+    between = np.ones(page.shape, bool)
+    for row in range(20, 500, 16):
+        between[row - 2:row + 5] = False
+    assert output[between].min() == 1.0  # not a pixel of the ring came back between the lines
+    assert report.ink < (page < 0.5).sum() * 0.9  # and the ring is not counted as ink
+
+
+def test_the_noisyoffice_model_keeps_its_score_with_the_content_check(noisyoffice_dir):
+    """On held-out NoisyOffice pages with coffee stains the check must not put the stains back as grain."""
+    from engine.cleaning.denoiser import Denoiser
+
+    denoiser = Denoiser.from_file("noisyoffice", precision="float32")
+    for name in ("161.png", "208.png"):  # held out; the two whose rings the check once put back
+        noisy = read_page(noisyoffice_dir / "noisy" / name).pixels
+        truth = read_page(noisyoffice_dir / "clean" / name).pixels
+        alone = denoiser.denoise(noisy)
+        checked = alone.copy()
+        ink.check_ink(noisy, checked, restore=True)
+        rmse = [float(np.sqrt(np.mean((out - truth) ** 2))) for out in (alone, checked)]
+        assert rmse[1] <= rmse[0] * 1.05, rmse
+
+
 def test_faint_show_through_is_not_printed_black():
     page = np.full((200, 300), 0.85, np.float32)
     page[40:46, 20:280] = 0.05  # print
