@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
 SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py"}
-HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py"}
+HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py"}
 
 
 def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -94,6 +95,35 @@ def test_real_scans(shared_data: Path, out: Path) -> None:
     assert all(0 <= row["ink_recall"] <= 1 for row in report["realscans"].values())
     assert all(0 <= rmse <= 1 for rmse in report["noisyoffice_rmse"].values())
     assert report["speed"]["nl_means_s_per_mp"] > 0
+    if shutil.which("tesseract"):
+        assert set(report["ocr"]["cer"]) == methods and sum(report["ocr"]["pairs_per_kind"].values()) == 1
+        assert all(rate >= 0 for rates in report["ocr"]["cer"].values() for rate in rates.values())
+    else:
+        assert "apt-get install" in report["ocr_skipped"]
+    assert set(report["pictures"]) == methods
+    for row in report["pictures"].values():
+        assert len(row["per_box"]) == 1 and -1 <= row["min_correlation"] <= row["mean_correlation"] <= 1
+        assert 0 <= row["mid_tones_kept"] <= 100 and 0 <= row["input_mid_tones"] <= 100
+
+
+def test_character_error_rate() -> None:
+    from benchmarks.ocr import cer, levenshtein
+
+    assert levenshtein("kitten", "sitting") == 3 and levenshtein("", "abc") == 3
+    assert cer("a  b\nc", "a b c") == 0.0  # whitespace is normalised
+    assert cer("abcd", "abXd") == 25.0
+
+
+def test_picture_boxes_lie_inside_their_pages(shared_data: Path) -> None:
+    from benchmarks.real_scans import picture_boxes
+    from engine.io import image_size
+
+    boxes = picture_boxes()
+    assert len(boxes) == 5
+    for page, page_boxes in boxes.items():
+        height, width = image_size(shared_data / "realscans" / page)
+        for left, top, right, bottom in page_boxes:
+            assert 0 <= left < right <= width and 0 <= top < bottom <= height, (page, left, top, right, bottom)
 
 
 @pytest.mark.slow
