@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from engine.cleaning.batch import PageResult
+from engine.cleaning.ink import InkPlace
 from engine.errors import DocCleanError
 from engine.io import PageKey, PageRef
 from engine.vocabulary import Stage
@@ -69,6 +70,8 @@ class PageEntry:
     warning: str = ""  # "check it": cleaned, but unlike what the model knows
     output: Optional[Path] = None  # the file holding the cleaned page
     output_page: int = 0  # its 0-based place in that file (a PDF or multi-page TIFF)
+    # Where the content check put ink back or found it missing, in page pixels: the viewer marks them.
+    places: tuple[InkPlace, ...] = ()
 
     @property
     def label(self) -> str:
@@ -119,7 +122,8 @@ class BatchProgress:
     skipped: int = 0  # pages an earlier run had cleaned: they took no time
     finished: Optional[str] = None  # "done", "cancelled" or "failed" once over
     ended: Optional[float] = None
-    earlier: dict[PageKey, tuple[Optional[Path], str]] = field(default_factory=dict)  # what pages had before
+    # What pages had before: output, warning and places.
+    earlier: dict[PageKey, tuple[Optional[Path], str, tuple[InkPlace, ...]]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -277,12 +281,13 @@ class Workspace:
             if place is not None:
                 if entry.state.finished and (entry.output, entry.output_page) == place:
                     continue
-                warning = entry.warning if (entry.output, entry.output_page) == place else ""
+                same = (entry.output, entry.output_page) == place
+                warning, places = (entry.warning, entry.places) if same else ("", ())
                 self._set(entry.key, state=PageState.CHECK if warning else PageState.ALREADY, error=None,
-                          warning=warning, output=place[0], output_page=place[1])
+                          warning=warning, places=places, output=place[0], output_page=place[1])
             elif entry.state.finished:
                 # Its file stays where it is (the viewer says it was made otherwise); a batch makes it anew.
-                self._set(entry.key, state=PageState.WAITING, warning="")
+                self._set(entry.key, state=PageState.WAITING, warning="", places=())
 
     # ------------------------------------------------------------------ the batch
     @property
@@ -295,8 +300,8 @@ class Workspace:
         earlier = {}
         for key in keys:
             entry = self._pages[self._rows[key]]
-            earlier[key] = (entry.output, entry.warning)
-            self._set(key, state=PageState.WAITING, error=None, warning="", output=None, output_page=0)
+            earlier[key] = (entry.output, entry.warning, entry.places)
+            self._set(key, state=PageState.WAITING, error=None, warning="", places=(), output=None, output_page=0)
         self.batch = BatchProgress(keys, self.clock(), earlier=earlier)
         self._mark_next_working()
         self.progress.emit()
@@ -318,20 +323,20 @@ class Workspace:
         entry = self.get(key)
         if entry is not None:
             if result.error is not None:
-                self._set(key, state=PageState.FAILED, error=result.error, warning="", output=None)
+                self._set(key, state=PageState.FAILED, error=result.error, warning="", places=(), output=None)
             else:
                 output = Path(result.output) if result.output else None
-                warning = result.warning or ""
+                warning, places = result.warning or "", result.places
                 if result.skipped and not warning and batch is not None:
                     # Skipped because an earlier run made it: what it said to check still holds.
-                    earlier_output, earlier_warning = batch.earlier.get(key, (None, ""))
+                    earlier_output, earlier_warning, earlier_places = batch.earlier.get(key, (None, "", ()))
                     if earlier_output == output:
-                        warning = earlier_warning
+                        warning, places = earlier_warning, earlier_places
                 if warning:
                     state = PageState.CHECK
                 else:
                     state = PageState.ALREADY if result.skipped else PageState.DONE
-                self._set(key, state=state, error=None, warning=warning, output=output,
+                self._set(key, state=state, error=None, warning=warning, places=places, output=output,
                           output_page=result.output_page)
         if batch is not None and batch.running:
             batch.results += 1

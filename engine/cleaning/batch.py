@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, Optional, ParamSpec, Sequence
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
-from engine.cleaning.ink import no_paper_warning
+from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
 from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
@@ -46,9 +46,11 @@ class PageResult:
     """The outcome of cleaning one page of a batch.
 
     ``warning`` is set when the page was cleaned but looks unlike what the
-    model knows (see engine.cleaning.ink.InkReport.warning).  ``output`` is
-    the file holding the page: for a document (PDF, multi-page TIFF) the
-    whole document's, the page being its ``output_page`` (0-based).
+    model knows, or the content check marked places to look at (see
+    engine.cleaning.ink.InkReport.warning); ``places`` are those places, in
+    page pixels, for a viewer to draw.  ``output`` is the file holding the
+    page: for a document (PDF, multi-page TIFF) the whole document's, the
+    page being its ``output_page`` (0-based).
     """
 
     ref: PageRef
@@ -59,6 +61,7 @@ class PageResult:
     # The page was not cleaned again: ``output`` is an earlier run's, made the same way.
     skipped: bool = False
     output_page: int = 0
+    places: tuple[InkPlace, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -185,6 +188,7 @@ class _Writing:
     future: Future[object]
     started: float
     warning: Optional[str]
+    places: tuple[InkPlace, ...] = ()
 
     def done(self) -> bool:
         return self.future.done()
@@ -194,7 +198,8 @@ class _Writing:
             self.future.result()
         except ImageWriteError as error:
             return PageResult(self.ref, None, error, time.perf_counter() - self.started)
-        return PageResult(self.ref, self.target, None, time.perf_counter() - self.started, self.warning)
+        return PageResult(self.ref, self.target, None, time.perf_counter() - self.started, self.warning,
+                          places=self.places)
 
 
 class _Document:
@@ -237,6 +242,7 @@ class _DocumentPage:
     position: int
     seconds: float
     warning: Optional[str]
+    places: tuple[InkPlace, ...] = ()
 
     def done(self) -> bool:
         return self.document.finished is not None and self.document.finished.done()
@@ -253,7 +259,7 @@ class _DocumentPage:
                                                                                          self.document.error)
             return PageResult(self.ref, None, error, self.seconds)
         return PageResult(self.ref, self.document.writer.path, None, self.seconds, self.warning,
-                          output_page=self.position)
+                          output_page=self.position, places=self.places)
 
 
 class _Outcomes:
@@ -543,11 +549,12 @@ class _Run:
             document = self._document(output)
             self._hand_over(document.add, cleaned.pixels, dpi, cleaned.bilevel, provenance)
             document.pages += 1
-            return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning)
+            return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning,
+                                 cleaned.ink.places)
         target = self._target(output)
         job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
                               provenance=provenance, jpeg_quality=self.options.jpeg_quality)
-        return _Writing(ref, target, job, started, warning)
+        return _Writing(ref, target, job, started, warning, cleaned.ink.places)
 
     def _document(self, output: OutputFile) -> _Document:
         """The document ``output`` is being written into, begun with its first cleaned page."""
