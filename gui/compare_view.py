@@ -7,7 +7,7 @@ code that could drift.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Optional
+from typing import Optional, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, QObject
 from PySide6.QtGui import (
@@ -25,10 +25,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
 
+from engine.cleaning.ink import PUT_BACK, InkPlace
+
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
 ZOOM_STEP = 1.25
 DIVIDER_GRAB_PX = 8
+# The content check's places on the cleaned page: orange where ink was put back, red where it is missing.
+PUT_BACK_COLOUR = QColor(255, 140, 0)
+MISSING_COLOUR = QColor(230, 30, 30)
 
 
 class ViewState(QObject):
@@ -72,6 +77,7 @@ class ImageCanvas(QWidget):
         self.divider = 0.5  # swipe divider as a fraction of the width
         self._original: Optional[QPixmap] = None
         self._cleaned: Optional[QPixmap] = None
+        self._places: tuple[InkPlace, ...] = ()
         self._message = ""
         self._cleaned_message = ""
         self._title = ""
@@ -89,6 +95,14 @@ class ImageCanvas(QWidget):
         self._original, self._cleaned = original, cleaned
         self.update()
 
+    def set_places(self, places: Sequence[InkPlace]) -> None:
+        """Boxes (page pixels) outlined over the cleaned page: where the content check put ink back."""
+        self._places = tuple(places)
+        self.update()
+
+    def places(self) -> tuple[InkPlace, ...]:
+        return self._places
+
     def set_message(self, text: str) -> None:
         """Shown centred when there is nothing to draw."""
         self._message = text
@@ -102,6 +116,9 @@ class ImageCanvas(QWidget):
     def set_title(self, text: str) -> None:
         self._title = text
         self.update()
+
+    def title(self) -> str:
+        return self._title
 
     def image_size(self) -> QSize:
         pix = self._original or self._cleaned
@@ -162,6 +179,8 @@ class ImageCanvas(QWidget):
             pix = self._original if wants_original else self._cleaned
             if pix is not None:
                 painter.drawPixmap(target, pix, QRectF(pix.rect()))
+                if not wants_original:
+                    self._paint_places(painter)
             elif not wants_original:
                 self._draw_centered_text(painter, self._cleaned_message or "Not cleaned yet")
             if not wants_original and pix is not None and self._cleaned_message:
@@ -182,6 +201,8 @@ class ImageCanvas(QWidget):
         painter.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
         if right is not None:
             painter.drawPixmap(target, right, QRectF(right.rect()))
+            if not self.flash_original:
+                self._paint_places(painter)
         painter.restore()
         painter.setPen(QPen(QColor(255, 200, 0), 2))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
@@ -194,6 +215,20 @@ class ImageCanvas(QWidget):
         else:
             label = "Original (held)" if self.flash_original else "Cleaned"
             self._draw_badge(painter, label, left=x + 8)
+
+    def _paint_places(self, painter: QPainter) -> None:
+        """Outline the places on the cleaned page, two screen pixels wide at any zoom."""
+        if not self._places:
+            return
+        painter.save()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for place in self._places:
+            pen = QPen(PUT_BACK_COLOUR if place.kind == PUT_BACK else MISSING_COLOUR, 2)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawRect(QRectF(self.image_to_widget(QPointF(place.left, place.top)),
+                                    self.image_to_widget(QPointF(place.right, place.bottom))))
+        painter.restore()
 
     def _draw_centered_text(self, painter: QPainter, text: str) -> None:
         painter.setPen(QColor(220, 220, 220))
@@ -305,13 +340,15 @@ class CompareView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # Content ---------------------------------------------------------------------------
-    def set_page(self, original: Optional[QImage], cleaned: Optional[QImage] = None) -> None:
-        """Show a new page, fitted to the window."""
+    def set_page(self, original: Optional[QImage], cleaned: Optional[QImage] = None,
+                 places: Sequence[InkPlace] = ()) -> None:
+        """Show a new page, fitted to the window, with the content check's ``places`` on the cleaned page."""
         old_size = self.left.image_size()
         self._original = QPixmap.fromImage(original) if original is not None else None
         self._cleaned = QPixmap.fromImage(cleaned) if cleaned is not None else None
         for canvas in (self.left, self.right):
             canvas.set_images(self._original, self._cleaned)
+            canvas.set_places(places)
             canvas.set_cleaned_message("")
         if original is None or old_size != self.left.image_size():
             self._choose_orientation()

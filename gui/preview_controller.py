@@ -90,9 +90,13 @@ class PreviewController(QObject):
             return
         ref = entry.ref
         if page.saved is not None and page.by_chosen_model and entry.state.finished:
-            self.compare.set_page(page.original, page.saved)
-            self.compare.set_cleaned_title(f"Cleaned (saved, by {page.made_by})" if page.made_by
-                                           else "Cleaned (saved)")
+            # The content check's places belong to this saved file: the batch that wrote it found them.
+            self.compare.set_page(page.original, page.saved, entry.places)
+            title = f"Cleaned (saved, by {page.made_by})" if page.made_by else "Cleaned (saved)"
+            if entry.places:
+                count = len(entry.places)
+                title += f" · check the {count} outlined place{'s' if count > 1 else ''}"
+            self.compare.set_cleaned_title(title)
             self.page_shown.emit(ref)
             self.preview_ready.emit(ref)
             return

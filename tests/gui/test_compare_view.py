@@ -110,3 +110,43 @@ def test_press_and_hold_flashes_the_original(qtbot):
     assert view.flashing
     qtbot.keyRelease(view, Qt.Key.Key_Space)
     assert not view.flashing
+
+
+def _orange_pixels(canvas) -> int:
+    """How many pixels of ``canvas`` are drawn in the put-back places' orange."""
+    from gui.compare_view import PUT_BACK_COLOUR
+
+    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    wanted = PUT_BACK_COLOUR.rgb() & 0xFFFFFF
+    return sum(1 for y in range(image.height()) for x in range(image.width())
+               if image.pixel(x, y) & 0xFFFFFF == wanted)
+
+
+def test_the_content_checks_places_are_outlined_on_the_cleaned_page(qtbot):
+    from engine.cleaning.ink import MISSING, PUT_BACK, InkPlace
+
+    view = _viewer(qtbot)
+    places = (InkPlace(128, 128, 256, 384, PUT_BACK, 900), InkPlace(256, 0, 384, 128, MISSING, 300))
+    view.set_page(_image(540, 420, 200), _image(540, 420, 250), places)
+    assert view.right.places() == places
+    canvas = view.right
+    corner = canvas.image_to_widget(QPointF(128, 128))
+    far = canvas.image_to_widget(QPointF(384, 256))
+    image = canvas.grab().toImage()
+    # The outline runs along the box's edges on the cleaned page, not through its middle.
+    edge = image.pixelColor(int((corner.x() + far.x()) / 2), round(corner.y()))
+    assert (edge.red(), edge.green(), edge.blue()) == (255, 140, 0)
+    middle = image.pixelColor(int((corner.x() + far.x()) / 2), int((corner.y() + far.y()) / 2))
+    assert (middle.red(), middle.green(), middle.blue()) == (250, 250, 250)
+    assert _orange_pixels(view.right) > 100
+    assert _orange_pixels(view.left) == 0  # the original shows the page as it was
+    # Holding for the original hides them; a new page without places has none.
+    view.set_flash(True)
+    assert _orange_pixels(view.right) == 0
+    view.set_flash(False)
+    view.set_swipe(True)
+    view.left.set_divider(0.0)  # all cleaned
+    assert _orange_pixels(view.left) > 100
+    view.set_swipe(False)
+    view.set_page(_image(540, 420, 200), _image(540, 420, 250))
+    assert view.right.places() == () and _orange_pixels(view.right) == 0

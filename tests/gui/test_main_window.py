@@ -272,6 +272,11 @@ def test_a_page_the_model_would_erase_is_marked_for_checking(qtbot, window, open
     assert window.page_list.status(key) is Status.CHECK
     assert "erased" in window.page_list.reason(key)
     assert "1 done" in window.page_count_label.text()
+    # The viewer outlines where the ink was put back on the saved page.
+    places = window.workspace.get(key).places
+    assert places
+    qtbot.waitUntil(lambda: window.compare.right.places() == places, timeout=30000)
+    assert "outlined place" in window.compare.right.title()
 
 
 def test_the_runtime_choice_loads_the_model_there_and_is_remembered(qtbot, isolated_settings):
