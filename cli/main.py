@@ -89,7 +89,8 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
     existing = (RerunPolicy.OVERWRITE if args.overwrite
                 else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
     return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
-                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi)
+                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi,
+                              pictures=not args.no_pictures)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -151,7 +152,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                    threads=args.threads)
 
     def clean(pixels: np.ndarray) -> np.ndarray:
-        return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink).pixels
+        return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink, pictures=not args.no_pictures).pixels
 
     if not args.ink:
         found = find_pairs(args.pairs)
@@ -258,6 +259,9 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                         "or bfloat16")
     p.add_argument("--no-keep-ink", action="store_true",
                    help="write what the model made even where it erased clear ink (default: put it back)")
+    p.add_argument("--no-pictures", action="store_true",
+                   help="clean photographs and other pictures like text (default: find them and keep their tones; "
+                        "in --mode bw they are dithered)")
     p.add_argument("--threads", type=checked_whole(check_threads), default=0,
                    help="CPU threads for the model (default 0: one per core; openvino only)")
 

@@ -30,7 +30,8 @@ class BatchOptions:
     (engine.io.NAME_FIELDS); ``jpeg_quality``: 1-100, for JPEG; ``combine``:
     a file name (``x.pdf``) putting every page of the batch into that one PDF;
     ``dpi``: the resolution every page is written at, whatever its file says
-    (None: the file's, engine.io.documents.page_dpi).
+    (None: the file's, engine.io.documents.page_dpi); ``pictures``: find
+    photographs and other pictures and keep their tones (engine.cleaning.pictures).
     """
 
     fmt: OutputFormat = OutputFormat.PNG
@@ -41,6 +42,7 @@ class BatchOptions:
     jpeg_quality: int = JPEG_QUALITY
     combine: Optional[str] = None
     dpi: Optional[float] = None
+    pictures: bool = True
 
     def __post_init__(self) -> None:
         # Plain strings (a setting, an argparse value) become the vocabulary's members.
@@ -51,7 +53,7 @@ class BatchOptions:
     @classmethod
     def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
               existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
-              combine: Optional[str] = None, dpi: Optional[float] = None) -> BatchOptions:
+              combine: Optional[str] = None, dpi: Optional[float] = None, pictures: bool = True) -> BatchOptions:
         """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
         if combine is not None:
             if fmt not in (None, OutputFormat.PDF):
@@ -64,7 +66,7 @@ class BatchOptions:
             raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
-                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi)
+                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures)
         return options.check()
 
     def check(self) -> BatchOptions:
@@ -90,7 +92,8 @@ class BatchOptions:
 
     def settings_text(self) -> str:
         """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
-        settings = f"mode={self.mode} keep_ink={'on' if self.keep_ink else 'off'}"
+        settings = (f"mode={self.mode} keep_ink={'on' if self.keep_ink else 'off'} "
+                    f"pictures={'on' if self.pictures else 'off'}")
         if self.fmt == OutputFormat.JPEG and self.jpeg_quality != JPEG_QUALITY:
             settings += f" jpeg_quality={self.jpeg_quality}"
         if self.dpi is not None:  # another page size; none chosen says nothing, as before

@@ -109,7 +109,7 @@ def test_a_three_page_document_becomes_one_lossless_pdf(kind: str, mode: str, tm
     # What made each page travels with the file.
     made = read_output_provenances(output)
     assert [p.page for p in made] == [1, 2, 3] and {p.source for p in made} == {source.name}
-    assert {p.settings for p in made} == {f"mode={mode} keep_ink=on"}
+    assert {p.settings for p in made} == {f"mode={mode} keep_ink=on pictures=on"}
 
 
 def test_black_and_white_pages_are_stored_in_ccitt_group_4(tmp_path: Path, samples_dir: Path,

@@ -522,7 +522,7 @@ class _Run:
                 dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, self.options.dpi)
                 notes = [page.note, dpi_note, no_paper_warning(page.pixels)]
                 cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
-                                     cancel=cancel)
+                                     cancel=cancel, pictures=self.options.pictures)
                 del page  # a huge page's input need not live on while its output is encoded
                 outcomes.add(self._write(item, output, cleaned, dpi, started, notes))
             except (ImageReadError, ImageWriteError) as error:

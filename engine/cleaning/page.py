@@ -6,9 +6,10 @@ from typing import Optional
 
 import numpy as np
 
-from engine.cleaning.binarize import otsu_threshold
+from engine.cleaning.binarize import bands, otsu_threshold
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import InkReport, check_ink
+from engine.cleaning.pictures import dither, keep_pictures, picture_cells, picture_mask
 from engine.progress import CancelToken, ProgressCallback
 from engine.vocabulary import PageMode, choice
 
@@ -25,6 +26,7 @@ class CleanedPage:
     pixels: np.ndarray
     ink: InkReport
     mode: PageMode = PageMode.GREY
+    picture_share: float = 0.0  # of the page, kept as a picture (engine.cleaning.pictures)
 
     @property
     def bilevel(self) -> bool:
@@ -33,17 +35,38 @@ class CleanedPage:
 
 def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY, keep_ink: bool = True,
                progress: Optional[ProgressCallback] = None,
-               cancel: Optional[CancelToken] = None) -> CleanedPage:
-    """Clean one grey page with ``denoiser``, keep its ink, and render it in ``mode``.
+               cancel: Optional[CancelToken] = None, pictures: bool = True) -> CleanedPage:
+    """Clean one grey page with ``denoiser``, keep its pictures and ink, and render it in ``mode``.
 
-    With ``keep_ink`` (the default) ink the model would have erased is put
-    back from the page (engine.cleaning.ink): the output is never emptier
-    than the text it was given.  'bw' binarises the result at Otsu's threshold.
+    With ``pictures`` (the default) photographs and other pictures keep their
+    tones, only their paper level corrected (engine.cleaning.pictures).  With
+    ``keep_ink`` (the default) ink the model would have erased is put back
+    from the page (engine.cleaning.ink): the output is never emptier than the
+    text it was given.  'bw' binarises the result at Otsu's threshold, and
+    dithers the pictures.
     """
     mode = choice(PageMode, mode, "the page mode")
     cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
+    cells = picture_cells(pixels) if pictures else None
+    if cells is not None:
+        keep_pictures(pixels, cleaned, cells)
     report_ = check_ink(pixels, cleaned, restore=keep_ink)
     if mode == PageMode.BW:
-        scale = 255 if cleaned.dtype == np.uint8 else 1.0
-        cleaned = np.where(cleaned < otsu_threshold(cleaned) * scale, 0, scale).astype(cleaned.dtype)
-    return CleanedPage(cleaned, report_, mode)
+        cleaned = _black_and_white(cleaned, cells)
+    share = float(cells.mean()) if cells is not None else 0.0
+    return CleanedPage(cleaned, report_, mode, share)
+
+
+def _black_and_white(cleaned: np.ndarray, cells: Optional[np.ndarray]) -> np.ndarray:
+    """Black (0) and white (1.0 or 255): text at Otsu's threshold, pictures dithered."""
+    scale = 255 if cleaned.dtype == np.uint8 else 1.0
+    threshold = otsu_threshold(cleaned) * scale
+    result = np.where(cleaned < threshold, 0, scale).astype(cleaned.dtype)
+    if cells is None or not cells.any():
+        return result
+    for top, bottom in bands(*cleaned.shape):
+        inside = picture_mask(cells, cleaned.shape, top, bottom)
+        if inside.any():
+            dots = dither(cleaned[top:bottom].astype(np.float32) / np.float32(scale)) * scale
+            result[top:bottom][inside] = dots[inside].astype(cleaned.dtype)
+    return result

@@ -1,0 +1,225 @@
+"""Pictures on a page: found by a small network, kept with their tones.
+
+A denoiser trained to whiten paper and keep ink turns a photograph into
+white wash and black speckle.  Pictures (photographs, half-tones, drawings
+with tone) are found first, on the page seen whole at WORK_SIDE pixels, by a
+small fully convolutional network that labels each CELL x CELL square of it
+as picture or not (resources/models/docclean-pictures.npz, trained by
+engine.training.pictures).  In a picture the output is the input with only
+its paper level corrected: tones intact.  In black and white a picture is
+dithered, never thresholded.
+
+The network runs in NumPy (a few hundred milliseconds a page): no deep
+learning runtime is loaded for it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.cleaning.binarize import PaperLevel, bands
+from engine.errors import ModelFileError
+from engine.io import to_uint8, to_unit
+from engine.models.bundled import MODELS_FOLDER
+
+PICTURE_MODEL = MODELS_FOLDER / "docclean-pictures.npz"
+# The page is looked at whole, its longer side at most this many pixels (never enlarged).
+WORK_SIDE = 1024
+# The network labels squares of CELL x CELL working pixels (its four 2x poolings).
+CELL = 16
+# A square is picture when the network is at least this sure.
+THRESHOLD = 0.5
+# Smaller zones are not kept (squares): a picture is at least ~3 x 3 squares, some 1.5 cm across
+# on an A4 page; smaller dark spots are a stain, a seal or a bold letter, which the model handles.
+MIN_CELLS = 9
+
+
+Array = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class PictureNet:
+    """The weights of the picture network: 3x3 convolutions (ReLU), each of the first
+    ``pooled`` followed by a 2x2 max pooling, then a 1x1 convolution to a probability."""
+
+    kernels: tuple[Array, ...]  # (3, 3, in, out) each; the last (1, 1, in, 1)
+    biases: tuple[Array, ...]
+    dilations: tuple[int, ...]
+    pooled: int
+
+    @classmethod
+    def load(cls, path: Path = PICTURE_MODEL) -> "PictureNet":
+        """The network saved in ``path`` (an .npz of kernel_i, bias_i and a JSON 'layout')."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                layout = json.loads(str(saved["layout"]))
+                count = len(layout["dilations"])
+                kernels = tuple(np.asarray(saved[f"kernel_{i}"], np.float32) for i in range(count))
+                biases = tuple(np.asarray(saved[f"bias_{i}"], np.float32) for i in range(count))
+        except (OSError, KeyError, ValueError) as error:
+            raise ModelFileError(f"{path}: the picture model cannot be read ({error})", path=path) from None
+        return cls(kernels, biases, tuple(int(d) for d in layout["dilations"]), int(layout["pooled"]))
+
+    def save(self, path: Path) -> None:
+        """Write the network to ``path`` (.npz)."""
+        arrays = {f"kernel_{i}": k for i, k in enumerate(self.kernels)}
+        arrays.update({f"bias_{i}": b for i, b in enumerate(self.biases)})
+        layout = json.dumps({"dilations": list(self.dilations), "pooled": self.pooled})
+        np.savez_compressed(path, layout=np.array(layout), **arrays)  # type: ignore[arg-type]
+
+    def __call__(self, page: Array) -> Array:
+        """Picture probability of each CELL square of ``page`` (float32 (H, W) in [0, 1])."""
+        x = (page[..., None] * np.float32(2.0) - np.float32(1.0)).astype(np.float32)
+        last = len(self.kernels) - 1
+        for i, (kernel, bias, dilation) in enumerate(zip(self.kernels, self.biases, self.dilations)):
+            x = _conv(x, kernel, bias, dilation)
+            if i == last:
+                break
+            np.maximum(x, np.float32(0.0), out=x)
+            if i < self.pooled:
+                x = _pool(x)
+        probability: Array = (1.0 / (1.0 + np.exp(-x[..., 0]))).astype(np.float32)
+        return probability
+
+
+def _conv(x: Array, kernel: Array, bias: Array, dilation: int) -> Array:
+    """A 'same' convolution of (H, W, C) by (k, k, C, F) with ``dilation``, plus bias."""
+    size = kernel.shape[0]
+    if size == 1:
+        out: Array = x @ kernel[0, 0] + bias
+        return out
+    reach = dilation * (size // 2)
+    padded = np.pad(x, ((reach, reach), (reach, reach), (0, 0)))
+    height, width = x.shape[:2]
+    out = np.broadcast_to(bias, (height, width, bias.shape[0])).copy()
+    for dy in range(size):
+        for dx in range(size):
+            shifted = padded[dy * dilation:dy * dilation + height, dx * dilation:dx * dilation + width]
+            out += shifted @ kernel[dy, dx]
+    return out
+
+
+def _pool(x: Array) -> Array:
+    """2x2 max pooling (an odd last row or column dropped, as Keras' 'valid' pooling does)."""
+    height, width = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+    pooled: Array = x[:height, :width].reshape(height // 2, 2, width // 2, 2, -1).max(axis=(1, 3))
+    return pooled
+
+
+@lru_cache(maxsize=2)
+def picture_net(path: Path = PICTURE_MODEL) -> PictureNet:
+    """The picture network, read once."""
+    return PictureNet.load(path)
+
+
+def working_page(page: np.ndarray) -> Array:
+    """``page`` (grey, uint8 or float) as float32 with its longer side at most WORK_SIDE."""
+    height, width = page.shape
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    small = to_unit(page) if scale == 1.0 else cv2.resize(
+        to_unit(page), (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return np.asarray(small, np.float32)
+
+
+def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray[np.bool_]:
+    """Which CELL squares of the working page are pictures (bool grid), cleaned of specks.
+
+    Squares over THRESHOLD are opened (zones under three squares thick go),
+    joined across one-square gaps, holes are filled (a picture's white highlights are part of it), and zones of fewer
+    than MIN_CELLS squares are dropped.
+    """
+    probability = (net or picture_net())(working_page(page))
+    square = np.ones((3, 3), np.uint8)
+    # Zones thinner than three squares (a gutter's shadow, a rule, a bold line) are no picture.
+    cells = np.asarray(cv2.morphologyEx((probability >= THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, square))
+    if not cells.any():
+        return cells.astype(bool)
+    cells = np.asarray(cv2.morphologyEx(cells, cv2.MORPH_CLOSE, square))
+    outside = np.pad(cells, 1)
+    cv2.floodFill(outside, None, (0, 0), 1)
+    cells = np.maximum(cells, (outside[1:-1, 1:-1] == 0).astype(np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cells, connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= MIN_CELLS
+    big[0] = False
+    kept: NDArray[np.bool_] = big[labels]
+    return kept
+
+
+def _band_of(grid: Array, step: float, top: int, bottom: int, width: int) -> Array:
+    """Rows [top, bottom) of ``grid`` (one value per ``step`` pixels) at full size, bilinear."""
+    def axis(positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, Array]:
+        at = np.clip((positions + 0.5) / step - 0.5, 0, size - 1).astype(np.float32)
+        low = np.floor(at).astype(np.intp)
+        return low, np.minimum(low + 1, size - 1), at - low
+
+    y0, y1, fy = axis(np.arange(top, bottom), grid.shape[0])
+    x0, x1, fx = axis(np.arange(width), grid.shape[1])
+    rows = grid[y0] * (1 - fy)[:, None] + grid[y1] * fy[:, None]
+    band: Array = rows[:, x0] * (1 - fx) + rows[:, x1] * fx
+    return band
+
+
+def _paper_grid(page: np.ndarray, cells: NDArray[np.bool_], cell: float) -> tuple[Array, int]:
+    """The paper level grid of ``page`` with its pictures bridged by the paper around them, and its step."""
+    level = PaperLevel(page)
+    rows, cols = level.small.shape
+    centres_y = ((np.arange(rows) + 0.5) * level.step / cell).astype(np.intp).clip(0, cells.shape[0] - 1)
+    centres_x = ((np.arange(cols) + 0.5) * level.step / cell).astype(np.intp).clip(0, cells.shape[1] - 1)
+    inside = cells[centres_y][:, centres_x]
+    # A zone's squares may stop short of the picture's edge: the paper is read a square further out.
+    reach = 2 * int(np.ceil(cell / level.step)) + 1
+    inside = cv2.dilate(inside.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    grid = level.small.copy()
+    if inside.all():
+        grid[:] = np.percentile(level.brightest, 95)
+    elif inside.any():
+        # Inpainting fills each picture from the paper level at its edge, smoothly.
+        scaled = np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        radius = max(3, max(rows, cols) // 16)
+        grid = cv2.inpaint(scaled, inside.astype(np.uint8), radius, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+    return np.maximum(grid, np.float32(1 / 255)), level.step
+
+
+def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_]) -> None:
+    """Put ``page``'s pictures into ``cleaned`` (in place): tones kept, paper made white.
+
+    ``cells`` comes from picture_cells(page).  In a picture the output is the
+    input divided by the paper level around the picture; the edge of a zone
+    blends over about one square.  Works band by band.
+    """
+    if not cells.any():
+        return
+    height, width = page.shape
+    cell = CELL / min(1.0, WORK_SIDE / max(height, width))  # page pixels per square
+    weight_grid = cells.astype(np.float32)
+    paper_grid, paper_step = _paper_grid(page, cells, cell)
+    for top, bottom in bands(height, width):
+        weight = _band_of(weight_grid, cell, top, bottom, width)
+        if not weight.any():
+            continue
+        tones = np.clip(to_unit(page[top:bottom]) / _band_of(paper_grid, paper_step, top, bottom, width), 0.0, 1.0)
+        blended = to_unit(cleaned[top:bottom]) * (1 - weight) + tones * weight
+        cleaned[top:bottom] = to_uint8(blended) if cleaned.dtype == np.uint8 else blended
+
+
+def picture_mask(cells: NDArray[np.bool_], shape: tuple[int, int], top: int, bottom: int) -> NDArray[np.bool_]:
+    """Rows [top, bottom) of the page: True where a pixel is mostly picture."""
+    height, width = shape
+    cell = CELL / min(1.0, WORK_SIDE / max(height, width))
+    mask: NDArray[np.bool_] = _band_of(cells.astype(np.float32), cell, top, bottom, width) >= 0.5
+    return mask
+
+
+def dither(tones: Array) -> Array:
+    """Floyd-Steinberg dithering of a grey picture to black (0) and white (1)."""
+    image = Image.fromarray(np.clip(tones * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    dithered: Array = np.asarray(image.convert("1"), dtype=np.float32)
+    return dithered
