@@ -142,6 +142,23 @@ def _train(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _train_pictures(args: argparse.Namespace) -> int:
+    if Path(args.output).suffix != ".npz":
+        raise ConfigurationError(f"{args.output}: the picture finder is saved as an .npz file")
+    check_output_folder(Path(args.output).parent)  # before twenty minutes of training, not after
+    from engine.training.pictures import train_picture_finder
+
+    bars = Bars(args.quiet)
+    try:
+        figures = train_picture_finder(args.data_folder, args.output, samples=args.samples, epochs=args.epochs,
+                                       seed=args.seed, progress=bars)
+    finally:
+        bars.close()
+    shown = ", ".join(f"{key} {value:.4g}" for key, value in figures.items())
+    print(f"saved {args.output} (best epoch: {shown}); use it with DOCCLEAN_PICTURE_MODEL={args.output}")
+    return ExitCode.OK
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from engine.cleaning.denoiser import Denoiser
     from engine.cleaning.page import clean_page
@@ -347,6 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{', '.join(BUNDLED_MODELS)}); it must have the same architecture and options")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
+
+    p = commands.add_parser("train-pictures", help="train the picture finder (photographs keep their tones)")
+    p.add_argument("--data-folder", required=True, help="the folder holding dibco/ and noisyoffice/ "
+                                                        "(pages without pictures, cut into training crops)")
+    p.add_argument("--samples", type=whole, default=10_000, help="training crops (default 10000)")
+    p.add_argument("--epochs", type=whole, default=14)
+    p.add_argument("--seed", type=whole, default=DEFAULTS.seed)
+    p.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    p.set_defaults(run=_train_pictures)
 
     p = commands.add_parser("evaluate", help="score a model on pairs, or on the ink it keeps")
     what = p.add_mutually_exclusive_group(required=True)

@@ -112,3 +112,34 @@ def test_no_pictures_is_recorded_so_a_rerun_cleans_again(samples_dir, tmp_path):
     # Cleaned again beside the first output, which is kept.
     assert sorted(read_provenance(p).settings for p in out.iterdir()) == [
         "mode=grey keep_ink=on pictures=off", "mode=grey keep_ink=on pictures=on"]
+
+
+def test_training_crops_label_the_squares_a_picture_covers():
+    from engine.data.pictures import CELL, CROP, PictureSampler
+
+    rng_pages = [np.full((300, 400), 0.9, np.float32)]
+    crops, labels = PictureSampler(rng_pages, seed=5).batch(40)
+    assert crops.shape == (40, CROP, CROP, 1) and labels.shape == (40, CROP // CELL, CROP // CELL, 1)
+    with_picture = labels.reshape(40, -1).max(axis=1) > 0
+    assert 0.2 < with_picture.mean() < 0.8  # about half the crops hold a picture
+    # A labelled square is mostly picture: on this even paper, rarely the paper's own tone.
+    plain = np.isclose(crops[..., 0], 0.9, atol=0.005)
+    squares = plain[:, :labels.shape[1] * CELL, :labels.shape[2] * CELL].reshape(40, labels.shape[1], CELL, -1, CELL)
+    paper_share = squares.mean(axis=(2, 4))
+    assert paper_share[labels[..., 0] > 0].mean() < 0.2
+
+
+def test_train_pictures_refuses_another_suffix(tmp_path, capsys):
+    assert main(["train-pictures", "--data-folder", str(tmp_path), "-o", str(tmp_path / "p.keras")]) != 0
+    assert "p.keras: the picture finder is saved as an .npz file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_pictures_writes_a_finder_the_product_runs(shared_data, tmp_path, monkeypatch):
+    out = tmp_path / "finder.npz"
+    assert main(["-q", "train-pictures", "--data-folder", str(shared_data), "--samples", "64", "--epochs", "1",
+                 "-o", str(out)]) == 0
+    monkeypatch.setenv(pictures.PICTURE_MODEL_ENV, str(out))
+    net = pictures.picture_net()
+    assert net.kernels[0].shape == (3, 3, 1, 16) and len(net.kernels) == 7
+    assert pictures.picture_cells(np.full((500, 400), 0.9, np.float32)).shape == (31, 25)

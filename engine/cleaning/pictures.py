@@ -15,6 +15,7 @@ learning runtime is loaded for it.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,8 @@ from engine.io import to_uint8, to_unit
 from engine.models.bundled import MODELS_FOLDER
 
 PICTURE_MODEL = MODELS_FOLDER / "docclean-pictures.npz"
+# A picture finder of the user's own (docclean train-pictures) replaces the bundled one.
+PICTURE_MODEL_ENV = "DOCCLEAN_PICTURE_MODEL"
 # The page is looked at whole, its longer side at most this many pixels (never enlarged).
 WORK_SIDE = 1024
 # The network labels squares of CELL x CELL working pixels (its four 2x poolings).
@@ -114,9 +117,13 @@ def _pool(x: Array) -> Array:
     return pooled
 
 
+def picture_net() -> PictureNet:
+    """The picture network: $DOCCLEAN_PICTURE_MODEL if set, else the bundled one; read once."""
+    return _read_net(Path(os.environ.get(PICTURE_MODEL_ENV) or PICTURE_MODEL))
+
+
 @lru_cache(maxsize=2)
-def picture_net(path: Path = PICTURE_MODEL) -> PictureNet:
-    """The picture network, read once."""
+def _read_net(path: Path) -> PictureNet:
     return PictureNet.load(path)
 
 
