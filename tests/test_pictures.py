@@ -84,7 +84,7 @@ def test_keep_pictures_keeps_tones_and_whitens_the_paper_around():
     pictures.keep_pictures(page, cleaned, cells)
     inner = cleaned[180:420, 280:520]
     expected = page[180:420, 280:520] / 0.7
-    assert np.abs(inner - expected).max() < 0.02  # tones kept, paper level corrected
+    assert np.abs(inner - expected).max() < 0.03  # tones kept, paper level corrected (to 3 %)
     assert cleaned[:100].min() == 1.0  # the paper around stays white
 
 

@@ -99,6 +99,12 @@ def _conv(x: Array, kernel: Array, bias: Array, dilation: int) -> Array:
     if size == 1:
         out: Array = x @ kernel[0, 0] + bias
         return out
+    if x.shape[2] == 1 and dilation == 1:
+        # One input channel (the page itself): OpenCV's correlation is 15x faster than 9 thin products.
+        planes = [cv2.filter2D(x[..., 0], -1, kernel[:, :, 0, f], borderType=cv2.BORDER_CONSTANT) + bias[f]
+                  for f in range(kernel.shape[3])]
+        stacked: Array = np.stack(planes, axis=-1)
+        return stacked
     reach = dilation * (size // 2)
     padded = np.pad(x, ((reach, reach), (reach, reach), (0, 0)))
     height, width = x.shape[:2]
@@ -160,15 +166,17 @@ def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray
     return kept
 
 
-def _band_of(grid: Array, step: float, top: int, bottom: int, width: int) -> Array:
-    """Rows [top, bottom) of ``grid`` (one value per ``step`` pixels) at full size, bilinear."""
+def _band_of(grid: Array, step: float, top: int, bottom: int, width: int, left: int = 0,
+             right: Optional[int] = None) -> Array:
+    """Rows [top, bottom), columns [left, right) of ``grid`` (one value per ``step`` pixels of a
+    page ``width`` wide) at full size, bilinear."""
     def axis(positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, Array]:
         at = np.clip((positions + 0.5) / step - 0.5, 0, size - 1).astype(np.float32)
         low = np.floor(at).astype(np.intp)
         return low, np.minimum(low + 1, size - 1), at - low
 
     y0, y1, fy = axis(np.arange(top, bottom), grid.shape[0])
-    x0, x1, fx = axis(np.arange(width), grid.shape[1])
+    x0, x1, fx = axis(np.arange(left, width if right is None else right), grid.shape[1])
     rows = grid[y0] * (1 - fy)[:, None] + grid[y1] * fy[:, None]
     band: Array = rows[:, x0] * (1 - fx) + rows[:, x1] * fx
     return band
@@ -190,8 +198,7 @@ def _paper_grid(page: np.ndarray, cells: NDArray[np.bool_], cell: float) -> tupl
     elif inside.any():
         # Inpainting fills each picture from the paper level at its edge, smoothly.
         scaled = np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        radius = max(3, max(rows, cols) // 16)
-        grid = cv2.inpaint(scaled, inside.astype(np.uint8), radius, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+        grid = cv2.inpaint(scaled, inside.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
     return np.maximum(grid, np.float32(1 / 255)), level.step
 
 
@@ -208,13 +215,20 @@ def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_
     cell = CELL / min(1.0, WORK_SIDE / max(height, width))  # page pixels per square
     weight_grid = cells.astype(np.float32)
     paper_grid, paper_step = _paper_grid(page, cells, cell)
+    rows_with_pictures = cells.any(axis=1)
     for top, bottom in bands(height, width):
-        weight = _band_of(weight_grid, cell, top, bottom, width)
-        if not weight.any():
+        # The squares whose blend reaches these rows: one square above and below.
+        first, last = max(0, int(top / cell) - 1), int(bottom / cell) + 2
+        if not rows_with_pictures[first:last].any():
             continue
-        tones = np.clip(to_unit(page[top:bottom]) / _band_of(paper_grid, paper_step, top, bottom, width), 0.0, 1.0)
-        blended = to_unit(cleaned[top:bottom]) * (1 - weight) + tones * weight
-        cleaned[top:bottom] = to_uint8(blended) if cleaned.dtype == np.uint8 else blended
+        # Only the columns the pictures of these rows reach, a square either side.
+        reached = np.flatnonzero(cells[first:last].any(axis=0))
+        left, right = max(0, int((reached[0] - 1) * cell)), min(width, int((reached[-1] + 2) * cell))
+        weight = _band_of(weight_grid, cell, top, bottom, width, left, right)
+        paper = _band_of(paper_grid, paper_step, top, bottom, width, left, right)
+        tones = np.clip(to_unit(page[top:bottom, left:right]) / paper, 0.0, 1.0)
+        blended = to_unit(cleaned[top:bottom, left:right]) * (1 - weight) + tones * weight
+        cleaned[top:bottom, left:right] = to_uint8(blended) if cleaned.dtype == np.uint8 else blended
 
 
 def picture_mask(cells: NDArray[np.bool_], shape: tuple[int, int], top: int, bottom: int) -> NDArray[np.bool_]:
