@@ -215,7 +215,7 @@ def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_
     cell = CELL / min(1.0, WORK_SIDE / max(height, width))  # page pixels per square
     weight_grid = cells.astype(np.float32)
     paper_grid, paper_step = _paper_grid(page, cells, cell)
-    rows_with_pictures = cells.any(axis=1)
+    rows_with_pictures: NDArray[np.bool_] = np.asarray(cells.any(axis=1))
     for top, bottom in bands(height, width):
         # The squares whose blend reaches these rows: one square above and below.
         first, last = max(0, int(top / cell) - 1), int(bottom / cell) + 2
