@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from engine.cleaning.batch import PageResult
 from engine.cleaning.ink import InkPlace
+from engine.cleaning.pictures import Box, ZoneEdits
 from engine.errors import DocCleanError
 from engine.io import PageKey, PageRef
 from engine.vocabulary import Stage
@@ -72,6 +73,8 @@ class PageEntry:
     output_page: int = 0  # its 0-based place in that file (a PDF or multi-page TIFF)
     # Where the content check put ink back or found it missing, in page pixels: the viewer marks them.
     places: tuple[InkPlace, ...] = ()
+    # The user's corrections of its picture zones (regions marked as picture or text), in page pixels.
+    zones: ZoneEdits = field(default_factory=ZoneEdits)
 
     @property
     def label(self) -> str:
@@ -247,6 +250,30 @@ class Workspace:
         entry = self.get(key)
         if entry is not None and entry.state is PageState.WAITING:
             self._set(key, state=PageState.FAILED, error=error)
+
+    # ------------------------------------------------------------------ the user's picture zone edits
+    def mark_zone(self, key: PageKey, kind: str, box: Box) -> Optional[PageEntry]:
+        """Mark ``box`` (page pixels: top, left, bottom, right) of a page as ``kind`` (picture or text)."""
+        entry = self.get(key)
+        return None if entry is None else self.set_zones(key, entry.zones.marked(kind, box))
+
+    def clear_zones(self, key: PageKey) -> Optional[PageEntry]:
+        """Forget a page's marks: its zones are the ones found again."""
+        return self.set_zones(key, ZoneEdits())
+
+    def set_zones(self, key: PageKey, zones: ZoneEdits) -> Optional[PageEntry]:
+        """A page's zone edits; a cleaned page whose edits changed waits again (its output was made
+        otherwise, and a batch makes it anew; ``output`` still names that file, as in cleaned_before)."""
+        entry = self.get(key)
+        if entry is None or entry.zones == zones:
+            return entry
+        if entry.state.finished:
+            return self._set(key, zones=zones, state=PageState.WAITING, warning="", places=())
+        return self._set(key, zones=zones)
+
+    def zone_edits(self) -> dict[PageKey, ZoneEdits]:
+        """The pages with edits and their edits, for the batch (engine.cleaning.batch.plan_batch's ``zones``)."""
+        return {entry.key: entry.zones for entry in self._pages if not entry.zones.empty}
 
     def counts(self, keys: Optional[Sequence[PageKey]] = None) -> Counts:
         entries = self._pages if keys is None else [e for e in (self.get(k) for k in keys) if e is not None]

@@ -17,13 +17,14 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, ParamSpec, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec, Sequence
 
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
 from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
+from engine.cleaning.pictures import ZoneEdits
 from engine.errors import ImageReadError, ImageWriteError, PageError
 from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
                        real_path, remove_leftovers, write_page)
@@ -86,6 +87,8 @@ class BatchPlan:
     # The sub-folder of the output each file's outputs go in: where it was below the input folder
     # it was found in.  Files given directly, or at the top of an input folder, have none.
     folders: dict[Path, Path] = field(default_factory=dict)
+    # A user's corrections of the picture zones, per page (PageRef.key); a page not here has none.
+    zones: dict[PageKey, ZoneEdits] = field(default_factory=dict)
 
     def pages(self) -> list[PageRef | tuple[Path, ImageReadError]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
@@ -109,7 +112,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
-               only: Optional[Iterable[PageKey]] = None) -> BatchPlan:
+               only: Optional[Iterable[PageKey]] = None,
+               zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> BatchPlan:
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written and that no other run is
@@ -117,7 +121,8 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     a killed run left in it (and in the sub-folders the inputs' are
     mirrored into), and leaves out earlier
     outputs found in it, so that a batch never cleans its own pages.
-    ``only`` limits the batch to some pages (PageRef.key).
+    ``only`` limits the batch to some pages (PageRef.key); ``zones`` gives
+    pages the user's corrections of their picture zones (clean_page's ``zones``).
     """
     out_dir = check_output_folder(out_dir)
     check_not_in_use(out_dir)
@@ -129,7 +134,12 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     leftovers = remove_leftovers(out_dir)
     for sub in sorted(set(folders.values())):
         leftovers += remove_leftovers(out_dir / sub)
-    return BatchPlan(files, out_dir, leftovers, own, chosen, folders)
+    return BatchPlan(files, out_dir, leftovers, own, chosen, folders, _edited(zones))
+
+
+def _edited(zones: Optional[Mapping[PageKey, ZoneEdits]]) -> dict[PageKey, ZoneEdits]:
+    """The pages with edits: empty edits are no edits, so such a page records what a page without any does."""
+    return {key: edits for key, edits in (zones or {}).items() if not edits.empty}
 
 
 def _find_files(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[Path, Path]]:
@@ -313,10 +323,12 @@ class _Outcomes:
 class _Provenances:
     """What each page's output records, with each input file hashed once and only when needed."""
 
-    def __init__(self, denoiser: Denoiser, settings: str) -> None:
+    def __init__(self, denoiser: Denoiser, settings: str,
+                 zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> None:
         self.model = denoiser.name
         self.model_sha256 = file_sha256_cached(denoiser.path) if denoiser.path else None
         self.settings = settings
+        self.zones = dict(zones or {})
         self.hashes: dict[Path, str] = {}
 
     def of(self, ref: PageRef) -> Optional[Provenance]:
@@ -328,8 +340,11 @@ class _Provenances:
                 self.hashes[ref.path] = file_sha256_cached(ref.path)
             except OSError:
                 return None
+        # A page cleaned with the user's zone edits records them: other edits make another page.
+        edits = self.zones.get(ref.key) if self.zones else None
+        settings = self.settings + (edits.settings_text() if edits is not None else "")
         return Provenance(self.model, self.model_sha256, ref.path.name, self.hashes[ref.path],
-                          ref.index + 1, self.settings)
+                          ref.index + 1, settings)
 
     def earlier(self, output: OutputFile) -> tuple[Optional[Path], Optional[Path]]:
         """Earlier files of ``output`` made by this model with these settings: (with every page, without some).
@@ -360,20 +375,21 @@ def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> 
 
 
 def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Denoiser,
-                        options: BatchOptions, cancel: Optional[CancelToken] = None) -> dict[PageKey, tuple[Path, int]]:
+                        options: BatchOptions, cancel: Optional[CancelToken] = None,
+                        zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> dict[PageKey, tuple[Path, int]]:
     """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
     input with ``options``: exactly the pages a batch would skip, with the file and 0-based page holding
     each.  Nothing is written; an output folder that does not exist holds nothing.  ``cancel`` stops it
-    between output files (Cancelled).
+    between output files (Cancelled).  ``zones``: the pages' zone edits, as the batch would be given them.
     """
     if not Path(out_dir).is_dir():
         return {}
     files, folders = _find_files(inputs)
-    plan = BatchPlan(files, Path(out_dir), [], [], frozenset(keys), folders)
+    plan = BatchPlan(files, Path(out_dir), [], [], frozenset(keys), folders, _edited(zones))
     refs = [item for item in plan.pages() if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            folders, options.combine) if refs else []
-    provenances = _Provenances(denoiser, options.settings_text())
+    provenances = _Provenances(denoiser, options.settings_text(), plan.zones)
     found: dict[PageKey, tuple[Path, int]] = {}
     for output in dict.fromkeys(outputs):
         check(cancel)
@@ -418,14 +434,15 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     output: by default a page already cleaned the same way is skipped.  An
     input file is never overwritten, nor, unless it is OVERWRITE, any
     existing file.  ``cancel`` stops between pages or rows of tiles,
-    leaving no partial file.
+    leaving no partial file.  A page of ``plan.zones`` is cleaned with the
+    user's picture zone edits, which its output records.
     """
     options.check()
     items = plan.pages()
     refs = [item for item in items if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            plan.folders, options.combine)
-    provenances = _Provenances(denoiser, options.settings_text())
+    provenances = _Provenances(denoiser, options.settings_text(), plan.zones)
     run = _Run(plan, items, outputs, denoiser, provenances, options)
     return run.pages(cancel, progress)
 
@@ -442,6 +459,7 @@ class _Run:
         self.denoiser = denoiser
         self.provenances = provenances
         self.options = options
+        self.zones = plan.zones
         self.protected = {real_path(p) for p in plan.files}
         self.done_before: dict[OutputFile, Path] = {}  # output -> an earlier file with every page, made the same way
         self.replace: dict[OutputFile, Path] = {}  # output -> an earlier document made the same way that lacks pages
@@ -522,7 +540,8 @@ class _Run:
                 dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, self.options.dpi)
                 notes = [page.note, dpi_note, no_paper_warning(page.pixels)]
                 cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
-                                     cancel=cancel, pictures=self.options.pictures)
+                                     cancel=cancel, pictures=self.options.pictures,
+                                     zones=self.zones.get(item.key) if self.zones else None)
                 del page  # a huge page's input need not live on while its output is encoded
                 outcomes.add(self._write(item, output, cleaned, dpi, started, notes))
             except (ImageReadError, ImageWriteError) as error:

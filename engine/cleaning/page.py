@@ -9,7 +9,7 @@ import numpy as np
 from engine.cleaning.binarize import bands, otsu_threshold
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import InkReport, check_ink
-from engine.cleaning.pictures import dither, keep_pictures, picture_cells, picture_mask
+from engine.cleaning.pictures import ZoneEdits, apply_zone_edits, dither, keep_pictures, picture_cells, picture_mask
 from engine.progress import CancelToken, ProgressCallback
 from engine.vocabulary import PageMode, choice
 
@@ -35,7 +35,8 @@ class CleanedPage:
 
 def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY, keep_ink: bool = True,
                progress: Optional[ProgressCallback] = None,
-               cancel: Optional[CancelToken] = None, pictures: bool = True) -> CleanedPage:
+               cancel: Optional[CancelToken] = None, pictures: bool = True,
+               zones: Optional[ZoneEdits] = None) -> CleanedPage:
     """Clean one grey page with ``denoiser``, keep its pictures and ink, and render it in ``mode``.
 
     With ``pictures`` (the default) photographs and other pictures keep their
@@ -43,11 +44,15 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
     ``keep_ink`` (the default) ink the model would have erased is put back
     from the page (engine.cleaning.ink): the output is never emptier than the
     text it was given.  'bw' binarises the result at Otsu's threshold, and
-    dithers the pictures.
+    dithers the pictures.  ``zones`` are the user's corrections of the pictures found
+    (engine.cleaning.pictures.ZoneEdits): the regions marked as pictures are kept
+    as pictures even without ``pictures``, those marked as text are cleaned.
     """
     mode = choice(PageMode, mode, "the page mode")
     cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
     cells = picture_cells(pixels) if pictures else None
+    if zones is not None and not zones.empty:
+        cells = apply_zone_edits(cells, pixels.shape, zones)
     if cells is not None:
         keep_pictures(pixels, cleaned, cells)
     report_ = check_ink(pixels, cleaned, restore=keep_ink)

@@ -14,6 +14,7 @@ learning runtime is loaded for it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -244,3 +245,149 @@ def dither(tones: Array) -> Array:
     image = Image.fromarray(np.clip(tones * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     dithered: Array = np.asarray(image.convert("1"), dtype=np.float32)
     return dithered
+
+
+# ---------------------------------------------------------------- the zones as boxes, and a user's edits of them
+
+# A box on the page in page pixels: (top, left, bottom, right), bottom and right excluded.
+Box = tuple[int, int, int, int]
+# What a user marks a region as.
+PICTURE = "picture"
+TEXT = "text"
+
+
+def _cell_pixels(shape: tuple[int, int]) -> float:
+    """Page pixels per CELL square of a page of ``shape`` (as keep_pictures and picture_mask count them)."""
+    return CELL / min(1.0, WORK_SIDE / max(shape))
+
+
+def _grid_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """The shape of picture_cells' grid for a page of ``shape``, without running the network.
+
+    The working page is shrunk as working_page does, then halved (rounding down) once per
+    pooling: CELL = 2 ** 4, and halving down four times is dividing down by 16.
+    """
+    height, width = shape
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    small = (height, width) if scale == 1.0 else (max(1, round(height * scale)), max(1, round(width * scale)))
+    return small[0] // CELL, small[1] // CELL
+
+
+def picture_boxes(cells: NDArray[np.bool_], shape: tuple[int, int]) -> list[Box]:
+    """The picture zones of ``cells`` (picture_cells of a page of ``shape``) as boxes in page pixels.
+
+    One box per connected zone (squares touching at a corner are one zone, as picture_cells
+    counts them), its bounding box, clipped to the page: what a viewer outlines.
+    """
+    if not cells.any():
+        return []
+    height, width = shape
+    cell = _cell_pixels(shape)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(cells.astype(np.uint8), connectivity=8)
+    boxes: list[Box] = []
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        # The last square of a row or column stands for the page's edge too (the grid rounds down).
+        bottom = height if y + h >= cells.shape[0] else min(height, round((y + h) * cell))
+        right = width if x + w >= cells.shape[1] else min(width, round((x + w) * cell))
+        boxes.append((round(y * cell), round(x * cell), bottom, right))
+    return sorted(boxes)
+
+
+def _clipped(box: Box, shape: tuple[int, int]) -> Optional[Box]:
+    """``box`` within a page of ``shape``; None when nothing of it is on the page."""
+    top, left, bottom, right = (int(v) for v in box)
+    top, left = max(0, top), max(0, left)
+    bottom, right = min(shape[0], bottom), min(shape[1], right)
+    return (top, left, bottom, right) if bottom > top and right > left else None
+
+
+@dataclass(frozen=True)
+class ZoneEdits:
+    """A user's corrections to one page's picture zones, boxes in page pixels (see Box).
+
+    ``pictures`` are kept as pictures, ``text`` is cleaned as text; where both
+    cover a square, text wins (a caption marked inside a photograph is read).
+    Frozen and hashable: a preview cache and a batch's page mapping use it as a value.
+    """
+
+    pictures: tuple[Box, ...] = ()
+    text: tuple[Box, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.pictures and not self.text
+
+    def marked(self, kind: str, box: Box) -> "ZoneEdits":
+        """These edits and ``box`` marked as ``kind`` (PICTURE or TEXT)."""
+        clean = tuple(int(v) for v in box)
+        if len(clean) != 4:
+            raise ValueError(f"a box is (top, left, bottom, right), not {box!r}")
+        top, left, bottom, right = clean
+        if kind == PICTURE:
+            return ZoneEdits(self.pictures + ((top, left, bottom, right),), self.text)
+        if kind == TEXT:
+            return ZoneEdits(self.pictures, self.text + ((top, left, bottom, right),))
+        raise ValueError(f"a region is marked as {PICTURE!r} or {TEXT!r}, not {kind!r}")
+
+    def digest(self) -> str:
+        """12 hex digits that change with the boxes, not with the order they were marked in."""
+        text = json.dumps({"pictures": sorted(self.pictures), "text": sorted(self.text)}, separators=(",", ":"))
+        return hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+
+    def settings_text(self) -> str:
+        """What an output's settings record gains for these edits: " zones=<digest>", or "" for none.
+
+        An output made with other edits (or none) records other settings, so a
+        re-run cleans the page again instead of skipping it.
+        """
+        return "" if self.empty else f" zones={self.digest()}"
+
+
+def _coverage(box: Box, shape: tuple[int, int], grid: tuple[int, int]) -> Array:
+    """The share of each square of a ``grid`` over a page of ``shape`` that ``box`` covers (0 to 1)."""
+    cell = _cell_pixels(shape)
+
+    def axis(low: int, high: int, count: int, size: int) -> Array:
+        starts = np.arange(count, dtype=np.float32) * np.float32(cell)
+        ends = np.minimum(starts + np.float32(cell), np.float32(size))
+        # The last square also stands for the page's edge beyond the grid (as _band_of stretches it).
+        if count:
+            ends[-1] = size
+        overlap = np.clip(np.minimum(ends, high) - np.maximum(starts, low), 0, None)
+        share: Array = (overlap / np.maximum(ends - starts, np.float32(1))).astype(np.float32)
+        return share
+
+    top, left, bottom, right = box
+    return np.outer(axis(top, bottom, grid[0], shape[0]), axis(left, right, grid[1], shape[1]))
+
+
+def apply_zone_edits(cells: Optional[NDArray[np.bool_]], shape: tuple[int, int],
+                     edits: ZoneEdits) -> NDArray[np.bool_]:
+    """``cells`` (picture_cells of a page of ``shape``; None: no picture found) with a user's edits.
+
+    A square a picture box covers at least half of becomes picture; a square a
+    text box covers at all becomes text, so no picture tone is left inside a
+    region the user said is text.  Text wins where both apply.  A copy; the
+    grid given is not changed.
+    """
+    grid = _grid_shape(shape) if cells is None else (int(cells.shape[0]), int(cells.shape[1]))
+    result = np.zeros(grid, bool) if cells is None else cells.astype(bool, copy=True)
+    for box in edits.pictures:
+        inside = _clipped(box, shape)
+        if inside is not None:
+            result |= _coverage(inside, shape, grid) >= 0.5
+    for box in edits.text:
+        inside = _clipped(box, shape)
+        if inside is not None:
+            result &= ~(_coverage(inside, shape, grid) > 0)
+    return result
+
+
+def find_picture_boxes(page: np.ndarray, edits: Optional[ZoneEdits] = None) -> list[Box]:
+    """The boxes a viewer outlines on ``page``: its picture zones as cleaning will keep them
+    (found, then ``edits`` applied), in page pixels.  A few hundred milliseconds: run it off the UI thread."""
+    cells = picture_cells(page)
+    if edits is not None and not edits.empty:
+        cells = apply_zone_edits(cells, page.shape, edits)
+    return picture_boxes(cells, page.shape)
