@@ -38,6 +38,7 @@ from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS,
 from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
 
 if TYPE_CHECKING:  # loaded where a command runs
+    from engine.cleaning.batch import BatchPlan
     from engine.cleaning.denoiser import Denoiser
 
 
@@ -56,6 +57,7 @@ def _denoise(args: argparse.Namespace) -> int:
     if not plan.files:  # after the model: a wrong model is worth hearing about first
         raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
                                  f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
+    _warn_if_unsuited(denoiser, plan)
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
@@ -82,6 +84,24 @@ def _denoise(args: argparse.Namespace) -> int:
     if counts["failed"]:
         return ExitCode.SOME_FAILED if worked else ExitCode.FAILED
     return ExitCode.OK
+
+
+def _warn_if_unsuited(denoiser: Denoiser, plan: BatchPlan) -> None:
+    """Say before the batch when the model would erase much of the first page's ink."""
+    from engine.cleaning.suitability import unsuited_warning
+    from engine.io import read_page
+    from engine.io.page_types import PageRef
+
+    first = next((item for item in plan.pages() if isinstance(item, PageRef)), None)
+    if first is None:
+        return
+    try:
+        pixels = read_page(first).pixels
+    except DocCleanError:
+        return  # the batch reports the page
+    warning = unsuited_warning(denoiser, pixels, first.label)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _batch_options(args: argparse.Namespace) -> BatchOptions:
