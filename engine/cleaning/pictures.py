@@ -146,24 +146,29 @@ def working_page(page: np.ndarray) -> Array:
 def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray[np.bool_]:
     """Which CELL squares of the working page are pictures (bool grid), cleaned of specks.
 
-    Squares over THRESHOLD are opened (zones under three squares thick go),
-    joined across one-square gaps, holes are filled (a picture's white highlights are part of it), and zones of fewer
-    than MIN_CELLS squares are dropped.
+    Squares over THRESHOLD are joined across one-square gaps and their holes
+    filled (a picture's white highlights are part of it); a zone is kept when
+    it holds MIN_CELLS squares and somewhere a 3 x 3 block of sure ones (a
+    gutter's shadow, a rule, a bold line are thinner), and grown by a square.
     """
     probability = (net or picture_net())(working_page(page))
     square = np.ones((3, 3), np.uint8)
-    # Zones thinner than three squares (a gutter's shadow, a rule, a bold line) are no picture.
-    cells = np.asarray(cv2.morphologyEx((probability >= THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, square))
-    if not cells.any():
-        return cells.astype(bool)
-    cells = np.asarray(cv2.morphologyEx(cells, cv2.MORPH_CLOSE, square))
+    sure = (probability >= THRESHOLD).astype(np.uint8)
+    core = np.asarray(cv2.morphologyEx(sure, cv2.MORPH_OPEN, square))
+    if not core.any():
+        return core.astype(bool)
+    cells = np.asarray(cv2.morphologyEx(sure, cv2.MORPH_CLOSE, square))
     outside = np.pad(cells, 1)
     cv2.floodFill(outside, None, (0, 0), 1)
     cells = np.maximum(cells, (outside[1:-1, 1:-1] == 0).astype(np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(cells, connectivity=8)
-    big = stats[:, cv2.CC_STAT_AREA] >= MIN_CELLS
-    big[0] = False
-    kept: NDArray[np.bool_] = big[labels]
+    keep = stats[:, cv2.CC_STAT_AREA] >= MIN_CELLS
+    keep &= np.bincount(labels[core > 0], minlength=count) > 0
+    keep[0] = False
+    # A square further out: the network is unsure at a picture's light edges, while the paper or
+    # print around a picture loses nothing by being kept (its paper is made white all the same).
+    grown = cv2.dilate(keep[labels].astype(np.uint8), square)
+    kept: NDArray[np.bool_] = grown.astype(bool)
     return kept
 
 
