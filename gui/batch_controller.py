@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.cleaning.batch import PageResult, plan_batch, run_batch
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.pictures import ZoneEdits
 from engine.options import BatchOptions
 from engine.progress import Progress
 from engine.io import PageKey
@@ -47,11 +48,15 @@ class BatchController(QObject):
         if self.running:
             return
         pages = [ref.key for ref in refs]
+        # The user's picture zone marks of these pages, as they are now (marking waits while the batch runs).
+        edits = self.workspace.zone_edits()
+        zones = {key: edits[key] for key in pages if key in edits}
         self.workspace.start_batch(pages)
         self.out_dir = out_dir
         pool = self.denoisers
         self.task = self.runner.start(
-            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task), "batch", name="batch", owner=self,
+            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task, zones), "batch", name="batch",
+            owner=self,
             on_item=self._on_item,
             on_progress=self._on_progress,
             on_result=lambda _: self._end("done"),
@@ -84,9 +89,11 @@ class BatchController(QObject):
 
 
 def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[PageKey],
-               out_dir: Path, options: BatchOptions, task: Task) -> int:
-    """On the batch worker: plan, then clean page by page, each result streamed as an item."""
-    plan = plan_batch(inputs, out_dir, only=pages)
+               out_dir: Path, options: BatchOptions, task: Task,
+               zones: Optional[dict[PageKey, ZoneEdits]] = None) -> int:
+    """On the batch worker: plan, then clean page by page (each with the user's zone edits, if any),
+    each result streamed as an item."""
+    plan = plan_batch(inputs, out_dir, only=pages, zones=zones)
     for note in plan.notes():
         task.emit_item(note)
     denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)

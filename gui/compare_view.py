@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
 
 from engine.cleaning.ink import PUT_BACK, InkPlace
+from engine.cleaning.pictures import PICTURE, Box, ZoneEdits
 
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
@@ -34,6 +35,11 @@ DIVIDER_GRAB_PX = 8
 # The content check's places on the cleaned page: orange where ink was put back, red where it is missing.
 PUT_BACK_COLOUR = QColor(255, 140, 0)
 MISSING_COLOUR = QColor(230, 30, 30)
+# The picture zones on the original: blue where a picture keeps its tones; the user's text marks green.
+PICTURE_COLOUR = QColor(30, 110, 255)
+TEXT_COLOUR = QColor(0, 160, 60)
+# A drag shorter than this (screen pixels) is a click, not a region.
+MIN_MARK_PX = 4
 
 
 class ViewState(QObject):
@@ -68,6 +74,7 @@ class ImageCanvas(QWidget):
     """Paints one image (or a swipe of two) under the shared zoom and pan."""
 
     divider_moved = Signal(float)
+    region_marked = Signal(str, object)  # the kind and the box (top, left, bottom, right) in page pixels
 
     def __init__(self, state: ViewState, show: Show, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -78,6 +85,13 @@ class ImageCanvas(QWidget):
         self._original: Optional[QPixmap] = None
         self._cleaned: Optional[QPixmap] = None
         self._places: tuple[InkPlace, ...] = ()
+        self._zones: tuple[Box, ...] = ()  # the picture zones, outlined on the original
+        self._marks = ZoneEdits()  # the user's marks, outlined on the original
+        self.zones_visible = True
+        # While set (PICTURE or TEXT), a left drag on the original marks a region instead of panning.
+        self.mark_kind: Optional[str] = None
+        self._mark_from: Optional[QPointF] = None
+        self._mark_to: Optional[QPointF] = None
         self._message = ""
         self._cleaned_message = ""
         self._title = ""
@@ -102,6 +116,24 @@ class ImageCanvas(QWidget):
 
     def places(self) -> tuple[InkPlace, ...]:
         return self._places
+
+    def set_zones(self, zones: Sequence[Box], marks: Optional[ZoneEdits] = None) -> None:
+        """Boxes (page pixels: top, left, bottom, right) outlined over the original: the picture zones,
+        and the user's ``marks`` (None: those it has)."""
+        self._zones = tuple(zones)
+        if marks is not None:
+            self._marks = marks
+        self.update()
+
+    def zones(self) -> tuple[Box, ...]:
+        return self._zones
+
+    def marks(self) -> ZoneEdits:
+        return self._marks
+
+    def shows_original(self) -> bool:
+        """Whether some of the original is on this canvas (the original's side, or a swipe)."""
+        return self.show_mode is not Show.CLEANED
 
     def set_message(self, text: str) -> None:
         """Shown centred when there is nothing to draw."""
@@ -181,6 +213,8 @@ class ImageCanvas(QWidget):
                 painter.drawPixmap(target, pix, QRectF(pix.rect()))
                 if not wants_original:
                     self._paint_places(painter)
+                elif self.show_mode is Show.ORIGINAL:
+                    self._paint_zones(painter)
             elif not wants_original:
                 self._draw_centered_text(painter, self._cleaned_message or "Not cleaned yet")
             if not wants_original and pix is not None and self._cleaned_message:
@@ -188,6 +222,7 @@ class ImageCanvas(QWidget):
         if self._title and self.show_mode is not Show.SWIPE:
             title = "Original (held)" if self.flash_original and self.show_mode is not Show.ORIGINAL else self._title
             self._draw_badge(painter, title)
+        self._paint_rubber_band(painter)
 
     def _paint_swipe(self, painter: QPainter, target: QRectF) -> None:
         x = self.divider * self.width()
@@ -195,6 +230,7 @@ class ImageCanvas(QWidget):
             painter.save()
             painter.setClipRect(QRectF(0, 0, x, self.height()))
             painter.drawPixmap(target, self._original, QRectF(self._original.rect()))
+            self._paint_zones(painter)
             painter.restore()
         right = self._original if self.flash_original else self._cleaned
         painter.save()
@@ -230,6 +266,59 @@ class ImageCanvas(QWidget):
                                     self.image_to_widget(QPointF(place.right, place.bottom))))
         painter.restore()
 
+    def _paint_zones(self, painter: QPainter) -> None:
+        """Outline the picture zones (blue) and the user's marks (dashed: blue picture, green text)
+        on the original, two screen pixels wide at any zoom, each with a small label."""
+        if not self.zones_visible or not (self._zones or not self._marks.empty):
+            return
+        painter.save()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        for boxes, colour, style, label in (
+                (self._zones, PICTURE_COLOUR, Qt.PenStyle.SolidLine, "picture"),
+                (self._marks.pictures, PICTURE_COLOUR, Qt.PenStyle.DashLine, "marked picture"),
+                (self._marks.text, TEXT_COLOUR, Qt.PenStyle.DashLine, "marked text")):
+            for box in boxes:
+                rect = self._box_rect(box)
+                pen = QPen(colour, 2, style)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawRect(rect)
+                self._draw_label(painter, rect, label, colour, below=style is Qt.PenStyle.DashLine)
+        painter.restore()
+
+    def _box_rect(self, box: Box) -> QRectF:
+        top, left, bottom, right = box
+        return QRectF(self.image_to_widget(QPointF(left, top)), self.image_to_widget(QPointF(right, bottom)))
+
+    def _draw_label(self, painter: QPainter, rect: QRectF, text: str, colour: QColor, below: bool) -> None:
+        """A small filled tag in the box's corner: top left for a zone, bottom left for a mark, so a
+        zone and the mark it came from do not hide each other's words."""
+        metrics = painter.fontMetrics()
+        width, height = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
+        if rect.width() < width or rect.height() < height * 2:
+            return  # a box too small on screen for its words says it by its colour
+        y = rect.bottom() - height if below else rect.top()
+        tag = QRectF(rect.left(), y, width, height)
+        painter.fillRect(tag, colour)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_rubber_band(self, painter: QPainter) -> None:
+        """The region being marked, in the colour of what it will be."""
+        if self._mark_from is None or self._mark_to is None:
+            return
+        painter.save()
+        colour = PICTURE_COLOUR if self.mark_kind == PICTURE else TEXT_COLOUR
+        painter.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
+        fill = QColor(colour)
+        fill.setAlpha(40)
+        painter.setBrush(fill)
+        painter.drawRect(QRectF(self._mark_from, self._mark_to).normalized())
+        painter.restore()
+
     def _draw_centered_text(self, painter: QPainter, text: str) -> None:
         painter.setPen(QColor(220, 220, 220))
         font = QFont(self.font())
@@ -263,8 +352,17 @@ class ImageCanvas(QWidget):
     def _near_divider(self, x: float) -> bool:
         return self.show_mode is Show.SWIPE and abs(x - self.divider * self.width()) <= DIVIDER_GRAB_PX
 
+    def _marking(self, position: QPointF) -> bool:
+        """Whether a left press at ``position`` starts marking a region: a mark is asked for and the
+        original is under the pointer (in a swipe, left of the divider)."""
+        if self.mark_kind is None or self.image_size().isEmpty() or not self.shows_original():
+            return False
+        return self.show_mode is Show.ORIGINAL or position.x() < self.divider * self.width()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton and self._marking(event.position()):
+            self._mark_from = self._mark_to = event.position()
+        elif event.button() == Qt.MouseButton.LeftButton:
             if self._near_divider(event.position().x()):
                 self._dragging_divider = True
             else:
@@ -278,24 +376,47 @@ class ImageCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         x = event.position().x()
-        if self._dragging_divider:
+        if self._mark_from is not None:
+            self._mark_to = event.position()
+            self.update()
+        elif self._dragging_divider:
             self.set_divider(x / max(1, self.width()))
         elif self._drag_start is not None and self._drag_center is not None:
             delta = (event.position() - self._drag_start) / self.scale()
             self.state.set(self.scale(), self._drag_center - delta)
         elif self._near_divider(x):
             self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self._marking(event.position()):
+            self.setCursor(Qt.CursorShape.CrossCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton and self._mark_from is not None:
+            self._finish_mark(event.position())
+        elif event.button() == Qt.MouseButton.LeftButton:
             self._dragging_divider = False
             self._drag_start = None
             self.setCursor(Qt.CursorShape.OpenHandCursor)
         elif event.button() == Qt.MouseButton.RightButton:
             self.set_flash(False)
         event.accept()
+
+    def _finish_mark(self, end: QPointF) -> None:
+        """The dragged rectangle as a box in page pixels, clipped to the page; a click marks nothing."""
+        start, self._mark_from, self._mark_to = self._mark_from, None, None
+        self.update()
+        kind = self.mark_kind
+        if start is None or kind is None:
+            return
+        if abs(end.x() - start.x()) < MIN_MARK_PX or abs(end.y() - start.y()) < MIN_MARK_PX:
+            return
+        a, b = self.widget_to_image(start), self.widget_to_image(end)
+        size = self.image_size()
+        left, right = (max(0, min(size.width(), round(v))) for v in sorted((a.x(), b.x())))
+        top, bottom = (max(0, min(size.height(), round(v))) for v in sorted((a.y(), b.y())))
+        if right > left and bottom > top:
+            self.region_marked.emit(kind, (top, left, bottom, right))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.state.set_fit()
@@ -322,6 +443,9 @@ class CompareView(QWidget):
     """The before/after viewer of the selected page."""
 
     swipe_changed = Signal(bool)
+    # A region of the original the user marked: the kind (PICTURE or TEXT) and the box in page pixels.
+    region_marked = Signal(str, object)
+    mark_mode_changed = Signal(object)  # the kind being marked, or None
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -338,6 +462,7 @@ class CompareView(QWidget):
         self._swipe = False
         self._flash = False
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.left.region_marked.connect(self._on_region_marked)
 
     # Content ---------------------------------------------------------------------------
     def set_page(self, original: Optional[QImage], cleaned: Optional[QImage] = None,
@@ -350,6 +475,8 @@ class CompareView(QWidget):
             canvas.set_images(self._original, self._cleaned)
             canvas.set_places(places)
             canvas.set_cleaned_message("")
+        if original is None:
+            self.left.set_zones((), ZoneEdits())
         if original is None or old_size != self.left.image_size():
             self._choose_orientation()
             self.state.set_fit()
@@ -367,6 +494,36 @@ class CompareView(QWidget):
     def set_message(self, text: str) -> None:
         for canvas in (self.left, self.right):
             canvas.set_message(text)
+
+    # Picture zones ----------------------------------------------------------------------
+    def set_zones(self, zones: Sequence[Box], marks: Optional[ZoneEdits] = None) -> None:
+        """Outline the page's picture zones and the user's ``marks`` (None: keep those shown) on the original."""
+        self.left.set_zones(zones, marks)
+
+    def set_marks(self, marks: ZoneEdits) -> None:
+        """The user's marks of the page shown, at once; the zones follow when recomputed."""
+        self.left.set_zones(self.left.zones(), marks)
+
+    def set_zones_visible(self, on: bool) -> None:
+        self.left.zones_visible = bool(on)
+        self.left.update()
+
+    @property
+    def mark_mode(self) -> Optional[str]:
+        return self.left.mark_kind
+
+    def set_mark_mode(self, kind: Optional[str]) -> None:
+        """Let the next drag on the original mark a region as ``kind`` (PICTURE or TEXT); None: drags pan."""
+        if kind == self.left.mark_kind:
+            return
+        self.left.mark_kind = kind
+        self.left.setCursor(Qt.CursorShape.CrossCursor if kind else Qt.CursorShape.OpenHandCursor)
+        self.mark_mode_changed.emit(kind)
+
+    def _on_region_marked(self, kind: str, box: Box) -> None:
+        # One region per request: the next drag pans again, as the viewer's drags normally do.
+        self.set_mark_mode(None)
+        self.region_marked.emit(kind, box)
 
     def set_cleaned_title(self, text: str) -> None:
         self.right.set_title(text)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.pictures import PICTURE, TEXT
 from engine.errors import ConfigurationError, ImageWriteError
 from engine.io import PageKey, check_output_folder
 from engine.models.bundled import SAMPLES_FOLDER
@@ -101,7 +102,7 @@ class MainWindow(WindowParts, QMainWindow):
         for event in (space.inserted, space.removed, space.reset, space.changed):
             event.connect(lambda *args: self._update_counts())
         space.progress.connect(self._on_progress)
-        self.page_list.current_page_changed.connect(lambda ref: self._show_current())
+        self.page_list.current_page_changed.connect(lambda ref: self._on_current_changed())
         self.page_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.page_list.customContextMenuRequested.connect(self._page_menu)
         self.empty_state.open_requested.connect(self.choose_input_folder)
@@ -113,6 +114,8 @@ class MainWindow(WindowParts, QMainWindow):
         preview.page_shown.connect(self.page_shown)
         preview.preview_ready.connect(self.preview_ready)
         preview.stage.connect(self.preview_stage)
+        self.compare.region_marked.connect(self.mark_region)
+        self.compare.mark_mode_changed.connect(self._on_mark_mode)
         batch.note.connect(self.statusBar().showMessage)
         batch.page_done.connect(self._on_page_done)
         batch.finished.connect(self._on_batch_end)
@@ -188,6 +191,11 @@ class MainWindow(WindowParts, QMainWindow):
             self.add_inputs(paths)
 
     # ================================================================ the viewer and what the folder holds
+    def _on_current_changed(self) -> None:
+        self.compare.set_mark_mode(None)  # a mark asked for on one page is not made on the next
+        self._update_actions()
+        self._show_current()
+
     def _show_current(self) -> None:
         row = self.page_list.currentRow()
         entry = self.workspace.entry(row) if row >= 0 else None
@@ -198,6 +206,50 @@ class MainWindow(WindowParts, QMainWindow):
         self.compare.set_swipe(on)
         self.swipe_action.setChecked(on)
         self.settings.swipe_mode = on
+
+    # ================================================================ the user's picture zone marks
+    def current_entry(self) -> Optional[Any]:
+        row = self.page_list.currentRow()
+        return self.workspace.entry(row) if row >= 0 else None
+
+    def set_mark_mode(self, kind: Optional[str]) -> None:
+        """The next drag on the original marks a region as ``kind`` (picture or text); None: it pans."""
+        self.compare.set_mark_mode(kind)
+        if kind is not None:
+            # The marks are drawn with the zones: a mark made while they are hidden would not be seen.
+            self.zones_action.setChecked(True)
+            self.compare.set_zones_visible(True)
+            self.statusBar().showMessage(f"Drag a rectangle on the original to mark it as {kind}")
+
+    def _on_mark_mode(self, kind: Optional[str]) -> None:
+        self.mark_picture_action.setChecked(kind == PICTURE)
+        self.mark_text_action.setChecked(kind == TEXT)
+
+    def mark_region(self, kind: str, box: Any) -> None:
+        """The user marked ``box`` (page pixels) of the page shown as ``kind``: the workspace keeps it, the page
+        waits to be cleaned again with it, and the preview follows."""
+        entry = self.current_entry()
+        if entry is None or self.batch_running:
+            return
+        self.workspace.mark_zone(entry.key, kind, box)
+        self.compare.set_marks(entry.zones)  # at once; the zones they make follow from a worker
+        self.statusBar().showMessage(f"Marked a region of {entry.label} as {kind}; clean the page to apply it")
+        self._after_marks()
+
+    def clear_marks(self) -> None:
+        entry = self.current_entry()
+        if entry is None or self.batch_running or entry.zones.empty:
+            return
+        self.workspace.clear_zones(entry.key)
+        self.compare.set_marks(entry.zones)
+        self.statusBar().showMessage(f"Cleared the marks of {entry.label}")
+        self._after_marks()
+
+    def _after_marks(self) -> None:
+        self._update_actions()
+        # An output made with these marks may be there already (marks cleared, or made again as before):
+        # the folder is read again, and the viewer follows.
+        self._on_outputs_changed()
 
     def _check_outputs(self) -> None:
         """Read what the output folder holds for the current settings (the viewer follows once known)."""
@@ -337,6 +389,7 @@ class MainWindow(WindowParts, QMainWindow):
             self.batch.cancel()
             self.progress_label.setText("Cancelling after the current page…")
         self.preview.cancel()
+        self.compare.set_mark_mode(None)
 
     # ================================================================ files, menus, dialogs
     def open_output_folder(self) -> None:
@@ -377,6 +430,13 @@ class MainWindow(WindowParts, QMainWindow):
         for widget in (self.run_action, self.run_button, self.clean_selected_action, self.clean_remaining_action):
             widget.setEnabled(can_clean)
         self.remove_action.setEnabled(has_pages and not running)
+        # Marks wait while a batch runs: it cleans with the marks it was started with.
+        entry = self.current_entry() if has_pages else None
+        for widget in (self.mark_picture_action, self.mark_text_action):
+            widget.setEnabled(entry is not None and not running)
+        self.clear_marks_action.setEnabled(entry is not None and not running and not entry.zones.empty)
+        if running:
+            self.compare.set_mark_mode(None)
         for widget in (self.cancel_action, self.cancel_button):
             widget.setEnabled(running)
         self.run_button.setToolTip(f"Choose another model: {self.model_box.problem}" if self.model_box.problem

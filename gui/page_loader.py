@@ -87,12 +87,14 @@ class PageLoader(QObject):
         if self._check is not None:
             self._check.cancel()
         keys = self.workspace.keys()
+        zones = self.workspace.zone_edits()  # a page cleaned with other marks is not "already clean"
         if out_dir is None or options is None or not keys or self.workspace.batch_running:
             self.outputs_checked.emit()
             return
         self._check = self.runner.start(
             # On the batch's worker: a check and a batch never read and write the output folder at once.
-            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model), options, task.cancel_token), "batch",
+            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model), options, task.cancel_token,
+                                             zones), "batch",
             name="earlier outputs", owner=self,
             on_result=lambda found: self._on_checked(generation, found),
             on_failed=lambda message: self._on_checked(generation, None))

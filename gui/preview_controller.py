@@ -3,7 +3,9 @@
 The preview policy (quick look, the part on screen, the whole page) is the
 engine's (engine.cleaning.preview.staged_preview); this controller runs it on
 the preview worker, keeps a few finished previews, and drops what arrives for
-a page no longer on screen.
+a page no longer on screen.  It also has the page's picture zones found on an
+io worker (engine.cleaning.pictures.find_picture_boxes) and outlined on the
+original with the user's marks.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QProgressBar
 
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.page import clean_page
+from engine.cleaning.pictures import ZoneEdits, find_picture_boxes
 from engine.cleaning.preview import staged_preview
 from engine.files import file_sha256_cached
 from engine.io import read_output_provenances, read_page
@@ -27,6 +31,8 @@ from gui.qimage import page_qimage, pixels_to_qimage
 from gui.workers import Task, TaskRunner
 
 PREVIEW_CACHE_SIZE = 12
+# Picture zones of this many (page, edits) are kept: finding them takes a few hundred milliseconds.
+ZONES_CACHE_SIZE = 32
 
 Box = tuple[int, int, int, int]
 
@@ -56,6 +62,8 @@ class PreviewController(QObject):
         self._tasks: list[Task] = []
         self._generation = 0
         self._previews: OrderedDict[tuple[Any, ...], QImage] = OrderedDict()
+        self._zones: OrderedDict[tuple[Any, ZoneEdits], list[Box]] = OrderedDict()
+        self._zones_of: Any = None  # the page whose zones the viewer outlines
 
     def clear_cache(self) -> None:
         self._previews.clear()
@@ -73,6 +81,7 @@ class PreviewController(QObject):
         self.cancel()
         if entry is None:
             self.compare.set_page(None)
+            self._zones_of = None
             return
         ref, output, output_page = entry.ref, entry.output, entry.output_page
         self.compare.set_cleaned_message("Reading page…")
@@ -92,6 +101,7 @@ class PreviewController(QObject):
         if page.saved is not None and page.by_chosen_model and entry.state.finished:
             # The content check's places belong to this saved file: the batch that wrote it found them.
             self.compare.set_page(page.original, page.saved, entry.places)
+            self._show_zones(generation, entry, page.pixels)
             title = f"Cleaned (saved, by {page.made_by})" if page.made_by else "Cleaned (saved)"
             if entry.places:
                 count = len(entry.places)
@@ -105,9 +115,11 @@ class PreviewController(QObject):
         if page.saved is not None:  # made by another model, or this one with other settings (format, pages)
             title += (f" · the saved file is by {page.made_by}" if not page.by_chosen_model
                       else " · the saved file was made with other settings")
-        cache_key = (entry.key, self.denoisers.key(model), mode)
+        zones = entry.zones
+        cache_key = (entry.key, self.denoisers.key(model), mode, zones)
         cached = self._previews.get(cache_key)
         self.compare.set_page(page.original, cached)
+        self._show_zones(generation, entry, page.pixels)
         self.compare.set_cleaned_title(title)
         self.page_shown.emit(ref)
         if cached is not None:
@@ -116,12 +128,40 @@ class PreviewController(QObject):
         self.compare.set_cleaned_message("Cleaning a quick preview…")
         pixels, box = page.pixels, self.visible_box()
         self._tasks.append(self.runner.start(
-            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t), "preview",
+            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones), "preview",
             name="preview", owner=self,
-            on_item=lambda stage: self._on_stage(generation, stage, quick_only),
+            on_item=lambda stage: self._on_stage(generation, stage, quick_only, not zones.empty),
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
             on_failed=lambda message: self._on_preview_failed(generation, message),
             on_progress=lambda p: self._on_progress(generation, p)))
+
+    def _show_zones(self, generation: int, entry: PageEntry, pixels: Any) -> None:
+        """Outline ``entry``'s picture zones (as its edits make them) and its marks on the original.
+
+        The marks show at once; the zones of another page go at once, and the
+        new ones follow from the io worker unless they were found before.
+        """
+        zones = entry.zones
+        if self._zones_of != entry.key:
+            self.compare.set_zones((), zones)
+            self._zones_of = entry.key
+        else:
+            self.compare.set_marks(zones)
+        key = (entry.key, zones)
+        known = self._zones.get(key)
+        if known is not None:
+            self.compare.set_zones(known, zones)
+            return
+        self._tasks.append(self.runner.start(
+            lambda t: find_picture_boxes(pixels, zones), "io", name="picture zones", owner=self,
+            on_result=lambda boxes: self._on_zones(generation, key, boxes)))
+
+    def _on_zones(self, generation: int, key: tuple[Any, ZoneEdits], boxes: list[Box]) -> None:
+        self._zones[key] = boxes
+        while len(self._zones) > ZONES_CACHE_SIZE:
+            self._zones.popitem(last=False)
+        if self._current(generation):
+            self.compare.set_zones(boxes, key[1])
 
     def visible_box(self) -> Optional[Box]:
         """The part of the page on screen, in page pixels, when zoomed in (None: the whole page shows)."""
@@ -136,14 +176,16 @@ class PreviewController(QObject):
         whole = box == (0, 0, size.width(), size.height())
         return None if whole or box[2] <= box[0] or box[3] <= box[1] else box
 
-    def _on_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool) -> None:
+    def _on_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool, marked: bool = False) -> None:
         if not self._current(generation):
             return
         name, image = stage
+        # The quick look is cleaned small, without the user's marks: it says so.
+        quick = "Quick preview, without your marks" if marked else "Quick preview"
         if name == "quick" and quick_only:
-            note = "Quick preview · full resolution after the batch"
+            note = f"{quick} · full resolution after the batch"
         elif name == "quick":
-            note = "Quick preview · cleaning at full resolution…"
+            note = f"{quick} · cleaning at full resolution…"
         else:
             note = "This part at full resolution · cleaning the rest…"
         self.compare.set_cleaned(image, note)
@@ -204,12 +246,17 @@ def _model_sha256(model: Optional[Path]) -> str:
 
 
 def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
-                  quick_only: bool, task: Task) -> Optional[QImage]:
-    """Run the engine's staged preview: the quick look and the region as items, the whole page as the result."""
+                  quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None) -> Optional[QImage]:
+    """Run the engine's staged preview: the quick look and the region as items, the whole page as the result.
+
+    With the user's ``zones`` edits the whole page is cleaned with them after the quick look (the staged
+    preview's smaller stages know no edits, which are in page pixels), as the batch will clean it.
+    """
     denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
-    for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,
+    edited = zones is not None and not zones.empty
+    for stage in staged_preview(denoiser, pixels, mode, box, quick_only or edited, cancel=task.cancel_token,
                                 progress=task.report):
         if stage.name == "quick":
             first_look = pixels_to_qimage(stage.pixels).scaled(
@@ -222,4 +269,8 @@ def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str
             task.emit_item(("region", first_look))
         elif stage.name == "full":
             return pixels_to_qimage(stage.pixels)
+    if edited and not quick_only:
+        task.cancel_token.raise_if_cancelled()
+        return pixels_to_qimage(clean_page(denoiser, pixels, mode, progress=task.report, cancel=task.cancel_token,
+                                           zones=zones).pixels)
     return None

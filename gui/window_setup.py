@@ -10,8 +10,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QLineEdit, QListWidget, QMainWindow, QMenu, QProgressBar,
-                               QPushButton, QToolBar, QVBoxLayout, QWidget)
+                               QPushButton, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
+from engine.cleaning.pictures import PICTURE, TEXT
 from gui.batch_panel import BatchPanel
 from gui.error_report import log_file
 from gui.help import about_dialog, shortcuts_dialog
@@ -44,6 +45,11 @@ class WindowParts:
     fit_action: QAction
     actual_action: QAction
     swipe_action: QAction
+    zones_action: QAction
+    mark_picture_action: QAction
+    mark_text_action: QAction
+    clear_marks_action: QAction
+    zones_button: QToolButton
     recent_menu: QMenu
     side_layout: QVBoxLayout
     model_box: ModelBox
@@ -144,6 +150,18 @@ def build_actions(w: Any) -> None:
     w.swipe_action = a("Swipe", lambda: w.set_swipe(not w.compare.swipe), "Ctrl+E",
                        "Swipe between original and cleaned")
     w.swipe_action.setCheckable(True)
+    w.zones_action = a("Show picture zones", w.compare.set_zones_visible, None,
+                       "Outline the picture zones on the original: pictures keep their tones, the rest is cleaned")
+    w.zones_action.setCheckable(True)
+    w.zones_action.setChecked(True)
+    # Marking: the next drag on the original marks a region; the page is cleaned again with it.
+    w.mark_picture_action = a("Mark as picture", lambda on: w.set_mark_mode(PICTURE if on else None), None,
+                              "Drag a rectangle on the original to keep it as a picture (tones kept)")
+    w.mark_text_action = a("Mark as text", lambda on: w.set_mark_mode(TEXT if on else None), None,
+                           "Drag a rectangle on the original to clean it as text")
+    for marking in (w.mark_picture_action, w.mark_text_action):
+        marking.setCheckable(True)
+    w.clear_marks_action = a("Clear marks", w.clear_marks, None, "Forget this page's marked regions")
     # Short toolbar labels (menus keep the full names) so the viewer fits a 1024-pixel screen.
     for named, short in ((w.previous_action, "◀ Page"), (w.next_action, "Page ▶"), (w.zoom_out_action, "−"),
                          (w.zoom_in_action, "+")):
@@ -157,7 +175,17 @@ def build_bars_and_menus(w: Any) -> None:
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     toolbar.setMovable(False)
     fill(toolbar, (w.open_action, w.add_files_action, None, w.run_action, w.cancel_action, w.open_output_action,
-                   None, w.train_action))
+                   None, w.train_action, None))
+    # The zones' tools are one button of the main bar: the viewer's bar is full on a 1024-pixel screen.
+    zones_menu = QMenu("Zones", w)
+    fill(zones_menu, (w.zones_action, None, w.mark_picture_action, w.mark_text_action, w.clear_marks_action))
+    w.zones_button = QToolButton()
+    w.zones_button.setText("Picture zones")
+    w.zones_button.setToolTip("Show the picture zones on the original, or mark a region of the page shown "
+                              "as picture or text")
+    w.zones_button.setMenu(zones_menu)
+    w.zones_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    toolbar.addWidget(w.zones_button)
     w.addToolBar(toolbar)
     fill(w.view_toolbar, (w.previous_action, w.next_action, None, w.fit_action, w.actual_action, w.zoom_out_action,
                           w.zoom_in_action, None, w.swipe_action))
@@ -174,7 +202,8 @@ def build_bars_and_menus(w: Any) -> None:
     fill(menu.addMenu("&Batch"), (w.run_action, w.clean_selected_action, w.clean_remaining_action, w.cancel_action,
                                   None, w.train_action, w.lab_action))
     fill(menu.addMenu("&View"), (w.next_action, w.previous_action, None, w.zoom_in_action, w.zoom_out_action,
-                                 w.fit_action, w.actual_action, None, w.swipe_action))
+                                 w.fit_action, w.actual_action, None, w.swipe_action, None, w.zones_action,
+                                 w.mark_picture_action, w.mark_text_action, w.clear_marks_action))
     help_menu = menu.addMenu("&Help")
     help_menu.addAction("Keyboard shortcuts", lambda: shortcuts_dialog(w, w.actions()).exec())
     help_menu.addAction("Show log file", w.show_log)

@@ -112,14 +112,30 @@ def test_press_and_hold_flashes_the_original(qtbot):
     assert not view.flashing
 
 
+def _pixels_of(canvas, colour) -> int:
+    """How many pixels of ``canvas`` are drawn in ``colour``."""
+    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    wanted = colour.rgb() & 0xFFFFFF
+    return sum(1 for y in range(image.height()) for x in range(image.width())
+               if image.pixel(x, y) & 0xFFFFFF == wanted)
+
+
+def _edge_and_middle(canvas, corner: QPointF, far: QPointF) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The colours of ``canvas`` at the middle of the top edge of the box from ``corner`` to ``far`` (page
+    pixels), and at its centre."""
+    top_left, bottom_right = canvas.image_to_widget(corner), canvas.image_to_widget(far)
+    image = canvas.grab().toImage()
+    x = int((top_left.x() + bottom_right.x()) / 2)
+    edge = image.pixelColor(x, round(top_left.y()))
+    middle = image.pixelColor(x, int((top_left.y() + bottom_right.y()) / 2))
+    return (edge.red(), edge.green(), edge.blue()), (middle.red(), middle.green(), middle.blue())
+
+
 def _orange_pixels(canvas) -> int:
     """How many pixels of ``canvas`` are drawn in the put-back places' orange."""
     from gui.compare_view import PUT_BACK_COLOUR
 
-    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    wanted = PUT_BACK_COLOUR.rgb() & 0xFFFFFF
-    return sum(1 for y in range(image.height()) for x in range(image.width())
-               if image.pixel(x, y) & 0xFFFFFF == wanted)
+    return _pixels_of(canvas, PUT_BACK_COLOUR)
 
 
 def test_the_content_checks_places_are_outlined_on_the_cleaned_page(qtbot):
@@ -129,15 +145,8 @@ def test_the_content_checks_places_are_outlined_on_the_cleaned_page(qtbot):
     places = (InkPlace(128, 128, 256, 384, PUT_BACK, 900), InkPlace(256, 0, 384, 128, MISSING, 300))
     view.set_page(_image(540, 420, 200), _image(540, 420, 250), places)
     assert view.right.places() == places
-    canvas = view.right
-    corner = canvas.image_to_widget(QPointF(128, 128))
-    far = canvas.image_to_widget(QPointF(384, 256))
-    image = canvas.grab().toImage()
     # The outline runs along the box's edges on the cleaned page, not through its middle.
-    edge = image.pixelColor(int((corner.x() + far.x()) / 2), round(corner.y()))
-    assert (edge.red(), edge.green(), edge.blue()) == (255, 140, 0)
-    middle = image.pixelColor(int((corner.x() + far.x()) / 2), int((corner.y() + far.y()) / 2))
-    assert (middle.red(), middle.green(), middle.blue()) == (250, 250, 250)
+    assert _edge_and_middle(view.right, QPointF(128, 128), QPointF(384, 256)) == ((255, 140, 0), (250, 250, 250))
     assert _orange_pixels(view.right) > 100
     assert _orange_pixels(view.left) == 0  # the original shows the page as it was
     # Holding for the original hides them; a new page without places has none.
@@ -150,3 +159,57 @@ def test_the_content_checks_places_are_outlined_on_the_cleaned_page(qtbot):
     view.set_swipe(False)
     view.set_page(_image(540, 420, 200), _image(540, 420, 250))
     assert view.right.places() == () and _orange_pixels(view.right) == 0
+
+
+def test_picture_zones_and_marks_are_outlined_on_the_original(qtbot):
+    from engine.cleaning.pictures import ZoneEdits
+    from gui.compare_view import PICTURE_COLOUR, TEXT_COLOUR
+
+    view = _viewer(qtbot)
+    zone = (100, 120, 300, 400)  # top, left, bottom, right
+    view.set_zones([zone], ZoneEdits(text=((20, 20, 80, 200),)))
+    assert view.left.zones() == (zone,)
+    # Outlined along its edge (right of the "picture" tag in the corner), not filled.
+    assert _edge_and_middle(view.left, QPointF(120, 100), QPointF(400, 300)) == ((30, 110, 255), (200, 200, 200))
+    assert _pixels_of(view.left, PICTURE_COLOUR) > 100 and _pixels_of(view.left, TEXT_COLOUR) > 50
+    assert _pixels_of(view.right, PICTURE_COLOUR) == 0  # the cleaned page shows no zones
+    view.set_zones_visible(False)
+    assert _pixels_of(view.left, PICTURE_COLOUR) == 0
+    view.set_zones_visible(True)
+    # In a swipe, on the original's side of the divider only.
+    view.set_swipe(True)
+    view.left.set_divider(1.0)
+    assert _pixels_of(view.left, PICTURE_COLOUR) > 100
+    view.left.set_divider(0.0)
+    assert _pixels_of(view.left, PICTURE_COLOUR) == 0
+    view.set_swipe(False)
+    view.set_page(None)
+    assert view.left.zones() == () and view.left.marks().empty
+
+
+def test_a_drag_on_the_original_marks_a_region_once_asked(qtbot):
+    from engine.cleaning.pictures import PICTURE
+
+    view = _viewer(qtbot)
+    marked = []
+    view.region_marked.connect(lambda kind, box: marked.append((kind, box)))
+    canvas = view.left
+    start, end = canvas.image_to_widget(QPointF(50, 60)), canvas.image_to_widget(QPointF(250, 160))
+    center = view.state.center
+    view.set_mark_mode(PICTURE)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    qtbot.mouseMove(canvas, end.toPoint())
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=end.toPoint())
+    assert len(marked) == 1 and marked[0][0] == PICTURE
+    top, left, bottom, right = marked[0][1]
+    assert abs(top - 60) <= 2 and abs(left - 50) <= 2 and abs(bottom - 160) <= 2 and abs(right - 250) <= 2
+    assert view.state.center == center and view.state.fit  # marking did not pan
+    assert view.mark_mode is None  # one region per request: the next drag pans
+    # A click marks nothing; a drag off the page is clipped to it.
+    view.set_mark_mode(PICTURE)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    assert len(marked) == 1 and view.mark_mode == PICTURE
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    qtbot.mouseMove(canvas, QPoint(canvas.width() - 1, canvas.height() - 1))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(canvas.width() - 1, canvas.height() - 1))
+    assert marked[1][1][2] == 420 and 538 <= marked[1][1][3] <= 540  # the page's bottom; its right edge on screen

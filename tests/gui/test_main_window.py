@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 
 from gui.page_list import Status
 
@@ -358,3 +358,60 @@ def test_sigterm_closes_the_window_like_its_close_button(qtbot, window, open_and
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
     assert window.closing and all(task.cancelled for task in window.runner.running())
+
+
+def test_picture_zones_are_outlined_and_a_marked_region_makes_the_page_wait_again(qtbot, window, open_and_wait,
+                                                                                   tmp_path, realscans_dir):
+    """A photograph's zone is outlined on the original; marking it as text keeps the mark, the page waits to be
+    cleaned again, and the batch cleans it with the mark; clearing the marks finds the first output again."""
+    from engine.cleaning.pictures import TEXT
+    from engine.io import read_page, write_page
+    from engine.io.provenance import read_provenance
+
+    folder = tmp_path / "book"
+    spread = read_page(realscans_dir / "set0002-page-021.jpg").pixels
+    write_page(spread[560:1400, 1850:2900], folder / "photo.png")  # a half-tone photograph and paper around
+    open_and_wait(window, folder, 1)
+    key = window.page_list.keys()[0]
+    qtbot.waitUntil(lambda: len(window.compare.left.zones()) > 0, timeout=60000)
+    top, left, bottom, right = max(window.compare.left.zones(), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    assert top < 200 and left < 200 and bottom > 650 and right > 850  # around the photograph (110, 110, 730, 940)
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    assert window.workspace.get(key).state.finished  # done (or "check it": the content check's places)
+    first = window.workspace.get(key).output
+    assert not window.clear_marks_action.isEnabled()
+
+    # Mark the page, photograph and all, as text, with a drag on the original from corner to corner.
+    window.mark_text_action.trigger()
+    assert window.compare.mark_mode == TEXT and window.mark_text_action.isChecked()
+    canvas = window.compare.left
+    start, end = QPoint(1, 1), QPoint(canvas.width() - 2, canvas.height() - 2)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, end)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=end)
+    entry = window.workspace.get(key)
+    (top, left, bottom, right), = entry.zones.text
+    assert top <= 5 and left <= 5 and bottom >= 835 and right >= 1045 and not entry.zones.pictures
+    assert not window.mark_text_action.isChecked() and window.clear_marks_action.isEnabled()
+    assert window.page_list.status(key) is Status.WAITING and "1 done" not in window.page_count_label.text()
+    assert canvas.marks() == entry.zones
+    qtbot.waitUntil(lambda: canvas.zones() == (), timeout=60000)  # no picture is left where text was marked
+    # The output check does not call the page clean with its earlier output.
+    qtbot.wait(500)
+    assert window.page_list.status(key) is Status.WAITING
+
+    with qtbot.waitSignal(window.batch_finished, timeout=90000):
+        window.run_batch()
+    assert window.workspace.get(key).state.finished
+    second = window.workspace.get(key).output
+    assert second != first and read_provenance(second).settings.endswith(entry.zones.settings_text())
+
+    # Clearing the marks: the outline of the photograph is back, and so is the first output.
+    with qtbot.waitSignal(window.outputs_checked, timeout=30000):
+        window.clear_marks_action.trigger()
+    assert window.workspace.get(key).zones.empty and canvas.marks().empty
+    assert window.page_list.status(key) is Status.ALREADY and window.workspace.get(key).output == first
+    qtbot.waitUntil(lambda: len(canvas.zones()) > 0, timeout=60000)
