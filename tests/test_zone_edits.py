@@ -179,3 +179,34 @@ def test_an_output_records_its_edits_so_other_edits_clean_the_page_again(spread,
     keys = [photo]
     assert outputs_made_before([scans], keys, out, fast, options, zones=edits)[photo] == (first["photo.png"].output, 0)
     assert outputs_made_before([scans], keys, out, fast, options)[photo] == (again["photo.png"].output, 0)
+
+
+# ---------------------------------------------------------------- the workspace keeps a page's edits
+
+
+def test_a_cleaned_page_whose_marks_change_waits_again(tmp_path):
+    from engine.cleaning.batch import PageResult
+    from engine.io import PageRef
+    from engine.workspace import PageState, Workspace
+
+    space = Workspace()
+    refs = [PageRef(tmp_path / name) for name in ("a.png", "b.png")]
+    space.add((ref, None) for ref in refs)
+    a, b = (ref.key for ref in refs)
+    space.start_batch([a])
+    space.page_result(PageResult(refs[0], tmp_path / "out" / "a_clean.png", None, 1.0))
+    space.finish_batch("done")
+    changes: list[int] = []
+    space.changed.connect(changes.append)
+    assert space.get(a).state is PageState.DONE and space.zone_edits() == {}
+    space.mark_zone(a, PICTURE, (1, 2, 30, 40))
+    space.mark_zone(b, TEXT, (0, 0, 5, 5))
+    entry = space.get(a)
+    assert entry.zones == ZoneEdits(pictures=((1, 2, 30, 40),))
+    assert entry.state is PageState.WAITING and entry.output == tmp_path / "out" / "a_clean.png"  # made otherwise
+    assert space.get(b).state is PageState.WAITING and changes == [0, 1]
+    assert space.zone_edits() == {a: entry.zones, b: ZoneEdits(text=((0, 0, 5, 5),))}
+    space.set_zones(a, entry.zones)  # the same edits: nothing changes
+    assert changes == [0, 1]
+    space.clear_zones(a)
+    assert space.get(a).zones.empty and list(space.zone_edits()) == [b]
