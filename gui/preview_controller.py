@@ -153,7 +153,7 @@ class PreviewController(QObject):
             self.compare.set_zones(known, zones)
             return
         self._tasks.append(self.runner.start(
-            lambda t: find_picture_boxes(pixels, zones), "io", name="picture zones", owner=self,
+            lambda t: _picture_boxes(pixels, zones, t), "io", name="picture zones", owner=self,
             on_result=lambda boxes: self._on_zones(generation, key, boxes)))
 
     def _on_zones(self, generation: int, key: tuple[Any, ZoneEdits], boxes: list[Box]) -> None:
@@ -235,6 +235,13 @@ def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: O
             made_by = provenance.model
             by_chosen = provenance.model_sha256 == _model_sha256(model)
     return ViewerPage(pixels, page_qimage(ref), saved, made_by, by_chosen)
+
+
+def _picture_boxes(pixels: Any, zones: ZoneEdits, task: Task) -> list[Box]:
+    """The page's picture zones as its edits make them; none looked for once the page left the viewer
+    (a task queued behind thumbnails may start after the user moved on)."""
+    task.cancel_token.raise_if_cancelled()
+    return find_picture_boxes(pixels, zones)
 
 
 def _model_sha256(model: Optional[Path]) -> str:
