@@ -39,8 +39,11 @@ PICTURE_MODEL_ENV = "DOCCLEAN_PICTURE_MODEL"
 WORK_SIDE = 1024
 # The network labels squares of CELL x CELL working pixels (its four 2x poolings).
 CELL = 16
-# A square is picture when the network is at least this sure.
+# A square is picture when the network is at least this sure, in a zone that somewhere holds a
+# 3 x 3 block of squares it is CORE_THRESHOLD sure of (hysteresis: a photograph's light edges
+# are kept, a stain or a dark heading that looks a little like one is not).
 THRESHOLD = 0.5
+CORE_THRESHOLD = 0.7
 # Smaller zones are not kept (squares): a picture is at least ~3 x 3 squares, some 1.5 cm across
 # on an A4 page; smaller dark spots are a stain, a seal or a bold letter, which the model handles.
 MIN_CELLS = 9
@@ -148,13 +151,13 @@ def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray
 
     Squares over THRESHOLD are joined across one-square gaps and their holes
     filled (a picture's white highlights are part of it); a zone is kept when
-    it holds MIN_CELLS squares and somewhere a 3 x 3 block of sure ones (a
-    gutter's shadow, a rule, a bold line are thinner), and grown by a square.
+    it holds MIN_CELLS squares and somewhere a 3 x 3 block of CORE_THRESHOLD
+    ones (a gutter's shadow, a rule, a bold line are thinner), and grown by a square.
     """
     probability = (net or picture_net())(working_page(page))
     square = np.ones((3, 3), np.uint8)
     sure = (probability >= THRESHOLD).astype(np.uint8)
-    core = np.asarray(cv2.morphologyEx(sure, cv2.MORPH_OPEN, square))
+    core = np.asarray(cv2.morphologyEx((probability >= CORE_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, square))
     if not core.any():
         return core.astype(bool)
     cells = np.asarray(cv2.morphologyEx(sure, cv2.MORPH_CLOSE, square))
