@@ -19,7 +19,6 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QProgressBar
 
 from engine.cleaning.model_pool import ModelPool
-from engine.cleaning.page import clean_page
 from engine.cleaning.pictures import ZoneEdits, find_picture_boxes
 from engine.cleaning.preview import staged_preview
 from engine.files import file_sha256_cached
@@ -130,7 +129,7 @@ class PreviewController(QObject):
         self._tasks.append(self.runner.start(
             lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones), "preview",
             name="preview", owner=self,
-            on_item=lambda stage: self._on_stage(generation, stage, quick_only, not zones.empty),
+            on_item=lambda stage: self._on_stage(generation, stage, quick_only),
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
             on_failed=lambda message: self._on_preview_failed(generation, message),
             on_progress=lambda p: self._on_progress(generation, p)))
@@ -176,16 +175,14 @@ class PreviewController(QObject):
         whole = box == (0, 0, size.width(), size.height())
         return None if whole or box[2] <= box[0] or box[3] <= box[1] else box
 
-    def _on_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool, marked: bool = False) -> None:
+    def _on_stage(self, generation: int, stage: tuple[str, QImage], quick_only: bool) -> None:
         if not self._current(generation):
             return
         name, image = stage
-        # The quick look is cleaned small, without the user's marks: it says so.
-        quick = "Quick preview, without your marks" if marked else "Quick preview"
         if name == "quick" and quick_only:
-            note = f"{quick} · full resolution after the batch"
+            note = "Quick preview · full resolution after the batch"
         elif name == "quick":
-            note = f"{quick} · cleaning at full resolution…"
+            note = "Quick preview · cleaning at full resolution…"
         else:
             note = "This part at full resolution · cleaning the rest…"
         self.compare.set_cleaned(image, note)
@@ -254,17 +251,13 @@ def _model_sha256(model: Optional[Path]) -> str:
 
 def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
                   quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None) -> Optional[QImage]:
-    """Run the engine's staged preview: the quick look and the region as items, the whole page as the result.
-
-    With the user's ``zones`` edits the whole page is cleaned with them after the quick look (the staged
-    preview's smaller stages know no edits, which are in page pixels), as the batch will clean it.
-    """
+    """Run the engine's staged preview, with the user's ``zones`` edits: the quick look and the region as
+    items, the whole page as the result."""
     denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
-    edited = zones is not None and not zones.empty
-    for stage in staged_preview(denoiser, pixels, mode, box, quick_only or edited, cancel=task.cancel_token,
-                                progress=task.report):
+    for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,
+                                progress=task.report, zones=zones):
         if stage.name == "quick":
             first_look = pixels_to_qimage(stage.pixels).scaled(
                 width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
@@ -276,8 +269,4 @@ def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str
             task.emit_item(("region", first_look))
         elif stage.name == "full":
             return pixels_to_qimage(stage.pixels)
-    if edited and not quick_only:
-        task.cancel_token.raise_if_cancelled()
-        return pixels_to_qimage(clean_page(denoiser, pixels, mode, progress=task.report, cancel=task.cancel_token,
-                                           zones=zones).pixels)
     return None

@@ -210,3 +210,19 @@ def test_a_cleaned_page_whose_marks_change_waits_again(tmp_path):
     assert changes == [0, 1]
     space.clear_zones(a)
     assert space.get(a).zones.empty and list(space.zone_edits()) == [b]
+
+
+def test_every_preview_stage_shows_the_marks(spread, denoiser):
+    from engine.cleaning.preview import staged_preview
+
+    text = spread[TEXT_CROP]
+    box = (100, 200, 400, 900)
+    edits = ZoneEdits(pictures=(box,))
+    view = (150, 50, 1000, 450)  # (left, top, right, bottom): the part on screen, over the box
+    stages = {s.name: s.pixels for s in staged_preview(denoiser, text, box=view, zones=edits)}
+    scale = stages["quick"].shape[0] / text.shape[0]
+    small_box = tuple(round(v * scale) for v in box)
+    assert _mid_tones(stages["quick"][_region(small_box)], dots=False) > 0.35  # its greys, even when small
+    in_view = np.s_[box[0] - view[1]:box[2] - view[1], box[1] - view[0]:box[3] - view[0]]
+    assert _mid_tones(stages["region"][in_view], dots=False) > 0.35
+    assert np.array_equal(stages["full"], clean_page(denoiser, text, zones=edits).pixels)

@@ -338,6 +338,14 @@ class ZoneEdits:
             return ZoneEdits(self.pictures, self.text + ((top, left, bottom, right),))
         raise ValueError(f"a region is marked as {PICTURE!r} or {TEXT!r}, not {kind!r}")
 
+    def moved(self, scale: float = 1.0, top: int = 0, left: int = 0) -> "ZoneEdits":
+        """These edits on a part of the page: boxes shifted by (-top, -left), then scaled by ``scale``
+        (a preview's reduced page, a region cut out of it)."""
+        def move(box: Box) -> Box:
+            return (round((box[0] - top) * scale), round((box[1] - left) * scale),
+                    round((box[2] - top) * scale), round((box[3] - left) * scale))
+        return ZoneEdits(tuple(map(move, self.pictures)), tuple(map(move, self.text)))
+
     def digest(self) -> str:
         """12 hex digits that change with the boxes, not with the order they were marked in."""
         text = json.dumps({"pictures": sorted(self.pictures), "text": sorted(self.text)}, separators=(",", ":"))

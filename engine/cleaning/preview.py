@@ -17,6 +17,7 @@ import numpy as np
 from engine.errors import ConfigurationError
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.page import clean_page
+from engine.cleaning.pictures import ZoneEdits
 from engine.progress import CancelToken, ProgressCallback, check
 
 # About 0.6 MP: an A4 page at 300 dpi seen at 80 dpi, cleaned in a tenth of the full page's time.
@@ -26,8 +27,9 @@ _CONTEXT = 128
 
 
 def quick_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
-                  max_pixels: int = QUICK_PIXELS) -> np.ndarray:
-    """The page cleaned at a reduced size of at most ``max_pixels`` pixels (same dtype, smaller shape).
+                  max_pixels: int = QUICK_PIXELS, zones: Optional[ZoneEdits] = None) -> np.ndarray:
+    """The page cleaned at a reduced size of at most ``max_pixels`` pixels (same dtype, smaller shape),
+    with the user's ``zones`` edits (in page pixels).
 
     A page already that small is cleaned as it is.
     """
@@ -36,11 +38,11 @@ def quick_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    return clean_page(denoiser, pixels, mode).pixels
+    return clean_page(denoiser, pixels, mode, zones=zones and zones.moved(scale)).pixels
 
 
 def clean_region(denoiser: Denoiser, pixels: np.ndarray, box: tuple[int, int, int, int], mode: str = "grey",
-                 cancel: Optional[CancelToken] = None) -> np.ndarray:
+                 cancel: Optional[CancelToken] = None, zones: Optional[ZoneEdits] = None) -> np.ndarray:
     """The cleaned pixels of ``box`` = (left, top, right, bottom), in pixels, at full resolution.
 
     The box is cleaned with the model's receptive field (and the content
@@ -53,7 +55,8 @@ def clean_region(denoiser: Denoiser, pixels: np.ndarray, box: tuple[int, int, in
     margin = max(denoiser.geometry.margin, _CONTEXT)
     x0, y0 = max(0, left - margin), max(0, top - margin)
     x1, y1 = min(width, right + margin), min(height, bottom + margin)
-    cleaned = clean_page(denoiser, pixels[y0:y1, x0:x1], mode, cancel=cancel).pixels
+    cleaned = clean_page(denoiser, pixels[y0:y1, x0:x1], mode, cancel=cancel,
+                         zones=zones and zones.moved(top=y0, left=x0)).pixels
     return cleaned[top - y0:bottom - y0, left - x0:right - x0]
 
 
@@ -74,17 +77,20 @@ class PreviewStage:
 def staged_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
                    box: Optional[tuple[int, int, int, int]] = None, quick_only: bool = False,
                    cancel: Optional[CancelToken] = None,
-                   progress: Optional[ProgressCallback] = None) -> Iterator[PreviewStage]:
+                   progress: Optional[ProgressCallback] = None,
+                   zones: Optional[ZoneEdits] = None) -> Iterator[PreviewStage]:
     """The preview policy, stage by stage: the page small first, then ``box`` (the part on screen, when
     zoomed in) at full resolution, then the whole page; only the first with ``quick_only`` (a batch has
-    the model).  Stops between stages, and within the last, when ``cancel`` is set.
+    the model).  Every stage applies the user's ``zones`` edits.  Stops between stages, and within the
+    last, when ``cancel`` is set.
     """
     check(cancel)
-    yield PreviewStage("quick", quick_preview(denoiser, pixels, mode))
+    yield PreviewStage("quick", quick_preview(denoiser, pixels, mode, zones=zones))
     if quick_only:
         return
     if box is not None:
         check(cancel)
-        yield PreviewStage("region", clean_region(denoiser, pixels, box, mode, cancel=cancel), box)
+        yield PreviewStage("region", clean_region(denoiser, pixels, box, mode, cancel=cancel, zones=zones), box)
     check(cancel)
-    yield PreviewStage("full", clean_page(denoiser, pixels, mode, progress=progress, cancel=cancel).pixels)
+    yield PreviewStage("full", clean_page(denoiser, pixels, mode, progress=progress, cancel=cancel,
+                                          zones=zones).pixels)
