@@ -74,6 +74,14 @@ def test_a_drawn_text_page_holds_no_picture():
     assert (page < 0.8).mean() > 0.02 and not pictures.picture_cells(page).any()
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (8, 5000), (15, 15), (16, 16), (5000, 12)])
+def test_specks_and_strips_hold_no_picture_and_clean(shape):
+    page = np.full(shape, 0.8, np.float32)
+    assert not pictures.picture_cells(page).any()
+    cleaned = clean_page(Denoiser.from_file("fast"), page, "bw")
+    assert cleaned.pixels.shape == shape
+
+
 def test_keep_pictures_keeps_tones_and_whitens_the_paper_around():
     page = np.full((600, 800), 0.7, np.float32)  # grey paper
     ramp = np.linspace(0.1, 0.65, 300, dtype=np.float32)

@@ -154,7 +154,10 @@ def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray
     it holds MIN_CELLS squares and somewhere a 3 x 3 block of CORE_THRESHOLD
     ones (a gutter's shadow, a rule, a bold line are thinner), and grown by a square.
     """
-    probability = (net or picture_net())(working_page(page))
+    seen = working_page(page)
+    if min(seen.shape) < CELL:  # a strip or a speck: no room for a picture, nor for the network's poolings
+        return np.zeros((seen.shape[0] // CELL, seen.shape[1] // CELL), bool)
+    probability = (net or picture_net())(seen)
     square = np.ones((3, 3), np.uint8)
     sure = (probability >= THRESHOLD).astype(np.uint8)
     core = np.asarray(cv2.morphologyEx((probability >= CORE_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, square))
