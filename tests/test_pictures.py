@@ -122,6 +122,17 @@ def test_no_pictures_is_recorded_so_a_rerun_cleans_again(samples_dir, tmp_path):
         "mode=grey keep_ink=on pictures=off", "mode=grey keep_ink=on pictures=on"]
 
 
+def test_a_damaged_picture_finder_is_named_in_one_sentence(tmp_path, monkeypatch, samples_dir, capsys):
+    damaged = tmp_path / "finder.npz"
+    damaged.write_bytes(b"not a finder")
+    monkeypatch.setenv(pictures.PICTURE_MODEL_ENV, str(damaged))
+    assert main(["-q", "denoise", str(samples_dir / "noisyoffice-2.png"), "-o", str(tmp_path / "out"),
+                 "--model", "fast"]) != 0
+    err = capsys.readouterr().err
+    assert f"{damaged}: the picture finder cannot be read: it is missing or damaged" in err
+    assert "Traceback" not in err and "Error" not in err
+
+
 def test_training_crops_label_the_squares_a_picture_covers():
     from engine.data.pictures import CELL, CROP, PictureSampler
 

@@ -71,8 +71,9 @@ class PictureNet:
                 count = len(layout["dilations"])
                 kernels = tuple(np.asarray(saved[f"kernel_{i}"], np.float32) for i in range(count))
                 biases = tuple(np.asarray(saved[f"bias_{i}"], np.float32) for i in range(count))
-        except (OSError, KeyError, ValueError) as error:
-            raise ModelFileError(f"{path}: the picture model cannot be read ({error})", path=path) from None
+        except (OSError, KeyError, ValueError):
+            raise ModelFileError("the picture finder cannot be read: it is missing or damaged (reinstall DocClean, "
+                                 "or make it again with docclean train-pictures)", path=path) from None
         return cls(kernels, biases, tuple(int(d) for d in layout["dilations"]), int(layout["pooled"]))
 
     def save(self, path: Path) -> None:
