@@ -21,7 +21,7 @@ def test_the_office_model_on_a_book_page_is_told_and_the_general_one_is_not(real
     warning = unsuited_warning(office, page, "set0005-06.jpg")
     assert warning and "docclean-noisyoffice.keras would erase" in warning and "set0005-06.jpg" in warning
     assert "the general model (the default) suits most pages" in warning
-    assert unsuited_warning(Denoiser.from_file(precision="float32"), page, "p") is None
+    assert unsuited_warning(Denoiser.from_file(precision="float32"), page, "p") is None  # not even tried
     assert unsuited_warning(office, read_page(noisyoffice_dir / "noisy" / "161.png").pixels, "p") is None
 
 
