@@ -22,18 +22,18 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec, S
 import numpy as np
 
 from engine.cleaning.denoiser import LARGE_PAGE, Denoiser
+from engine.cleaning.earlier_runs import Provenances
 from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.cleaning.pictures import ZoneEdits
 from engine.errors import ImageReadError, ImageWriteError, PageError
 from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
                        real_path, remove_leftovers, write_page)
-from engine.files import file_sha256_cached
 from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
-from engine.io.naming import earlier_outputs, free_output_path
+from engine.io.naming import free_output_path
 from engine.io.output_folder import RunLock, check_not_in_use
 from engine.io.planning import OutputFile, plan_outputs
-from engine.io.provenance import Provenance, is_output, read_output_provenances
+from engine.io.provenance import Provenance, is_output
 from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, check, report
 from engine.vocabulary import PageMode, RerunPolicy, Stage
@@ -320,60 +320,6 @@ class _Outcomes:
 # ---------------------------------------------------------------- what earlier runs made
 
 
-class _Provenances:
-    """What each page's output records, with each input file hashed once and only when needed."""
-
-    def __init__(self, denoiser: Denoiser, settings: str,
-                 zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> None:
-        self.model = denoiser.name
-        self.model_sha256 = file_sha256_cached(denoiser.path) if denoiser.path else None
-        self.settings = settings
-        self.zones = dict(zones or {})
-        self.hashes: dict[Path, str] = {}
-
-    def of(self, ref: PageRef) -> Optional[Provenance]:
-        """None when it cannot be known (no model file, or the input cannot be read: its page reports why)."""
-        if self.model_sha256 is None:
-            return None
-        if ref.path not in self.hashes:
-            try:
-                self.hashes[ref.path] = file_sha256_cached(ref.path)
-            except OSError:
-                return None
-        # A page cleaned with the user's zone edits records them: other edits make another page.
-        edits = self.zones.get(ref.key) if self.zones else None
-        settings = self.settings + (edits.settings_text() if edits is not None else "")
-        return Provenance(self.model, self.model_sha256, ref.path.name, self.hashes[ref.path],
-                          ref.index + 1, settings)
-
-    def earlier(self, output: OutputFile) -> tuple[Optional[Path], Optional[Path]]:
-        """Earlier files of ``output`` made by this model with these settings: (with every page, without some).
-
-        A document without some of its pages is one where a page failed;
-        it is made again in its place.
-        """
-        found = [(path, read_output_provenances(path)) for path in earlier_outputs(output.base, output.fmt)]
-        found = [(path, pages) for path, pages in found if any(pages)]
-        if not found:
-            return None, None  # nothing to compare with: the inputs need not be hashed
-        wanted = [provenance for provenance in map(self.of, output.refs) if provenance is not None]
-        if len(wanted) < len(output.refs):  # a page whose provenance cannot be known
-            return None, None
-        whole = next((path for path, pages in found if _same_pages(wanted, pages)), None)
-        part = next((path for path, pages in found if output.document and _some_pages(wanted, pages)), None)
-        return whole, part
-
-
-def _same_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
-    return len(wanted) == len(found) and all(w.same_work(f) for w, f in zip(wanted, found))
-
-
-def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
-    """Whether ``found`` is some of ``wanted``'s pages, in order, made the same way."""
-    remaining = iter(wanted)
-    return 0 < len(found) < len(wanted) and all(any(w.same_work(f) for w in remaining) for f in found)
-
-
 def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Denoiser,
                         options: BatchOptions, cancel: Optional[CancelToken] = None,
                         zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> dict[PageKey, tuple[Path, int]]:
@@ -389,7 +335,7 @@ def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir
     refs = [item for item in plan.pages() if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            folders, options.combine) if refs else []
-    provenances = _Provenances(denoiser, options.settings_text(), plan.zones)
+    provenances = Provenances(denoiser, options.settings_text(), plan.zones)
     found: dict[PageKey, tuple[Path, int]] = {}
     for output in dict.fromkeys(outputs):
         check(cancel)
@@ -442,7 +388,7 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     refs = [item for item in items if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            plan.folders, options.combine)
-    provenances = _Provenances(denoiser, options.settings_text(), plan.zones)
+    provenances = Provenances(denoiser, options.settings_text(), plan.zones)
     run = _Run(plan, items, outputs, denoiser, provenances, options)
     return run.pages(cancel, progress)
 
@@ -451,7 +397,7 @@ class _Run:
     """One batch under way: its pages, the files they go into, and the reader and writer threads."""
 
     def __init__(self, plan: BatchPlan, items: list[PageRef | tuple[Path, ImageReadError]],
-                 outputs: list[OutputFile], denoiser: Denoiser, provenances: _Provenances,
+                 outputs: list[OutputFile], denoiser: Denoiser, provenances: Provenances,
                  options: BatchOptions) -> None:
         self.items = items
         self.out_dir = plan.out_dir
