@@ -25,19 +25,22 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
 
-from engine.cleaning.ink import PUT_BACK, InkPlace
-from engine.cleaning.pictures import PICTURE, Box, ZoneEdits
+from engine.cleaning.ink import InkPlace
+from engine.cleaning.pictures import Box, ZoneEdits
+from gui.page_overlays import (  # noqa: F401  (the colours are imported from here too)
+    MISSING_COLOUR,
+    PICTURE_COLOUR,
+    PUT_BACK_COLOUR,
+    TEXT_COLOUR,
+    paint_places,
+    paint_rubber_band,
+    paint_zones,
+)
 
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
 ZOOM_STEP = 1.25
 DIVIDER_GRAB_PX = 8
-# The content check's places on the cleaned page: orange where ink was put back, red where it is missing.
-PUT_BACK_COLOUR = QColor(255, 140, 0)
-MISSING_COLOUR = QColor(230, 30, 30)
-# The picture zones on the original: blue where a picture keeps its tones; the user's text marks green.
-PICTURE_COLOUR = QColor(30, 110, 255)
-TEXT_COLOUR = QColor(0, 160, 60)
 # A drag shorter than this (screen pixels) is a click, not a region.
 MIN_MARK_PX = 4
 
@@ -253,71 +256,14 @@ class ImageCanvas(QWidget):
             self._draw_badge(painter, label, left=x + 8)
 
     def _paint_places(self, painter: QPainter) -> None:
-        """Outline the places on the cleaned page, two screen pixels wide at any zoom."""
-        if not self._places:
-            return
-        painter.save()
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for place in self._places:
-            pen = QPen(PUT_BACK_COLOUR if place.kind == PUT_BACK else MISSING_COLOUR, 2)
-            pen.setCosmetic(True)
-            painter.setPen(pen)
-            painter.drawRect(QRectF(self.image_to_widget(QPointF(place.left, place.top)),
-                                    self.image_to_widget(QPointF(place.right, place.bottom))))
-        painter.restore()
+        paint_places(painter, self._places, self.image_to_widget)
 
     def _paint_zones(self, painter: QPainter) -> None:
-        """Outline the picture zones (blue) and the user's marks (dashed: blue picture, green text)
-        on the original, two screen pixels wide at any zoom, each with a small label."""
-        if not self.zones_visible or not (self._zones or not self._marks.empty):
-            return
-        painter.save()
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        painter.setFont(font)
-        for boxes, colour, style, label in (
-                (self._zones, PICTURE_COLOUR, Qt.PenStyle.SolidLine, "picture"),
-                (self._marks.pictures, PICTURE_COLOUR, Qt.PenStyle.DashLine, "marked picture"),
-                (self._marks.text, TEXT_COLOUR, Qt.PenStyle.DashLine, "marked text")):
-            for box in boxes:
-                rect = self._box_rect(box)
-                pen = QPen(colour, 2, style)
-                pen.setCosmetic(True)
-                painter.setPen(pen)
-                painter.drawRect(rect)
-                self._draw_label(painter, rect, label, colour, below=style is Qt.PenStyle.DashLine)
-        painter.restore()
-
-    def _box_rect(self, box: Box) -> QRectF:
-        top, left, bottom, right = box
-        return QRectF(self.image_to_widget(QPointF(left, top)), self.image_to_widget(QPointF(right, bottom)))
-
-    def _draw_label(self, painter: QPainter, rect: QRectF, text: str, colour: QColor, below: bool) -> None:
-        """A small filled tag in the box's corner: top left for a zone, bottom left for a mark, so a
-        zone and the mark it came from do not hide each other's words."""
-        metrics = painter.fontMetrics()
-        width, height = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
-        if rect.width() < width or rect.height() < height * 2:
-            return  # a box too small on screen for its words says it by its colour
-        y = rect.bottom() - height if below else rect.top()
-        tag = QRectF(rect.left(), y, width, height)
-        painter.fillRect(tag, colour)
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+        if self.zones_visible:
+            paint_zones(painter, self.font(), self._zones, self._marks, self.image_to_widget)
 
     def _paint_rubber_band(self, painter: QPainter) -> None:
-        """The region being marked, in the colour of what it will be."""
-        if self._mark_from is None or self._mark_to is None:
-            return
-        painter.save()
-        colour = PICTURE_COLOUR if self.mark_kind == PICTURE else TEXT_COLOUR
-        painter.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
-        fill = QColor(colour)
-        fill.setAlpha(40)
-        painter.setBrush(fill)
-        painter.drawRect(QRectF(self._mark_from, self._mark_to).normalized())
-        painter.restore()
+        paint_rubber_band(painter, self.mark_kind, self._mark_from, self._mark_to)
 
     def _draw_centered_text(self, painter: QPainter, text: str) -> None:
         painter.setPen(QColor(220, 220, 220))
