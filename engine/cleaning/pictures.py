@@ -138,12 +138,23 @@ def _read_net(path: Path) -> PictureNet:
     return PictureNet.load(path)
 
 
+def _working_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of a page of ``shape`` seen whole: its longer side at most WORK_SIDE, never enlarged."""
+    height, width = shape
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    return (height, width) if scale == 1.0 else (max(1, round(height * scale)), max(1, round(width * scale)))
+
+
+def _cell_pixels(shape: tuple[int, int]) -> float:
+    """Page pixels per CELL square of a page of ``shape`` (as keep_pictures and picture_mask count them)."""
+    return CELL / min(1.0, WORK_SIDE / max(shape))
+
+
 def working_page(page: np.ndarray) -> Array:
     """``page`` (grey, uint8 or float) as float32 with its longer side at most WORK_SIDE."""
-    height, width = page.shape
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    small = to_unit(page) if scale == 1.0 else cv2.resize(
-        to_unit(page), (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    height, width = _working_shape(page.shape)
+    small = to_unit(page) if (height, width) == page.shape else cv2.resize(
+        to_unit(page), (width, height), interpolation=cv2.INTER_AREA)
     return np.asarray(small, np.float32)
 
 
@@ -225,7 +236,7 @@ def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_
     if not cells.any():
         return
     height, width = page.shape
-    cell = CELL / min(1.0, WORK_SIDE / max(height, width))  # page pixels per square
+    cell = _cell_pixels(page.shape)
     weight_grid = cells.astype(np.float32)
     paper_grid, paper_step = _paper_grid(page, cells, cell)
     rows_with_pictures: NDArray[np.bool_] = np.asarray(cells.any(axis=1))
@@ -246,8 +257,8 @@ def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_
 
 def picture_mask(cells: NDArray[np.bool_], shape: tuple[int, int], top: int, bottom: int) -> NDArray[np.bool_]:
     """Rows [top, bottom) of the page: True where a pixel is mostly picture."""
-    height, width = shape
-    cell = CELL / min(1.0, WORK_SIDE / max(height, width))
+    cell = _cell_pixels(shape)
+    width = shape[1]
     mask: NDArray[np.bool_] = _band_of(cells.astype(np.float32), cell, top, bottom, width) >= 0.5
     return mask
 
@@ -268,21 +279,14 @@ PICTURE = "picture"
 TEXT = "text"
 
 
-def _cell_pixels(shape: tuple[int, int]) -> float:
-    """Page pixels per CELL square of a page of ``shape`` (as keep_pictures and picture_mask count them)."""
-    return CELL / min(1.0, WORK_SIDE / max(shape))
-
-
 def _grid_shape(shape: tuple[int, int]) -> tuple[int, int]:
     """The shape of picture_cells' grid for a page of ``shape``, without running the network.
 
     The working page is shrunk as working_page does, then halved (rounding down) once per
     pooling: CELL = 2 ** 4, and halving down four times is dividing down by 16.
     """
-    height, width = shape
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    small = (height, width) if scale == 1.0 else (max(1, round(height * scale)), max(1, round(width * scale)))
-    return small[0] // CELL, small[1] // CELL
+    height, width = _working_shape(shape)
+    return height // CELL, width // CELL
 
 
 def picture_boxes(cells: NDArray[np.bool_], shape: tuple[int, int]) -> list[Box]:
