@@ -49,7 +49,8 @@ from gui.training_fields import CONFIG_DEFAULTS, form_rows, guard_wheel, path_fi
 from gui.training_model import ModelSection
 from gui.workers import TaskRunner
 
-LOSS_LABELS = {"mse": "mse (mean squared error)", "bce": "bce (binary cross-entropy)"}
+LOSS_LABELS = {"mse": "mse (mean squared error)", "bce": "bce (binary cross-entropy)",
+               "bce_dice": "bce_dice (cross-entropy + Dice, for ink models)"}
 
 
 class TrainingForm(QWidget):

@@ -125,7 +125,7 @@ class ModelSection(QGroupBox):
         self.arch_summary.setText(arch.summary)
         remembered = self.settings.training_arch_options(arch.name)
         for key, (low, high) in arch.options.items():
-            spin = _option_spin(key, low, high, arch.defaults.get(key), remembered.get(key))
+            spin = _option_spin(key, low, high, arch.defaults.get(key), remembered.get(key), arch.notes.get(key))
             spin.valueChanged.connect(self._schedule_count)
             spin.valueChanged.connect(self.edited)
             guard_wheel(spin)
@@ -163,7 +163,8 @@ class ModelSection(QGroupBox):
             self.parameters_counted.emit(count)
 
 
-def _option_spin(key: str, low: int, high: int, default: Optional[int], remembered: Optional[int]) -> QSpinBox:
+def _option_spin(key: str, low: int, high: int, default: Optional[int], remembered: Optional[int],
+                 note: Optional[str] = None) -> QSpinBox:
     """A spin box for option ``key`` of an architecture, from ``low`` to ``high``."""
     spin = QSpinBox()
     if default is None:
@@ -174,7 +175,7 @@ def _option_spin(key: str, low: int, high: int, default: Optional[int], remember
     else:
         spin.setRange(low, high)
     spin.setValue(default if remembered is None else remembered)
-    spin.setToolTip(f"{key}: {low} to {high}")
+    spin.setToolTip(f"{key}: {low} to {high}" + (f": {note}" if note else ""))
     return spin
 
 

@@ -24,7 +24,7 @@ BAD = [
     (dict(test_fraction=-0.1), "test fraction must be in"),
     (dict(patience=0), "patience must be at least 1"),
     (dict(lr_schedule="linear"), "learning-rate schedule must be one of constant, cosine"),
-    (dict(arch_options={"bogus": 1}), "docunet has no option bogus (its options: width, depth, stem)"),
+    (dict(arch_options={"bogus": 1}), "docunet has no option bogus (its options: width, depth, stem, head)"),
     (dict(arch_options={"stem": 3}), "option stem of docunet must be a whole number from 1 to 2, not 3"),
     (dict(arch_options={"width": "8"}), "option width of docunet must be a whole number"),
 ]

@@ -401,10 +401,21 @@ class CropSampler:
     crop gets the same random flips and 90-degree turns on both sides, and
     the noisy side alone a mild brightness (+-0.05) and contrast (x0.9..1.1)
     change, clipped to [0, 1]: the clean target is never altered.
+    With a ``teacher`` (a cleaner: noisy page in, cleaned page out), its
+    output on each noisy page is the target instead of the clean page: a
+    small model learns from a big one (distillation), on pages whose own
+    ground truth is binary.
+    With ``fade``, that share of the crops has its ink faded towards the
+    crop's paper (to 25-100 % of its contrast): faded print and pencil are
+    still ink, which a binariser must learn from pages mostly printed black.
+    With ``min_ink``, a crop whose target has less than that share of ink
+    (darker than 0.5) is drawn again, up to ten times: a binariser learns
+    nothing from empty margins.
     """
 
     BRIGHTNESS = 0.05
     CONTRAST = 0.1
+    FADED = 0.25  # the least contrast a faded crop keeps
 
     def __init__(
         self,
@@ -414,6 +425,9 @@ class CropSampler:
         augment: bool = True,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        min_ink: float = 0.0,
+        teacher: Callable[[np.ndarray], np.ndarray] | None = None,
+        fade: float = 0.0,
     ) -> None:
         if not pairs:
             raise ValueError("CropSampler needs at least one pair")
@@ -421,6 +435,8 @@ class CropSampler:
             raise ValueError(f"crop must be a positive number of pixels, got {crop}")
         self.crop = int(crop)
         self.augment = augment
+        self.min_ink = min_ink
+        self.fade = fade
         self.pairs = list(pairs)
         self._rng = np.random.default_rng(seed)
         self._noisy: list[np.ndarray] = []
@@ -429,6 +445,8 @@ class CropSampler:
             check(cancel)
             report(progress, Stage.LOAD_PAGES, done, len(self.pairs), message=pair.name)
             noisy, clean = load_pair(pair)
+            if teacher is not None:
+                clean = teacher(noisy)
             self._noisy.append(_compact(self._pad(noisy)))
             self._clean.append(_compact(self._pad(clean)))
         report(progress, Stage.LOAD_PAGES, len(self.pairs), len(self.pairs))
@@ -447,6 +465,15 @@ class CropSampler:
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         """One random (noisy, clean) crop, each float32 (crop, crop) in [0, 1]."""
+        for _ in range(self.REDRAWS):
+            noisy, clean = self._draw()
+            if self.min_ink <= 0 or np.mean(clean < 0.5) >= self.min_ink:
+                break
+        return noisy, clean
+
+    REDRAWS = 10
+
+    def _draw(self) -> tuple[np.ndarray, np.ndarray]:
         rng = self._rng
         i = int(rng.integers(len(self._noisy)))
         height, width = self._noisy[i].shape
@@ -475,11 +502,19 @@ class CropSampler:
         brightness = np.float32(rng.uniform(-self.BRIGHTNESS, self.BRIGHTNESS))
         # Contrast around mid-grey so paper and ink move apart or together evenly.
         jittered = (pair[0] - np.float32(0.5)) * contrast + np.float32(0.5) + brightness
+        if self.fade and rng.random() < self.fade:
+            jittered = _faded(jittered, np.float32(rng.uniform(self.FADED, 1.0)))
         return np.clip(jittered, 0.0, 1.0), pair[1]
 
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``n`` random (noisy, clean) crops, each float32 (n, crop, crop, 1) in [0, 1]."""
         return draw_batch(self, n)
+
+
+def _faded(crop: np.ndarray, share: np.float32) -> np.ndarray:
+    """``crop`` with everything darker than its paper (its 90th percentile) at ``share`` of its contrast."""
+    paper = np.float32(np.percentile(crop, 90))
+    return np.where(crop < paper, paper - share * (paper - crop), crop)
 
 
 class Sampler(Protocol):

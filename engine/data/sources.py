@@ -18,6 +18,9 @@ or as a TOML recipe file (see resources/recipes/general.toml)::
     weight = 0.4
     exclude = ["DIBCO2016_*"] # pairs whose name matches are never used
     test_fraction = 0.0       # documents held out for testing (default: the run's)
+    min_ink = 0.02            # crops with less ink (target darker than 0.5) are drawn again
+    teacher = "general"       # targets are this model's output on the noisy pages (distillation)
+    fade = 0.5                # share of crops whose ink is faded (to 25-100 % of its contrast)
 
     [[source]]
     name = "synthetic"
@@ -54,6 +57,9 @@ class Source:
     exclude: tuple[str, ...] = ()
     test_fraction: Optional[float] = None
     real_clean: float = 0.3
+    min_ink: float = 0.0
+    teacher: Optional[str] = None  # a model file or bundled model's name
+    fade: float = 0.0
 
     @property
     def synthetic(self) -> bool:
@@ -110,7 +116,13 @@ def parse_data(data: str, data_folder: Optional[str | os.PathLike[str]] = None) 
     return sources
 
 
-_RECIPE_KEYS = {"name", "folder", "weight", "exclude", "test_fraction", "real_clean"}
+def _check_share(value: object, name: str, key: str = "min_ink") -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ConfigurationError(f"source {name!r}: {key} must be a share from 0 to below 1, not {value!r}")
+    return float(value)
+
+
+_RECIPE_KEYS = {"name", "folder", "weight", "exclude", "test_fraction", "real_clean", "min_ink", "teacher", "fade"}
 
 
 def load_recipe(path: str | os.PathLike[str], data_folder: Optional[str | os.PathLike[str]] = None) -> list[Source]:
@@ -144,7 +156,10 @@ def load_recipe(path: str | os.PathLike[str], data_folder: Optional[str | os.Pat
         sources.append(Source(
             name=name, folder=folder, weight=_check_weight(float(entry.get("weight", 1.0)), name),
             exclude=tuple(str(p) for p in entry.get("exclude", ())),
-            test_fraction=entry.get("test_fraction"), real_clean=float(entry.get("real_clean", 0.3))))
+            test_fraction=entry.get("test_fraction"), real_clean=float(entry.get("real_clean", 0.3)),
+            min_ink=_check_share(entry.get("min_ink", 0.0), name, "min_ink"),
+            teacher=str(entry["teacher"]) if "teacher" in entry else None,
+            fade=_check_share(entry.get("fade", 0.0), name, "fade")))
     return sources
 
 

@@ -34,6 +34,8 @@ class Architecture:
     flat_input: bool = False
     # The builder's options a user may set: name -> (lowest, highest) whole number.
     options: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What each option does, in a sentence the app shows beside it.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -58,7 +60,12 @@ ARCHITECTURES: dict[str, Architecture] = {
         # largest that stays under the 2 GiB a model file may unpack to.
         Architecture("docunet", "DocClean's fast U-Net document denoiser (any page size)",
                      DOCUMENT, True, 146_298, {"width": 8, "depth": 3}, batch_size=16,
-                     options={"width": (1, 48), "depth": (1, 6), "stem": (1, 2)}),
+                     options={"width": (1, 48), "depth": (1, 6), "stem": (1, 2), "head": (0, 1)},
+                     notes={"width": "channels at full resolution, doubled at each level down",
+                            "depth": "levels of half resolution: the deeper, the wider it sees",
+                            "stem": "2 works at half resolution inside: about twice as fast",
+                            "head": "0 cleans the page; 1 gives the probability of paper (an ink model: "
+                                    "train it with the bce_dice loss, for black and white)"}),
     )
 }
 

@@ -119,7 +119,7 @@ def noisyoffice_deep() -> keras.Model:
     return keras.Model(inputs, outputs, name="noisyoffice_deep")
 
 
-def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
+def docunet(width: int = 8, depth: int = 3, stem: int = 1, head: int = 0) -> keras.Model:
     """DocClean's document denoiser: a U-Net with few channels at full size.
 
     ``depth`` stride-2 steps take the page down to 1/2**depth resolution,
@@ -133,6 +133,9 @@ def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
     The output is the page corrected by a predicted gain and offset,
     clipped to [0, 1]: paper can reach pure white exactly, which a sigmoid
     never does, and learning starts from the identity.
+    With ``head=1`` (an ink model) the output is instead the probability
+    that a pixel is paper (a sigmoid): 1 - output is the ink probability,
+    thresholded at 0.5 for black and white (engine.cleaning.page).
     """
     def conv(filters: int, **kwargs: Any) -> layers.Conv2D:
         # He initialisation keeps the signal alive through the ReLU stack.
@@ -152,18 +155,26 @@ def docunet(width: int = 8, depth: int = 3, stem: int = 1) -> keras.Model:
     for level in range(depth - 1, -1, -1):
         x = layers.UpSampling2D(2)(x)
         x = conv(widths[level])(layers.Concatenate()([x, skips[level]]))
+    if head == 1:
+        # Most of a page is paper: starting the bias there (p = 0.88) keeps
+        # the first steps from drowning pages in ink.
+        probability = layers.Conv2D(1, 3, padding="same", activation="sigmoid",
+                                    bias_initializer=keras.initializers.Constant(2.0), name="paper")
+        if stem == 2:
+            x = layers.UpSampling2D(2)(x)
+        return keras.Model(inputs, probability(x), name="docunet")
     # Scanned noise is close to an affine change of the paper: a gain
     # (stains, shadows darken the page multiplicatively) and an offset.  The
     # network predicts both per pixel, starting from gain 1 and offset 0, so
     # anti-aliased glyph edges are rescaled rather than redrawn.
     if stem == 2:
-        head = dict(kernel_size=2, strides=2, kernel_initializer="zeros")
-        gain = layers.Conv2DTranspose(1, bias_initializer="ones", **head)(x)
-        offset = layers.Conv2DTranspose(1, **head)(x)
+        shape = dict(kernel_size=2, strides=2, kernel_initializer="zeros")
+        gain = layers.Conv2DTranspose(1, bias_initializer="ones", **shape)(x)
+        offset = layers.Conv2DTranspose(1, **shape)(x)
     else:
-        head = dict(kernel_size=3, padding="same", kernel_initializer="zeros")
-        gain = layers.Conv2D(1, bias_initializer="ones", **head)(x)
-        offset = layers.Conv2D(1, **head)(x)
+        shape = dict(kernel_size=3, padding="same", kernel_initializer="zeros")
+        gain = layers.Conv2D(1, bias_initializer="ones", **shape)(x)
+        offset = layers.Conv2D(1, **shape)(x)
     corrected = layers.Add()([layers.Multiply()([inputs, gain]), offset])
     outputs = layers.ReLU(max_value=1.0, name="clip")(corrected)
     return keras.Model(inputs, outputs, name="docunet")

@@ -15,7 +15,8 @@ from engine.models.modelfile import read_info
 
 OPTIMIZERS = ("adam", "rmsprop", "adadelta")
 PRECISIONS = ("float32", "mixed_bfloat16")
-LOSSES = {"mse": "mse", "bce": "binary_crossentropy"}
+# bce_dice: for ink models (docunet head 1), engine.training.losses.
+LOSSES = ("mse", "bce", "bce_dice")
 
 
 @dataclass
@@ -171,7 +172,11 @@ def _check_options(arch: registry.Architecture, options: object) -> None:
 
 
 def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
-    """The model to start from can be read and is the model being trained, option for option."""
+    """The model to start from can be read and is the model being trained, option for option.
+
+    Only the output head may differ: an ink model starts from a cleaning
+    model's body, its head learnt anew (engine.training.fit).
+    """
     if config.init_from is None:
         return
     _require(isinstance(config.init_from, str) and config.init_from.strip() != "",
@@ -182,8 +187,8 @@ def _check_init_from(config: TrainConfig, arch: registry.Architecture) -> None:
         raise ConfigurationError(f"cannot start from that model: {error}") from None
     _require(info.architecture == arch.name,
              f"cannot start from {config.init_from}: it is a {info.architecture} model, not {arch.name}")
-    wanted = {**arch.defaults, **config.arch_options}
-    theirs = {**arch.defaults, **info.options}
+    wanted = {k: v for k, v in {**arch.defaults, **config.arch_options}.items() if k != "head"}
+    theirs = {k: v for k, v in {**arch.defaults, **info.options}.items() if k != "head"}
     _require(theirs == wanted, f"cannot start from {config.init_from}: its options are {_listed(theirs)}, "
                                f"not {_listed(wanted)}; choose the same options")
 

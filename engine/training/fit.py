@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Optional, TypedDict, final
+from typing import Callable, Iterator, Optional, TypedDict, final
 
 import numpy as np
 
@@ -23,7 +23,8 @@ from engine.models.keras_files import load_model, save_model
 from engine.models.modelfile import ModelInfo, check_output_name
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.training.bridge import KeepBest, TrainingBridge
-from engine.training.config import LOSSES, PRECISIONS, TrainConfig, resolved
+from engine.training.config import PRECISIONS, TrainConfig, resolved
+from engine.training.losses import keras_loss
 from engine.vocabulary import Stage
 
 import keras  # noqa: E402  (after engine.models.zoo has started TensorFlow quietly)
@@ -116,9 +117,12 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
         chosen, config.validation_split, test_fraction, config.seed)
     if not train_pairs:
         raise DataError(f"{source.folder}: too few documents to train after holding out validation and test")
-    sampler = pairs.CropSampler(train_pairs, crop=config.crop, seed=config.seed, augment=True)
+    teacher = _teacher(source.teacher)
+    sampler = pairs.CropSampler(train_pairs, crop=config.crop, seed=config.seed, augment=True,
+                                min_ink=source.min_ink, teacher=teacher, fade=source.fade)
     val_source = val_pairs or train_pairs
-    val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False)
+    val_sampler = pairs.CropSampler(val_source, crop=config.validation_crop, seed=config.seed + 1, augment=False,
+                                    teacher=teacher)
     validation = val_sampler.batch(min(4 * len(val_source), _MAX_VALIDATION_CROPS_PER_SOURCE))
     description: _FolderDescription = {"folder": str(source.folder), "train_pairs": len(train_pairs),
                    "validation_pairs": len(val_pairs), "test_pairs": len(test_pairs),
@@ -127,6 +131,20 @@ def _pair_source(source: sources.Source, config: TrainConfig) -> tuple[pairs.Cro
                    "trained_documents": sorted({p.document for p in train_pairs + val_pairs}),
                    "problems": "" if found.complete else found.summary()}
     return sampler, validation, description
+
+
+def _teacher(model: Optional[str]) -> Optional[Callable[[np.ndarray], np.ndarray]]:
+    """The cleaner whose output a source's pages are taught with (None: their own clean pages).
+
+    The model alone, in float32: no content check, no pictures kept (those run
+    after any model, the student's too).
+    """
+    if model is None:
+        return None
+    from engine.cleaning.denoiser import Denoiser
+
+    denoiser = Denoiser.from_file(model, precision="float32")
+    return denoiser.denoise
 
 
 def _document_data(config: TrainConfig) -> _Data:
@@ -203,10 +221,10 @@ def train(config: TrainConfig, output: Optional[str | Path] = None,
         batches = math.ceil(len(data.train[0]) / batch_size)
     model = _build(config.arch, config.arch_options, config.precision)
     if config.init_from is not None:
-        model.set_weights(load_model(config.init_from).model.get_weights())
+        _start_from(model, load_model(config.init_from).model)
     # XLA halves the step time of the document models on a CPU; Keras's 'auto'
     # leaves it off once a metric is attached.
-    model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=LOSSES[loss],
+    model.compile(optimizer=_optimizer(config, batches * config.epochs), loss=keras_loss(loss),
                   metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
                   jit_compile=not config.is_digits and config.precision == "float32")
 
@@ -251,6 +269,21 @@ def _build(arch: str, options: dict[str, int], precision: str) -> keras.Model:
         return zoo.build_model(arch, **options)
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def _start_from(model: keras.Model, source: keras.Model) -> None:
+    """``source``'s weights in ``model``, layer by layer, as far as the two agree.
+
+    The same architecture agrees throughout; a different head (an ink model
+    started from a cleaning model) keeps its fresh weights there.
+    """
+    for mine, theirs in zip(model.layers, source.layers):
+        ours, given = mine.get_weights(), theirs.get_weights()
+        # The paper head has the shape of the cleaning head's gain, not its meaning.
+        if mine.name == "paper" or type(mine) is not type(theirs) or \
+                [w.shape for w in ours] != [w.shape for w in given]:
+            break
+        mine.set_weights(given)
 
 
 def _as_float32(model: keras.Model, config: TrainConfig) -> keras.Model:
