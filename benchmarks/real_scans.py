@@ -1,13 +1,15 @@
 """DocClean on real documents: DIBCO with ground truth, book scans and phone photos without.
 
-    python benchmarks/real_scans.py [--data DIR] [--general PATH] [--noisyoffice PATH] [--sets 2016,2017,2018]
+    python benchmarks/real_scans.py [--data DIR] [--general PATH] [--noisyoffice PATH] [--ink PATH]
+                                    [--sets 2016,2017,2018]
                                     [--skip-speed] [--skip-ocr] [--skip-pictures] [--only TABLES]
                                     [--out DIR] [--smoke]
 
 * DIBCO (``DIR/dibco``): for each reported year, every method's output is
   binarised at Otsu's threshold and scored with the DIBCO metrics, averaged
   over the year's pages: F-measure, pseudo F-measure, PSNR and DRD.  The
-  general model never trained on these years (resources/recipes/general.toml).
+  general model never trained on these years (resources/recipes/general.toml),
+  nor did the ink model of ``--mode bw`` (resources/recipes/ink.toml).
 * Real scans (``DIR/realscans``): share of the input's clear ink (engine.cleaning.ink)
   still ink in the output, and the mean paper level before and after.
 * Speed: read + clean + write of A4 pages at 300 dpi, as a ratio to OpenCV's
@@ -88,12 +90,12 @@ def _float(page: np.ndarray) -> np.ndarray:
     return to_unit(page)
 
 
-def model_cleaner(path: Optional[Path], keep_ink: bool) -> Clean:
+def model_cleaner(path: Optional[Path], keep_ink: bool, mode: str = "grey") -> Clean:
     from engine.cleaning.denoiser import Denoiser
     from engine.cleaning.page import clean_page
 
     denoiser = Denoiser.from_file(path, precision="float32")
-    return lambda page: clean_page(denoiser, page, keep_ink=keep_ink).pixels
+    return lambda page: clean_page(denoiser, page, mode, keep_ink=keep_ink).pixels
 
 
 def methods(args: argparse.Namespace) -> dict[str, Clean]:
@@ -107,6 +109,7 @@ def methods(args: argparse.Namespace) -> dict[str, Clean]:
         "NoisyOffice model (docclean-noisyoffice)": model_cleaner(args.noisyoffice, keep_ink=False),
         "general model, model alone": model_cleaner(args.general, keep_ink=False),
         "general model + ink kept (default)": model_cleaner(args.general, keep_ink=True),
+        "--mode bw (ink model + ink kept)": model_cleaner(args.ink, keep_ink=True, mode="bw"),
     }
 
 
@@ -372,6 +375,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--general", type=Path, default=MODELS / "docclean-general.keras")
     parser.add_argument("--noisyoffice", type=Path, default=MODELS / "docclean-noisyoffice.keras")
+    parser.add_argument("--ink", type=Path, default=MODELS / "docclean-ink.keras",
+                        help="the ink model black-and-white mode runs (default: the bundled one)")
     parser.add_argument("--sets", default=",".join(DEFAULT_SETS))
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-ocr", action="store_true", help="leave out the Tesseract table")

@@ -30,7 +30,7 @@ from engine.data.sources import is_document_data, parse_data
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, check_output_folder, find_images
 from engine.io.os_errors import describe_os_error
 from engine.models import registry
-from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME
+from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME, model_for_mode
 from engine.models.modelfile import check_output_name, read_info
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
@@ -52,8 +52,8 @@ def _denoise(args: argparse.Namespace) -> int:
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
-    denoiser = Denoiser.from_file(args.model, backend=args.backend, precision=args.precision,
-                                   threads=args.threads)
+    denoiser = Denoiser.from_file(model_for_mode(args.model, options.mode), backend=args.backend,
+                                   precision=args.precision, threads=args.threads)
     if not plan.files:  # after the model: a wrong model is worth hearing about first
         raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
                                  f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
@@ -185,11 +185,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engine.evaluation.scoring import InkEvaluation, NothingReadable, evaluate, evaluate_ink
     from engine.data.pairs import find_pairs
 
-    denoiser = Denoiser.from_file(args.model, backend=args.backend, precision=args.precision,
-                                   threads=args.threads)
+    denoiser = Denoiser.from_file(model_for_mode(args.model, args.mode), backend=args.backend,
+                                   precision=args.precision, threads=args.threads)
 
     def clean(pixels: np.ndarray) -> np.ndarray:
-        return clean_page(denoiser, pixels, keep_ink=not args.no_keep_ink, pictures=not args.no_pictures).pixels
+        return clean_page(denoiser, pixels, args.mode, keep_ink=not args.no_keep_ink,
+                          pictures=not args.no_pictures).pixels
 
     if not args.ink:
         found = find_pairs(args.pairs)
@@ -343,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
     p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
-                        "for OCR and archives")
+                        "for OCR and archives, by the ink model when the model is the general one")
     p.add_argument("--dpi", type=number, metavar="N",
                    help="the resolution every page is written at, in dots per inch (it sets a PDF page's size); "
                         "by default each file's own, or 300 where that would make a page larger than A0")
@@ -400,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "binary ground truth adds the DIBCO metrics")
     what.add_argument("--ink", help="folder of pages without ground truth: share of their clear ink kept")
     _cleaning_options(p)
+    p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
+                   help="score the pages as denoise --mode writes them (bw: by the ink model "
+                        "when the model is the general one)")
     p.add_argument("--include-seen", action="store_true",
                    help="also score documents the model was trained on")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.cleaning.batch import PageResult, plan_batch, run_batch
 from engine.cleaning.model_pool import ModelPool
+from engine.models.bundled import model_for_mode
 from engine.cleaning.pictures import ZoneEdits
 from engine.options import BatchOptions
 from engine.progress import Progress
@@ -96,7 +97,7 @@ def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages
     plan = plan_batch(inputs, out_dir, only=pages, zones=zones)
     for note in plan.notes():
         task.emit_item(note)
-    denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
+    denoiser: Any = pool.get(model_for_mode(model, options.mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)
     count = 0
     result: PageResult
     for result in run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report):

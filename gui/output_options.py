@@ -36,7 +36,8 @@ class OutputOptions(QGroupBox):
         self.format_combo.setToolTip("pdf writes one PDF per input file with all its pages; tiff keeps a "
                                      "multi-page TIFF or PDF as one multi-page TIFF")
         self.mode_combo = choice_combo(PageMode)
-        self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives")
+        self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives; "
+                                   "with the general model, the ink model decides what is ink")
         self.existing_combo = choice_combo(RerunPolicy)
         self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
                                        "model made it with these settings (each saved page records what made "

@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 
 from engine.cleaning.batch import outputs_made_before
 from engine.cleaning.model_pool import ModelPool
+from engine.models.bundled import model_for_mode
 from engine.errors import ImageReadError
 from engine.io import PageKey, PageRef, find_images, list_pages
 from engine.options import BatchOptions
@@ -93,7 +94,7 @@ class PageLoader(QObject):
             return
         self._check = self.runner.start(
             # On the batch's worker: a check and a batch never read and write the output folder at once.
-            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model), options, task.cancel_token,
+            lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model_for_mode(model, options.mode)), options, task.cancel_token,
                                              zones), "batch",
             name="earlier outputs", owner=self,
             on_result=lambda found: self._on_checked(generation, found),

@@ -23,7 +23,7 @@ from engine.cleaning.pictures import ZoneEdits, find_picture_boxes
 from engine.cleaning.preview import staged_preview
 from engine.files import file_sha256_cached
 from engine.io import read_output_provenances, read_page
-from engine.models.bundled import resolve_model
+from engine.models.bundled import model_for_mode, resolve_model
 from engine.workspace import PageEntry
 from gui.compare_view import CompareView
 from gui.qimage import page_qimage, pixels_to_qimage
@@ -253,7 +253,7 @@ def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str
                   quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None) -> Optional[QImage]:
     """Run the engine's staged preview, with the user's ``zones`` edits: the quick look and the region as
     items, the whole page as the result."""
-    denoiser: Any = pool.get(model)  # shared: one lock per loaded model (engine.cleaning.model_pool)
+    denoiser: Any = pool.get(model_for_mode(model, mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
     for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,

@@ -49,6 +49,11 @@ class Denoiser:
         return self.path.name if self.path else "model"
 
     @property
+    def gives_ink(self) -> bool:
+        """Whether the model gives the probability of paper (an ink model), not a cleaned grey page."""
+        return bool(self.info is not None and self.info.options.get("head") == 1)
+
+    @property
     def precision(self) -> str:
         return self.backend.precision
 

@@ -8,11 +8,14 @@ import numpy as np
 
 from engine.cleaning.binarize import bands, otsu_threshold
 from engine.cleaning.denoiser import Denoiser
-from engine.cleaning.ink import InkReport, check_ink
+from engine.cleaning.ink import INK_CONTRAST, InkReport, check_ink
 from engine.cleaning.pictures import ZoneEdits, apply_zone_edits, dither, keep_pictures, picture_cells, picture_mask
+from engine.io import to_unit
 from engine.progress import CancelToken, ProgressCallback
 from engine.vocabulary import PageMode, choice
 
+# An ink model's output is the probability of paper: below one half, a pixel is more likely ink.
+INK_THRESHOLD = 0.5
 
 
 @dataclass
@@ -43,30 +46,45 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
     tones, only their paper level corrected (engine.cleaning.pictures).  With
     ``keep_ink`` (the default) ink the model would have erased is put back
     from the page (engine.cleaning.ink): the output is never emptier than the
-    text it was given.  'bw' binarises the result at Otsu's threshold, and
-    dithers the pictures.  ``zones`` are the user's corrections of the pictures found
+    text it was given.  'bw' binarises the result, at 0.5 for an ink model
+    (its output is the probability of paper) and at Otsu's threshold for
+    any other, and dithers the pictures.  ``zones`` are the user's corrections of the pictures found
     (engine.cleaning.pictures.ZoneEdits): the regions marked as pictures are kept
     as pictures even without ``pictures``, those marked as text are cleaned.
     """
     mode = choice(PageMode, mode, "the page mode")
     cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
+    inked = mode == PageMode.BW and denoiser.gives_ink
+    if inked:
+        # The content check must judge the page as it will be written: a stroke at
+        # probability 0.6 looks kept in grey and is gone once thresholded.
+        scale = 255 if cleaned.dtype == np.uint8 else 1.0
+        cleaned = np.where(cleaned < INK_THRESHOLD * scale, 0, scale).astype(cleaned.dtype)
     cells = picture_cells(pixels) if pictures else None
     if zones is not None and not zones.empty:
         cells = apply_zone_edits(cells, pixels.shape, zones)
     if cells is not None:
         keep_pictures(pixels, cleaned, cells)
+    # An ink model's output is near 0 or 1: ink the check puts back from the page has
+    # the page's own (paler) tone, and must not be lost again at the threshold.
+    before = cleaned.copy() if inked and keep_ink else None
     report_ = check_ink(pixels, cleaned, restore=keep_ink)
     if mode == PageMode.BW:
-        cleaned = _black_and_white(cleaned, cells)
+        put_back = None if before is None else (cleaned < before) & (to_unit(cleaned) < 1 - INK_CONTRAST)
+        cleaned = _black_and_white(cleaned, cells, INK_THRESHOLD if denoiser.gives_ink else None, put_back)
     share = float(cells.mean()) if cells is not None else 0.0
     return CleanedPage(cleaned, report_, mode, share)
 
 
-def _black_and_white(cleaned: np.ndarray, cells: Optional[np.ndarray]) -> np.ndarray:
-    """Black (0) and white (1.0 or 255): text at Otsu's threshold, pictures dithered."""
+def _black_and_white(cleaned: np.ndarray, cells: Optional[np.ndarray], threshold: Optional[float],
+                     ink: Optional[np.ndarray] = None) -> np.ndarray:
+    """Black (0) and white (1.0 or 255): text below ``threshold`` (None: Otsu's) and the
+    pixels of ``ink`` (bool), pictures dithered."""
     scale = 255 if cleaned.dtype == np.uint8 else 1.0
-    threshold = otsu_threshold(cleaned) * scale
+    threshold = (otsu_threshold(cleaned) if threshold is None else threshold) * scale
     result = np.where(cleaned < threshold, 0, scale).astype(cleaned.dtype)
+    if ink is not None:
+        result[ink] = 0
     if cells is None or not cells.any():
         return result
     for top, bottom in bands(*cleaned.shape):

@@ -16,11 +16,11 @@ import numpy as np
 
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import check_ink
-from engine.models.bundled import DEFAULT_MODEL_NAME, bundled_model_path
+from engine.models.bundled import DEFAULT_MODEL_NAME, INK_MODEL_NAME, bundled_model_path
 
 # The bundled models made for every kind of page are not tried: they erase under 7 % of any real
 # scan's ink, and the try costs a one-page run a fifth of its time.
-GENERAL_MODELS = (DEFAULT_MODEL_NAME, "fast")
+GENERAL_MODELS = (DEFAULT_MODEL_NAME, "fast", INK_MODEL_NAME)
 
 SAMPLE_SIDE = 768
 # Above this share of the sample's clear ink erased, the model does not suit the pages.  The
