@@ -1,6 +1,6 @@
 """DocClean on real documents: DIBCO with ground truth, book scans and phone photos without.
 
-    python benchmarks/real_scans.py [--data DIR] [--general PATH] [--noisyoffice PATH] [--ink PATH]
+    python benchmarks/real_scans.py [--data DIR] [--general PATH] [--fast PATH] [--noisyoffice PATH] [--ink PATH]
                                     [--sets 2016,2017,2018]
                                     [--skip-speed] [--skip-ocr] [--skip-pictures] [--only TABLES]
                                     [--out DIR] [--smoke]
@@ -109,6 +109,7 @@ def methods(args: argparse.Namespace) -> dict[str, Clean]:
         "NoisyOffice model (docclean-noisyoffice)": model_cleaner(args.noisyoffice, keep_ink=False),
         "general model, model alone": model_cleaner(args.general, keep_ink=False),
         "general model + ink kept (default)": model_cleaner(args.general, keep_ink=True),
+        "fast model + ink kept (--model fast)": model_cleaner(args.fast, keep_ink=True),
         "--mode bw (ink model + ink kept)": model_cleaner(args.ink, keep_ink=True, mode="bw"),
     }
 
@@ -375,6 +376,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--general", type=Path, default=MODELS / "docclean-general.keras")
     parser.add_argument("--noisyoffice", type=Path, default=MODELS / "docclean-noisyoffice.keras")
+    parser.add_argument("--fast", type=Path, default=MODELS / "docclean-fast.keras")
     parser.add_argument("--ink", type=Path, default=MODELS / "docclean-ink.keras",
                         help="the ink model black-and-white mode runs (default: the bundled one)")
     parser.add_argument("--sets", default=",".join(DEFAULT_SETS))

@@ -28,8 +28,8 @@ BUNDLED_MODELS: dict[str, BundledModel] = {m.name: m for m in (
     BundledModel("general", "docclean-general.keras", "General documents (default)",
                  "Office print, books, handwriting, historical documents and phone photos"),
     BundledModel("fast", "docclean-fast.keras", "General documents, fast",
-                 "The general model's training at half resolution inside: twice as fast, "
-                 "a little weaker on show-through"),
+                 "The general model distilled into a U-Net working at half resolution inside: "
+                 "over twice as fast, weaker on show-through"),
     BundledModel("noisyoffice", "docclean-noisyoffice.keras", "Office prints (NoisyOffice)",
                  "Specialised for office prints with coffee stains, folds, watermarks and crumples"),
     BundledModel("ink", "docclean-ink.keras", "Ink and paper (black and white)",
