@@ -416,6 +416,7 @@ class CropSampler:
     BRIGHTNESS = 0.05
     CONTRAST = 0.1
     FADED = 0.25  # the least contrast a faded crop keeps
+    REDRAWS = 10  # draws at most, for a crop with min_ink
 
     def __init__(
         self,
@@ -470,8 +471,6 @@ class CropSampler:
             if self.min_ink <= 0 or np.mean(clean < 0.5) >= self.min_ink:
                 break
         return noisy, clean
-
-    REDRAWS = 10
 
     def _draw(self) -> tuple[np.ndarray, np.ndarray]:
         rng = self._rng
