@@ -90,6 +90,7 @@ def build_side_panel(w: Any) -> QWidget:
             setattr(w, name, getattr(box, name))
         layout.addWidget(box)
     w.output_edit = w.output_options.folder_edit
+    w.mode_combo.currentIndexChanged.connect(lambda: w.model_box.set_mode(w.output_options.mode()))
     layout.addStretch(1)
     return panel
 
@@ -241,6 +242,7 @@ def restore_settings(w: Any) -> None:
         w.output_edit.setText(str(settings.output_folder))
     w.format_combo.setCurrentText(settings.output_format)
     w.mode_combo.setCurrentIndex(max(0, w.mode_combo.findData(settings.output_mode)))
+    w.model_box.set_mode(w.output_options.mode())
     w.output_options.show_existing_choice()
     w.backend_combo.blockSignals(True)  # the model loads once, below
     w.backend_combo.setCurrentIndex(max(0, w.backend_combo.findData(w.denoisers.runtime)))

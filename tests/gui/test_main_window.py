@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt, QTimer
 
+from engine.io.provenance import read_provenance
 from gui.page_list import Status
 
 
@@ -242,7 +243,12 @@ def test_black_and_white_mode_writes_one_bit_pages_and_is_remembered(qtbot, wind
     for path in _outputs(out):
         with Image.open(path) as image:
             assert image.mode == "1"
+        assert read_provenance(path).model == "docclean-ink.keras"  # the general model's ink model
     assert AppSettings().output_mode == "bw"
+    qtbot.waitUntil(lambda: "runs on" in window.model_label.text(), timeout=60000)
+    assert "Black and white pages: the ink model (docclean-ink.keras)" in window.model_label.text()
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData("grey"))
+    assert "ink model" not in window.model_label.text()
 
 
 def test_bundled_models_are_offered_by_name(window):
