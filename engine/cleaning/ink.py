@@ -202,9 +202,9 @@ def _spread(grid: np.ndarray, step: int, top: int, bottom: int, width: int) -> n
 class _Comparison:
     """Clear ink of the input and what the output kept of it, band by band."""
 
-    def __init__(self, noisy: np.ndarray, cleaned: np.ndarray) -> None:
+    def __init__(self, noisy: np.ndarray, cleaned: np.ndarray, paper: PaperLevel | None = None) -> None:
         self.noisy, self.cleaned = noisy, cleaned
-        self.paper_in, self.paper_out = PaperLevel(noisy), PaperLevel(cleaned)
+        self.paper_in, self.paper_out = paper or PaperLevel(noisy), PaperLevel(cleaned)
         self.nearby = _NearbyInk(noisy, self.paper_in)
         beyond = beyond_the_paper(self.paper_in)
         self.beyond = beyond if beyond.any() else None  # most pages: no lookup per band
@@ -264,7 +264,8 @@ def _per_block(mask: np.ndarray, cols: int) -> NDArray[np.intp]:
     return counts
 
 
-def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> InkReport:
+def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False,
+              paper_level: PaperLevel | None = None) -> InkReport:
     """Compare the clear ink of ``noisy`` with ``cleaned``; optionally put dropped ink back.
 
     Both are grey pages of the same shape, uint8 or float in [0, 1].  With
@@ -275,11 +276,12 @@ def check_ink(noisy: np.ndarray, cleaned: np.ndarray, restore: bool = False) -> 
     it erased writing, not the odd stain fragment as dark as print beside it.
     The report's ``places`` say where writing was put back, or dropped and
     not put back (see PLACE_PIXELS), so that a person can look there.
+    ``paper_level`` is ``noisy``'s PaperLevel when the caller already has it.
     Works band by band: memory is a few bands of float32 beyond the two pages.
     """
     if noisy.shape != cleaned.shape:
         raise ValueError(f"pages differ in shape: {noisy.shape} and {cleaned.shape}")
-    compared = _Comparison(noisy, cleaned)
+    compared = _Comparison(noisy, cleaned, paper_level)
     height, width = noisy.shape
     cols = -(-width // RESTORE_BLOCK)
     ink_blocks, kept_blocks, piece_blocks = [], [], []

@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from engine.cleaning.binarize import bands, otsu_threshold
+from engine.cleaning.binarize import PaperLevel, bands, otsu_threshold
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import INK_CONTRAST, InkReport, check_ink
 from engine.cleaning.pictures import ZoneEdits, apply_zone_edits, dither, keep_pictures, picture_cells, picture_mask
@@ -63,12 +63,14 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
     cells = picture_cells(pixels) if pictures else None
     if zones is not None and not zones.empty:
         cells = apply_zone_edits(cells, pixels.shape, zones)
+    # Computed once: keeping the pictures and checking the ink both need the input's paper.
+    paper_level = PaperLevel(pixels) if cells is not None and cells.any() else None
     if cells is not None:
-        keep_pictures(pixels, cleaned, cells)
+        keep_pictures(pixels, cleaned, cells, paper_level)
     # An ink model's output is near 0 or 1: ink the check puts back from the page has
     # the page's own (paler) tone, and must not be lost again at the threshold.
     before = cleaned.copy() if inked and keep_ink else None
-    report_ = check_ink(pixels, cleaned, restore=keep_ink)
+    report_ = check_ink(pixels, cleaned, restore=keep_ink, paper_level=paper_level)
     if mode == PageMode.BW:
         put_back = None if before is None else (cleaned < before) & (to_unit(cleaned) < 1 - INK_CONTRAST)
         cleaned = _black_and_white(cleaned, cells, INK_THRESHOLD if denoiser.gives_ink else None, put_back)

@@ -206,9 +206,8 @@ def _band_of(grid: Array, step: float, top: int, bottom: int, width: int, left: 
     return band
 
 
-def _paper_grid(page: np.ndarray, cells: NDArray[np.bool_], cell: float) -> tuple[Array, int]:
-    """The paper level grid of ``page`` with its pictures bridged by the paper around them, and its step."""
-    level = PaperLevel(page)
+def _paper_grid(level: PaperLevel, cells: NDArray[np.bool_], cell: float) -> tuple[Array, int]:
+    """The paper level grid of a page with its pictures bridged by the paper around them, and its step."""
     rows, cols = level.small.shape
     centres_y = ((np.arange(rows) + 0.5) * level.step / cell).astype(np.intp).clip(0, cells.shape[0] - 1)
     centres_x = ((np.arange(cols) + 0.5) * level.step / cell).astype(np.intp).clip(0, cells.shape[1] - 1)
@@ -226,19 +225,21 @@ def _paper_grid(page: np.ndarray, cells: NDArray[np.bool_], cell: float) -> tupl
     return np.maximum(grid, np.float32(1 / 255)), level.step
 
 
-def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_]) -> None:
+def keep_pictures(page: np.ndarray, cleaned: np.ndarray, cells: NDArray[np.bool_],
+                  paper_level: PaperLevel | None = None) -> None:
     """Put ``page``'s pictures into ``cleaned`` (in place): tones kept, paper made white.
 
     ``cells`` comes from picture_cells(page).  In a picture the output is the
     input divided by the paper level around the picture; the edge of a zone
-    blends over about one square.  Works band by band.
+    blends over about one square.  ``paper_level`` is ``page``'s PaperLevel when the
+    caller already has it.  Works band by band.
     """
     if not cells.any():
         return
     height, width = page.shape
     cell = _cell_pixels(page.shape)
     weight_grid = cells.astype(np.float32)
-    paper_grid, paper_step = _paper_grid(page, cells, cell)
+    paper_grid, paper_step = _paper_grid(paper_level or PaperLevel(page), cells, cell)
     rows_with_pictures: NDArray[np.bool_] = np.asarray(cells.any(axis=1))
     for top, bottom in bands(height, width):
         # The squares whose blend reaches these rows: one square above and below.
