@@ -57,6 +57,7 @@ def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     """Clean ``input_path`` into ``out_dir`` with the product's own code; return the numbers."""
     from engine.cleaning.batch import iter_denoise
     from engine.cleaning.denoiser import Denoiser
+    from engine.geometry import GeometryOptions
     from engine.io import image_size
     from engine.options import BatchOptions
     from engine.vocabulary import RerunPolicy
@@ -66,10 +67,11 @@ def denoise(input_path: Path, out_dir: Path, model: str | None) -> dict:
     after_model = _current_rss_mb()
     height, width = image_size(input_path)
     started = time.perf_counter()
-    # The batch route a user's click or CLI call takes: read (as 8-bit),
+    # The batch route a user's CLI call takes: read (as 8-bit), the geometry,
     # clean in bands of tiles, write atomically; over the file of an earlier
     # probe into the same --out-dir.
-    results = list(iter_denoise([input_path], out_dir, denoiser, BatchOptions(existing=RerunPolicy.OVERWRITE)))
+    options = BatchOptions(existing=RerunPolicy.OVERWRITE, geometry=GeometryOptions())
+    results = list(iter_denoise([input_path], out_dir, denoiser, options))
     failed = [str(result.error) for result in results if not result.ok]
     if failed or not results:
         raise RuntimeError(f"{input_path}: the denoiser failed ({'; '.join(failed) or 'no page'})")

@@ -32,10 +32,11 @@ from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME, model_for_mode
 from engine.models.modelfile import check_output_name, read_info
+from engine.geometry import GeometryOptions
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
-from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
+from engine.vocabulary import Crop, OutputFormat, PageMode, RerunPolicy, Rotation, Runtime
 
 if TYPE_CHECKING:  # loaded where a command runs
     from engine.cleaning.batch import BatchPlan
@@ -110,7 +111,13 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
                 else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
     return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
                               name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi,
-                              pictures=not args.no_pictures)
+                              pictures=not args.no_pictures, geometry=_geometry_options(args))
+
+
+def _geometry_options(args: argparse.Namespace) -> GeometryOptions:
+    if args.geometry == "off":
+        return GeometryOptions.off()
+    return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -304,6 +311,21 @@ def _cleaning_options(p: argparse.ArgumentParser) -> None:
                    help="CPU threads for the model (default 0: one per core; openvino only)")
 
 
+def _geometry_arguments(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("geometry", "before cleaning, pages are made upright, straight and cropped to the "
+                                             "paper; each step acts only when it is sure, and says when it is not")
+    group.add_argument("--geometry", choices=["auto", "off"], default="auto",
+                       help="auto (the default): the steps below; off: pages exactly as read")
+    group.add_argument("--rotate", choices=list(Rotation), default=Rotation.AUTO,
+                       help="auto: turn pages upright from their text (with Tesseract's help where it is installed "
+                            "and the letters alone cannot tell); 0, 90, 180, 270: turn every page clockwise by that")
+    group.add_argument("--no-deskew", action="store_true", help="leave the text lines' skew as scanned")
+    group.add_argument("--crop", choices=list(Crop), default=Crop.PAGE,
+                       help="page (the default): remove what lies beyond the paper (a scanner's lid, a table), "
+                            "never the paper's content; content: crop to the text and pictures with a margin; "
+                            "off: keep the whole image")
+
+
 def _version() -> str:
     """The installed DocClean's version (the binaries carry its package metadata too)."""
     from importlib import metadata
@@ -349,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the resolution every page is written at, in dots per inch (it sets a PDF page's size); "
                         "by default each file's own, or 300 where that would make a page larger than A0")
     _cleaning_options(p)
+    _geometry_arguments(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
     p.set_defaults(run=_denoise)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from engine.errors import ConfigurationError
+from engine.geometry import GeometryOptions
 from engine.io.raster import MAX_DPI
 from engine.io.naming import DEFAULT_NAME, check_name_template
 from engine.io.planning import check_combine_name
@@ -31,7 +32,9 @@ class BatchOptions:
     a file name (``x.pdf``) putting every page of the batch into that one PDF;
     ``dpi``: the resolution every page is written at, whatever its file says
     (None: the file's, engine.io.documents.page_dpi); ``pictures``: find
-    photographs and other pictures and keep their tones (engine.cleaning.pictures).
+    photographs and other pictures and keep their tones (engine.cleaning.pictures);
+    ``geometry``: what may be done to make pages upright, straight and cropped before cleaning
+    (engine.geometry; off unless asked: the command line asks for it by default).
     """
 
     fmt: OutputFormat = OutputFormat.PNG
@@ -43,6 +46,7 @@ class BatchOptions:
     combine: Optional[str] = None
     dpi: Optional[float] = None
     pictures: bool = True
+    geometry: GeometryOptions = GeometryOptions.off()
 
     def __post_init__(self) -> None:
         # Plain strings (a setting, an argparse value) become the vocabulary's members.
@@ -53,7 +57,8 @@ class BatchOptions:
     @classmethod
     def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
               existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
-              combine: Optional[str] = None, dpi: Optional[float] = None, pictures: bool = True) -> BatchOptions:
+              combine: Optional[str] = None, dpi: Optional[float] = None, pictures: bool = True,
+              geometry: GeometryOptions = GeometryOptions.off()) -> BatchOptions:
         """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
         if combine is not None:
             if fmt not in (None, OutputFormat.PDF):
@@ -66,7 +71,7 @@ class BatchOptions:
             raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
-                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures)
+                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures, geometry)
         return options.check()
 
     def check(self) -> BatchOptions:
@@ -98,4 +103,6 @@ class BatchOptions:
             settings += f" jpeg_quality={self.jpeg_quality}"
         if self.dpi is not None:  # another page size; none chosen says nothing, as before
             settings += f" dpi={self.dpi:g}"
+        if self.geometry.active:  # pages as read say nothing, as before
+            settings += " " + self.geometry.settings_text()
         return settings

@@ -1,5 +1,5 @@
 """The words every front end shares, defined once: output formats, page modes, re-run policies,
-runtimes and progress stages, each with the label a person reads.
+runtimes, the geometry's choices and progress stages, each with the label a person reads.
 
 They are ``StrEnum``s, so a member is its value ("pdf" == OutputFormat.PDF):
 the command line's choices, the app's settings and the provenance written in
@@ -63,6 +63,26 @@ class Runtime(_Labelled):
     KERAS = "keras"
 
 
+class Rotation(_Labelled):
+    """How a page is turned upright: found from its text (AUTO) or by the quarter turns the user gave (degrees
+    clockwise)."""
+
+    AUTO = "auto"
+    NONE = "0"
+    RIGHT = "90"
+    HALF = "180"
+    LEFT = "270"
+
+
+class Crop(_Labelled):
+    """What a page is cropped to: the paper's edge (PAGE, what lies beyond it removed), the text and pictures
+    on it with a margin (CONTENT), or nothing (OFF)."""
+
+    PAGE = "page"
+    CONTENT = "content"
+    OFF = "off"
+
+
 class Stage(_Labelled):
     """What the units of a Progress event are (engine.progress): front ends branch on these."""
 
@@ -102,6 +122,9 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
         "keep-both": "Clean again, keep both",
     },
     Runtime: {"auto": "Automatic (fastest available)", "openvino": "OpenVINO", "keras": "Keras (reference)"},
+    Rotation: {"auto": "Automatic (from the text)", "0": "As scanned", "90": "90° clockwise", "180": "180°",
+               "270": "90° anticlockwise"},
+    Crop: {"page": "To the page's edge", "content": "To the content, with a margin", "off": "No crop"},
     Stage: {"load pages": "pages loaded", "batch": "batches"},
 }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec, Sequence
 
@@ -27,6 +27,7 @@ from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.cleaning.pictures import ZoneEdits
 from engine.errors import ImageReadError, ImageWriteError, PageError
+from engine.geometry import PageGeometry, apply_geometry, find_geometry
 from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
                        real_path, remove_leftovers, write_page)
 from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
@@ -177,8 +178,24 @@ def _small(ref: PageRef) -> bool:
     return height * width <= LARGE_PAGE
 
 
-def _read(ref: PageRef) -> Page:
-    return read_page(ref, dtype=np.uint8)
+@dataclass
+class _Prepared:
+    """A page read and made upright, straight and cropped, ready for the model."""
+
+    pixels: np.ndarray
+    dpi: Optional[tuple[float, float]]
+    geometry: PageGeometry
+    notes: list[Optional[str]]
+
+
+def _prepare(ref: PageRef, options: BatchOptions) -> _Prepared:
+    """Read ``ref`` and apply the geometry: the reader thread's work, beside the model cleaning the page before
+    (Tesseract's orientation detection, when asked, runs there as a separate process)."""
+    page = read_page(ref, dtype=np.uint8)
+    dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, options.dpi)
+    geometry = find_geometry(page.pixels, options.geometry, dpi[0] if dpi else None)
+    pixels = apply_geometry(page.pixels, geometry)
+    return _Prepared(pixels, dpi, geometry, [page.note, dpi_note, *geometry.notes])
 
 
 def name_fields(denoiser: Denoiser, mode: PageMode) -> dict[str, str]:
@@ -453,7 +470,7 @@ class _Run:
     def _clean_all(self, reader: ThreadPoolExecutor, outcomes: _Outcomes, cancel: Optional[CancelToken],
                    progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         items = self.items
-        reads: dict[int, Future[Page]] = {}
+        reads: dict[int, Future[_Prepared]] = {}
         small_next: Optional[bool] = None  # the next page's size, read with its header once
         for index, item in enumerate(items):
             check(cancel)
@@ -477,19 +494,19 @@ class _Run:
                 self._wait_for_writer()
             try:
                 future = reads.pop(index, None)
-                page = future.result() if future is not None else _read(item)
+                page = future.result() if future is not None else _prepare(item, self.options)
                 following = self._to_clean(index + 1)
                 if following is not None:
                     small_next = _small(following)
                     if small and small_next:
-                        reads[index + 1] = reader.submit(_read, following)
-                dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, self.options.dpi)
-                notes = [page.note, dpi_note, no_paper_warning(page.pixels)]
+                        reads[index + 1] = reader.submit(_prepare, following, self.options)
+                notes = [*page.notes, no_paper_warning(page.pixels)]
                 cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
                                      cancel=cancel, pictures=self.options.pictures,
                                      zones=self.zones.get(item.key) if self.zones else None)
+                dpi, geometry = page.dpi, page.geometry
                 del page  # a huge page's input need not live on while its output is encoded
-                outcomes.add(self._write(item, output, cleaned, dpi, started, notes))
+                outcomes.add(self._write(item, output, cleaned, dpi, started, notes, geometry))
             except (ImageReadError, ImageWriteError) as error:
                 outcomes.add(PageResult(item, None, error, time.perf_counter() - started))
             if output.document and item == output.refs[-1]:
@@ -503,12 +520,16 @@ class _Run:
         return item
 
     def _write(self, ref: PageRef, output: OutputFile, cleaned: CleanedPage, dpi: Optional[tuple[float, float]],
-               started: float, notes: Iterable[Optional[str]] = ()) -> _Writing | _DocumentPage:
+               started: float, notes: Iterable[Optional[str]] = (),
+               geometry: Optional[PageGeometry] = None) -> _Writing | _DocumentPage:
         """Hand a cleaned page to the writer thread: into its own file, or appended to its document.
 
-        ``notes`` are what the user should hear about the page besides the content check's warning.
+        ``notes`` are what the user should hear about the page besides the content check's warning;
+        ``geometry`` what was done to make it upright, straight and cropped (recorded in its provenance).
         """
         provenance = self.provenances.of(ref)
+        if provenance is not None and geometry is not None and self.options.geometry.active:
+            provenance = replace(provenance, geometry=geometry.describe())
         warning = "; ".join(note for note in (*notes, cleaned.ink.warning()) if note) or None
         if output.document:
             document = self._document(output)

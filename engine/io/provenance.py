@@ -30,7 +30,9 @@ class Provenance:
     """Where a cleaned page came from.
 
     ``page`` is 1-based; ``settings`` is a short text such as "mode=grey
-    keep_ink=on" (different settings make a different page).
+    keep_ink=on" (different settings make a different page); ``geometry``
+    what the geometry stage did to this page (engine.geometry.PageGeometry.describe),
+    a record, not compared: the same settings make the same decision again.
     """
 
     model: str
@@ -39,9 +41,13 @@ class Provenance:
     source_sha256: str
     page: int
     settings: str
+    geometry: str = ""
 
     def to_text(self) -> str:
-        return _PREFIX + json.dumps(asdict(self), separators=(",", ":"))
+        fields = asdict(self)
+        if not self.geometry:  # pages as read are recorded as before the geometry stage
+            del fields["geometry"]
+        return _PREFIX + json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_text(cls, text: object) -> Optional["Provenance"]:
@@ -52,7 +58,7 @@ class Provenance:
             return None
         try:
             data = json.loads(text[len(_PREFIX):])
-            found = cls(**{name: data[name] for name in cls.__dataclass_fields__})
+            found = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data or name != "geometry"})
         except (ValueError, TypeError, KeyError):
             return None
         return found if isinstance(found.page, int) else None

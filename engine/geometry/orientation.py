@@ -1,0 +1,160 @@
+"""Which way is up: the direction of a page's text lines, and which of their sides is their top.
+
+Two questions with different answers in reliability.  Whether lines run
+across or down the page is read from where each letter's nearest neighbours
+lie, in any script.  Which side is up needs the letters' shapes: most
+scripts that use Latin letters have many more strokes rising above the
+letters' middle band (capitals, digits, b d f h k l t, dots and accents)
+than falling below it (g j p q y); Cyrillic has fewer such rises, so this
+evidence alone turns a page only when it is overwhelming, and Tesseract's
+orientation detection (when installed) confirms a page that looks turned.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.geometry.skew import MIN_LETTERS
+from engine.geometry.working_copy import Letters
+
+# Lines run across the page when their profile is this much sharper across than down (and the reverse).
+LINE_DIRECTION_RATIO = 1.5
+
+# Rising over falling strokes: above UPRIGHT_RISES the page is upright, below 1 / UPRIGHT_RISES it is upside
+# down; in between (Cyrillic, digits, tables) it is unsure.  Upright Latin print and handwriting measure 2-6.
+UPRIGHT_RISES = 1.8
+
+# Without Tesseract, only overwhelming evidence turns a page by itself.
+SURE_RISES = 4.0
+
+# Tesseract's orientation confidence below which its answer is not taken.
+OSD_CONFIDENCE = 2.0
+
+# Letters looked at for the lines' direction (a sample of the page's), and neighbours per letter.
+_MOST_LETTERS, _NEIGHBOURS = 1500, 4
+
+# A rise or fall reaches this share of the middle band's height beyond it.
+_REACH = 0.35
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """``turns``: quarter turns clockwise that make the page upright (0-3), or None when unsure;
+    ``reason``: why, in words, when unsure or when Tesseract decided."""
+
+    turns: Optional[int]
+    reason: str = ""
+
+
+def lines_run_down(found: Letters) -> Optional[bool]:
+    """Whether the text lines run down the page; None when it cannot tell.
+
+    O'Gorman's docstrum: a letter's nearest neighbours are mostly the letters
+    beside it on its line, whatever the script, the skew or a line's curve,
+    so the directions to them cluster along the lines.
+    """
+    if found.count < MIN_LETTERS:
+        return None
+    boxes = found.boxes
+    centres = (boxes[:, :2] + boxes[:, 2:] / 2).astype(np.float32)
+    # Every letter is a neighbour, but only a spread-out sample of them asks for its neighbours.
+    asking = np.arange(0, len(centres), max(1, len(centres) // _MOST_LETTERS))
+    across = down = 0
+    for first in range(0, len(asking), 256):
+        chunk = asking[first:first + 256]
+        offsets = centres[None, :, :] - centres[chunk, None, :]
+        distances = np.hypot(offsets[..., 0], offsets[..., 1])
+        distances[np.arange(len(chunk)), chunk] = np.inf
+        nearest = np.argpartition(distances, _NEIGHBOURS, axis=1)[:, :_NEIGHBOURS]
+        steps = np.take_along_axis(offsets, nearest[..., None], axis=1)
+        angles = np.degrees(np.arctan2(np.abs(steps[..., 1]), np.abs(steps[..., 0])))
+        across += int((angles < 30).sum())
+        down += int((angles > 60).sum())
+    if across >= LINE_DIRECTION_RATIO * down:
+        return False
+    if down >= LINE_DIRECTION_RATIO * across:
+        return True
+    return None
+
+
+def rises_over_falls(found: Letters, mask_rows: int) -> Optional[float]:
+    """Letters reaching above their line's middle band over those reaching below it, on a page whose
+    lines run across; None with too few letters in lines."""
+    boxes = found.boxes
+    if len(boxes) < MIN_LETTERS:
+        return None
+    tops, bottoms = boxes[:, 1], boxes[:, 1] + boxes[:, 3] - 1
+    centres_x = boxes[:, 0] + boxes[:, 2] // 2
+    width = int(centres_x.max()) + 1
+    strips = max(1, width // 300)  # narrow enough that a slightly curved line stays one band
+    rises = falls = 0
+    for strip in range(strips):
+        inside = (centres_x * strips // width) == strip
+        if inside.sum() < 10:
+            continue
+        profile = np.zeros(mask_rows, np.float64)
+        # Each letter counts once per row it covers, whatever its ink: a band is where most letters are.
+        np.add.at(profile, np.concatenate([np.arange(t, b + 1) for t, b in zip(tops[inside], bottoms[inside])]), 1)
+        bands = np.array(_middle_bands(profile), np.int64).reshape(-1, 2)
+        if not len(bands):
+            continue
+        top, bottom = tops[inside, None], bottoms[inside, None]
+        # Each letter belongs to the band it overlaps most.
+        overlap = np.minimum(bottom, bands[None, :, 1]) - np.maximum(top, bands[None, :, 0]) + 1
+        mine = bands[np.argmax(overlap, axis=1)]
+        placed = overlap.max(axis=1) > 0
+        reach = _REACH * (mine[:, 1] - mine[:, 0] + 1)
+        rises += int((placed & (top[:, 0] < mine[:, 0] - reach)).sum())
+        falls += int((placed & (bottom[:, 0] > mine[:, 1] + reach)).sum())
+    if rises + falls < 20:
+        return None
+    return (rises + 1) / (falls + 1)
+
+
+def _middle_bands(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of rows where at least half as many letters as on a line's busiest row lie."""
+    bands: list[tuple[int, int]] = []
+    busy = profile > 0
+    if not busy.any():
+        return bands
+    # Lines differ in how many letters they hold: each run of letter rows gets its own half-peak.
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], busy.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        run = profile[start:stop]
+        core = np.flatnonzero(run >= 0.5 * run.max())
+        # Letters of neighbouring lines touching (descenders on ascenders) join runs: split at cores' gaps.
+        groups = np.split(core, np.flatnonzero(np.diff(core) > 2) + 1)
+        bands.extend((start + int(g[0]), start + int(g[-1])) for g in groups if len(g))
+    return bands
+
+
+def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
+    """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection; None when
+    Tesseract (with its 'osd' data) is not installed, fails, or is unsure."""
+    program = shutil.which("tesseract")
+    if program is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="docclean-osd-") as folder:
+        path = Path(folder) / "page.png"
+        cv2.imwrite(str(path), grey)
+        try:
+            done = subprocess.run([program, str(path), "-", "--psm", "0", "--dpi", str(int(dpi))],
+                                  capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    fields = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    try:
+        rotate, confidence = int(fields["Rotate"].strip()), float(fields["Orientation confidence"].strip())
+    except (KeyError, ValueError):
+        return None
+    if confidence < OSD_CONFIDENCE:
+        return None
+    return (rotate // 90) % 4
