@@ -36,7 +36,7 @@ from engine.geometry import GeometryOptions
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
-from engine.vocabulary import Crop, OutputFormat, PageMode, RerunPolicy, Rotation, Runtime
+from engine.vocabulary import Crop, OutputFormat, PageMode, RerunPolicy, Rotation, Runtime, Split
 
 if TYPE_CHECKING:  # loaded where a command runs
     from engine.cleaning.batch import BatchPlan
@@ -117,7 +117,7 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
 def _geometry_options(args: argparse.Namespace) -> GeometryOptions:
     if args.geometry == "off":
         return GeometryOptions.off()
-    return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop)
+    return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop, split=args.split)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -324,6 +324,9 @@ def _geometry_arguments(p: argparse.ArgumentParser) -> None:
                        help="page (the default): remove what lies beyond the paper (a scanner's lid, a table), "
                             "never the paper's content; content: crop to the text and pictures with a margin; "
                             "off: keep the whole image")
+    group.add_argument("--split", choices=list(Split), default=Split.AUTO,
+                       help="auto (the default): an open book's two pages are written as two pages (NAME_left, "
+                            "NAME_right, or two pages of the PDF) when the gutter between them is clear; off: never")
 
 
 def _version() -> str:

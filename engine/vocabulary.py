@@ -83,6 +83,13 @@ class Crop(_Labelled):
     OFF = "off"
 
 
+class Split(_Labelled):
+    """Whether a two-page spread is written as two pages (AUTO: when its gutter is clear)."""
+
+    AUTO = "auto"
+    OFF = "off"
+
+
 class Stage(_Labelled):
     """What the units of a Progress event are (engine.progress): front ends branch on these."""
 
@@ -125,6 +132,7 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
     Rotation: {"auto": "Automatic (from the text)", "0": "As scanned", "90": "90° clockwise", "180": "180°",
                "270": "90° anticlockwise"},
     Crop: {"page": "To the page's edge", "content": "To the content, with a margin", "off": "No crop"},
+    Split: {"auto": "Two pages when a gutter is found", "off": "Never split"},
     Stage: {"load pages": "pages loaded", "batch": "batches"},
 }
 

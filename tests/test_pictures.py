@@ -115,7 +115,7 @@ def test_no_pictures_is_recorded_so_a_rerun_cleans_again(samples_dir, tmp_path):
     page = samples_dir / "noisyoffice-2.png"
     out = tmp_path / "out"
     assert main(["-q", "denoise", str(page), "-o", str(out), "--model", "fast", "--no-pictures"]) == 0
-    geometry = " rotate=auto deskew=on crop=page"  # the command line's default geometry
+    geometry = " rotate=auto deskew=on crop=page split=auto"  # the command line's default geometry
     assert [read_provenance(p).settings for p in out.iterdir()] == ["mode=grey keep_ink=on pictures=off" + geometry]
     assert main(["-q", "denoise", str(page), "-o", str(out), "--model", "fast"]) == 0
     # Cleaned again beside the first output, which is kept.

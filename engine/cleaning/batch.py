@@ -26,12 +26,13 @@ from engine.cleaning.earlier_runs import Provenances
 from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.cleaning.pictures import ZoneEdits
+from engine.cleaning.prepared import PreparedPage, prepare_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
-from engine.geometry import PageGeometry, apply_geometry, find_geometry
-from engine.io import (Page, PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, read_page,
-                       real_path, remove_leftovers, write_page)
-from engine.io.documents import PageOfFailedDocument, open_document, page_dpi
-from engine.io.naming import free_output_path
+from engine.geometry import PageGeometry
+from engine.io import (PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, real_path,
+                       remove_leftovers, write_page)
+from engine.io.documents import PageOfFailedDocument, open_document
+from engine.io.naming import free_output_path, part_base
 from engine.io.output_folder import RunLock, check_not_in_use
 from engine.io.planning import OutputFile, plan_outputs
 from engine.io.provenance import Provenance, is_output
@@ -176,26 +177,6 @@ def _small(ref: PageRef) -> bool:
     except ImageReadError:
         return False  # read in turn, where its error is reported
     return height * width <= LARGE_PAGE
-
-
-@dataclass
-class _Prepared:
-    """A page read and made upright, straight and cropped, ready for the model."""
-
-    pixels: np.ndarray
-    dpi: Optional[tuple[float, float]]
-    geometry: PageGeometry
-    notes: list[Optional[str]]
-
-
-def _prepare(ref: PageRef, options: BatchOptions) -> _Prepared:
-    """Read ``ref`` and apply the geometry: the reader thread's work, beside the model cleaning the page before
-    (Tesseract's orientation detection, when asked, runs there as a separate process)."""
-    page = read_page(ref, dtype=np.uint8)
-    dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, options.dpi)
-    geometry = find_geometry(page.pixels, options.geometry, dpi[0] if dpi else None)
-    pixels = apply_geometry(page.pixels, geometry)
-    return _Prepared(pixels, dpi, geometry, [page.note, dpi_note, *geometry.notes])
 
 
 def name_fields(denoiser: Denoiser, mode: PageMode) -> dict[str, str]:
@@ -470,7 +451,7 @@ class _Run:
     def _clean_all(self, reader: ThreadPoolExecutor, outcomes: _Outcomes, cancel: Optional[CancelToken],
                    progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         items = self.items
-        reads: dict[int, Future[_Prepared]] = {}
+        reads: dict[int, Future[PreparedPage]] = {}
         small_next: Optional[bool] = None  # the next page's size, read with its header once
         for index, item in enumerate(items):
             check(cancel)
@@ -494,24 +475,29 @@ class _Run:
                 self._wait_for_writer()
             try:
                 future = reads.pop(index, None)
-                page = future.result() if future is not None else _prepare(item, self.options)
+                page = future.result() if future is not None else self._prepare(item)
                 following = self._to_clean(index + 1)
                 if following is not None:
                     small_next = _small(following)
                     if small and small_next:
-                        reads[index + 1] = reader.submit(_prepare, following, self.options)
-                notes = [*page.notes, no_paper_warning(page.pixels)]
-                cleaned = clean_page(self.denoiser, page.pixels, self.options.mode, self.options.keep_ink,
-                                     cancel=cancel, pictures=self.options.pictures,
-                                     zones=self.zones.get(item.key) if self.zones else None)
-                dpi, geometry = page.dpi, page.geometry
-                del page  # a huge page's input need not live on while its output is encoded
-                outcomes.add(self._write(item, output, cleaned, dpi, started, notes, geometry))
+                        reads[index + 1] = reader.submit(self._prepare, following)
+                outcomes.total += len(page.pages) - 1  # a spread is two pages
+                while page.pages:  # a huge page's input need not live on while its output is encoded
+                    pixels, geometry = page.pages.pop(0), page.geometries.pop(0)
+                    notes = [*page.notes, no_paper_warning(pixels)]
+                    cleaned = clean_page(self.denoiser, pixels, self.options.mode, self.options.keep_ink,
+                                         cancel=cancel, pictures=self.options.pictures,
+                                         zones=self.zones.get(item.key) if self.zones else None)
+                    del pixels
+                    outcomes.add(self._write(item, output, cleaned, page.dpi, started, notes, geometry))
             except (ImageReadError, ImageWriteError) as error:
                 outcomes.add(PageResult(item, None, error, time.perf_counter() - started))
             if output.document and item == output.refs[-1]:
                 self._complete(output)
             yield from outcomes.ready()
+
+    def _prepare(self, ref: PageRef) -> PreparedPage:
+        return prepare_page(ref, self.options, as_read=bool(self.zones) and ref.key in self.zones)
 
     def _to_clean(self, index: int) -> Optional[PageRef]:
         item = self.items[index] if index < len(self.items) else None
@@ -537,7 +523,7 @@ class _Run:
             document.pages += 1
             return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning,
                                  cleaned.ink.places)
-        target = self._target(output)
+        target = self._target(output, geometry.part if geometry is not None else 0)
         job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
                               provenance=provenance, jpeg_quality=self.options.jpeg_quality)
         return _Writing(ref, target, job, started, warning, cleaned.ink.places)
@@ -548,11 +534,13 @@ class _Run:
             self.documents[output] = _Document(self._target(output))
         return self.documents[output]
 
-    def _target(self, output: OutputFile) -> Path:
-        """Where ``output`` goes: its name, numbered unless it replaces an earlier file; never an input."""
-        target = self.replace.get(output)
+    def _target(self, output: OutputFile, part: int = 0) -> Path:
+        """Where ``output`` (page ``part`` of a spread, when split) goes: its name, numbered unless it replaces an
+        earlier file; never an input."""
+        target = None if part else self.replace.get(output)
         if target is None or real_path(target) in self.protected:
-            target = free_output_path(output.base, output.fmt, overwrite=self.options.existing == RerunPolicy.OVERWRITE,
+            base = part_base(output.base, part) if part else output.base
+            target = free_output_path(base, output.fmt, overwrite=self.options.existing == RerunPolicy.OVERWRITE,
                                       protected=self.protected)
         self.protected.add(real_path(target))
         return target

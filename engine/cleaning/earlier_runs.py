@@ -12,7 +12,7 @@ from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.pictures import ZoneEdits
 from engine.files import file_sha256_cached
 from engine.io import PageKey, PageRef
-from engine.io.naming import earlier_outputs
+from engine.io.naming import earlier_outputs, part_base
 from engine.io.planning import OutputFile
 from engine.io.provenance import Provenance, read_output_provenances
 
@@ -51,6 +51,8 @@ class Provenances:
         """
         found = [(path, read_output_provenances(path)) for path in earlier_outputs(output.base, output.fmt)]
         found = [(path, pages) for path, pages in found if any(pages)]
+        if not found and not output.document:
+            return self._earlier_spread(output), None
         if not found:
             return None, None  # nothing to compare with: the inputs need not be hashed
         wanted = [provenance for provenance in map(self.of, output.refs) if provenance is not None]
@@ -61,11 +63,34 @@ class Provenances:
         return whole, part
 
 
+    def _earlier_spread(self, output: OutputFile) -> Optional[Path]:
+        """The left page's file when an earlier run split ``output``'s page as a spread into two files made the
+        same way (engine.io.naming.part_base); None otherwise."""
+        wanted = self.of(output.refs[0])
+        if wanted is None:
+            return None
+        made = []
+        for part in (1, 2):
+            path = next((path for path in earlier_outputs(part_base(output.base, part), output.fmt)
+                         if any(wanted.same_work(page) for page in read_output_provenances(path))), None)
+            if path is None:
+                return None
+            made.append(path)
+        return made[0]
+
+
+def _inputs_pages(found: list[Optional[Provenance]]) -> list[Optional[Provenance]]:
+    """A document's pages, one per input page: the right page of a split spread follows its left one."""
+    return [page for page in found if page is None or not page.geometry.startswith("part=2")]
+
+
 def _same_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
+    found = _inputs_pages(found)
     return len(wanted) == len(found) and all(w.same_work(f) for w, f in zip(wanted, found))
 
 
 def _some_pages(wanted: list[Provenance], found: list[Optional[Provenance]]) -> bool:
     """Whether ``found`` is some of ``wanted``'s pages, in order, made the same way."""
+    found = _inputs_pages(found)
     remaining = iter(wanted)
     return 0 < len(found) < len(wanted) and all(any(w.same_work(f) for w in remaining) for f in found)

@@ -1,7 +1,9 @@
-"""Finding a page's geometry: the paper, which way is up, and the lines' skew, each only when confident."""
+"""Finding a page's geometry: the paper, which way is up, the lines' skew and a spread's two pages, each only
+when confident."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Optional
 
 import cv2
@@ -12,10 +14,10 @@ from engine.geometry.options import GeometryOptions
 from engine.geometry.orientation import SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls, tesseract_turns
 from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import line_angle
-from engine.geometry.transform import (Matrix, PageGeometry, quarter_turns, rectified, translation,
-                                       turned_back)
+from engine.geometry.spreads import find_gutter
+from engine.geometry.transform import Layout, PageGeometry
 from engine.geometry.working_copy import Letters, ink_marks, letters, working_copy
-from engine.vocabulary import Crop, Rotation
+from engine.vocabulary import Crop, Rotation, Split
 
 #: Skews smaller than this (degrees) are left alone: within the measurement's own error, turning would
 #: blur the page for nothing visible.
@@ -54,9 +56,9 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     work = working_copy(pixels)
     found = letters(ink_marks(work.grey))
     corners = find_page_corners(work.grey, found) if options.crop != Crop.OFF else None
-    grey = work.grey
+    grey = work.grey  # the paper's rectangle, on the working copy's scale
     if corners is not None:
-        grey, found = _redrawn(work.grey, _layout(work.grey.shape, corners, 0, 0.0)[0], corners, found)
+        grey, found = _redrawn(work.grey, corners)
     notes: list[str] = []
     runs_down = lines_run_down(found)
     turns = 0 if options.rotate == Rotation.AUTO else int(options.rotate) // 90
@@ -64,9 +66,7 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
         turns = 1
     skew = 0.0
     if options.deskew and runs_down is not None:
-        measured = line_angle(np.ascontiguousarray(np.rot90(found.mask, -turns)))
-        if measured is not None and measured.sure and abs(measured.angle) >= MIN_SKEW:
-            skew = measured.angle
+        skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns)))
     if options.rotate == Rotation.AUTO and runs_down is not None:
         upright = _which_way_up(grey, turns, skew, (dpi or _ASSUMED_DPI) * work.scale)
         if upright is None:
@@ -76,17 +76,87 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
         else:
             turns = (turns + upright) % 4
     page_corners = None if corners is None else corners / work.scale
-    boxes = found.boxes.astype(np.float64) / work.scale
-    source, size = _layout(shape, page_corners, turns, skew, boxes, options.crop == Crop.CONTENT)
-    return PageGeometry(shape, page_corners, turns, skew, source, size, tuple(notes))
+    boxes = found.boxes.astype(np.float64)
+    parts = _spread_parts(grey, found, turns, skew, options) if runs_down is not None else []
+
+    def layout(part: Optional[_Part] = None) -> Layout:
+        """The page's layout at full size (a part of it, for a spread)."""
+        whole = Layout(shape)
+        if page_corners is not None:
+            whole.rectify(page_corners, rectangle_size(page_corners, (shape[1] / 2, shape[0] / 2)))
+        whole.turn(turns).straighten(skew)
+        chosen = boxes
+        if part is not None:
+            whole.crop(part.left * whole.width, 0.0, part.right * whole.width, whole.height).straighten(part.skew)
+            chosen = boxes[part.letters]
+        margin = CONTENT_MARGIN * max(whole.width, whole.height)
+        return whole.fit(chosen / work.scale, options.crop == Crop.CONTENT, margin)
+
+    whole = layout()
+    pieces = tuple(_part_geometry(shape, page_corners, turns, skew + part.skew, layout(part), index)
+                   for index, part in enumerate(parts))
+    return PageGeometry(shape, page_corners, turns, skew, whole.source, whole.size, tuple(notes), pieces)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One page of a spread: its columns as shares of the straightened spread's width, the skew of its own lines
+    beyond the spread's, and which of the spread's letters are on it."""
+
+    left: float
+    right: float
+    skew: float
+    letters: NDArray[np.bool_]
+
+
+def _spread_parts(grey: NDArray[np.uint8], found: Letters, turns: int, skew: float,
+                  options: GeometryOptions) -> list[_Part]:
+    """The two pages of a spread (``grey``: the paper's rectangle, ``found``: its letters), each with its own
+    skew; none when the page is not clearly a spread or splitting is off."""
+    if options.split != Split.AUTO:
+        return []
+    small = Layout(grey.shape).turn(turns).straighten(skew)
+    straight = _warped(grey, small)
+    gutter = find_gutter(letters(ink_marks(straight)), straight.shape)
+    if gutter is None:
+        return []
+    # Where each letter of the rectangle lands on the straightened spread.
+    centres = np.hstack([found.boxes[:, :2] + found.boxes[:, 2:] / 2, np.ones((found.count, 1))])
+    placed = centres @ np.linalg.inv(small.source).T
+    placed_x = placed[:, 0] / placed[:, 2]
+    parts = []
+    for left, right in ((0.0, gutter), (gutter, float(straight.shape[1]))):
+        mask = np.ascontiguousarray(letters(ink_marks(straight[:, round(left):round(right)])).mask)
+        own = _skew(mask) if options.deskew else 0.0
+        parts.append(_Part(left / straight.shape[1], right / straight.shape[1], own,
+                           (placed_x >= left) & (placed_x < right)))
+    return parts
+
+
+def _part_geometry(shape: tuple[int, int], corners: Optional[NDArray[np.float64]], turns: int, skew: float,
+                   layout: Layout, index: int) -> PageGeometry:
+    return PageGeometry(shape, corners, turns, skew, layout.source, layout.size, part=index + 1)
+
+
+def _skew(mask: NDArray[np.bool_]) -> float:
+    """The lines' skew in ``mask`` (letters' pixels) when sure and large enough to undo, else 0."""
+    measured = line_angle(mask)
+    if measured is None or not measured.sure or abs(measured.angle) < MIN_SKEW:
+        return 0.0
+    return measured.angle
+
+
+def _warped(grey: NDArray[np.uint8], layout: Layout) -> NDArray[np.uint8]:
+    """``grey`` as ``layout`` makes it (a working copy: edges repeated, not filled)."""
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return np.asarray(cv2.warpPerspective(grey, layout.source, layout.size, flags=flags,
+                                          borderMode=cv2.BORDER_REPLICATE), np.uint8)
 
 
 def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) -> Optional[int]:
     """Half turns (0 or 2) more that make the page upright once turned by ``turns`` and straightened;
     None when neither the letters nor Tesseract can tell."""
-    source, size = _layout(grey.shape, None, turns, skew)
-    straight = np.asarray(cv2.warpAffine(grey, source[:2], size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                         borderMode=cv2.BORDER_REPLICATE), np.uint8)
+    straight = _warped(grey, Layout(grey.shape).turn(turns).straighten(skew))
     found = letters(ink_marks(straight))
     ratio = rises_over_falls(found, straight.shape[0])
     if ratio is not None and ratio >= UPRIGHT_RISES:
@@ -101,60 +171,8 @@ def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) 
     return None if turns else 0
 
 
-def _redrawn(grey: NDArray[np.uint8], source: Matrix, corners: NDArray[np.float64],
-             found: Letters) -> tuple[NDArray[np.uint8], Letters]:
+def _redrawn(grey: NDArray[np.uint8], corners: NDArray[np.float64]) -> tuple[NDArray[np.uint8], Letters]:
     """The working copy within ``corners``, perspective undone, and its letters."""
     size = rectangle_size(corners, (grey.shape[1] / 2, grey.shape[0] / 2))
-    flat = np.asarray(cv2.warpPerspective(grey, source, (round(size[0]), round(size[1])),
-                                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                          borderMode=cv2.BORDER_REPLICATE), np.uint8)
+    flat = _warped(grey, Layout(grey.shape).rectify(corners, size))
     return flat, letters(ink_marks(flat))
-
-
-def _layout(shape: tuple[int, int], corners: Optional[NDArray[np.float64]], turns: int, skew: float,
-            content: Optional[NDArray[np.float64]] = None, to_content: bool = False) -> tuple[Matrix, tuple[int, int]]:
-    """The matrix from output to input pixels of a page of ``shape``, and the output's (width, height).
-
-    The paper within ``corners`` is made a rectangle, turned by ``turns``
-    and straightened by ``skew``.  ``content`` are the letters' boxes (x, y,
-    width, height) on that rectangle before turning: the canvas grows where
-    straightening would carry them beyond it, and ``to_content`` crops it to
-    them and a margin.
-    """
-    height, width = float(shape[0]), float(shape[1])
-    source: Matrix = np.eye(3)
-    if corners is not None:
-        width, height = rectangle_size(corners, (width / 2, height / 2))
-        source = rectified(corners, width, height)
-    rectangle_to_input = source
-    source = source @ quarter_turns(turns, width, height)
-    if turns % 2:
-        width, height = height, width
-    if skew:
-        source = source @ turned_back(skew, (width / 2, height / 2))
-    left, top, right, bottom = 0.0, 0.0, width, height
-    if content is not None and len(content):
-        # Where the letters land once turned and straightened.
-        placed = _moved(_box_corners(content), np.linalg.inv(source) @ rectangle_to_input)
-        low, high = placed.min(axis=0), placed.max(axis=0)
-        if to_content:
-            margin = CONTENT_MARGIN * max(width, height)
-            left, top = float(max(low[0] - margin, min(0.0, low[0]))), float(max(low[1] - margin, min(0.0, low[1])))
-            right = float(min(high[0] + margin, max(width, high[0])))
-            bottom = float(min(high[1] + margin, max(height, high[1])))
-        else:
-            left, top = min(left, float(low[0])), min(top, float(low[1]))
-            right, bottom = max(right, float(high[0])), max(bottom, float(high[1]))
-    source = source @ translation(left, top)
-    return source, (max(1, round(right - left)), max(1, round(bottom - top)))
-
-
-def _box_corners(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
-    x, y, w, h = boxes.T
-    return np.concatenate([np.stack([x, y], 1), np.stack([x + w, y + h], 1),
-                           np.stack([x + w, y], 1), np.stack([x, y + h], 1)])
-
-
-def _moved(points: NDArray[np.float64], matrix: Matrix) -> NDArray[np.float64]:
-    homogeneous = np.hstack([points, np.ones((len(points), 1))]) @ matrix.T
-    return homogeneous[:, :2] / homogeneous[:, 2:3]

@@ -23,6 +23,12 @@ MIN_PAPER, MAX_PAPER = 0.2, 0.96
 # The paper is this much brighter (of 255) than what lies around it.
 MIN_CONTRAST = 30
 
+# The four corners' area may differ from the bright region's outline by this share at most.
+OUTLINE_TOLERANCE = 0.02
+
+# An outline along the image's border comes from a scanner: its corners are right angles within this (degrees).
+SCANNER_ANGLE = 3.0
+
 # Share of the letters that may lie beyond the outline (specks on a bed, print on a lid).
 MAX_LETTERS_BEYOND = 0.02
 
@@ -53,13 +59,16 @@ def find_page_corners(grey: NDArray[np.uint8], found: Letters) -> Optional[Corne
     corners = _four_corners(hull)
     if corners is None or not _plausible(corners, grey, found, bright.astype(bool)):
         return None
+    # The four corners must be the outline, not a simplification of a fifth corner away.
+    if abs(cv2.contourArea(corners.astype(np.float32)) - cv2.contourArea(hull)) > OUTLINE_TOLERANCE * cv2.contourArea(hull):
+        return None
     return corners
 
 
 def _four_corners(hull: np.ndarray) -> Optional[Corners]:
     """The hull simplified to four points, in order; None when it is not a quadrilateral."""
     perimeter = cv2.arcLength(hull, True)
-    for tolerance in (0.01, 0.02, 0.03, 0.05):
+    for tolerance in (0.005, 0.01, 0.02):
         polygon = cv2.approxPolyDP(hull, tolerance * perimeter, True)
         if len(polygon) == 4:
             break
@@ -78,7 +87,8 @@ def _four_corners(hull: np.ndarray) -> Optional[Corners]:
 def _plausible(corners: Corners, grey: NDArray[np.uint8], found: Letters, bright: NDArray[np.bool_]) -> bool:
     """A convex outline with corners near right angles, at least two edges of its own (not the image's),
     darker outside, and no text on paper (``bright``) beyond it."""
-    if _edges_on_the_border(corners, grey.shape) > 2:
+    on_border = _edges_on_the_border(corners, grey.shape)
+    if on_border > 2:
         return False  # a bright part of a photograph, not a sheet of paper
     turns = []
     for index in range(4):
@@ -90,6 +100,8 @@ def _plausible(corners: Corners, grey: NDArray[np.uint8], found: Letters, bright
         if ux * vy - uy * vx <= 0:  # y grows downwards: clockwise corners turn right
             return False
     if not all(50 <= angle <= 130 for angle in turns):
+        return False
+    if on_border and not all(abs(angle - 90) <= SCANNER_ANGLE for angle in turns):
         return False
     inside = np.zeros(grey.shape, np.uint8)
     cv2.fillConvexPoly(inside, np.round(corners).astype(np.int32), 1)

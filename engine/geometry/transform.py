@@ -25,7 +25,9 @@ class PageGeometry:
     page fills the image; ``turns``: quarter turns clockwise made; ``skew``:
     degrees the lines were turned anticlockwise, undone; ``source``: the 3 x 3
     matrix from output to input pixels; ``size``: the output's (width, height);
-    ``notes``: doubts the user should hear about (a page left as scanned).
+    ``notes``: doubts the user should hear about (a page left as scanned);
+    ``parts``: a spread's two pages (left, right), each a geometry of its own
+    (``part`` 1 and 2) on the same input, when the page was split.
     """
 
     shape: tuple[int, int]
@@ -35,16 +37,22 @@ class PageGeometry:
     source: Matrix = field(default_factory=lambda: np.eye(3))
     size: Optional[tuple[int, int]] = None
     notes: tuple[str, ...] = ()
+    parts: tuple[PageGeometry, ...] = ()
+    part: int = 0
 
     @property
     def changed(self) -> bool:
         """Whether applying the geometry changes the page."""
-        return self.size is not None and (self.size != (self.shape[1], self.shape[0])
-                                          or not np.allclose(self.source, np.eye(3)))
+        return bool(self.parts) or (self.size is not None and (self.size != (self.shape[1], self.shape[0])
+                                                              or not np.allclose(self.source, np.eye(3))))
 
     def describe(self) -> str:
         """What was done, for an output's provenance: e.g. "turns=1 skew=-2.31 corners=10,12,2470,8,..."."""
+        if self.parts:
+            return "; ".join(part.describe() for part in self.parts)
         text = f"turns={self.turns} skew={self.skew:.2f}"
+        if self.part:
+            text = f"part={self.part} " + text
         if self.corners is not None:
             text += " corners=" + ",".join(f"{value:.0f}" for value in self.corners.ravel())
         if self.size is not None:
@@ -87,21 +95,98 @@ def scaled(matrix: Matrix, scale: float) -> Matrix:
     return to_page @ matrix @ to_small
 
 
+class Layout:
+    """The frames a page goes through, from the input to the output, as one matrix (output to input pixels).
+
+    Steps in order: ``rectify`` (the paper within its corners made a
+    rectangle), ``turn``, ``straighten``, ``crop`` (to a part of the page),
+    then ``fit`` (the canvas grown to hold the letters, or cropped to them).
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.height, self.width = float(shape[0]), float(shape[1])
+        self.source: Matrix = np.eye(3)
+        self.rectangle: Matrix = np.eye(3)  # from the paper's rectangle to the input
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return max(1, round(self.width)), max(1, round(self.height))
+
+    def rectify(self, corners: NDArray[np.float64], size: tuple[float, float]) -> Layout:
+        self.width, self.height = size
+        self.source = self.rectangle = rectified(corners, *size)
+        return self
+
+    def turn(self, turns: int) -> Layout:
+        self.source = self.source @ quarter_turns(turns, self.width, self.height)
+        if turns % 2:
+            self.width, self.height = self.height, self.width
+        return self
+
+    def straighten(self, degrees: float) -> Layout:
+        if degrees:
+            self.source = self.source @ turned_back(degrees, (self.width / 2, self.height / 2))
+        return self
+
+    def crop(self, left: float, top: float, right: float, bottom: float) -> Layout:
+        self.source = self.source @ translation(left, top)
+        self.width, self.height = right - left, bottom - top
+        return self
+
+    def fit(self, boxes: NDArray[np.float64], to_content: bool = False, margin: float = 0.0) -> Layout:
+        """Grow the canvas where ``boxes`` (x, y, width, height on the paper's rectangle) would leave it;
+        with ``to_content``, crop it to them and ``margin`` pixels (never beyond what they need)."""
+        if not len(boxes):
+            return self
+        x, y, w, h = boxes.T
+        points = np.concatenate([np.stack([x, y], 1), np.stack([x + w, y + h], 1),
+                                 np.stack([x + w, y], 1), np.stack([x, y + h], 1)])
+        to_here = np.linalg.inv(self.source) @ self.rectangle
+        moved = np.hstack([points, np.ones((len(points), 1))]) @ to_here.T
+        placed = moved[:, :2] / moved[:, 2:3]
+        inside = ((placed >= 0) & (placed <= [self.width, self.height])).all(axis=1)
+        if to_content:
+            placed = placed[inside] if inside.any() else placed
+            (low_x, low_y), (high_x, high_y) = placed.min(axis=0), placed.max(axis=0)
+            # The margin stays on the canvas; letters beyond it (carried out by straightening) do not.
+            return self.crop(max(min(0.0, low_x), low_x - margin), max(min(0.0, low_y), low_y - margin),
+                             min(max(self.width, high_x), high_x + margin),
+                             min(max(self.height, high_y), high_y + margin))
+        (low_x, low_y), (high_x, high_y) = placed.min(axis=0), placed.max(axis=0)
+        return self.crop(min(0.0, low_x), min(0.0, low_y), max(self.width, high_x), max(self.height, high_y))
+
+
+def apply_pages(pixels: np.ndarray, geometry: PageGeometry) -> list[np.ndarray]:
+    """The pages ``geometry`` makes of ``pixels``: a spread's two, or the one page."""
+    if not geometry.parts:
+        return [apply_geometry(pixels, geometry)]
+    fill = _paper(pixels)
+    return [apply_geometry(pixels, part, fill) for part in geometry.parts]
+
+
+def _paper(pixels: np.ndarray) -> float:
+    """The page's paper grey: its 90th percentile, on a sample of about 250,000 pixels."""
+    step = max(1, int(np.sqrt(pixels.size / 250_000)))
+    return float(np.percentile(pixels[::step, ::step], 90))
+
+
 def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[float] = None) -> np.ndarray:
     """``pixels`` (2-D grey, uint8 or float) as ``geometry`` says: the same array when nothing changes.
 
     Where the output reaches beyond the input it is ``fill`` (grey in the
     pixels' own scale; default: the page's paper, its 90th percentile).
     """
+    if geometry.parts:
+        raise ValueError("a spread is two pages: apply_pages makes them")
     if not geometry.changed or geometry.size is None:
         return pixels
     source = geometry.source
-    exact = np.allclose(source, quarter_turns(geometry.turns, pixels.shape[1], pixels.shape[0]))
-    if exact:
+    turned_size = pixels.shape[::-1] if geometry.turns % 2 == 0 else pixels.shape
+    if geometry.size == tuple(turned_size) and np.allclose(source, quarter_turns(geometry.turns, pixels.shape[1],
+                                                                              pixels.shape[0])):
         return np.ascontiguousarray(np.rot90(pixels, -geometry.turns))
     if fill is None:
-        step = max(1, int(np.sqrt(pixels.size / 250_000)))
-        fill = float(np.percentile(pixels[::step, ::step], 90))
+        fill = _paper(pixels)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     if np.allclose(source[2], [0.0, 0.0, 1.0]):
         return cv2.warpAffine(pixels, source[:2], geometry.size, flags=flags, borderMode=cv2.BORDER_CONSTANT,

@@ -21,6 +21,9 @@ NAME_FIELDS = {
 }
 DEFAULT_NAME = "{name}_clean"
 
+#: What a spread's two pages, cleaned into a file each, add to the name (engine.geometry splits spreads).
+PART_SUFFIXES = ("_left", "_right")
+
 # What separates folders in a path: "/" and "\\" everywhere, for a name that
 # works on every system, and this system's own (os.altsep is None on most).
 PATH_SEPARATORS = frozenset(sep for sep in ("/", "\\", os.sep, os.altsep) if sep)
@@ -73,6 +76,11 @@ def free_output_path(base: Path, fmt: str, overwrite: bool = False,
     blocked = {real_path(p) for p in protected}
     return next(candidate for candidate in _numbered_names(base, fmt)
                 if real_path(candidate) not in blocked and (overwrite or not os.path.lexists(candidate)))
+
+
+def part_base(base: Path, part: int) -> Path:
+    """The base name of page ``part`` (1 or 2) of a spread whose output would be ``base``."""
+    return base.with_name(base.name + PART_SUFFIXES[part - 1])
 
 
 def earlier_outputs(base: Path, fmt: str) -> Iterator[Path]:

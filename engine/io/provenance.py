@@ -129,8 +129,10 @@ def pdf_record(provenances: Sequence[Provenance]) -> str:
             sources.append(list(source))
         pages.append([numbers[source], provenance.page])
     first = provenances[0]
-    record = {"model": first.model, "model_sha256": first.model_sha256, "settings": first.settings,
-              "sources": sources, "pages": pages}
+    record: dict[str, object] = {"model": first.model, "model_sha256": first.model_sha256,
+                                 "settings": first.settings, "sources": sources, "pages": pages}
+    if any(provenance.geometry for provenance in provenances):  # documents of pages as read stay as before
+        record["geometry"] = [provenance.geometry for provenance in provenances]
     return _PREFIX + json.dumps(record, separators=(",", ":"))
 
 
@@ -140,9 +142,11 @@ def pdf_provenances(text: str) -> list[Provenance]:
         return []
     try:
         record = json.loads(text[len(_PREFIX):])
-        sources = record["sources"]
+        sources, pages = record["sources"], record["pages"]
+        geometry = record.get("geometry") or [""] * len(pages)
         return [Provenance(record["model"], record["model_sha256"], sources[index][0], sources[index][1],
-                           int(page), record["settings"]) for index, page in record["pages"]]
+                           int(page), record["settings"], str(done))
+                for (index, page), done in zip(pages, geometry, strict=True)]
     except (ValueError, TypeError, KeyError, IndexError):
         return []
 

@@ -1,0 +1,72 @@
+"""Two-page spreads: where the gutter between an open book's pages runs.
+
+A spread is wider than tall (but not a strip) and holds text on both sides of an empty band
+near its middle (the two inner margins, often shaded by the binding's
+curve).  A single page is never split: it is taller than wide, or its
+text crosses the middle, or one side holds too little of it; a page with
+two columns has a band far narrower than two margins.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from engine.geometry.skew import MIN_LETTERS
+from engine.geometry.working_copy import Letters
+
+#: A spread is this much wider than tall: two pages, each taller than wide (a wider strip is a fragment).
+MIN_ASPECT, MAX_ASPECT = 1.15, 2.4
+
+#: The gutter lies within this share of the width around the middle.
+GUTTER_REACH = 0.2
+
+#: The empty band is at least this share of the width (two inner margins, narrow in a tightly bound book).
+MIN_GAP = 0.012
+
+#: Each side holds at least this share of the letters.
+MIN_SIDE = 0.25
+
+# A column is empty when fewer letters cover it than this share of a typical text column's.
+_EMPTY = 0.15
+
+
+def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
+    """The x of the gutter of a spread whose lines run across (``found``: its letters, ``shape``: the
+    copy's (height, width)), the middle of the empty band; None when the page is not clearly a spread."""
+    height, width = shape[:2]
+    if not MIN_ASPECT * height <= width <= MAX_ASPECT * height or found.count < 2 * MIN_LETTERS:
+        return None
+    # How many letters cover each column: a mark or two across the gutter (a note in the margin, the crease)
+    # leaves it far below a text column's count, where every line has a letter or a word's gap.
+    left, right = found.boxes[:, 0], found.boxes[:, 0] + found.boxes[:, 2]
+    cover = np.zeros(width + 1, np.float32)
+    np.add.at(cover, left.clip(0, width), 1)
+    np.add.at(cover, right.clip(0, width), -1)
+    smooth = max(3, int(0.005 * width) | 1)
+    profile = np.asarray(cv2.blur(np.cumsum(cover)[:width].reshape(1, -1), (smooth, 1)), np.float32).ravel()
+    text = profile[profile > 0]
+    typical = float(np.percentile(text, 75)) if len(text) else 0.0
+    if typical <= 0:
+        return None
+    empty = profile <= _EMPTY * typical
+    low, high = int((0.5 - GUTTER_REACH) * width), int((0.5 + GUTTER_REACH) * width)
+    best: Optional[tuple[int, int]] = None
+    for start, stop in _runs(empty[low:high]):
+        if best is None or stop - start > best[1] - best[0]:
+            best = (start, stop)
+    if best is None or best[1] - best[0] < MIN_GAP * width:
+        return None
+    gutter = low + (best[0] + best[1]) / 2
+    centres = found.boxes[:, 0] + found.boxes[:, 2] / 2
+    left_share = float((centres < gutter).mean())
+    if not MIN_SIDE <= left_share <= 1 - MIN_SIDE:
+        return None
+    return gutter
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in ``flags``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
