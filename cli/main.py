@@ -36,7 +36,7 @@ from engine.geometry import GeometryOptions
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
-from engine.vocabulary import Crop, OutputFormat, PageMode, RerunPolicy, Rotation, Runtime, Split
+from engine.vocabulary import Crop, OutputFormat, PageMode, PageSize, RerunPolicy, Rotation, Runtime, Split
 
 if TYPE_CHECKING:  # loaded where a command runs
     from engine.cleaning.batch import BatchPlan
@@ -117,7 +117,8 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
 def _geometry_options(args: argparse.Namespace) -> GeometryOptions:
     if args.geometry == "off":
         return GeometryOptions.off()
-    return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop, split=args.split)
+    return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop, split=args.split,
+                           page_size=args.page_size)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -327,6 +328,9 @@ def _geometry_arguments(p: argparse.ArgumentParser) -> None:
     group.add_argument("--split", choices=list(Split), default=Split.AUTO,
                        help="auto (the default): an open book's two pages are written as two pages (NAME_left, "
                             "NAME_right, or two pages of the PDF) when the gutter between them is clear; off: never")
+    group.add_argument("--page-size", choices=list(PageSize), default=PageSize.NONE,
+                       help="set every page on an A4 or Letter sheet at its resolution, the content centred "
+                            "(scaled down only if it does not fit); none (the default): the page's own size")
 
 
 def _version() -> str:

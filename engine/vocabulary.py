@@ -90,6 +90,19 @@ class Split(_Labelled):
     OFF = "off"
 
 
+class PageSize(_Labelled):
+    """The sheet every output page is set on, its content centred (NONE: the page's own size)."""
+
+    NONE = "none"
+    A4 = "a4"
+    LETTER = "letter"
+
+    @property
+    def inches(self) -> tuple[float, float]:
+        """(width, height) of the sheet upright, in inches."""
+        return {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}[self.value]
+
+
 class Stage(_Labelled):
     """What the units of a Progress event are (engine.progress): front ends branch on these."""
 
@@ -133,6 +146,7 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
                "270": "90° anticlockwise"},
     Crop: {"page": "To the page's edge", "content": "To the content, with a margin", "off": "No crop"},
     Split: {"auto": "Two pages when a gutter is found", "off": "Never split"},
+    PageSize: {"none": "The page's own size", "a4": "A4 (210 x 297 mm)", "letter": "Letter (8.5 x 11 in)"},
     Stage: {"load pages": "pages loaded", "batch": "batches"},
 }
 

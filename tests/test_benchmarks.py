@@ -23,8 +23,9 @@ BENCHMARKS = PROJECT / "benchmarks"
 RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
-SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py"}
-HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py"}
+SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py"}
+HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py",
+           "geometry_pages.py"}
 
 
 def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -83,6 +84,21 @@ def test_run_benchmark(shared_data: Path, out: Path) -> None:
 
 
 @pytest.mark.slow
+def test_geometry(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/geometry.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "geometry.json")
+    assert report["deskew"]["sign_check"]["straightened"]
+    assert report["deskew"]["summary"]["all"]["cases"] == 6
+    assert report["never_turned"]["summary"]["all"] == {"pages": 2, "turned": 0, "deskewed": 0, "cropped": 0,
+                                                        "split": 0, "changed": 0}
+    assert report["orientation"]["summary"]["all"]["cases"] == 6
+    assert report["orientation_real"]["summary"]["all"]["cases"] == 2
+    assert report["scanner_bed"]["summary"]["all"]["pages"] == 3
+    assert report["photographed"]["summary"]["all"]["pages"] == 3
+    assert report["time"]["print"]["total"] > 0 and report["time"]["handwriting"]["total"] > 0
+    assert "Deskew residual" in (out / "geometry.md").read_text()
+
+
 def test_real_scans(shared_data: Path, out: Path) -> None:
     _run("benchmarks/real_scans.py", "--smoke", "--data", str(shared_data), "--out", str(out))
     report = _json(out / "real_scans.json")

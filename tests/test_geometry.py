@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from engine.geometry import GeometryOptions, apply_geometry, find_geometry
+from engine.cleaning.pictures import picture_cells
 from engine.geometry import orientation
 from engine.geometry.skew import line_angle
 from engine.geometry.working_copy import ink_marks, letters, working_copy
@@ -98,7 +99,8 @@ def test_blank_pages_and_photographs_are_never_turned_or_cropped(realscans_dir):
         scan = cv2.imread(str(realscans_dir / name), cv2.IMREAD_GRAYSCALE)
         pages += [np.ascontiguousarray(scan[top:bottom, left:right]) for left, top, right, bottom in found]
     for page in pages:
-        geometry = find_geometry(page)
+        # As the batch asks: with the picture finder, for pages whose letters do not clearly make lines.
+        geometry = find_geometry(page, pictures=lambda: picture_cells(page))
         assert not geometry.changed, geometry.describe()
 
 
@@ -212,3 +214,24 @@ def test_a_20000_pixel_square_page_is_straightened_within_2_gb(noisyoffice_dir):
     skew, *_, peak_mb = done.stdout.split()
     assert float(skew) == pytest.approx(1.5, abs=0.1)
     assert float(peak_mb) < 2048  # the page (400 MB) and its straightened copy, and little else
+
+
+@pytest.mark.parametrize("size,inches", [("a4", (297 / 25.4, 210 / 25.4)), ("letter", (11.0, 8.5))])
+def test_a_page_is_set_on_a_sheet_at_its_resolution_with_its_content_centred(office_page, size, inches):
+    geometry = find_geometry(office_page, GeometryOptions(rotate="0", crop="off", page_size=size), dpi=60)
+    out = apply_geometry(office_page, geometry)
+    # The content is wider than tall: the sheet is turned to landscape.
+    assert out.shape[1] == pytest.approx(inches[0] * 60, abs=1) and out.shape[0] == pytest.approx(inches[1] * 60, abs=1)
+    rows, cols = np.nonzero(out < 128)
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(out.shape[0] / 2, abs=3)
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(out.shape[1] / 2, abs=3)
+    assert _ink(out) == pytest.approx(_ink(office_page), rel=0.001)
+
+
+def test_content_larger_than_the_sheet_is_scaled_down_to_fit(office_page):
+    geometry = find_geometry(office_page, GeometryOptions(rotate="0", crop="off", page_size="a4"), dpi=30)
+    out = apply_geometry(office_page, geometry)
+    assert out.shape == (round(210 / 25.4 * 30), round(297 / 25.4 * 30))
+    rows, cols = np.nonzero(out < 128)
+    assert cols.min() >= 0 and cols.max() < out.shape[1] and rows.max() < out.shape[0]
+    assert cols.max() - cols.min() > 0.9 * out.shape[1]  # scaled to the sheet's width, not cut

@@ -6,6 +6,7 @@ from typing import Optional
 
 import numpy as np
 
+from engine.cleaning.pictures import picture_cells
 from engine.geometry import GeometryOptions, PageGeometry, apply_pages, find_geometry
 from engine.io import PageRef, read_page
 from engine.io.documents import page_dpi
@@ -30,6 +31,6 @@ def prepare_page(ref: PageRef, options: BatchOptions, as_read: bool = False) -> 
     page = read_page(ref, dtype=np.uint8)
     dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, options.dpi)
     geometry = find_geometry(page.pixels, GeometryOptions.off() if as_read else options.geometry,
-                             dpi[0] if dpi else None)
+                             dpi[0] if dpi else None, lambda: picture_cells(page.pixels))
     pages = apply_pages(page.pixels, geometry)
     return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes])

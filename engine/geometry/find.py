@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from engine.geometry.options import GeometryOptions
-from engine.geometry.orientation import SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls, tesseract_turns
+from engine.geometry.orientation import (SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls,
+                                         tesseract_installed, tesseract_turns)
 from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import line_angle
 from engine.geometry.spreads import find_gutter
 from engine.geometry.transform import Layout, PageGeometry
 from engine.geometry.working_copy import Letters, ink_marks, letters, working_copy
-from engine.vocabulary import Crop, Rotation, Split
+from engine.vocabulary import Crop, PageSize, Rotation, Split
+
+#: Finds a page's pictures: a bool grid over the page, True in a picture (engine.cleaning.pictures.picture_cells).
+PictureFinder = Callable[[], NDArray[np.bool_]]
+
+#: A page this much covered by pictures is a picture: never turned or straightened.
+PICTURE_PAGE = 0.5
 
 #: Skews smaller than this (degrees) are left alone: within the measurement's own error, turning would
 #: blur the page for nothing visible.
@@ -33,18 +40,21 @@ _ASSUMED_DPI = 300.0
 
 
 def find_geometry(pixels: np.ndarray, options: GeometryOptions = GeometryOptions(),
-                  dpi: Optional[float] = None) -> PageGeometry:
+                  dpi: Optional[float] = None, pictures: Optional[PictureFinder] = None) -> PageGeometry:
     """What ``options`` allow doing to ``pixels`` (2-D grey, uint8 or float in [0, 1]) to make it upright,
     straight and cropped, found on a small copy; apply it with engine.geometry.apply_geometry.
 
     ``dpi`` (the page's resolution, when known) helps Tesseract tell which
-    way is up where the page's own evidence is not enough.
+    way is up where the page's own evidence is not enough.  ``pictures``,
+    when given, finds the page's pictures (a bool grid over the page, True in
+    a picture): it is asked only when the letters do not clearly make lines,
+    so that a photograph's texture is never taken for skewed text.
     """
     shape = (int(pixels.shape[0]), int(pixels.shape[1]))
     if not options.active:
         return PageGeometry(shape)
     try:
-        return _found(pixels, shape, options, dpi)
+        return _found(pixels, shape, options, dpi, pictures)
     except (cv2.error, ValueError, ArithmeticError, np.linalg.LinAlgError):
         # The geometry only improves a page: one it cannot handle is cleaned as scanned, never lost.
         _log.warning("the geometry of a %s page failed", shape, exc_info=True)
@@ -52,18 +62,28 @@ def find_geometry(pixels: np.ndarray, options: GeometryOptions = GeometryOptions
 
 
 def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
-           dpi: Optional[float]) -> PageGeometry:
+           dpi: Optional[float], pictures: Optional[PictureFinder]) -> PageGeometry:
     work = working_copy(pixels)
     found = letters(ink_marks(work.grey))
     corners = find_page_corners(work.grey, found) if options.crop != Crop.OFF else None
     grey = work.grey  # the paper's rectangle, on the working copy's scale
+    to_rectangle = Layout(grey.shape)
     if corners is not None:
-        grey, found = _redrawn(work.grey, corners)
+        to_rectangle.rectify(corners, rectangle_size(corners, (grey.shape[1] / 2, grey.shape[0] / 2)))
+        grey = _warped(work.grey, to_rectangle)
+        found = letters(ink_marks(grey))
+    if pictures is not None and lines_run_down(found) is None:
+        found = _outside_pictures(found, pictures(), work.grey.shape, to_rectangle)
     notes: list[str] = []
+    if options.page_size != PageSize.NONE and dpi is None:
+        notes.append(f"its file does not say its resolution: set on {options.page_size.label} at "
+                     f"{_ASSUMED_DPI:g} dpi")
     runs_down = lines_run_down(found)
     turns = 0 if options.rotate == Rotation.AUTO else int(options.rotate) // 90
     if options.rotate == Rotation.AUTO and runs_down:
         turns = 1
+    # Only lines found to run one way are straightened: a photograph's texture can have a profile as sharp
+    # as a handwritten page's (its letters apart from the pictures, when the finder was asked).
     skew = 0.0
     if options.deskew and runs_down is not None:
         skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns)))
@@ -90,7 +110,11 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
             whole.crop(part.left * whole.width, 0.0, part.right * whole.width, whole.height).straighten(part.skew)
             chosen = boxes[part.letters]
         margin = CONTENT_MARGIN * max(whole.width, whole.height)
-        return whole.fit(chosen / work.scale, options.crop == Crop.CONTENT, margin)
+        whole.fit(chosen / work.scale, options.crop == Crop.CONTENT, margin)
+        if options.page_size != PageSize.NONE:
+            inches = options.page_size.inches
+            whole.onto_paper(chosen / work.scale, inches[0] * (dpi or _ASSUMED_DPI), inches[1] * (dpi or _ASSUMED_DPI))
+        return whole
 
     whole = layout()
     pieces = tuple(_part_geometry(shape, page_corners, turns, skew + part.skew, layout(part), index)
@@ -161,18 +185,26 @@ def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) 
     ratio = rises_over_falls(found, straight.shape[0])
     if ratio is not None and ratio >= UPRIGHT_RISES:
         return 0
-    if ratio is not None and ratio <= 1 / SURE_RISES:
-        return 2
-    # Unclear from the letters (Cyrillic, handwriting, digits): Tesseract, when installed, tells.
+    # Turning a page over is the costlier mistake: where Tesseract is installed, it decides.
     told = tesseract_turns(straight, dpi)
     if told in (0, 2):
         return told
+    if told is None and not tesseract_installed() and ratio is not None and ratio <= 1 / SURE_RISES:
+        return 2
     # Most pages are upright: one whose lines run across stays as scanned when nothing says otherwise.
     return None if turns else 0
 
 
-def _redrawn(grey: NDArray[np.uint8], corners: NDArray[np.float64]) -> tuple[NDArray[np.uint8], Letters]:
-    """The working copy within ``corners``, perspective undone, and its letters."""
-    size = rectangle_size(corners, (grey.shape[1] / 2, grey.shape[0] / 2))
-    flat = _warped(grey, Layout(grey.shape).rectify(corners, size))
-    return flat, letters(ink_marks(flat))
+def _outside_pictures(found: Letters, cells: NDArray[np.bool_], shape: tuple[int, ...],
+                      to_rectangle: Layout) -> Letters:
+    """``found`` without the marks that lie in pictures (``cells``: a bool grid over the page); none on a
+    page mostly picture."""
+    if not cells.any():
+        return found
+    if cells.mean() >= PICTURE_PAGE:
+        return Letters(found.boxes[:0], np.zeros_like(found.mask))  # a picture page: its lines are no text's
+    grid = np.asarray(cv2.resize(cells.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST),
+                      np.uint8)
+    inside = _warped(grid, to_rectangle).astype(bool)
+    keep = ~inside[found.boxes[:, 1] + found.boxes[:, 3] // 2, found.boxes[:, 0] + found.boxes[:, 2] // 2]
+    return Letters(found.boxes[keep], found.mask & ~inside)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.geometry.skew import MIN_LETTERS
+from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.working_copy import Letters
 
 # Lines run across the page when their profile is this much sharper across than down (and the reverse).
@@ -37,6 +37,9 @@ SURE_RISES = 4.0
 
 # Tesseract's orientation confidence below which its answer is not taken.
 OSD_CONFIDENCE = 2.0
+
+# Neighbours leaning this much along one direction are lines when the profiles agree.
+_LEANING = 1.25
 
 # Letters looked at for the lines' direction (a sample of the page's), and neighbours per letter.
 _MOST_LETTERS, _NEIGHBOURS = 1500, 4
@@ -82,7 +85,23 @@ def lines_run_down(found: Letters) -> Optional[bool]:
         return False
     if down >= LINE_DIRECTION_RATIO * across:
         return True
+    # Handwriting whose letters join leans only a little; a photograph's marks (0.9-1.2 on the real scans'
+    # photographs) do not lean at all.
+    if across >= _LEANING * down:
+        return _profiles_run_down(found.mask, False)
+    if down >= _LEANING * across:
+        return _profiles_run_down(found.mask, True)
     return None
+
+
+def _profiles_run_down(mask: NDArray[np.bool_], leaning_down: bool) -> Optional[bool]:
+    """``leaning_down`` when the projection profiles agree (lines give a sharp profile across them, none
+    along them); None otherwise."""
+    across, down = line_angle(mask), line_angle(np.ascontiguousarray(mask.T))
+    if across is None or down is None:
+        return None
+    sharper, duller = (down, across) if leaning_down else (across, down)
+    return leaning_down if sharper.sure and sharper.peak >= LINE_DIRECTION_RATIO * duller.peak else None
 
 
 def rises_over_falls(found: Letters, mask_rows: int) -> Optional[float]:
@@ -134,6 +153,10 @@ def _middle_bands(profile: np.ndarray) -> list[tuple[int, int]]:
         groups = np.split(core, np.flatnonzero(np.diff(core) > 2) + 1)
         bands.extend((start + int(g[0]), start + int(g[-1])) for g in groups if len(g))
     return bands
+
+
+def tesseract_installed() -> bool:
+    return shutil.which("tesseract") is not None
 
 
 def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:

@@ -25,8 +25,8 @@ GUTTER_REACH = 0.2
 #: The empty band is at least this share of the width (two inner margins, narrow in a tightly bound book).
 MIN_GAP = 0.012
 
-#: Each side holds at least this share of the letters.
-MIN_SIDE = 0.25
+#: Each side holds at least this share of the letters, in at least this many lines.
+MIN_SIDE, MIN_LINES = 0.25, 8
 
 # A column is empty when fewer letters cover it than this share of a typical text column's.
 _EMPTY = 0.15
@@ -63,7 +63,22 @@ def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
     left_share = float((centres < gutter).mean())
     if not MIN_SIDE <= left_share <= 1 - MIN_SIDE:
         return None
+    # A book's page holds many lines; a wide handwritten sheet with a gap between two blocks, a few.
+    tops, bottoms = found.boxes[:, 1], found.boxes[:, 1] + found.boxes[:, 3]
+    for side in (centres < gutter, centres >= gutter):
+        if _lines(tops[side], bottoms[side], height) < MIN_LINES:
+            return None
     return gutter
+
+
+def _lines(tops: np.ndarray, bottoms: np.ndarray, height: int) -> int:
+    """How many text lines letters spanning rows [top, bottom) make: runs of rows many letters cover."""
+    cover = np.zeros(height + 1, np.int32)
+    np.add.at(cover, tops.clip(0, height), 1)
+    np.add.at(cover, bottoms.clip(0, height), -1)
+    rows = np.cumsum(cover)[:height]
+    busy = rows >= max(2, 0.2 * float(rows.max(initial=0)))
+    return len(_runs(busy))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
