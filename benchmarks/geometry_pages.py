@@ -310,9 +310,11 @@ def real_scans(data: Path = DEFAULT_DATA) -> list[tuple[str, np.ndarray]]:
 
 
 def a4_turned(page: np.ndarray, size: tuple[int, int] = (3508, 2480), degrees: float = 2.0) -> np.ndarray:
-    """The page resized to ``size`` (height, width; default A4 at 300 dpi), turned by ``degrees`` and cut
-    back to that size about its centre (the corners the turn brings in are lost: a page to time, not to score)."""
+    """An A4 page at 300 dpi (``size``: height, width) filled with copies of ``page`` at its own resolution
+    (letters keep their size, as on a real scan), turned by ``degrees`` and cut back to that size about its
+    centre (the corners the turn brings in are lost: a page to time, not to score)."""
     height, width = size
-    tilted = turned(cv2.resize(page, (width, height), interpolation=cv2.INTER_CUBIC), degrees)
+    tiled = np.tile(page, (height // page.shape[0] + 1, width // page.shape[1] + 1))[:height, :width]
+    tilted = turned(np.ascontiguousarray(tiled), degrees)
     top, left = (tilted.shape[0] - height) // 2, (tilted.shape[1] - width) // 2
     return np.ascontiguousarray(tilted[top:top + height, left:left + width])

@@ -35,8 +35,10 @@ UPRIGHT_RISES = 1.8
 # Without Tesseract, only overwhelming evidence turns a page by itself.
 SURE_RISES = 4.0
 
-# Tesseract's orientation confidence below which its answer is not taken.
-OSD_CONFIDENCE = 2.0
+# Tesseract's answer is taken with at least this orientation confidence, and this confidence in the
+# script it saw: on handwriting it reads a script it cannot name (Greek, Japanese at 0.1-2.3 for Latin
+# letters) and orients it wrongly at 6-9; on print, Latin or Cyrillic, it names the script at 3.5-15.
+OSD_CONFIDENCE, OSD_SCRIPT_CONFIDENCE = 2.0, 3.0
 
 # Neighbours leaning this much along one direction are lines when the profiles agree.
 _LEANING = 1.25
@@ -66,21 +68,14 @@ def lines_run_down(found: Letters) -> Optional[bool]:
     """
     if found.count < MIN_LETTERS:
         return None
-    boxes = found.boxes
-    centres = (boxes[:, :2] + boxes[:, 2:] / 2).astype(np.float32)
-    # Every letter is a neighbour, but only a spread-out sample of them asks for its neighbours.
-    asking = np.arange(0, len(centres), max(1, len(centres) // _MOST_LETTERS))
-    across = down = 0
-    for first in range(0, len(asking), 256):
-        chunk = asking[first:first + 256]
-        offsets = centres[None, :, :] - centres[chunk, None, :]
-        distances = np.hypot(offsets[..., 0], offsets[..., 1])
-        distances[np.arange(len(chunk)), chunk] = np.inf
-        nearest = np.argpartition(distances, _NEIGHBOURS, axis=1)[:, :_NEIGHBOURS]
-        steps = np.take_along_axis(offsets, nearest[..., None], axis=1)
-        angles = np.degrees(np.arctan2(np.abs(steps[..., 1]), np.abs(steps[..., 0])))
-        across += int((angles < 30).sum())
-        down += int((angles > 60).sum())
+    centres = np.ascontiguousarray(found.boxes[:, :2] + found.boxes[:, 2:] / 2, dtype=np.float32)
+    # Every letter is a neighbour, but only a spread-out sample of them asks for its neighbours (a k-d tree).
+    asking = np.ascontiguousarray(centres[::max(1, len(centres) // _MOST_LETTERS)])
+    tree = cv2.flann_Index(centres, {"algorithm": 1, "trees": 4})  # type: ignore[attr-defined]  # not in the stubs
+    nearest, _ = tree.knnSearch(asking, _NEIGHBOURS + 1, params={"checks": 64})
+    steps = centres[nearest[:, 1:]] - asking[:, None, :]  # the first neighbour found is the letter itself
+    angles = np.degrees(np.arctan2(np.abs(steps[..., 1]), np.abs(steps[..., 0])))
+    across, down = int((angles < 30).sum()), int((angles > 60).sum())
     if across >= LINE_DIRECTION_RATIO * down:
         return False
     if down >= LINE_DIRECTION_RATIO * across:
@@ -161,7 +156,7 @@ def tesseract_installed() -> bool:
 
 def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
     """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection; None when
-    Tesseract (with its 'osd' data) is not installed, fails, or is unsure."""
+    Tesseract (with its 'osd' data) is not installed, fails, or is unsure of the orientation or the script."""
     program = shutil.which("tesseract")
     if program is None:
         return None
@@ -176,8 +171,9 @@ def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
     fields = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
     try:
         rotate, confidence = int(fields["Rotate"].strip()), float(fields["Orientation confidence"].strip())
+        script = float(fields["Script confidence"].strip())
     except (KeyError, ValueError):
         return None
-    if confidence < OSD_CONFIDENCE:
+    if confidence < OSD_CONFIDENCE or script < OSD_SCRIPT_CONFIDENCE:
         return None
     return (rotate // 90) % 4

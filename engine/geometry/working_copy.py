@@ -30,10 +30,10 @@ class WorkingCopy:
     scale: float
 
 
-def working_copy(pixels: np.ndarray) -> WorkingCopy:
-    """The page reduced by area averaging so that its longer side is at most WORKING_SIDE."""
+def working_copy(pixels: np.ndarray, side: int = WORKING_SIDE) -> WorkingCopy:
+    """The page reduced by area averaging so that its longer side is at most ``side`` pixels."""
     height, width = pixels.shape
-    scale = min(1.0, WORKING_SIDE / max(height, width, 1))
+    scale = min(1.0, side / max(height, width, 1))
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
