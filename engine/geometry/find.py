@@ -197,8 +197,10 @@ def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) 
     # Given the page only quarter-turned: Tesseract allows for skew itself, and resampling made it name the
     # script with a quarter of its confidence (15 -> 3.6 for a book page turned by half a degree).
     told = tesseract_turns(np.ascontiguousarray(np.rot90(grey, -turns)), dpi)
-    if told in (0, 2):
-        return told
+    if told is not None and told[0] == 0:
+        return 0
+    if told is not None and told[0] == 2 and (told[1] or (ratio is not None and ratio < 1)):
+        return 2
     if told is None and not tesseract_installed() and ratio is not None and ratio <= 1 / SURE_RISES:
         return 2
     # Most pages are upright: one whose lines run across stays as scanned when nothing says otherwise.

@@ -35,9 +35,10 @@ UPRIGHT_RISES = 1.8
 # Without Tesseract, only overwhelming evidence turns a page by itself.
 SURE_RISES = 4.0
 
-# Tesseract's answer is taken with at least this orientation confidence, and this confidence in the
-# script it saw: on handwriting it reads a script it cannot name (Greek, Japanese at 0.1-2.3 for Latin
-# letters) and orients it wrongly at 6-9; on print, Latin or Cyrillic, it names the script at 3.5-15.
+# Tesseract's answer is taken with at least this orientation confidence.  It turns a page over on its own
+# only when it also names the script with this confidence: on handwritten letters it named Greek or
+# Japanese at 0.1-2.3 and read them upside down at 6-9; on book print, Latin or Cyrillic, it names the
+# script at 3.5-15 (on a small office page at 0.4-1.6: there the letters' rises must agree).
 OSD_CONFIDENCE, OSD_SCRIPT_CONFIDENCE = 2.0, 3.0
 
 # Neighbours leaning this much along one direction are lines when the profiles agree.
@@ -154,9 +155,10 @@ def tesseract_installed() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
-    """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection; None when
-    Tesseract (with its 'osd' data) is not installed, fails, or is unsure of the orientation or the script."""
+def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[tuple[int, bool]]:
+    """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection, and whether
+    it was sure of the script too; None when Tesseract (with its 'osd' data) is not installed, fails, or is
+    unsure of the orientation."""
     program = shutil.which("tesseract")
     if program is None:
         return None
@@ -174,6 +176,6 @@ def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
         script = float(fields["Script confidence"].strip())
     except (KeyError, ValueError):
         return None
-    if confidence < OSD_CONFIDENCE or script < OSD_SCRIPT_CONFIDENCE:
+    if confidence < OSD_CONFIDENCE:
         return None
-    return (rotate // 90) % 4
+    return (rotate // 90) % 4, script >= OSD_SCRIPT_CONFIDENCE
