@@ -17,7 +17,7 @@ from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.spreads import find_gutter
 from engine.geometry.transform import Layout, PageGeometry
-from engine.geometry.working_copy import Letters, ink_marks, letters, working_copy
+from engine.geometry.working_copy import WORKING_SIDE, Letters, ink_marks, letters, working_copy
 from engine.vocabulary import Crop, PageSize, Rotation, Split
 
 #: Finds a page's pictures: a bool grid over the page, True in a picture (engine.cleaning.pictures.picture_cells).
@@ -76,17 +76,7 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
         to_rectangle.rectify(corners, rectangle_size(corners, (grey.shape[1] / 2, grey.shape[0] / 2)))
         grey = _warped(work.grey, to_rectangle)
         found = letters(ink_marks(grey))
-    runs_down = lines_run_down(found)
-    if runs_down is None and work.scale < 1 and corners is None:
-        # Small print merges into words on the working copy, and words' nearest neighbours are on the
-        # lines above and below: half as much again is enough to part the letters.
-        runs_down = lines_run_down(letters(ink_marks(working_copy(pixels, FINER_SIDE).grey)))
-    # Lines are straightened when their direction is clear, or, where it is not (handwriting), when the
-    # picture finder says the marks are not a photograph's: its texture can be as sharp as a hand's lines.
-    text = runs_down is not None
-    if pictures is not None and runs_down is None:
-        found = _outside_pictures(found, pictures(), work.grey.shape, to_rectangle)
-        runs_down, text = lines_run_down(found), found.count >= MIN_LETTERS
+    found, runs_down, text = _text_lines(pixels, found, corners is None, pictures, to_rectangle)
     notes: list[str] = []
     if options.page_size != PageSize.NONE and dpi is None:
         notes.append(f"its file does not say its resolution: set on {options.page_size.label} at "
@@ -128,6 +118,23 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     pieces = tuple(_part_geometry(shape, page_corners, turns, skew + part.skew, layout(part), index)
                    for index, part in enumerate(parts))
     return PageGeometry(shape, page_corners, turns, skew, whole.source, whole.size, tuple(notes), pieces)
+
+
+def _text_lines(pixels: np.ndarray, found: Letters, whole_image: bool, pictures: Optional[PictureFinder],
+                to_rectangle: Layout) -> tuple[Letters, Optional[bool], bool]:
+    """The letters that make the page's text, whether its lines run down the page (None: unclear), and
+    whether they are text lines to straighten at all."""
+    runs_down = lines_run_down(found)
+    if runs_down is None and whole_image and max(pixels.shape) > WORKING_SIDE:
+        # Small print merges into words on the working copy, and words' nearest neighbours are on the
+        # lines above and below: half as much again is enough to part the letters.
+        runs_down = lines_run_down(letters(ink_marks(working_copy(pixels, FINER_SIDE).grey)))
+    # Lines are straightened when their direction is clear, or, where it is not (handwriting), when the
+    # picture finder says the marks are not a photograph's: its texture can be as sharp as a hand's lines.
+    if pictures is None or runs_down is not None:
+        return found, runs_down, runs_down is not None
+    found = _outside_pictures(found, pictures(), to_rectangle)
+    return found, lines_run_down(found), found.count >= MIN_LETTERS
 
 
 @dataclass(frozen=True)
@@ -207,16 +214,16 @@ def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) 
     return None if turns else 0
 
 
-def _outside_pictures(found: Letters, cells: NDArray[np.bool_], shape: tuple[int, ...],
-                      to_rectangle: Layout) -> Letters:
+def _outside_pictures(found: Letters, cells: NDArray[np.bool_], to_rectangle: Layout) -> Letters:
     """``found`` without the marks that lie in pictures (``cells``: a bool grid over the page); none on a
     page mostly picture."""
     if not cells.any():
         return found
     if cells.mean() >= PICTURE_PAGE:
         return Letters(found.boxes[:0], np.zeros_like(found.mask))  # a picture page: its lines are no text's
-    grid = np.asarray(cv2.resize(cells.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST),
-                      np.uint8)
+    # The grid at the working copy's size, whose frame to_rectangle starts from.
+    size = (round(to_rectangle.source_size[0]), round(to_rectangle.source_size[1]))
+    grid = np.asarray(cv2.resize(cells.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST), np.uint8)
     inside = _warped(grid, to_rectangle).astype(bool)
     keep = ~inside[found.boxes[:, 1] + found.boxes[:, 3] // 2, found.boxes[:, 0] + found.boxes[:, 2] // 2]
     return Letters(found.boxes[keep], found.mask & ~inside)

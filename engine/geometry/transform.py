@@ -89,12 +89,6 @@ def rectified(corners: NDArray[np.float64], width: float, height: float) -> Matr
     return cv2.getPerspectiveTransform(target, corners.astype(np.float32)).astype(np.float64)
 
 
-def scaled(matrix: Matrix, scale: float) -> Matrix:
-    """``matrix`` found on a copy ``scale`` times the page's size, for the page itself (both sides scaled)."""
-    to_small, to_page = np.diag([scale, scale, 1.0]), np.diag([1 / scale, 1 / scale, 1.0])
-    return to_page @ matrix @ to_small
-
-
 class Layout:
     """The frames a page goes through, from the input to the output, as one matrix (output to input pixels).
 
@@ -105,6 +99,7 @@ class Layout:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.height, self.width = float(shape[0]), float(shape[1])
+        self.source_size = (self.width, self.height)  # the input's (width, height)
         self.source: Matrix = np.eye(3)
         self.rectangle: Matrix = np.eye(3)  # from the paper's rectangle to the input
 
