@@ -138,6 +138,10 @@ def _read_net(path: Path) -> PictureNet:
     return PictureNet.load(path)
 
 
+# Pages above this many pixels are reduced for the finder without a full-size float copy.
+HUGE_PAGE = 50_000_000
+
+
 def _working_shape(shape: tuple[int, int]) -> tuple[int, int]:
     """(height, width) of a page of ``shape`` seen whole: its longer side at most WORK_SIDE, never enlarged."""
     height, width = shape
@@ -153,9 +157,13 @@ def _cell_pixels(shape: tuple[int, int]) -> float:
 def working_page(page: np.ndarray) -> Array:
     """``page`` (grey, uint8 or float) as float32 with its longer side at most WORK_SIDE."""
     height, width = _working_shape(page.shape)
-    small = to_unit(page) if (height, width) == page.shape else cv2.resize(
-        to_unit(page), (width, height), interpolation=cv2.INTER_AREA)
-    return np.asarray(small, np.float32)
+    if (height, width) == page.shape:
+        return np.asarray(to_unit(page), np.float32)
+    if page.dtype == np.uint8 and page.size > HUGE_PAGE:
+        # Reduced in 8 bits, within half a grey level of the float result: a float copy of a
+        # 20,000-pixel square page would take 1.6 GB.
+        return np.asarray(to_unit(cv2.resize(page, (width, height), interpolation=cv2.INTER_AREA)), np.float32)
+    return np.asarray(cv2.resize(to_unit(page), (width, height), interpolation=cv2.INTER_AREA), np.float32)
 
 
 def picture_cells(page: np.ndarray, net: Optional[PictureNet] = None) -> NDArray[np.bool_]:
