@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.geometry.skew import MIN_LETTERS, line_angle
-from engine.geometry.working_copy import Letters
+from engine.geometry.working_copy import Letters, covering, runs
 
 # Lines run across the page when their profile is this much sharper across than down (and the reverse).
 LINE_DIRECTION_RATIO = 1.5
@@ -115,9 +115,8 @@ def rises_over_falls(found: Letters, mask_rows: int) -> Optional[float]:
         inside = (centres_x * strips // width) == strip
         if inside.sum() < 10:
             continue
-        profile = np.zeros(mask_rows, np.float64)
         # Each letter counts once per row it covers, whatever its ink: a band is where most letters are.
-        np.add.at(profile, np.concatenate([np.arange(t, b + 1) for t, b in zip(tops[inside], bottoms[inside])]), 1)
+        profile = covering(tops[inside], bottoms[inside] + 1, mask_rows).astype(np.float64)
         bands = np.array(_middle_bands(profile), np.int64).reshape(-1, 2)
         if not len(bands):
             continue
@@ -141,8 +140,7 @@ def _middle_bands(profile: np.ndarray) -> list[tuple[int, int]]:
     if not busy.any():
         return bands
     # Lines differ in how many letters they hold: each run of letter rows gets its own half-peak.
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], busy.astype(np.int8), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in runs(busy):
         run = profile[start:stop]
         core = np.flatnonzero(run >= 0.5 * run.max())
         # Letters of neighbouring lines touching (descenders on ascenders) join runs: split at cores' gaps.

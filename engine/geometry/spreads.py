@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from engine.geometry.skew import MIN_LETTERS
-from engine.geometry.working_copy import Letters
+from engine.geometry.working_copy import Letters, covering, runs
 
 #: A spread is this much wider than tall: two pages, each taller than wide (a wider strip is a fragment).
 MIN_ASPECT, MAX_ASPECT = 1.15, 2.4
@@ -40,12 +40,9 @@ def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
         return None
     # How many letters cover each column: a mark or two across the gutter (a note in the margin, the crease)
     # leaves it far below a text column's count, where every line has a letter or a word's gap.
-    left, right = found.boxes[:, 0], found.boxes[:, 0] + found.boxes[:, 2]
-    cover = np.zeros(width + 1, np.float32)
-    np.add.at(cover, left.clip(0, width), 1)
-    np.add.at(cover, right.clip(0, width), -1)
+    cover = covering(found.boxes[:, 0], found.boxes[:, 0] + found.boxes[:, 2], width).astype(np.float32)
     smooth = max(3, int(0.005 * width) | 1)
-    profile = np.asarray(cv2.blur(np.cumsum(cover)[:width].reshape(1, -1), (smooth, 1)), np.float32).ravel()
+    profile = np.asarray(cv2.blur(cover.reshape(1, -1), (smooth, 1)), np.float32).ravel()
     text = profile[profile > 0]
     typical = float(np.percentile(text, 75)) if len(text) else 0.0
     if typical <= 0:
@@ -53,7 +50,7 @@ def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
     empty = profile <= _EMPTY * typical
     low, high = int((0.5 - GUTTER_REACH) * width), int((0.5 + GUTTER_REACH) * width)
     best: Optional[tuple[int, int]] = None
-    for start, stop in _runs(empty[low:high]):
+    for start, stop in runs(empty[low:high]):
         if best is None or stop - start > best[1] - best[0]:
             best = (start, stop)
     if best is None or best[1] - best[0] < MIN_GAP * width:
@@ -73,15 +70,6 @@ def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
 
 def _lines(tops: np.ndarray, bottoms: np.ndarray, height: int) -> int:
     """How many text lines letters spanning rows [top, bottom) make: runs of rows many letters cover."""
-    cover = np.zeros(height + 1, np.int32)
-    np.add.at(cover, tops.clip(0, height), 1)
-    np.add.at(cover, bottoms.clip(0, height), -1)
-    rows = np.cumsum(cover)[:height]
+    rows = covering(tops, bottoms, height)
     busy = rows >= max(2, 0.2 * float(rows.max(initial=0)))
-    return len(_runs(busy))
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True in ``flags``."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+    return len(runs(busy))

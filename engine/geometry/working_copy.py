@@ -74,3 +74,18 @@ def letters(marks: NDArray[np.bool_]) -> Letters:
     keep[0] = False  # the background
     boxes = stats[keep][:, :4].astype(np.int32)
     return Letters(boxes, keep[labels])
+
+
+def covering(starts: np.ndarray, stops: np.ndarray, size: int) -> NDArray[np.int64]:
+    """How many of the spans [start, stop) cover each of ``size`` positions (rows or columns)."""
+    cover = np.zeros(size + 1, np.int64)
+    np.add.at(cover, np.clip(starts, 0, size), 1)
+    np.add.at(cover, np.clip(stops, 0, size), -1)
+    counts: NDArray[np.int64] = np.cumsum(cover)[:size]
+    return counts
+
+
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in ``flags``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
