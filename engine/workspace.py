@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 from engine.cleaning.batch import PageResult
 from engine.cleaning.ink import InkPlace
 from engine.cleaning.pictures import Box, ZoneEdits
+from engine.geometry import GeometryFix
 from engine.errors import DocCleanError
 from engine.io import PageKey, PageRef
 from engine.vocabulary import Stage
@@ -75,6 +76,8 @@ class PageEntry:
     places: tuple[InkPlace, ...] = ()
     # The user's corrections of its picture zones (regions marked as picture or text), in page pixels.
     zones: ZoneEdits = field(default_factory=ZoneEdits)
+    # The user's corrections of its geometry; None: none made here (the output folder's record may hold some).
+    fix: Optional[GeometryFix] = None
 
     @property
     def label(self) -> str:
@@ -262,18 +265,32 @@ class Workspace:
         return self.set_zones(key, ZoneEdits())
 
     def set_zones(self, key: PageKey, zones: ZoneEdits) -> Optional[PageEntry]:
-        """A page's zone edits; a cleaned page whose edits changed waits again (its output was made
-        otherwise, and a batch makes it anew; ``output`` still names that file, as in cleaned_before)."""
-        entry = self.get(key)
-        if entry is None or entry.zones == zones:
-            return entry
-        if entry.state.finished:
-            return self._set(key, zones=zones, state=PageState.WAITING, warning="", places=())
-        return self._set(key, zones=zones)
+        """A page's zone edits (see _edit)."""
+        return self._edit(key, zones=zones)
 
     def zone_edits(self) -> dict[PageKey, ZoneEdits]:
         """The pages with edits and their edits, for the batch (engine.cleaning.batch.plan_batch's ``zones``)."""
         return {entry.key: entry.zones for entry in self._pages if not entry.zones.empty}
+
+    # ------------------------------------------------------------------ the user's geometry corrections
+    def set_fix(self, key: PageKey, fix: GeometryFix) -> Optional[PageEntry]:
+        """A page's geometry corrections, an empty fix: as found (see _edit)."""
+        return self._edit(key, fix=fix)
+
+    def _edit(self, key: PageKey, **edits: Any) -> Optional[PageEntry]:
+        """A page's edits (``zones``, ``fix``); a cleaned page whose edits changed waits again (its output was made
+        otherwise, and a batch makes it anew; ``output`` still names that file, as in cleaned_before)."""
+        entry = self.get(key)
+        if entry is None or all(getattr(entry, name) == value for name, value in edits.items()):
+            return entry
+        if entry.state.finished:
+            return self._set(key, state=PageState.WAITING, warning="", places=(), **edits)
+        return self._set(key, **edits)
+
+    def geometry_fixes(self) -> dict[PageKey, GeometryFix]:
+        """The pages corrected here and their corrections, for the batch (plan_batch's ``fixes``; an empty one
+        forgets what the output folder's record kept)."""
+        return {entry.key: entry.fix for entry in self._pages if entry.fix is not None}
 
     def counts(self, keys: Optional[Sequence[PageKey]] = None) -> Counts:
         entries = self._pages if keys is None else [e for e in (self.get(k) for k in keys) if e is not None]

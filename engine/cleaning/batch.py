@@ -26,9 +26,11 @@ from engine.cleaning.earlier_runs import Provenances
 from engine.cleaning.ink import InkPlace, no_paper_warning
 from engine.cleaning.page import CleanedPage, clean_page
 from engine.cleaning.pictures import ZoneEdits
+from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.prepared import PreparedPage, prepare_page
 from engine.errors import ImageReadError, ImageWriteError, PageError
-from engine.geometry import PageGeometry
+from engine.geometry import GeometryFix, PageGeometry
+from engine.geometry.transform import part_offsets
 from engine.io import (PageKey, PageRef, check_output_folder, find_images, image_size, list_pages, real_path,
                        remove_leftovers, write_page)
 from engine.io.documents import PageOfFailedDocument, open_document
@@ -91,6 +93,8 @@ class BatchPlan:
     folders: dict[Path, Path] = field(default_factory=dict)
     # A user's corrections of the picture zones, per page (PageRef.key); a page not here has none.
     zones: dict[PageKey, ZoneEdits] = field(default_factory=dict)
+    # The user's corrections of the pages' geometry (a page not here: those the output folder's record keeps).
+    fixes: dict[PageKey, GeometryFix] = field(default_factory=dict)
 
     def pages(self) -> list[PageRef | tuple[Path, ImageReadError]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
@@ -115,7 +119,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
                only: Optional[Iterable[PageKey]] = None,
-               zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> BatchPlan:
+               zones: Optional[Mapping[PageKey, ZoneEdits]] = None,
+               fixes: Optional[Mapping[PageKey, GeometryFix]] = None) -> BatchPlan:
     """Find the files of ``inputs`` (files and folders) and get ``out_dir`` ready.
 
     Checks first that ``out_dir`` can be written and that no other run is
@@ -124,7 +129,8 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     mirrored into), and leaves out earlier
     outputs found in it, so that a batch never cleans its own pages.
     ``only`` limits the batch to some pages (PageRef.key); ``zones`` gives
-    pages the user's corrections of their picture zones (clean_page's ``zones``).
+    pages the user's corrections of their picture zones (clean_page's ``zones``), ``fixes`` of their
+    geometry (kept in the output folder's record for later runs: engine.cleaning.page_fixes).
     """
     out_dir = check_output_folder(out_dir)
     check_not_in_use(out_dir)
@@ -136,7 +142,7 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     leftovers = remove_leftovers(out_dir)
     for sub in sorted(set(folders.values())):
         leftovers += remove_leftovers(out_dir / sub)
-    return BatchPlan(files, out_dir, leftovers, own, chosen, folders, _edited(zones))
+    return BatchPlan(files, out_dir, leftovers, own, chosen, folders, _edited(zones), dict(fixes or {}))
 
 
 def _edited(zones: Optional[Mapping[PageKey, ZoneEdits]]) -> dict[PageKey, ZoneEdits]:
@@ -320,11 +326,12 @@ class _Outcomes:
 
 def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Denoiser,
                         options: BatchOptions, cancel: Optional[CancelToken] = None,
-                        zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> dict[PageKey, tuple[Path, int]]:
+                        zones: Optional[Mapping[PageKey, ZoneEdits]] = None,
+                        fixes: Optional[Mapping[PageKey, GeometryFix]] = None) -> dict[PageKey, tuple[Path, int]]:
     """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
     input with ``options``: exactly the pages a batch would skip, with the file and 0-based page holding
     each.  Nothing is written; an output folder that does not exist holds nothing.  ``cancel`` stops it
-    between output files (Cancelled).  ``zones``: the pages' zone edits, as the batch would be given them.
+    between output files (Cancelled).  ``zones``, ``fixes``: the pages' edits, as the batch would be given them.
     """
     if not Path(out_dir).is_dir():
         return {}
@@ -333,7 +340,8 @@ def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir
     refs = [item for item in plan.pages() if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            folders, options.combine) if refs else []
-    provenances = Provenances(denoiser, options.settings_text(), plan.zones)
+    provenances = Provenances(denoiser, options.settings_text(), plan.zones,
+                              PageFixes(plan.out_dir, fixes, options.geometry.active))
     found: dict[PageKey, tuple[Path, int]] = {}
     for output in dict.fromkeys(outputs):
         check(cancel)
@@ -386,7 +394,8 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     refs = [item for item in items if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
                            plan.folders, options.combine)
-    provenances = Provenances(denoiser, options.settings_text(), plan.zones)
+    provenances = Provenances(denoiser, options.settings_text(), plan.zones,
+                              PageFixes(plan.out_dir, plan.fixes, options.geometry.active))
     run = _Run(plan, items, outputs, denoiser, provenances, options)
     return run.pages(cancel, progress)
 
@@ -417,6 +426,7 @@ class _Run:
         # One run at a time in an output folder: a second would clean every page again beside the first's.
         lock = RunLock(self.out_dir).acquire()
         try:
+            self.provenances.fixes.keep(item for item in self.items if isinstance(item, PageRef))
             if self.options.existing == RerunPolicy.SKIP:
                 self._find_earlier(cancel)
             # Leaving the with-block waits for a write under way: a file is whole or absent.
@@ -482,12 +492,15 @@ class _Run:
                     if small and small_next:
                         reads[index + 1] = reader.submit(self._prepare, following)
                 outcomes.total += len(page.pages) - 1  # a spread is two pages
+                # The user marked zones on the spread's pages side by side (engine.geometry.side_by_side).
+                offsets = part_offsets([pixels.shape[1] for pixels in page.pages])
+                zones = self.zones.get(item.key) if self.zones else None
                 while page.pages:  # a huge page's input need not live on while its output is encoded
                     pixels, geometry = page.pages.pop(0), page.geometries.pop(0)
                     notes = [*page.notes, no_paper_warning(pixels)]
                     cleaned = clean_page(self.denoiser, pixels, self.options.mode, self.options.keep_ink,
                                          cancel=cancel, pictures=self.options.pictures,
-                                         zones=self.zones.get(item.key) if self.zones else None)
+                                         zones=zones and zones.moved(left=offsets.pop(0)))
                     del pixels
                     outcomes.add(self._write(item, output, cleaned, page.dpi, started, notes, geometry))
             except (ImageReadError, ImageWriteError) as error:
@@ -497,7 +510,7 @@ class _Run:
             yield from outcomes.ready()
 
     def _prepare(self, ref: PageRef) -> PreparedPage:
-        return prepare_page(ref, self.options, as_read=bool(self.zones) and ref.key in self.zones)
+        return prepare_page(ref, self.options, self.provenances.fixes.of(ref))
 
     def _to_clean(self, index: int) -> Optional[PageRef]:
         item = self.items[index] if index < len(self.items) else None

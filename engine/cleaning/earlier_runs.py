@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from engine.cleaning.denoiser import Denoiser
+from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.pictures import ZoneEdits
 from engine.files import file_sha256_cached
 from engine.io import PageKey, PageRef
@@ -21,11 +22,12 @@ class Provenances:
     """What each page's output records, with each input file hashed once and only when needed."""
 
     def __init__(self, denoiser: Denoiser, settings: str,
-                 zones: Optional[Mapping[PageKey, ZoneEdits]] = None) -> None:
+                 zones: Optional[Mapping[PageKey, ZoneEdits]] = None, fixes: Optional[PageFixes] = None) -> None:
         self.model = denoiser.name
         self.model_sha256 = file_sha256_cached(denoiser.path) if denoiser.path else None
         self.settings = settings
         self.zones = dict(zones or {})
+        self.fixes = fixes if fixes is not None else PageFixes(Path(), active=False)
         self.hashes: dict[Path, str] = {}
 
     def of(self, ref: PageRef) -> Optional[Provenance]:
@@ -37,9 +39,10 @@ class Provenances:
                 self.hashes[ref.path] = file_sha256_cached(ref.path)
             except OSError:
                 return None
-        # A page cleaned with the user's zone edits records them: other edits make another page.
+        # A page cleaned with the user's edits records them: other edits make another page.
         edits = self.zones.get(ref.key) if self.zones else None
-        settings = self.settings + (edits.settings_text() if edits is not None else "")
+        settings = self.settings + (edits.settings_text() if edits is not None else "") + \
+            self.fixes.of(ref).settings_text()
         return Provenance(self.model, self.model_sha256, ref.path.name, self.hashes[ref.path],
                           ref.index + 1, settings)
 

@@ -1,14 +1,18 @@
-"""A page read and made upright, straight and cropped for the model: the batch's reader thread's work."""
+"""A page read and made upright, straight and cropped for the model: the batch's reader thread's work, and
+the app viewer's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.pictures import picture_cells
-from engine.geometry import GeometryOptions, PageGeometry, apply_pages, find_geometry
+from engine.geometry import GeometryFix, GeometryOptions, PageGeometry, apply_pages, find_geometry, side_by_side
 from engine.io import PageRef, read_page
+from engine.io.display import display_pixels
 from engine.io.documents import page_dpi
 from engine.options import BatchOptions
 
@@ -24,13 +28,60 @@ class PreparedPage:
     notes: list[Optional[str]]
 
 
-def prepare_page(ref: PageRef, options: BatchOptions, as_read: bool = False) -> PreparedPage:
-    """Read ``ref`` (8-bit) and apply the geometry ``options`` ask for (none ``as_read``: the user's zone
-    edits were drawn on the page as read).  Tesseract's orientation detection, when the geometry asks for
-    it, runs as a separate process, so on the reader thread it overlaps the model cleaning the page before."""
+def prepare_page(ref: PageRef, options: BatchOptions, fix: GeometryFix = GeometryFix()) -> PreparedPage:
+    """Read ``ref`` (8-bit) and apply the geometry ``options`` ask for, with the user's ``fix``.
+    Tesseract's orientation detection, when the geometry asks for it, runs as a separate process, so on
+    the reader thread it overlaps the model cleaning the page before."""
     page = read_page(ref, dtype=np.uint8)
     dpi, dpi_note = page_dpi(page.dpi, page.pixels.shape, options.dpi)
-    geometry = find_geometry(page.pixels, GeometryOptions.off() if as_read else options.geometry,
-                             dpi[0] if dpi else None, lambda: picture_cells(page.pixels))
+    geometry = find_geometry(page.pixels, options.geometry, dpi[0] if dpi else None,
+                             lambda: picture_cells(page.pixels), fix)
     pages = apply_pages(page.pixels, geometry)
     return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes])
+
+
+@dataclass
+class ViewedPage:
+    """A page for the app's viewer, as the batch would clean it: ``pixels`` (grey, float) and ``display``
+    (uint8, in colour when the page has colour) after the geometry, a split spread's pages side by side
+    (engine.geometry.side_by_side, the frame zone marks are drawn in); ``as_read``: the display pixels
+    before it, on which the geometry is drawn; ``geometry`` and the ``fix`` it was found with."""
+
+    pixels: np.ndarray
+    display: np.ndarray
+    as_read: np.ndarray
+    geometry: PageGeometry
+    fix: GeometryFix
+
+
+def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,
+              out_dir: Optional[Path] = None) -> ViewedPage:
+    """Read ``ref`` for the viewer with the geometry ``options`` ask for and the user's ``fix`` (None: the one
+    ``out_dir``'s record keeps for it, engine.cleaning.page_fixes)."""
+    page = read_page(ref)
+    as_read = display_pixels(ref)
+    geometry, fix = _geometry(ref, page.pixels, page.dpi, options, fix, out_dir)
+    if not geometry.changed:
+        return ViewedPage(page.pixels, as_read, as_read, geometry, fix)
+    # The gap between a spread's pages: paper to the model, a grey band to the eye.
+    grey = side_by_side(apply_pages(page.pixels, geometry), 1.0)
+    display = side_by_side(apply_pages(as_read, geometry), 160)
+    return ViewedPage(grey, display, as_read, geometry, fix)
+
+
+def written_look(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,
+                 out_dir: Optional[Path] = None) -> np.ndarray:
+    """What the batch will write of ``ref`` before cleaning, for a thumbnail: ViewedPage.display alone."""
+    page = read_page(ref, dtype=np.uint8)
+    geometry, _ = _geometry(ref, page.pixels, page.dpi, options, fix, out_dir)
+    as_read = display_pixels(ref)
+    return side_by_side(apply_pages(as_read, geometry), 160) if geometry.changed else as_read
+
+
+def _geometry(ref: PageRef, pixels: np.ndarray, dpi: Optional[tuple[float, float]], options: GeometryOptions,
+              fix: Optional[GeometryFix], out_dir: Optional[Path]) -> tuple[PageGeometry, GeometryFix]:
+    """The page's geometry with the user's ``fix`` (None: the one ``out_dir``'s record keeps), and that fix."""
+    if fix is None:
+        fix = PageFixes(out_dir, active=options.active).of(ref) if out_dir is not None else GeometryFix()
+    found = find_geometry(pixels, options, dpi[0] if dpi else None, lambda: picture_cells(pixels), fix)
+    return found, fix

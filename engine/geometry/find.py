@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.geometry.corrections import GeometryFix
 from engine.geometry.options import GeometryOptions
 from engine.geometry.orientation import (SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls,
                                          tesseract_installed, tesseract_turns)
@@ -44,7 +45,8 @@ _ASSUMED_DPI = 300.0
 
 
 def find_geometry(pixels: np.ndarray, options: GeometryOptions = GeometryOptions(),
-                  dpi: Optional[float] = None, pictures: Optional[PictureFinder] = None) -> PageGeometry:
+                  dpi: Optional[float] = None, pictures: Optional[PictureFinder] = None,
+                  fix: GeometryFix = GeometryFix()) -> PageGeometry:
     """What ``options`` allow doing to ``pixels`` (2-D grey, uint8 or float in [0, 1]) to make it upright,
     straight and cropped, found on a small copy; apply it with engine.geometry.apply_geometry.
 
@@ -52,13 +54,14 @@ def find_geometry(pixels: np.ndarray, options: GeometryOptions = GeometryOptions
     way is up where the page's own evidence is not enough.  ``pictures``,
     when given, finds the page's pictures (a bool grid over the page, True in
     a picture): it is asked only when the letters do not clearly make lines,
-    so that a photograph's texture is never taken for skewed text.
+    so that a photograph's texture is never taken for skewed text.  ``fix``
+    holds the user's corrections: each replaces what would be found.
     """
     shape = (int(pixels.shape[0]), int(pixels.shape[1]))
     if not options.active:
         return PageGeometry(shape)
     try:
-        return _found(pixels, shape, options, dpi, pictures)
+        return _found(pixels, shape, options, dpi, pictures, fix)
     except (cv2.error, ValueError, ArithmeticError, np.linalg.LinAlgError):
         # The geometry only improves a page: one it cannot handle is cleaned as scanned, never lost.
         _log.warning("the geometry of a %s page failed", shape, exc_info=True)
@@ -66,10 +69,14 @@ def find_geometry(pixels: np.ndarray, options: GeometryOptions = GeometryOptions
 
 
 def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
-           dpi: Optional[float], pictures: Optional[PictureFinder]) -> PageGeometry:
+           dpi: Optional[float], pictures: Optional[PictureFinder], fix: GeometryFix) -> PageGeometry:
     work = working_copy(pixels)
     found = letters(ink_marks(work.grey))
-    corners = find_page_corners(work.grey, found) if options.crop != Crop.OFF else None
+    if fix.corners is not None:
+        given = fix.corner_array(shape)
+        corners = None if given is None else given * work.scale
+    else:
+        corners = find_page_corners(work.grey, found) if options.crop != Crop.OFF else None
     grey = work.grey  # the paper's rectangle, on the working copy's scale
     to_rectangle = Layout(grey.shape)
     if corners is not None:
@@ -81,21 +88,25 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     if options.page_size != PageSize.NONE and dpi is None:
         notes.append(f"its file does not say its resolution: set on {options.page_size.label} at "
                      f"{_ASSUMED_DPI:g} dpi")
-    turns = 0 if options.rotate == Rotation.AUTO else int(options.rotate) // 90
-    if options.rotate == Rotation.AUTO and runs_down:
+    automatic = options.rotate == Rotation.AUTO and fix.turns is None
+    turns = fix.turns if fix.turns is not None else 0 if automatic else int(options.rotate) // 90
+    if automatic and runs_down:
         turns = 1
     skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns))) if options.deskew and text else 0.0
-    if options.rotate == Rotation.AUTO and runs_down is not None:
+    if fix.skew is not None:
+        skew = fix.skew
+    if automatic and runs_down is not None:
         upright = _which_way_up(grey, turns, skew, (dpi or _ASSUMED_DPI) * work.scale)
         if upright is None:
             if runs_down:
                 notes.append("its lines run down the page, but which way is up is unclear: left as scanned")
-                turns, skew = 0, 0.0
+                turns, skew = 0, 0.0 if fix.skew is None else fix.skew
         else:
             turns = (turns + upright) % 4
     page_corners = None if corners is None else corners / work.scale
     boxes = found.boxes.astype(np.float64)
-    parts = _spread_parts(grey, found, turns, skew, options) if runs_down is not None else []
+    parts = _spread_parts(grey, found, turns, skew, options, fix.gutter) \
+        if runs_down is not None or fix.gutter else []
 
     def layout(part: Optional[_Part] = None) -> Layout:
         """The page's layout at full size (a part of it, for a spread)."""
@@ -117,7 +128,8 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     whole = layout()
     pieces = tuple(_part_geometry(shape, page_corners, turns, skew + part.skew, layout(part), index)
                    for index, part in enumerate(parts))
-    return PageGeometry(shape, page_corners, turns, skew, whole.source, whole.size, tuple(notes), pieces)
+    return PageGeometry(shape, page_corners, turns, skew, whole.source, whole.size, tuple(notes), pieces,
+                        gutter=parts[0].right if parts else None)
 
 
 def _text_lines(pixels: np.ndarray, found: Letters, whole_image: bool, pictures: Optional[PictureFinder],
@@ -149,14 +161,17 @@ class _Part:
 
 
 def _spread_parts(grey: NDArray[np.uint8], found: Letters, turns: int, skew: float,
-                  options: GeometryOptions) -> list[_Part]:
+                  options: GeometryOptions, given: Optional[float] = None) -> list[_Part]:
     """The two pages of a spread (``grey``: the paper's rectangle, ``found``: its letters), each with its own
-    skew; none when the page is not clearly a spread or splitting is off."""
-    if options.split != Split.AUTO:
+    skew; none when the page is not clearly a spread or splitting is off.  ``given``: the user's gutter
+    (a share of the width; 0: not split), instead of the one found."""
+    if given is not None and not given:
+        return []
+    if given is None and options.split != Split.AUTO:
         return []
     small = Layout(grey.shape).turn(turns).straighten(skew)
     straight = _warped(grey, small)
-    gutter = find_gutter(letters(ink_marks(straight)), straight.shape)
+    gutter = given * straight.shape[1] if given else find_gutter(letters(ink_marks(straight)), straight.shape)
     if gutter is None:
         return []
     # Where each letter of the rectangle lands on the straightened spread.

@@ -27,7 +27,8 @@ class PageGeometry:
     matrix from output to input pixels; ``size``: the output's (width, height);
     ``notes``: doubts the user should hear about (a page left as scanned);
     ``parts``: a spread's two pages (left, right), each a geometry of its own
-    (``part`` 1 and 2) on the same input, when the page was split.
+    (``part`` 1 and 2) on the same input, when the page was split, at
+    ``gutter`` (a share of the upright, straight spread's width).
     """
 
     shape: tuple[int, int]
@@ -39,12 +40,30 @@ class PageGeometry:
     notes: tuple[str, ...] = ()
     parts: tuple[PageGeometry, ...] = ()
     part: int = 0
+    gutter: Optional[float] = None
 
     @property
     def changed(self) -> bool:
         """Whether applying the geometry changes the page."""
         return bool(self.parts) or (self.size is not None and (self.size != (self.shape[1], self.shape[0])
                                                               or not np.allclose(self.source, np.eye(3))))
+
+    def summary(self) -> str:
+        """What was done, in words for a person: e.g. "turned 90° clockwise, straightened by 1.2°, cropped to the
+        paper, split into two pages"; "left as scanned" when nothing."""
+        done = []
+        if self.turns:
+            done.append({1: "turned 90° clockwise", 2: "turned 180°", 3: "turned 90° anticlockwise"}[self.turns % 4])
+        skews = [part.skew for part in self.parts] or [self.skew]
+        if any(skews):
+            done.append("straightened by " + " and ".join(f"{abs(skew):.1f}°" for skew in skews))
+        if self.corners is not None:
+            done.append("cropped to the paper")
+        elif self.size is not None and self.changed and not self.parts and not any(skews) and not self.turns:
+            done.append("cropped")
+        if self.parts:
+            done.append("split into two pages")
+        return ", ".join(done) or "left as scanned"
 
     def describe(self) -> str:
         """What was done, for an output's provenance: e.g. "turns=1 skew=-2.31 corners=10,12,2470,8,..."."""
@@ -175,8 +194,33 @@ class Layout:
             return self.crop(max(min(0.0, low_x), low_x - margin), max(min(0.0, low_y), low_y - margin),
                              min(max(self.width, high_x), high_x + margin),
                              min(max(self.height, high_y), high_y + margin))
-        (low_x, low_y), (high_x, high_y) = placed.min(axis=0), placed.max(axis=0)
+        # A pixel's grace: a box's far edge lies one pixel past its last pixel's centre, which a turn maps to -1.
+        (low_x, low_y), (high_x, high_y) = placed.min(axis=0) + 1, placed.max(axis=0) - 1
         return self.crop(min(0.0, low_x), min(0.0, low_y), max(self.width, high_x), max(self.height, high_y))
+
+
+#: The gap (pixels) between a split spread's two pages where they are shown side by side: the app's page,
+#: on which the user marks zones.
+SPREAD_GAP = 24
+
+
+def part_offsets(widths: list[int]) -> list[int]:
+    """Where each of a spread's pages (``widths`` pixels wide) starts when shown side by side (x, pixels)."""
+    return [sum(widths[:index]) + SPREAD_GAP * index for index in range(len(widths))]
+
+
+def side_by_side(pages: list[np.ndarray], fill: float) -> np.ndarray:
+    """A spread's pages (2-D grey or RGB, one dtype) in one image, ``SPREAD_GAP`` pixels of ``fill`` apart,
+    their tops aligned; the one page itself."""
+    if len(pages) == 1:
+        return pages[0]
+    widths = [page.shape[1] for page in pages]
+    offsets = part_offsets(widths)
+    out = np.full((max(page.shape[0] for page in pages), offsets[-1] + widths[-1], *pages[0].shape[2:]), fill,
+                  pages[0].dtype)
+    for page, left in zip(pages, offsets):
+        out[:page.shape[0], left:left + page.shape[1]] = page
+    return out
 
 
 def apply_pages(pixels: np.ndarray, geometry: PageGeometry) -> list[np.ndarray]:
@@ -194,7 +238,7 @@ def _paper(pixels: np.ndarray) -> float:
 
 
 def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[float] = None) -> np.ndarray:
-    """``pixels`` (2-D grey, uint8 or float) as ``geometry`` says: the same array when nothing changes.
+    """``pixels`` (2-D grey or RGB, uint8 or float) as ``geometry`` says: the same array when nothing changes.
 
     Where the output reaches beyond the input it is ``fill`` (grey in the
     pixels' own scale; default: the page's paper, its 90th percentile).
@@ -212,12 +256,13 @@ def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[fl
         fill = _paper(pixels)
     # Cubic: a faint thin stroke keeps its darkness through a turn far better than with bilinear weights.
     flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    border = (fill,) * 4  # every channel of a colour page (the app's view of it) is paper
     if np.allclose(source[2], [0.0, 0.0, 1.0]):
         out = cv2.warpAffine(pixels, source[:2], geometry.size, flags=flags, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=fill)
+                             borderValue=border)
     else:
         out = cv2.warpPerspective(pixels, source, geometry.size, flags=flags, borderMode=cv2.BORDER_CONSTANT,
-                                  borderValue=fill)
+                                  borderValue=border)
     if out.dtype != np.uint8:
         np.clip(out, 0.0, 1.0, out=out)  # cubic weights overshoot a little at sharp edges
     if geometry.corners is not None:
@@ -231,6 +276,6 @@ def _paper_beyond(out: np.ndarray, geometry: PageGeometry, fill: float) -> None:
     assert geometry.corners is not None
     corners = np.hstack([geometry.corners, np.ones((4, 1))]) @ np.linalg.inv(geometry.source).T
     outline = np.round(corners[:, :2] / corners[:, 2:3]).astype(np.int32)
-    inside = np.zeros(out.shape, np.uint8)
+    inside = np.zeros(out.shape[:2], np.uint8)
     cv2.fillConvexPoly(inside, outline, 1)
     out[inside == 0] = fill

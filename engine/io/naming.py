@@ -5,6 +5,7 @@ import os
 import string
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+from typing import Optional
 
 from engine.errors import ConfigurationError
 from engine.io.page_types import real_path
@@ -81,6 +82,14 @@ def free_output_path(base: Path, fmt: str, overwrite: bool = False,
 def part_base(base: Path, part: int) -> Path:
     """The base name of page ``part`` (1 or 2) of a spread whose output would be ``base``."""
     return base.with_name(base.name + PART_SUFFIXES[part - 1])
+
+
+def right_part(left: Path) -> Optional[Path]:
+    """The file of a split spread's right page, beside ``left``, its left page's (None: ``left`` is no left page)."""
+    at = left.name.rfind(PART_SUFFIXES[0])
+    if at < 0:
+        return None
+    return left.with_name(left.name[:at] + PART_SUFFIXES[1] + left.name[at + len(PART_SUFFIXES[0]):])
 
 
 def earlier_outputs(base: Path, fmt: str) -> Iterator[Path]:
