@@ -16,6 +16,7 @@ from engine.cleaning.batch import PageResult, plan_batch, run_batch
 from engine.cleaning.model_pool import ModelPool
 from engine.models.bundled import model_for_mode
 from engine.cleaning.pictures import ZoneEdits
+from engine.geometry import GeometryFix
 from engine.options import BatchOptions
 from engine.progress import Progress
 from engine.io import PageKey
@@ -52,11 +53,14 @@ class BatchController(QObject):
         # The user's picture zone marks of these pages, as they are now (marking waits while the batch runs).
         edits = self.workspace.zone_edits()
         zones = {key: edits[key] for key in pages if key in edits}
+        corrected = self.workspace.geometry_fixes()
+        fixes = {key: corrected[key] for key in pages if key in corrected}
         self.workspace.start_batch(pages)
         self.out_dir = out_dir
         pool = self.denoisers
         self.task = self.runner.start(
-            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task, zones), "batch", name="batch",
+            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task, zones, fixes), "batch",
+            name="batch",
             owner=self,
             on_item=self._on_item,
             on_progress=self._on_progress,
@@ -91,10 +95,11 @@ class BatchController(QObject):
 
 def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[PageKey],
                out_dir: Path, options: BatchOptions, task: Task,
-               zones: Optional[dict[PageKey, ZoneEdits]] = None) -> int:
-    """On the batch worker: plan, then clean page by page (each with the user's zone edits, if any),
-    each result streamed as an item."""
-    plan = plan_batch(inputs, out_dir, only=pages, zones=zones)
+               zones: Optional[dict[PageKey, ZoneEdits]] = None,
+               fixes: Optional[dict[PageKey, GeometryFix]] = None) -> int:
+    """On the batch worker: plan, then clean page by page (each with the user's zone edits and geometry
+    corrections, if any), each result streamed as an item."""
+    plan = plan_batch(inputs, out_dir, only=pages, zones=zones, fixes=fixes)
     for note in plan.notes():
         task.emit_item(note)
     denoiser: Any = pool.get(model_for_mode(model, options.mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)

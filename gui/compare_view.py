@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, QObject
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, Signal, QObject
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
 
 from engine.cleaning.ink import InkPlace
 from engine.cleaning.pictures import Box, ZoneEdits
+from gui.geometry_handles import GeometryHandles, GeometryOverlay
 from gui.page_overlays import (  # noqa: F401  (the colours are imported from here too)
     MISSING_COLOUR,
     PICTURE_COLOUR,
@@ -98,6 +99,10 @@ class ImageCanvas(QWidget):
         self._message = ""
         self._cleaned_message = ""
         self._title = ""
+        # The page as scanned, shown instead of the original while its geometry is edited, with its handles.
+        self.as_read: Optional[QPixmap] = None
+        self.handles = GeometryHandles(self.image_to_widget, self.widget_to_image, lambda: QSizeF(self.image_size()),
+                                       self)
         self._drag_start: Optional[QPointF] = None
         self._drag_center: Optional[QPointF] = None
         self._dragging_divider = False
@@ -155,8 +160,11 @@ class ImageCanvas(QWidget):
     def title(self) -> str:
         return self._title
 
+    def shown_original(self) -> Optional[QPixmap]:
+        return self.as_read if self.as_read is not None else self._original
+
     def image_size(self) -> QSize:
-        pix = self._original or self._cleaned
+        pix = self.shown_original() or self._cleaned
         return pix.size() if pix is not None else QSize()
 
     # Geometry --------------------------------------------------------------------------
@@ -211,13 +219,15 @@ class ImageCanvas(QWidget):
             self._paint_swipe(painter, target)
         else:
             wants_original = self.show_mode is Show.ORIGINAL or self.flash_original
-            pix = self._original if wants_original else self._cleaned
+            pix = self.shown_original() if wants_original else self._cleaned
             if pix is not None:
                 painter.drawPixmap(target, pix, QRectF(pix.rect()))
                 if not wants_original:
                     self._paint_places(painter)
-                elif self.show_mode is Show.ORIGINAL:
+                elif self.show_mode is Show.ORIGINAL and self.as_read is None:
                     self._paint_zones(painter)
+                elif self.show_mode is Show.ORIGINAL:
+                    self.handles.paint(painter)
             elif not wants_original:
                 self._draw_centered_text(painter, self._cleaned_message or "Not cleaned yet")
             if not wants_original and pix is not None and self._cleaned_message:
@@ -301,13 +311,15 @@ class ImageCanvas(QWidget):
     def _marking(self, position: QPointF) -> bool:
         """Whether a left press at ``position`` starts marking a region: a mark is asked for and the
         original is under the pointer (in a swipe, left of the divider)."""
-        if self.mark_kind is None or self.image_size().isEmpty() or not self.shows_original():
+        if self.mark_kind is None or self.image_size().isEmpty() or not self.shows_original() or self.as_read:
             return False
         return self.show_mode is Show.ORIGINAL or position.x() < self.divider * self.width()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._marking(event.position()):
             self._mark_from = self._mark_to = event.position()
+        elif event.button() == Qt.MouseButton.LeftButton and self.handles.press(event.position()):
+            self.update()
         elif event.button() == Qt.MouseButton.LeftButton:
             if self._near_divider(event.position().x()):
                 self._dragging_divider = True
@@ -325,6 +337,8 @@ class ImageCanvas(QWidget):
         if self._mark_from is not None:
             self._mark_to = event.position()
             self.update()
+        elif self.handles.move(event.position()):
+            self.update()
         elif self._dragging_divider:
             self.set_divider(x / max(1, self.width()))
         elif self._drag_start is not None and self._drag_center is not None:
@@ -334,12 +348,16 @@ class ImageCanvas(QWidget):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         elif self._marking(event.position()):
             self.setCursor(Qt.CursorShape.CrossCursor)
+        elif self.handles.handle_at(event.position()) is not None:
+            self.setCursor(Qt.CursorShape.SizeAllCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._mark_from is not None:
             self._finish_mark(event.position())
+        elif event.button() == Qt.MouseButton.LeftButton and self.handles.release(event.position()):
+            self.update()
         elif event.button() == Qt.MouseButton.LeftButton:
             self._dragging_divider = False
             self._drag_start = None
@@ -440,6 +458,24 @@ class CompareView(QWidget):
     def set_message(self, text: str) -> None:
         for canvas in (self.left, self.right):
             canvas.set_message(text)
+
+    # Page geometry ----------------------------------------------------------------------
+    def set_geometry_edit(self, as_read: Optional[QImage], overlay: Optional[GeometryOverlay],
+                          title: str = "") -> None:
+        """Show the page as scanned (``as_read``; None: the original is as scanned) on the left with its
+        geometry's ``overlay`` to drag; None ``overlay``: the original as usual."""
+        left = self.left
+        if overlay is not None and self._swipe:
+            self.set_swipe(False)  # the page as scanned and the cleaned page differ in shape
+        left.as_read = None if overlay is None else QPixmap.fromImage(as_read) if as_read else self._original
+        left.handles.overlay = overlay
+        left.set_title("Original" if overlay is None else title)
+        self.state.set_fit()
+        left.update()
+
+    @property
+    def editing_geometry(self) -> bool:
+        return self.left.handles.overlay is not None
 
     # Picture zones ----------------------------------------------------------------------
     def set_zones(self, zones: Sequence[Box], marks: Optional[ZoneEdits] = None) -> None:

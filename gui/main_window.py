@@ -24,8 +24,10 @@ from engine.options import BatchOptions
 from engine.workspace import PageState, Workspace
 from gui import window_dialogs as dialogs
 from gui.batch_controller import BatchController
+from gui.geometry_edits import GeometryEdits
 from gui.page_list import PageList
-from gui.page_loader import PageLoader
+from gui.page_loader import THUMBNAIL_PIXELS, PageLoader
+from gui.qimage import thumbnail
 from gui.preview_controller import PreviewController
 from gui.settings import AppSettings
 from gui.viewer_panel import HoldSpace, ViewerPanel
@@ -64,6 +66,9 @@ class MainWindow(WindowParts, QMainWindow):
         self.preview = PreviewController(self.runner, self.denoisers, self.compare, self.preview_progress, self)
         self.batch = BatchController(self.runner, self.denoisers, self.workspace, self)
         self.loader = PageLoader(self.runner, self.workspace, self.page_list.page_model, self)
+        self.geometry_edits = GeometryEdits(
+            self.workspace, self.compare, lambda: [ref.key for ref in self.page_list.selected_refs()],
+            lambda key, image: self.page_list.page_model.set_thumbnail(key, thumbnail(image, THUMBNAIL_PIXELS)), self)
         build_actions(self)
         build_bars_and_menus(self)
         self._connect()
@@ -109,9 +114,15 @@ class MainWindow(WindowParts, QMainWindow):
         self.empty_state.samples_requested.connect(lambda: self.open_folder(SAMPLES_FOLDER))
         loader.pages_added.connect(self._on_pages_added)
         loader.thumbnails_done.connect(self.thumbnails_done)
+        loader.thumbnails_done.connect(self._show_written_looks)
         loader.outputs_checked.connect(self._on_outputs_checked)
         loader.failed.connect(lambda message: self._show_error("Could not open the pages", message))
         preview.page_shown.connect(self.page_shown)
+        preview.geometry_shown.connect(self._on_geometry_shown)
+        self.geometry_edits.edited.connect(self._on_geometry_edited)
+        self.geometry_box.changed.connect(self._on_outputs_changed)
+        self.geometry_box.changed.connect(self._update_actions)
+        self.geometry_box.changed.connect(self._show_written_looks)
         preview.preview_ready.connect(self.preview_ready)
         preview.stage.connect(self.preview_stage)
         self.compare.region_marked.connect(self.mark_region)
@@ -200,6 +211,9 @@ class MainWindow(WindowParts, QMainWindow):
         row = self.page_list.currentRow()
         entry = self.workspace.entry(row) if row >= 0 else None
         self.view_status.setText(entry.label if entry is not None else "")
+        if entry is None:
+            self.geometry_edits.forget_page()
+        self.preview.geometry, self.preview.out_dir = self.geometry_box.options(), self.output_folder()
         self.preview.show(entry, self.model_choice.current_model(), self.output_mode(), self.batch_running)
 
     def set_swipe(self, on: bool) -> None:
@@ -243,6 +257,20 @@ class MainWindow(WindowParts, QMainWindow):
         self.workspace.clear_zones(entry.key)
         self.compare.set_marks(entry.zones)
         self.statusBar().showMessage(f"Cleared the marks of {entry.label}")
+        self._after_marks()
+
+    # ================================================================ the user's geometry corrections
+    def _on_geometry_shown(self, ref: Any, page: Any) -> None:
+        self.geometry_edits.page_shown(ref, page)
+        self.split_action.setChecked(page.geometry is not None and bool(page.geometry.parts))
+
+    def _show_written_looks(self) -> None:
+        """The list's thumbnails show what the geometry stage will make of each page."""
+        self.loader.written_thumbnails([entry.ref for entry in self.workspace if entry.error is None],
+                                       self.geometry_box.options(), self.output_folder())
+
+    def _on_geometry_edited(self, said: str) -> None:
+        self.statusBar().showMessage(f"{said}; clean the pages to apply it")
         self._after_marks()
 
     def _after_marks(self) -> None:
@@ -435,6 +463,14 @@ class MainWindow(WindowParts, QMainWindow):
         for widget in (self.mark_picture_action, self.mark_text_action):
             widget.setEnabled(entry is not None and not running)
         self.clear_marks_action.setEnabled(entry is not None and not running and not entry.zones.empty)
+        # Corrections wait while a batch runs, as marks do; they need the geometry stage on.
+        geometry = entry is not None and not running and self.geometry_box.isChecked()
+        for widget in (self.edit_geometry_action, self.turn_left_action, self.turn_right_action,
+                       self.straighten_action, self.split_action, self.reset_geometry_action):
+            widget.setEnabled(geometry)
+        if not geometry and self.edit_geometry_action.isChecked():
+            self.edit_geometry_action.setChecked(False)
+            self.geometry_edits.set_editing(False)
         if running:
             self.compare.set_mark_mode(None)
         for widget in (self.cancel_action, self.cancel_button):

@@ -13,6 +13,7 @@ from PySide6.QtCore import QStandardPaths, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox
 
 from engine.errors import ConfigurationError
+from engine.geometry import GeometryOptions
 from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
@@ -27,9 +28,10 @@ class OutputOptions(QGroupBox):
     # What the outputs would be changed (format, pages, names, one PDF, folder): what is "already clean" changes.
     changed = Signal()
 
-    def __init__(self, settings: AppSettings, choose_folder: Callable[[], None]) -> None:
+    def __init__(self, settings: AppSettings, choose_folder: Callable[[], None],
+                 geometry: Callable[[], GeometryOptions] = GeometryOptions.off) -> None:
         super().__init__("Output")
-        self.settings = settings
+        self.settings, self.page_geometry = settings, geometry  # chosen in its own box (gui.geometry_options)
         self.folder_edit, folder_row = folder_field("Folder for cleaned pages", choose_folder)
         self.format_combo = QComboBox()
         self.format_combo.addItems([fmt.value for fmt in OutputFormat])
@@ -102,7 +104,8 @@ class OutputOptions(QGroupBox):
             fmt=None if combine else fmt, mode=self.mode(), existing=str(self.existing_combo.currentData()),
             name=None if combine else (self.name_edit.text().strip() or None),
             jpeg_quality=self.quality_spin.value() if not combine and fmt == OutputFormat.JPEG else None,
-            combine=(self.combine_edit.text().strip() or COMBINED_NAME) if combine else None)
+            combine=(self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
+            geometry=self.page_geometry())
 
     def problem(self) -> Optional[str]:
         """Why these options cannot run, as the engine words it (None: they can)."""

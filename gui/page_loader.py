@@ -13,13 +13,15 @@ from PySide6.QtGui import QImage
 
 from engine.cleaning.batch import outputs_made_before
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.prepared import written_look
+from engine.geometry import GeometryFix, GeometryOptions
 from engine.models.bundled import model_for_mode
 from engine.errors import ImageReadError
 from engine.io import PageKey, PageRef, find_images, list_pages
 from engine.options import BatchOptions
 from engine.workspace import Workspace
 from gui.page_model import PageListModel
-from gui.qimage import page_qimage, thumbnail
+from gui.qimage import page_qimage, pixels_to_qimage, thumbnail
 from gui.workers import Task, TaskRunner
 
 THUMBNAIL_PIXELS = 192  # twice the list's icon size so HiDPI screens stay sharp
@@ -40,10 +42,12 @@ class PageLoader(QObject):
         self._scan: Optional[Task] = None
         self._thumbs: Optional[Task] = None
         self._check: Optional[Task] = None
+        self._looks: Optional[Task] = None
+        self._looks_shown = False  # whether the thumbnails show what the geometry will make
         self._check_generation = 0
 
     def cancel(self) -> None:
-        for task in (self._scan, self._thumbs, self._check):
+        for task in (self._scan, self._thumbs, self._check, self._looks):
             if task is not None:
                 task.cancel()
         self._check_generation += 1
@@ -62,6 +66,7 @@ class PageLoader(QObject):
         added = self.workspace.add(found)
         self.pages_added.emit(added)
         readable = [entry.ref for entry in added if entry.error is None]
+        self._looks_shown = False
         if readable:
             self._thumbs = self.runner.start(lambda task: _make_thumbnails(readable, task), "io", name="thumbnails", owner=self,
                                              on_item=self._on_thumbnail, on_finished=self.thumbnails_done.emit)
@@ -74,6 +79,19 @@ class PageLoader(QObject):
             self.model.set_thumbnail(key, image)
         elif error is not None:
             self.workspace.set_failed(key, error)
+
+    def written_thumbnails(self, refs: list[Any], geometry: GeometryOptions, out_dir: Optional[Path]) -> None:
+        """Show in the list what the geometry stage will make of ``refs`` (after their thumbnails as read: it takes
+        a second a page), with the corrections made here or kept in ``out_dir``'s record."""
+        if self._looks is not None:
+            self._looks.cancel()
+        self._looks = None
+        if not refs or not (geometry.active or self._looks_shown):
+            return  # the list shows the pages as read already
+        self._looks_shown = geometry.active
+        fixes = self.workspace.geometry_fixes()
+        self._looks = self.runner.start(lambda task: _make_written_looks(refs, geometry, fixes, out_dir, task), "io",
+                                        name="written thumbnails", owner=self, on_item=self._on_thumbnail)
 
     def output_thumbnail(self, key: PageKey, output: Path, index: int) -> None:
         """Show the cleaned page in the list from now on."""
@@ -88,14 +106,15 @@ class PageLoader(QObject):
         if self._check is not None:
             self._check.cancel()
         keys = self.workspace.keys()
-        zones = self.workspace.zone_edits()  # a page cleaned with other marks is not "already clean"
+        # A page cleaned with other marks or other corrections is not "already clean".
+        zones, fixes = self.workspace.zone_edits(), self.workspace.geometry_fixes()
         if out_dir is None or options is None or not keys or self.workspace.batch_running:
             self.outputs_checked.emit()
             return
         self._check = self.runner.start(
             # On the batch's worker: a check and a batch never read and write the output folder at once.
             lambda task: outputs_made_before(inputs, keys, out_dir, pool.get(model_for_mode(model, options.mode)), options, task.cancel_token,
-                                             zones), "batch",
+                                             zones, fixes), "batch",
             name="earlier outputs", owner=self,
             on_result=lambda found: self._on_checked(generation, found),
             on_failed=lambda message: self._on_checked(generation, None))
@@ -117,6 +136,17 @@ def _scan_inputs(inputs: list[Path], recursive: bool, task: Task) -> list[tuple[
         except ImageReadError as error:
             found.append((PageRef(Path(path), 0, 1), error))
     return found
+
+
+def _make_written_looks(refs: list[Any], geometry: GeometryOptions, fixes: dict[PageKey, GeometryFix],
+                        out_dir: Optional[Path], task: Task) -> None:
+    for ref in refs:
+        task.cancel_token.raise_if_cancelled()
+        try:
+            look = pixels_to_qimage(written_look(ref, geometry, fixes.get(ref.key), out_dir))
+        except ImageReadError:
+            continue  # its thumbnail as read says why
+        task.emit_item((ref.key, thumbnail(look, THUMBNAIL_PIXELS), None))
 
 
 def _make_thumbnails(refs: list[Any], task: Task) -> None:

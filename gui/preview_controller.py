@@ -22,11 +22,14 @@ from engine.cleaning.model_pool import ModelPool
 from engine.cleaning.pictures import ZoneEdits, find_picture_boxes
 from engine.cleaning.preview import staged_preview
 from engine.files import file_sha256_cached
-from engine.io import read_output_provenances, read_page
+from engine.cleaning.prepared import view_page
+from engine.geometry import GeometryFix, GeometryOptions, PageGeometry, side_by_side
+from engine.io import list_pages, read_output_provenances, read_page
+from engine.io.naming import right_part
 from engine.models.bundled import model_for_mode, resolve_model
 from engine.workspace import PageEntry
 from gui.compare_view import CompareView
-from gui.qimage import page_qimage, pixels_to_qimage
+from gui.qimage import pixels_to_qimage
 from gui.workers import Task, TaskRunner
 
 PREVIEW_CACHE_SIZE = 12
@@ -40,17 +43,21 @@ Box = tuple[int, int, int, int]
 class ViewerPage:
     """A page read for the viewer, with its saved output and who made it."""
 
-    pixels: Any  # grey, what the model cleans
-    original: QImage  # as a person sees it (colour pages in colour)
+    pixels: Any  # grey, what the model cleans: after the geometry, a spread's pages side by side
+    original: QImage  # as a person sees it (colour pages in colour), after the geometry
     saved: Optional[QImage]
     made_by: str  # the model named in the saved file ("" if it names none)
     by_chosen_model: bool  # the saved file was made by the model chosen now (or says nothing)
+    as_read: Optional[QImage] = None  # the original before the geometry (None: the geometry changed nothing)
+    geometry: Optional[PageGeometry] = None  # what the geometry stage did, with the user's corrections
+    fix: GeometryFix = GeometryFix()  # those corrections: the app's, or those the output folder's record kept
 
 
 class PreviewController(QObject):
     """Shows the current page in the compare view: its saved output, or a preview cleaned in stages."""
 
     page_shown = Signal(object)  # the PageRef whose original is now in the viewer
+    geometry_shown = Signal(object, object)  # the PageRef shown and its ViewerPage: its geometry, as read
     preview_ready = Signal(object)  # the PageRef whose cleaned page (saved or preview) is now in the viewer
     stage = Signal(str)  # "quick" or "region": a first look reached the viewer
 
@@ -63,6 +70,9 @@ class PreviewController(QObject):
         self._previews: OrderedDict[tuple[Any, ...], QImage] = OrderedDict()
         self._zones: OrderedDict[tuple[Any, ZoneEdits], list[Box]] = OrderedDict()
         self._zones_of: Any = None  # the page whose zones the viewer outlines
+        # What the geometry stage may do, and the folder whose record keeps corrections (set by the window).
+        self.geometry = GeometryOptions.off()
+        self.out_dir: Optional[Path] = None
 
     def clear_cache(self) -> None:
         self._previews.clear()
@@ -83,9 +93,11 @@ class PreviewController(QObject):
             self._zones_of = None
             return
         ref, output, output_page = entry.ref, entry.output, entry.output_page
+        geometry, fix, out_dir = self.geometry, entry.fix, self.out_dir
         self.compare.set_cleaned_message("Reading page…")
         self._tasks.append(self.runner.start(
-            lambda t: read_for_viewer(ref, output, output_page, model), "io", name="read page", owner=self,
+            lambda t: read_for_viewer(ref, output, output_page, model, geometry, fix, out_dir), "io",
+            name="read page", owner=self,
             on_result=lambda page: self._on_read(generation, entry, page, model, mode, quick_only),
             on_failed=lambda message: self._on_read_failed(generation, message)))
 
@@ -97,6 +109,7 @@ class PreviewController(QObject):
         if not self._current(generation):
             return
         ref = entry.ref
+        self.geometry_shown.emit(ref, page)
         if page.saved is not None and page.by_chosen_model and entry.state.finished:
             # The content check's places belong to this saved file: the batch that wrote it found them.
             self.compare.set_page(page.original, page.saved, entry.places)
@@ -115,7 +128,7 @@ class PreviewController(QObject):
             title += (f" · the saved file is by {page.made_by}" if not page.by_chosen_model
                       else " · the saved file was made with other settings")
         zones = entry.zones
-        cache_key = (entry.key, self.denoisers.key(model), mode, zones)
+        cache_key = (entry.key, self.denoisers.key(model), mode, zones, self.geometry, page.fix)
         cached = self._previews.get(cache_key)
         self.compare.set_page(page.original, cached)
         self._show_zones(generation, entry, page.pixels)
@@ -221,17 +234,37 @@ class PreviewController(QObject):
 
 # ==================================================================== on worker threads: engine calls and QImage
 
-def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: Optional[Path]) -> ViewerPage:
-    pixels = read_page(ref).pixels
+def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: Optional[Path],
+                    geometry: GeometryOptions = GeometryOptions.off(), fix: Optional[GeometryFix] = None,
+                    out_dir: Optional[Path] = None) -> ViewerPage:
+    viewed = view_page(ref, geometry, fix, out_dir)
     saved, made_by, by_chosen = None, "", True
     if output is not None and output.exists():
-        saved = pixels_to_qimage(read_page(output, output_page).pixels)
+        saved = _saved(output, output_page, bool(viewed.geometry.parts))
         records = read_output_provenances(output)
         provenance = records[output_page] if output_page < len(records) else None
         if provenance is not None:
             made_by = provenance.model
             by_chosen = provenance.model_sha256 == _model_sha256(model)
-    return ViewerPage(pixels, page_qimage(ref), saved, made_by, by_chosen)
+    as_read = pixels_to_qimage(viewed.as_read) if viewed.as_read is not viewed.display else None
+    return ViewerPage(viewed.pixels, pixels_to_qimage(viewed.display), saved, made_by, by_chosen, as_read,
+                      viewed.geometry, viewed.fix)
+
+
+def _saved(output: Path, index: int, split: bool) -> Optional[QImage]:
+    """The saved page; a split spread's two, side by side as the viewer shows them (None: its right page's
+    file is not there)."""
+    left = read_page(output, index).pixels
+    if not split:
+        return pixels_to_qimage(left)
+    right_file = right_part(output)
+    if right_file is None and index + 1 < len(list_pages(output)):  # a document: the next page
+        right = read_page(output, index + 1).pixels
+    elif right_file is not None and right_file.exists():
+        right = read_page(right_file).pixels
+    else:
+        return None
+    return pixels_to_qimage(side_by_side([left, right], 160 / 255))
 
 
 def _picture_boxes(pixels: Any, zones: ZoneEdits, task: Task) -> list[Box]:

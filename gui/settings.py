@@ -28,7 +28,7 @@ from typing import Callable, Generic, Iterator, Optional, Protocol, Sequence, Ty
 from PySide6.QtCore import QByteArray, QSettings
 
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE
-from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, Runtime
+from engine.vocabulary import Crop, OutputFormat, PageMode, PageSize, RerunPolicy, Rotation, Runtime, Split
 
 ORGANISATION = "DocClean"
 THEMES = ("system", "light", "dark")
@@ -335,6 +335,14 @@ class AppSettings:
     #: Whether a batch writes every page into one PDF, and that PDF's name.
     combine = flag("output/combine", False)
     combine_name = text("output/combine_name")
+
+    # Pages: the geometry stage before cleaning (engine.geometry), on as on the command line.
+    geometry = flag("pages/geometry", True)
+    rotate = text("pages/rotate", Rotation.AUTO, _values(Rotation))
+    deskew = flag("pages/deskew", True)
+    crop = text("pages/crop", Crop.PAGE, _values(Crop))
+    split = text("pages/split", Split.AUTO, _values(Split))
+    page_size = text("pages/page_size", PageSize.NONE, _values(PageSize))
 
     # Training: the dialog's last choices, so a second run starts where the first left off.
     #: Where the training dialog proposes to save new models.

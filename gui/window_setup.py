@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QLineEdit, QListWid
 from engine.cleaning.pictures import PICTURE, TEXT
 from gui.batch_panel import BatchPanel
 from gui.error_report import log_file
+from gui.geometry_options import GeometryOptionsBox
 from gui.help import about_dialog, shortcuts_dialog
 from gui.model_box import ModelBox
 from gui.model_choice import ModelChoice
@@ -49,7 +50,15 @@ class WindowParts:
     mark_picture_action: QAction
     mark_text_action: QAction
     clear_marks_action: QAction
+    edit_geometry_action: QAction
+    turn_left_action: QAction
+    turn_right_action: QAction
+    straighten_action: QAction
+    split_action: QAction
+    reset_geometry_action: QAction
     zones_button: QToolButton
+    geometry_button: QToolButton
+    geometry_box: GeometryOptionsBox
     recent_menu: QMenu
     side_layout: QVBoxLayout
     model_box: ModelBox
@@ -80,7 +89,8 @@ def build_side_panel(w: Any) -> QWidget:
     layout = w.side_layout = QVBoxLayout(panel)
     layout.setContentsMargins(4, 4, 4, 4)
     w.model_box = ModelBox(w.runner, w.denoisers)
-    w.output_options = OutputOptions(w.settings, w.choose_output_folder)
+    w.geometry_box = GeometryOptionsBox(w.settings)
+    w.output_options = OutputOptions(w.settings, w.choose_output_folder, w.geometry_box.options)
     w.batch_panel = BatchPanel(w.workspace)
     for box, names in ((w.model_box, ("model_choice", "model_label", "train_button", "backend_combo")),
                        (w.output_options, ("format_combo", "mode_combo", "existing_combo", "recursive_check")),
@@ -89,6 +99,8 @@ def build_side_panel(w: Any) -> QWidget:
         for name in names:
             setattr(w, name, getattr(box, name))
         layout.addWidget(box)
+        if box is w.output_options:
+            layout.addWidget(w.geometry_box)
     w.output_edit = w.output_options.folder_edit
     w.mode_combo.currentIndexChanged.connect(lambda: w.model_box.set_mode(w.output_options.mode()))
     layout.addStretch(1)
@@ -163,6 +175,20 @@ def build_actions(w: Any) -> None:
     for marking in (w.mark_picture_action, w.mark_text_action):
         marking.setCheckable(True)
     w.clear_marks_action = a("Clear marks", w.clear_marks, None, "Forget this page's marked regions")
+    # The page's geometry: edited on the page as scanned; a turn, an angle, a split or a reset for every selected page.
+    edits = w.geometry_edits
+    w.edit_geometry_action = a("Edit page geometry", edits.set_editing, "Ctrl+G",
+                               "Show the page as scanned with its outline and split line, to drag")
+    w.edit_geometry_action.setCheckable(True)
+    w.turn_left_action = a("Turn left", lambda: edits.turn(-1), "Ctrl+[", "Turn the selected pages 90° anticlockwise")
+    w.turn_right_action = a("Turn right", lambda: edits.turn(1), "Ctrl+]", "Turn the selected pages 90° clockwise")
+    w.straighten_action = a("Straighten…", lambda: edits.straighten(w), None,
+                            "Set the angle the selected pages' lines lean by")
+    w.split_action = a("Split into two pages", edits.split, None,
+                       "Write the selected pages as two pages each (an open book), or keep them whole")
+    w.split_action.setCheckable(True)
+    w.reset_geometry_action = a("Find geometry again", edits.reset, None,
+                                "Forget the selected pages' corrections: turn, straighten, crop and split as found")
     # Short toolbar labels (menus keep the full names) so the viewer fits a 1024-pixel screen.
     for named, short in ((w.previous_action, "◀ Page"), (w.next_action, "Page ▶"), (w.zoom_out_action, "−"),
                          (w.zoom_in_action, "+")):
@@ -187,6 +213,12 @@ def build_bars_and_menus(w: Any) -> None:
     w.zones_button.setMenu(zones_menu)
     w.zones_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
     toolbar.addWidget(w.zones_button)
+    w.geometry_button = QToolButton()
+    w.geometry_button.setText("Page geometry")
+    w.geometry_button.setToolTip("Edit the outline, the split, the turn and the angle of the selected pages")
+    w.geometry_button.setMenu(geometry_menu(w))
+    w.geometry_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    toolbar.addWidget(w.geometry_button)
     w.addToolBar(toolbar)
     fill(w.view_toolbar, (w.previous_action, w.next_action, None, w.fit_action, w.actual_action, w.zoom_out_action,
                           w.zoom_in_action, None, w.swipe_action))
@@ -205,10 +237,18 @@ def build_bars_and_menus(w: Any) -> None:
     fill(menu.addMenu("&View"), (w.next_action, w.previous_action, None, w.zoom_in_action, w.zoom_out_action,
                                  w.fit_action, w.actual_action, None, w.swipe_action, None, w.zones_action,
                                  w.mark_picture_action, w.mark_text_action, w.clear_marks_action))
+    menu.addMenu(geometry_menu(w)).setText("&Page")
     help_menu = menu.addMenu("&Help")
     help_menu.addAction("Keyboard shortcuts", lambda: shortcuts_dialog(w, w.actions()).exec())
     help_menu.addAction("Show log file", w.show_log)
     help_menu.addAction("About DocClean", lambda: about_dialog(w, str(log_file())).exec())
+
+
+def geometry_menu(w: Any) -> QMenu:
+    made = QMenu("Page geometry", w)
+    fill(made, (w.edit_geometry_action, None, w.turn_left_action, w.turn_right_action, w.straighten_action,
+                w.split_action, None, w.reset_geometry_action))
+    return made
 
 
 def fill_recent_menu(w: Any) -> None:

@@ -8,7 +8,8 @@ training dialog during a short real training run, and saves docs/screenshots/mai
 swipe.png, real_scan.png (a book page from the shared real scans), training.png, and
 empty.png (the first start), pdf.png (a PDF of real scans), preferences.png, dark.png, and
 lab.png (the Lab window during a quick cluster run, its figures arriving; ``--lab-only``: just
-that one).  Settings go to a temporary folder, never the user's.
+that one), geometry.png (a sideways book spread with its outline and split line to edit;
+``--geometry-only``: just that one).  Settings go to a temporary folder, never the user's.
 """
 from __future__ import annotations
 
@@ -91,6 +92,21 @@ def show_page(window: Any, folder: Path, row: int, path: Path) -> None:
     save(window, path)
 
 
+def geometry_shot(window: Any, workdir: Path, path: Path) -> None:
+    """A real book spread scanned sideways, with its geometry drawn on the scan to edit and the two pages it
+    makes, cleaned, beside it."""
+    from PIL import Image
+
+    folder = workdir / "geometry"
+    folder.mkdir()
+    spread = Image.open(SHARED_DATA / "realscans" / "set0002-page-062.jpg")
+    spread.transpose(Image.Transpose.ROTATE_90).save(folder / "spread-sideways.png")
+    show_page(window, folder, 0, path)
+    window.edit_geometry_action.trigger()
+    save(window, path)
+    window.edit_geometry_action.trigger()
+
+
 def lab_shot(window: Any, workdir: Path, path: Path) -> None:
     """The Lab window while a quick cluster run writes its figures, saved once four are in."""
     window.lab_action.trigger()
@@ -118,6 +134,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "screenshots")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lab-only", action="store_true", help="only the Lab window's screenshot")
+    parser.add_argument("--geometry-only", action="store_true", help="only the page geometry's screenshot")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="docclean-shots-"))
@@ -134,6 +151,9 @@ def main() -> int:
     window.show()
     if args.lab_only:
         lab_shot(window, workdir, args.out / "lab.png")
+        return 0
+    if args.geometry_only:
+        geometry_shot(window, workdir, args.out / "geometry.png")
         return 0
     save(window, args.out / "empty.png")
     folder = args.folder or sample_folder(workdir)
@@ -178,6 +198,7 @@ def main() -> int:
         pages = [Image.open(scans / name).convert("RGB") for name in ("set0002-page-001.jpg", "set0002-page-002.jpg")]
         pages[0].save(pdf_folder / "book.pdf", save_all=True, append_images=pages[1:], resolution=300)
         show_page(window, pdf_folder, 1, args.out / "pdf.png")
+        geometry_shot(window, workdir, args.out / "geometry.png")
 
     from gui.preferences import PreferencesDialog, apply_theme
 
