@@ -118,7 +118,7 @@ def _geometry_options(args: argparse.Namespace) -> GeometryOptions:
     if args.geometry == "off":
         return GeometryOptions.off()
     return GeometryOptions(rotate=args.rotate, deskew=not args.no_deskew, crop=args.crop, split=args.split,
-                           page_size=args.page_size)
+                           page_size=args.page_size, dewarp=args.dewarp)
 
 
 def _batch_summary(counts: dict[str, int], out_dir: Path) -> str:
@@ -331,6 +331,9 @@ def _geometry_arguments(p: argparse.ArgumentParser) -> None:
     group.add_argument("--page-size", choices=list(PageSize), default=PageSize.NONE,
                        help="set every page on an A4 or Letter sheet at its resolution, the content centred "
                             "(scaled down only if it does not fit); none (the default): the page's own size")
+    group.add_argument("--dewarp", action="store_true",
+                       help="flatten text lines bent near a book's spine (a page whose lines clearly bend, from "
+                            "five lines up; slower)")
 
 
 def _version() -> str:

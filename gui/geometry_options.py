@@ -37,19 +37,25 @@ class GeometryOptionsBox(QGroupBox):
         self.split_combo = choice_combo(Split, current=settings.split)
         self.size_combo = choice_combo(PageSize, current=settings.page_size)
         self.size_combo.setToolTip("Set every page on this sheet, its content centred, at the page's resolution")
+        self.dewarp_check = QCheckBox("Flatten curved lines")
+        self.dewarp_check.setChecked(settings.dewarp)
+        self.dewarp_check.setToolTip("Straighten text lines bent near a book's spine (pages whose lines clearly bend; "
+                                     "slower)")
         form = QFormLayout(self)
         form.addRow("Turn", self.rotate_combo)
         form.addRow(self.deskew_check)
         form.addRow("Crop", self.crop_combo)
         form.addRow("Split", self.split_combo)
         form.addRow("Sheet", self.size_combo)
+        form.addRow(self.dewarp_check)
         for combo, entry in ((self.rotate_combo, AppSettings.rotate), (self.crop_combo, AppSettings.crop),
                              (self.split_combo, AppSettings.split), (self.size_combo, AppSettings.page_size)):
             combo.currentIndexChanged.connect(lambda _index, c=combo, e=entry: settings.set(e, str(c.currentData())))
             combo.currentIndexChanged.connect(self.changed)
         self.deskew_check.toggled.connect(settings.setter(AppSettings.deskew))
+        self.dewarp_check.toggled.connect(settings.setter(AppSettings.dewarp))
         self.toggled.connect(settings.setter(AppSettings.geometry))
-        for signal in (self.deskew_check.toggled, self.toggled):
+        for signal in (self.deskew_check.toggled, self.dewarp_check.toggled, self.toggled):
             signal.connect(self.changed)
 
     def options(self) -> GeometryOptions:
@@ -57,4 +63,4 @@ class GeometryOptionsBox(QGroupBox):
             return GeometryOptions.off()
         return GeometryOptions(Rotation(self.rotate_combo.currentData()), self.deskew_check.isChecked(),
                                Crop(self.crop_combo.currentData()), Split(self.split_combo.currentData()),
-                               PageSize(self.size_combo.currentData()))
+                               PageSize(self.size_combo.currentData()), self.dewarp_check.isChecked())

@@ -343,6 +343,7 @@ class AppSettings:
     crop = text("pages/crop", Crop.PAGE, _values(Crop))
     split = text("pages/split", Split.AUTO, _values(Split))
     page_size = text("pages/page_size", PageSize.NONE, _values(PageSize))
+    dewarp = flag("pages/dewarp", False)
 
     # Training: the dialog's last choices, so a second run starts where the first left off.
     #: Where the training dialog proposes to save new models.

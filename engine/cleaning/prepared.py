@@ -11,6 +11,8 @@ import numpy as np
 from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.pictures import picture_cells
 from engine.geometry import GeometryFix, GeometryOptions, PageGeometry, apply_pages, find_geometry, side_by_side
+from engine.geometry.dewarp import flattened
+from engine.geometry.transform import paper_grey
 from engine.io import PageRef, read_page
 from engine.io.display import display_pixels
 from engine.io.documents import page_dpi
@@ -37,6 +39,8 @@ def prepare_page(ref: PageRef, options: BatchOptions, fix: GeometryFix = Geometr
     geometry = find_geometry(page.pixels, options.geometry, dpi[0] if dpi else None,
                              lambda: picture_cells(page.pixels), fix)
     pages = apply_pages(page.pixels, geometry)
+    if options.geometry.dewarp:
+        pages = flattened(pages, paper_grey(page.pixels))
     return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes])
 
 
@@ -61,11 +65,14 @@ def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix]
     page = read_page(ref)
     as_read = display_pixels(ref)
     geometry, fix = _geometry(ref, page.pixels, page.dpi, options, fix, out_dir)
-    if not geometry.changed:
+    if not geometry.changed and not options.dewarp:
         return ViewedPage(page.pixels, as_read, as_read, geometry, fix)
+    greys, views = apply_pages(page.pixels, geometry), apply_pages(as_read, geometry)
+    if options.dewarp:
+        flat = flattened(greys, paper_grey(page.pixels), views)
+        greys, views = flat[:len(greys)], flat[len(greys):]
     # The gap between a spread's pages: paper to the model, a grey band to the eye.
-    grey = side_by_side(apply_pages(page.pixels, geometry), 1.0)
-    display = side_by_side(apply_pages(as_read, geometry), 160)
+    grey, display = side_by_side(greys, 1.0), side_by_side(views, 160)
     return ViewedPage(grey, display, as_read, geometry, fix)
 
 

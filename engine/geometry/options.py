@@ -10,7 +10,8 @@ from engine.vocabulary import Crop, PageSize, Rotation, Split, choice
 class GeometryOptions:
     """``rotate``: found from the text (auto) or the quarter turns given; ``deskew``: straighten the lines;
     ``crop``: to the paper's edge, to the content with a margin, or not; ``split``: a two-page spread into
-    two pages; ``page_size``: the sheet each output page is set on, its content centred.
+    two pages; ``page_size``: the sheet each output page is set on, its content centred; ``dewarp``:
+    flatten text lines bent near a book's spine (engine.geometry.dewarp; off unless asked).
 
     Each automatic step acts only when it is confident (engine.geometry.find_geometry).
     """
@@ -20,6 +21,7 @@ class GeometryOptions:
     crop: Crop = Crop.PAGE
     split: Split = Split.AUTO
     page_size: PageSize = PageSize.NONE
+    dewarp: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rotate", choice(Rotation, str(self.rotate), "the rotation"))
@@ -43,4 +45,6 @@ class GeometryOptions:
         text = f"rotate={self.rotate} deskew={'on' if self.deskew else 'off'} crop={self.crop} split={self.split}"
         if self.page_size != PageSize.NONE:  # none says nothing, as before sizes could be chosen
             text += f" page_size={self.page_size}"
+        if self.dewarp:
+            text += " dewarp=on"
         return text

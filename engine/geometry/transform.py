@@ -227,11 +227,11 @@ def apply_pages(pixels: np.ndarray, geometry: PageGeometry) -> list[np.ndarray]:
     """The pages ``geometry`` makes of ``pixels``: a spread's two, or the one page."""
     if not geometry.parts:
         return [apply_geometry(pixels, geometry)]
-    fill = _paper(pixels)
+    fill = paper_grey(pixels)
     return [apply_geometry(pixels, part, fill) for part in geometry.parts]
 
 
-def _paper(pixels: np.ndarray) -> float:
+def paper_grey(pixels: np.ndarray) -> float:
     """The page's paper grey: its 90th percentile, on a sample of about 250,000 pixels."""
     step = max(1, int(np.sqrt(pixels.size / 250_000)))
     return float(np.percentile(pixels[::step, ::step], 90))
@@ -253,7 +253,7 @@ def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[fl
                                                                               pixels.shape[0])):
         return np.ascontiguousarray(np.rot90(pixels, -geometry.turns))
     if fill is None:
-        fill = _paper(pixels)
+        fill = paper_grey(pixels)
     # Cubic: a faint thin stroke keeps its darkness through a turn far better than with bilinear weights.
     flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
     border = (fill,) * 4  # every channel of a colour page (the app's view of it) is paper

@@ -188,6 +188,7 @@ SAMPLES: dict[str, object] = {
     "output_format": "jpeg", "output_mode": "bw", "name_template": "{stem}, {n}",
     "jpeg_quality": JPEG_QUALITY_RANGE[0], "combine": True, "combine_name": "all.pdf",
     "geometry": False, "rotate": "270", "deskew": False, "crop": "content", "split": "off", "page_size": "a4",
+    "dewarp": True,
     "models_folder": Path("/models"), "training_data_kind": "digits",
 }
 
