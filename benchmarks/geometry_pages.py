@@ -318,3 +318,17 @@ def a4_turned(page: np.ndarray, size: tuple[int, int] = (3508, 2480), degrees: f
     tilted = turned(np.ascontiguousarray(tiled), degrees)
     top, left = (tilted.shape[0] - height) // 2, (tilted.shape[1] - width) // 2
     return np.ascontiguousarray(tilted[top:top + height, left:left + width])
+
+def curled(page: np.ndarray, depth: float, spine: str = "right") -> np.ndarray:
+    """``page`` as a book page curling towards its spine (the ``spine`` side): its text lines bend down by up
+    to ``depth`` of the page's height at the spine, more near the page's top and bottom edges than at its middle,
+    as a page bulging off a scanner's glass (only the vertical bend: the letters are not squeezed)."""
+    height, width = page.shape[:2]
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    across = xs / max(1, width - 1) if spine == "right" else 1 - xs / max(1, width - 1)
+    # The bend grows over the half of the page nearest the spine, as the paper leaves the glass.
+    rise = np.clip((across - 0.5) / 0.5, 0.0, 1.0) ** 2
+    shift = depth * height * rise * (0.4 + 1.2 * np.abs(ys / height - 0.5))
+    paper = paper_level(page)
+    return np.asarray(cv2.remap(page, xs, ys - shift, cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=paper), np.uint8)

@@ -23,7 +23,8 @@ BENCHMARKS = PROJECT / "benchmarks"
 RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
-SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py"}
+SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py",
+           "dewarp.py"}
 HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py",
            "geometry_pages.py"}
 
@@ -97,6 +98,16 @@ def test_geometry(shared_data: Path, out: Path) -> None:
     assert report["photographed"]["summary"]["all"]["pages"] == 3
     assert report["time"]["print"]["total"] > 0 and report["time"]["handwriting"]["total"] > 0
     assert "Deskew residual" in (out / "geometry.md").read_text()
+
+
+def test_dewarp(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/dewarp.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "dewarp.json")
+    straight, curled = report["curled"]["summary"]["0.0"], report["curled"]["summary"]["0.02"]
+    assert straight["pages"] == curled["pages"] == 3
+    assert straight["overlap_after"] == 1.0  # a straight page is left as it is
+    assert curled["overlap_after"] >= curled["overlap_before"]
+    assert report["time"]["seconds"] > 0 and "Dewarping curled book pages" in (out / "dewarp.md").read_text()
 
 
 def test_real_scans(shared_data: Path, out: Path) -> None:
