@@ -93,7 +93,7 @@ def lines_run_down(found: Letters) -> Optional[bool]:
 def _profiles_run_down(mask: NDArray[np.bool_], leaning_down: bool) -> Optional[bool]:
     """``leaning_down`` when the projection profiles agree (lines give a sharp profile across them, none
     along them); None otherwise."""
-    across, down = line_angle(mask), line_angle(np.ascontiguousarray(mask.T))
+    across, down = line_angle(mask, fine=False), line_angle(np.ascontiguousarray(mask.T), fine=False)
     if across is None or down is None:
         return None
     sharper, duller = (down, across) if leaning_down else (across, down)

@@ -64,9 +64,10 @@ def _sharpness(xs: np.ndarray, ys: np.ndarray, angles: np.ndarray) -> np.ndarray
     return scores
 
 
-def line_angle(mask: NDArray[np.bool_], limit: float = MAX_SKEW) -> Optional[LineAngle]:
+def line_angle(mask: NDArray[np.bool_], limit: float = MAX_SKEW, fine: bool = True) -> Optional[LineAngle]:
     """The angle of the text lines in ``mask`` (letters' pixels), within ``limit`` degrees; None with
-    fewer pixels than a few lines of text have."""
+    fewer pixels than a few lines of text have.  Without ``fine``, to the coarse search's quarter degree
+    only (its ``peak`` is the same): enough to tell whether there are lines."""
     if np.count_nonzero(mask) < 20 * MIN_LETTERS:
         return None
     xs, ys = _points(mask, _COARSE_POINTS)
@@ -74,13 +75,15 @@ def line_angle(mask: NDArray[np.bool_], limit: float = MAX_SKEW) -> Optional[Lin
     scores = _sharpness(xs, ys, coarse)
     best = float(coarse[int(np.argmax(scores))])
     typical = float(np.median(scores)) or 1.0
+    peak = float(scores.max()) / typical
+    if not fine:
+        return LineAngle(best, peak)
     xs, ys = _points(mask, _FINE_POINTS)
-    fine = np.arange(best - 0.3, best + 0.3 + 1e-9, 0.02)
-    fine_scores = _sharpness(xs, ys, fine)
+    steps = np.arange(best - 0.3, best + 0.3 + 1e-9, 0.02)
+    fine_scores = _sharpness(xs, ys, steps)
     # The fine peak's centre of mass over its top neighbours: steadier than the single best step.
     top = int(np.argmax(fine_scores))
     around = slice(max(0, top - 2), top + 3)
     weights = fine_scores[around] - fine_scores[around].min() + 1e-9
-    angle = float(np.average(fine[around], weights=weights))
-    peak = float(scores.max()) / typical
+    angle = float(np.average(steps[around], weights=weights))
     return LineAngle(angle, peak)
