@@ -96,10 +96,17 @@ class PreviewController(QObject):
         geometry, fix, out_dir = self.geometry, entry.fix, self.out_dir
         self.compare.set_cleaned_message("Reading page…")
         self._tasks.append(self.runner.start(
-            lambda t: read_for_viewer(ref, output, output_page, model, geometry, fix, out_dir), "io",
-            name="read page", owner=self,
+            lambda t: read_for_viewer(ref, output, output_page, model, geometry, fix, out_dir, t), "io",
+            name="read page", owner=self, on_item=lambda image: self._on_first_look(generation, image),
             on_result=lambda page: self._on_read(generation, entry, page, model, mode, quick_only),
             on_failed=lambda message: self._on_read_failed(generation, message)))
+
+    def _on_first_look(self, generation: int, original: QImage) -> None:
+        """The page as read, while its geometry is found."""
+        if self._current(generation):
+            self.compare.set_geometry_edit(None, None)  # the last page's outline does not belong to this one
+            self.compare.set_page(original)
+            self.compare.set_cleaned_message("Finding the page's edges, turn and skew…")
 
     def _current(self, generation: int) -> bool:
         return generation == self._generation
@@ -236,8 +243,10 @@ class PreviewController(QObject):
 
 def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: Optional[Path],
                     geometry: GeometryOptions = GeometryOptions.off(), fix: Optional[GeometryFix] = None,
-                    out_dir: Optional[Path] = None) -> ViewerPage:
-    viewed = view_page(ref, geometry, fix, out_dir)
+                    out_dir: Optional[Path] = None, task: Optional[Task] = None) -> ViewerPage:
+    """The page for the viewer; with ``task``, the page as read goes to it first, as an item."""
+    viewed = view_page(ref, geometry, fix, out_dir,
+                       None if task is None else lambda pixels: task.emit_item(pixels_to_qimage(pixels)))
     saved, made_by, by_chosen = None, "", True
     if output is not None and output.exists():
         saved = _saved(output, output_page, bool(viewed.geometry.parts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -59,11 +59,14 @@ class ViewedPage:
 
 
 def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,
-              out_dir: Optional[Path] = None) -> ViewedPage:
+              out_dir: Optional[Path] = None, first_look: Optional[Callable[[np.ndarray], None]] = None) -> ViewedPage:
     """Read ``ref`` for the viewer with the geometry ``options`` ask for and the user's ``fix`` (None: the one
-    ``out_dir``'s record keeps for it, engine.cleaning.page_fixes)."""
+    ``out_dir``'s record keeps for it, engine.cleaning.page_fixes).  ``first_look`` is given the display
+    pixels as read before the geometry is found, which takes a second on a large page."""
     page = read_page(ref)
     as_read = display_pixels(ref)
+    if first_look is not None and options.active:
+        first_look(as_read)
     geometry, fix = _geometry(ref, page.pixels, page.dpi, options, fix, out_dir)
     if not geometry.changed and not options.dewarp:
         return ViewedPage(page.pixels, as_read, as_read, geometry, fix)
