@@ -51,6 +51,7 @@ class ViewerPage:
     as_read: Optional[QImage] = None  # the original before the geometry (None: the geometry changed nothing)
     geometry: Optional[PageGeometry] = None  # what the geometry stage did, with the user's corrections
     fix: GeometryFix = GeometryFix()  # those corrections: the app's, or those the output folder's record kept
+    parts: tuple[tuple[int, int], ...] = ()  # a split spread's pages' columns in ``pixels``
 
 
 class PreviewController(QObject):
@@ -68,7 +69,7 @@ class PreviewController(QObject):
         self._tasks: list[Task] = []
         self._generation = 0
         self._previews: OrderedDict[tuple[Any, ...], QImage] = OrderedDict()
-        self._zones: OrderedDict[tuple[Any, ZoneEdits], list[Box]] = OrderedDict()
+        self._zones: OrderedDict[tuple[Any, ...], list[Box]] = OrderedDict()
         self._zones_of: Any = None  # the page whose zones the viewer outlines
         # What the geometry stage may do, and the folder whose record keeps corrections (set by the window).
         self.geometry = GeometryOptions.off()
@@ -120,7 +121,7 @@ class PreviewController(QObject):
         if page.saved is not None and page.by_chosen_model and entry.state.finished:
             # The content check's places belong to this saved file: the batch that wrote it found them.
             self.compare.set_page(page.original, page.saved, entry.places)
-            self._show_zones(generation, entry, page.pixels)
+            self._show_zones(generation, entry, page)
             title = f"Cleaned (saved, by {page.made_by})" if page.made_by else "Cleaned (saved)"
             if entry.places:
                 count = len(entry.places)
@@ -138,23 +139,23 @@ class PreviewController(QObject):
         cache_key = (entry.key, self.denoisers.key(model), mode, zones, self.geometry, page.fix)
         cached = self._previews.get(cache_key)
         self.compare.set_page(page.original, cached)
-        self._show_zones(generation, entry, page.pixels)
+        self._show_zones(generation, entry, page)
         self.compare.set_cleaned_title(title)
         self.page_shown.emit(ref)
         if cached is not None:
             self.preview_ready.emit(ref)
             return
         self.compare.set_cleaned_message("Cleaning a quick preview…")
-        pixels, box = page.pixels, self.visible_box()
+        pixels, box, parts = page.pixels, self.visible_box(), page.parts
         self._tasks.append(self.runner.start(
-            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones), "preview",
+            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones, parts), "preview",
             name="preview", owner=self,
             on_item=lambda stage: self._on_stage(generation, stage, quick_only),
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
             on_failed=lambda message: self._on_preview_failed(generation, message),
             on_progress=lambda p: self._on_progress(generation, p)))
 
-    def _show_zones(self, generation: int, entry: PageEntry, pixels: Any) -> None:
+    def _show_zones(self, generation: int, entry: PageEntry, page: ViewerPage) -> None:
         """Outline ``entry``'s picture zones (as its edits make them) and its marks on the original.
 
         The marks show at once; the zones of another page go at once, and the
@@ -166,16 +167,17 @@ class PreviewController(QObject):
             self._zones_of = entry.key
         else:
             self.compare.set_marks(zones)
-        key = (entry.key, zones)
+        # The zones lie on the page as its geometry makes it: other options or corrections, other zones.
+        key = (entry.key, zones, self.geometry, page.fix)
         known = self._zones.get(key)
         if known is not None:
             self.compare.set_zones(known, zones)
             return
         self._tasks.append(self.runner.start(
-            lambda t: _picture_boxes(pixels, zones, t), "io", name="picture zones", owner=self,
+            lambda t: _picture_boxes(page.pixels, zones, t, page.parts), "io", name="picture zones", owner=self,
             on_result=lambda boxes: self._on_zones(generation, key, boxes)))
 
-    def _on_zones(self, generation: int, key: tuple[Any, ZoneEdits], boxes: list[Box]) -> None:
+    def _on_zones(self, generation: int, key: tuple[Any, ...], boxes: list[Box]) -> None:
         self._zones[key] = boxes
         while len(self._zones) > ZONES_CACHE_SIZE:
             self._zones.popitem(last=False)
@@ -257,7 +259,7 @@ def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: O
             by_chosen = provenance.model_sha256 == _model_sha256(model)
     as_read = pixels_to_qimage(viewed.as_read) if viewed.as_read is not viewed.display else None
     return ViewerPage(viewed.pixels, pixels_to_qimage(viewed.display), saved, made_by, by_chosen, as_read,
-                      viewed.geometry, viewed.fix)
+                      viewed.geometry, viewed.fix, tuple(viewed.parts))
 
 
 def _saved(output: Path, index: int, split: bool) -> Optional[QImage]:
@@ -276,11 +278,11 @@ def _saved(output: Path, index: int, split: bool) -> Optional[QImage]:
     return pixels_to_qimage(side_by_side([left, right], 160 / 255))
 
 
-def _picture_boxes(pixels: Any, zones: ZoneEdits, task: Task) -> list[Box]:
+def _picture_boxes(pixels: Any, zones: ZoneEdits, task: Task, parts: tuple[tuple[int, int], ...] = ()) -> list[Box]:
     """The page's picture zones as its edits make them; none looked for once the page left the viewer
     (a task queued behind thumbnails may start after the user moved on)."""
     task.cancel_token.raise_if_cancelled()
-    return find_picture_boxes(pixels, zones)
+    return find_picture_boxes(pixels, zones, parts)
 
 
 def _model_sha256(model: Optional[Path]) -> str:
@@ -292,14 +294,15 @@ def _model_sha256(model: Optional[Path]) -> str:
 
 
 def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
-                  quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None) -> Optional[QImage]:
+                  quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None,
+                  parts: tuple[tuple[int, int], ...] = ()) -> Optional[QImage]:
     """Run the engine's staged preview, with the user's ``zones`` edits: the quick look and the region as
     items, the whole page as the result."""
     denoiser: Any = pool.get(model_for_mode(model, mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
     for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,
-                                progress=task.report, zones=zones):
+                                progress=task.report, zones=zones, parts=parts):
         if stage.name == "quick":
             first_look = pixels_to_qimage(stage.pixels).scaled(
                 width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)

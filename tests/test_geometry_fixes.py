@@ -124,3 +124,32 @@ def test_zone_marks_on_a_split_spread_reach_the_page_they_were_drawn_on():
     both = side_by_side([left, right], 255)
     assert both.shape == (12, 30 + 24 + 20)
     assert (both[:10, :30] == 0).all() and (both[:, 54:] == 200).all() and (both[:, 30:54] == 255).all()
+
+
+def test_the_viewer_cleans_a_spread_page_by_page_as_the_batch_does(noisyoffice_dir, fast):
+    from engine.cleaning.page import clean_page
+    from engine.cleaning.pictures import find_picture_boxes
+    from engine.cleaning.preview import staged_preview
+
+    pages = [cv2.imread(str(noisyoffice_dir / "noisy" / name), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255
+             for name in ("0.png", "5.png")]
+    both = side_by_side(pages, 1.0)
+    parts = [(0, pages[0].shape[1]), (both.shape[1] - pages[1].shape[1], both.shape[1])]
+    *_, full = staged_preview(fast, both, parts=parts)
+    for (left, right), page in zip(parts, pages):
+        alone = clean_page(fast, page).pixels
+        np.testing.assert_allclose(full.pixels[:page.shape[0], left:right], alone, atol=1e-6)
+
+
+def test_picture_zones_of_a_spread_are_found_page_by_page_where_each_page_is(realscans_dir):
+    from engine.cleaning.pictures import find_picture_boxes
+    from engine.cleaning.prepared import view_page
+    from engine.io import list_pages
+
+    viewed = view_page(list_pages(realscans_dir / "set0002-page-062.jpg")[0], GeometryOptions())
+    (left, _), (shift, stop) = viewed.parts
+    boxes = find_picture_boxes(viewed.pixels, parts=viewed.parts)
+    right_page = [(top, x0 + shift, bottom, x1 + shift)
+                  for top, x0, bottom, x1 in find_picture_boxes(viewed.pixels[:, shift:stop])]
+    left_page = find_picture_boxes(viewed.pixels[:, left:viewed.parts[0][1]])  # its photographs of bricks
+    assert left_page and boxes == left_page + right_page

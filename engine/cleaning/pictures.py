@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -417,9 +417,16 @@ def apply_zone_edits(cells: Optional[NDArray[np.bool_]], shape: tuple[int, int],
     return result
 
 
-def find_picture_boxes(page: np.ndarray, edits: Optional[ZoneEdits] = None) -> list[Box]:
+def find_picture_boxes(page: np.ndarray, edits: Optional[ZoneEdits] = None,
+                       parts: Sequence[tuple[int, int]] = ()) -> list[Box]:
     """The boxes a viewer outlines on ``page``: its picture zones as cleaning will keep them
-    (found, then ``edits`` applied), in page pixels.  A few hundred milliseconds: run it off the UI thread."""
+    (found, then ``edits`` applied), in page pixels.  A few hundred milliseconds: run it off the UI thread.
+    ``parts``: the columns (left, right) of a spread's pages side by side, each found on its own as the
+    batch finds them."""
+    if parts:
+        return [(top, left + shift, bottom, right + shift)
+                for shift, stop in parts
+                for top, left, bottom, right in find_picture_boxes(page[:, shift:stop], edits and edits.moved(left=shift))]
     cells = picture_cells(page)
     if edits is not None and not edits.empty:
         cells = apply_zone_edits(cells, page.shape, edits)

@@ -2,7 +2,7 @@
 the app viewer's."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -12,7 +12,7 @@ from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.pictures import picture_cells
 from engine.geometry import GeometryFix, GeometryOptions, PageGeometry, apply_pages, find_geometry, side_by_side
 from engine.geometry.dewarp import flattened
-from engine.geometry.transform import paper_grey
+from engine.geometry.transform import paper_grey, part_offsets
 from engine.io import PageRef, read_page
 from engine.io.display import display_pixels
 from engine.io.documents import page_dpi
@@ -56,6 +56,7 @@ class ViewedPage:
     as_read: np.ndarray
     geometry: PageGeometry
     fix: GeometryFix
+    parts: list[tuple[int, int]] = field(default_factory=list)  # a spread's pages' columns in ``pixels``
 
 
 def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,
@@ -76,7 +77,9 @@ def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix]
         greys, views = flat[:len(greys)], flat[len(greys):]
     # The gap between a spread's pages: paper to the model, a grey band to the eye.
     grey, display = side_by_side(greys, 1.0), side_by_side(views, 160)
-    return ViewedPage(grey, display, as_read, geometry, fix)
+    widths = [part.shape[1] for part in greys] if len(greys) > 1 else []
+    parts = [(left, left + width) for left, width in zip(part_offsets(widths), widths)]
+    return ViewedPage(grey, display, as_read, geometry, fix, parts)
 
 
 def written_look(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,

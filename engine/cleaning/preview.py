@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -74,23 +74,35 @@ class PreviewStage:
     box: Optional[tuple[int, int, int, int]] = None
 
 
+#: The columns (left, right) of each page of a split spread shown side by side (engine.geometry.side_by_side).
+Parts = Sequence[tuple[int, int]]
+
+
 def staged_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
                    box: Optional[tuple[int, int, int, int]] = None, quick_only: bool = False,
                    cancel: Optional[CancelToken] = None,
                    progress: Optional[ProgressCallback] = None,
-                   zones: Optional[ZoneEdits] = None) -> Iterator[PreviewStage]:
+                   zones: Optional[ZoneEdits] = None, parts: Parts = ()) -> Iterator[PreviewStage]:
     """The preview policy, stage by stage: the page small first, then ``box`` (the part on screen, when
     zoomed in) at full resolution, then the whole page; only the first with ``quick_only`` (a batch has
     the model).  Every stage applies the user's ``zones`` edits.  Stops between stages, and within the
-    last, when ``cancel`` is set.
+    last, when ``cancel`` is set.  A spread's pages side by side (``parts``) are cleaned each on its own
+    in the last stage, as the batch cleans them (the first look cleans them together; no region is cleaned).
     """
     check(cancel)
     yield PreviewStage("quick", quick_preview(denoiser, pixels, mode, zones=zones))
     if quick_only:
         return
-    if box is not None:
+    if box is not None and not parts:
         check(cancel)
         yield PreviewStage("region", clean_region(denoiser, pixels, box, mode, cancel=cancel, zones=zones), box)
     check(cancel)
-    yield PreviewStage("full", clean_page(denoiser, pixels, mode, progress=progress, cancel=cancel,
-                                          zones=zones).pixels)
+    if not parts:
+        yield PreviewStage("full", clean_page(denoiser, pixels, mode, progress=progress, cancel=cancel,
+                                              zones=zones).pixels)
+        return
+    whole = pixels.copy()  # the gap between the pages stays as it is
+    for left, right in parts:
+        whole[:, left:right] = clean_page(denoiser, pixels[:, left:right], mode, progress=progress, cancel=cancel,
+                                          zones=zones and zones.moved(left=left)).pixels
+    yield PreviewStage("full", whole)
