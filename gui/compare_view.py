@@ -29,14 +29,7 @@ from engine.cleaning.ink import InkPlace
 from engine.cleaning.pictures import Box, ZoneEdits
 from gui.geometry_handles import GeometryHandles, GeometryOverlay
 from gui.page_overlays import (  # noqa: F401  (the colours are imported from here too)
-    MISSING_COLOUR,
-    PICTURE_COLOUR,
-    PUT_BACK_COLOUR,
-    TEXT_COLOUR,
-    paint_places,
-    paint_rubber_band,
-    paint_zones,
-)
+    MISSING_COLOUR, PICTURE_COLOUR, PUT_BACK_COLOUR, TEXT_COLOUR, paint_places, paint_rubber_band, paint_zones)
 
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
@@ -282,10 +275,8 @@ class ImageCanvas(QWidget):
         painter.setFont(font)
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
 
-    def _draw_badge(
-        self, painter: QPainter, text: str, left: float = 8, bottom: bool = False,
-        align_right: bool = False,
-    ) -> None:
+    def _draw_badge(self, painter: QPainter, text: str, left: float = 8, bottom: bool = False,
+                    align_right: bool = False) -> None:
         metrics = painter.fontMetrics()
         width = metrics.horizontalAdvance(text) + 12
         height = metrics.height() + 6
@@ -425,25 +416,32 @@ class CompareView(QWidget):
         self._layout.addWidget(self.right)
         self._swipe = False
         self._flash = False
+        self._page_size = QSize()  # the last page's, shown to compare (not a first look)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.left.region_marked.connect(self._on_region_marked)
 
     # Content ---------------------------------------------------------------------------
     def set_page(self, original: Optional[QImage], cleaned: Optional[QImage] = None,
                  places: Sequence[InkPlace] = ()) -> None:
-        """Show a new page, fitted to the window, with the content check's ``places`` on the cleaned page."""
-        old_size = self.left.image_size()
+        """Show a new page, with the content check's ``places`` on the cleaned page: fitted to the window
+        unless it has the last page's size (the zoom stays, turning pages of a book)."""
+        self.first_look(original, cleaned, places)
+        if original is None:
+            self.left.set_zones((), ZoneEdits())
+        if original is None or self._page_size != self.left.image_size():
+            self._page_size = self.left.image_size()
+            self._choose_orientation()
+            self.state.set_fit()
+
+    def first_look(self, original: Optional[QImage], cleaned: Optional[QImage] = None,
+                   places: Sequence[InkPlace] = ()) -> None:
+        """Show a page while the one to compare is being made (the page as read), the zoom as it is."""
         self._original = QPixmap.fromImage(original) if original is not None else None
         self._cleaned = QPixmap.fromImage(cleaned) if cleaned is not None else None
         for canvas in (self.left, self.right):
             canvas.set_images(self._original, self._cleaned)
             canvas.set_places(places)
             canvas.set_cleaned_message("")
-        if original is None:
-            self.left.set_zones((), ZoneEdits())
-        if original is None or old_size != self.left.image_size():
-            self._choose_orientation()
-            self.state.set_fit()
 
     def set_cleaned(self, cleaned: Optional[QImage], note: str = "") -> None:
         self._cleaned = QPixmap.fromImage(cleaned) if cleaned is not None else None
@@ -464,13 +462,14 @@ class CompareView(QWidget):
                           title: str = "") -> None:
         """Show the page as scanned (``as_read``; None: the original is as scanned) on the left with its
         geometry's ``overlay`` to drag; None ``overlay``: the original as usual."""
-        left = self.left
+        left, toggled = self.left, (overlay is None) == self.editing_geometry
         if overlay is not None and self._swipe:
             self.set_swipe(False)  # the page as scanned and the cleaned page differ in shape
         left.as_read = None if overlay is None else QPixmap.fromImage(as_read) if as_read else self._original
         left.handles.overlay = overlay
         left.set_title("Original" if overlay is None else title)
-        self.state.set_fit()
+        if toggled:  # the page as scanned, or back from it: another shape
+            self.state.set_fit()
         left.update()
 
     @property
@@ -578,7 +577,6 @@ class CompareView(QWidget):
     def actual_size(self) -> None:
         self.left.actual_size()
 
-    # Press-and-hold Space flashes the original too.
     def _space_flash(self, event: QKeyEvent, on: bool) -> bool:
         if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
             return False

@@ -105,8 +105,9 @@ class PreviewController(QObject):
     def _on_first_look(self, generation: int, original: QImage) -> None:
         """The page as read, while its geometry is found."""
         if self._current(generation):
-            self.compare.set_geometry_edit(None, None)  # the last page's outline does not belong to this one
-            self.compare.set_page(original)
+            if self.compare.editing_geometry:  # the last page's outline does not belong to this one
+                self.compare.set_geometry_edit(None, None)
+            self.compare.first_look(original)
             self.compare.set_cleaned_message("Finding the page's edges, turn and skew…")
 
     def _current(self, generation: int) -> bool:
