@@ -81,6 +81,17 @@ def test_tesseract_tells_which_way_up_a_cyrillic_book_page_is(realscans_dir):
         assert geometry.turns == turns
 
 
+@pytest.mark.parametrize("turned", [1, 2, 3])
+def test_tesseract_turns_a_page_whose_worn_letters_do_not_tell_the_lines_direction(dibco_dir, turned):
+    assert shutil.which("tesseract"), "Tesseract must be installed (the README's set-up installs it)"
+    page = cv2.imread(str(dibco_dir / "source" / "DIBCO2017_H20.png"), cv2.IMREAD_GRAYSCALE)
+    scan = np.ascontiguousarray(np.rot90(page, -turned))  # turned clockwise as it was scanned
+    found = letters(ink_marks(working_copy(scan).grey))
+    assert orientation.lines_run_down(found) is None  # its letters alone cannot tell
+    geometry = find_geometry(scan, GeometryOptions(crop="off"), pictures=lambda: picture_cells(scan))
+    assert geometry.turns == (4 - turned) % 4
+
+
 def test_sideways_lines_without_a_clear_top_are_left_as_scanned_and_said(realscans_dir, monkeypatch):
     monkeypatch.setattr(orientation.shutil, "which", lambda name: None)
     page = cv2.imread(str(realscans_dir / "set0002-page-062.jpg"), cv2.IMREAD_GRAYSCALE)

@@ -92,6 +92,10 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     turns = fix.turns if fix.turns is not None else 0 if automatic else int(options.rotate) // 90
     if automatic and runs_down:
         turns = 1
+    if automatic and runs_down is None and text:
+        # The letters do not tell which way the lines run (joined or worn letters); Tesseract may, and is
+        # trusted where it also recognises the script (right in every such case of the geometry benchmark).
+        turns = _told_if_sure(grey, (dpi or _ASSUMED_DPI) * work.scale) or 0
     skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns))) if options.deskew and text else 0.0
     if fix.skew is not None:
         skew = fix.skew
@@ -205,6 +209,12 @@ def _warped(grey: NDArray[np.uint8], layout: Layout) -> NDArray[np.uint8]:
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return np.asarray(cv2.warpPerspective(grey, layout.source, layout.size, flags=flags,
                                           borderMode=cv2.BORDER_REPLICATE), np.uint8)
+
+
+def _told_if_sure(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
+    """Tesseract's quarter turns for ``grey`` when it is sure of the script too; None otherwise."""
+    told = tesseract_turns(grey, dpi)
+    return told[0] if told is not None and told[1] else None
 
 
 def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) -> Optional[int]:
