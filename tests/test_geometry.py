@@ -92,6 +92,15 @@ def test_tesseract_turns_a_page_whose_worn_letters_do_not_tell_the_lines_directi
     assert geometry.turns == (4 - turned) % 4
 
 
+@pytest.mark.parametrize("turned", [1, 2, 3])
+def test_a_small_noisy_page_is_shown_to_tesseract_enlarged_and_turned_upright(samples_dir, turned):
+    assert shutil.which("tesseract"), "Tesseract must be installed (the README's set-up installs it)"
+    page = cv2.imread(str(samples_dir / "noisyoffice-178.png"), cv2.IMREAD_GRAYSCALE)  # 9-pixel letters, stained
+    scan = np.ascontiguousarray(np.rot90(page, -turned))
+    geometry = find_geometry(scan, GeometryOptions(crop="off"), pictures=lambda: picture_cells(scan))
+    assert geometry.turns == (4 - turned) % 4
+
+
 def test_sideways_lines_without_a_clear_top_are_left_as_scanned_and_said(realscans_dir, monkeypatch):
     monkeypatch.setattr(orientation.shutil, "which", lambda name: None)
     page = cv2.imread(str(realscans_dir / "set0002-page-062.jpg"), cv2.IMREAD_GRAYSCALE)

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from engine.geometry.corrections import GeometryFix
 from engine.geometry.options import GeometryOptions
 from engine.geometry.orientation import (SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls,
-                                         tesseract_installed, tesseract_turns)
+                                         TESSERACT_LETTERS, tesseract_installed, tesseract_turns)
 from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.spreads import find_gutter
@@ -95,7 +95,7 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     if automatic and runs_down is None and text:
         # The letters do not tell which way the lines run (joined or worn letters); Tesseract may, and is
         # trusted where it also recognises the script (right in every such case of the geometry benchmark).
-        turns = _told_if_sure(grey, (dpi or _ASSUMED_DPI) * work.scale) or 0
+        turns = _told_if_sure(grey, (dpi or _ASSUMED_DPI) * work.scale, found) or 0
     skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns))) if options.deskew and text else 0.0
     if fix.skew is not None:
         skew = fix.skew
@@ -211,9 +211,10 @@ def _warped(grey: NDArray[np.uint8], layout: Layout) -> NDArray[np.uint8]:
                                           borderMode=cv2.BORDER_REPLICATE), np.uint8)
 
 
-def _told_if_sure(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
-    """Tesseract's quarter turns for ``grey`` when it is sure of the script too; None otherwise."""
-    told = tesseract_turns(grey, dpi)
+def _told_if_sure(grey: NDArray[np.uint8], dpi: float, found: Letters) -> Optional[int]:
+    """Tesseract's quarter turns for ``grey`` (``found``: its letters) when it is sure of the script too;
+    None otherwise."""
+    told = tesseract_turns(grey, dpi, float(np.median(found.boxes[:, 3])))
     return told[0] if told is not None and told[1] else None
 
 
@@ -228,7 +229,8 @@ def _which_way_up(grey: NDArray[np.uint8], turns: int, skew: float, dpi: float) 
     # Turning a page over is the costlier mistake: where Tesseract is installed, it decides.
     # Given the page only quarter-turned: Tesseract allows for skew itself, and resampling made it name the
     # script with a quarter of its confidence (15 -> 3.6 for a book page turned by half a degree).
-    told = tesseract_turns(np.ascontiguousarray(np.rot90(grey, -turns)), dpi)
+    high = float(np.median(found.boxes[:, 3])) if found.count else TESSERACT_LETTERS
+    told = tesseract_turns(np.ascontiguousarray(np.rot90(grey, -turns)), dpi, high)
     if told is not None and told[0] == 0:
         return 0
     if told is not None and told[0] == 2 and (told[1] or (ratio is not None and ratio < 1)):

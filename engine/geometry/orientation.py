@@ -47,6 +47,10 @@ _LEANING = 1.25
 # Letters looked at for the lines' direction (a sample of the page's), and neighbours per letter.
 _MOST_LETTERS, _NEIGHBOURS = 1500, 4
 
+#: Tesseract is shown letters at least this tall (pixels; at most 3 times enlarged): it tells nothing of a
+#: small page's 9-pixel letters and is right about the same letters three times larger.
+TESSERACT_LETTERS = 30
+
 # A rise or fall reaches this share of the middle band's height beyond it.
 _REACH = 0.35
 
@@ -153,13 +157,18 @@ def tesseract_installed() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def tesseract_turns(grey: NDArray[np.uint8], dpi: float) -> Optional[tuple[int, bool]]:
+def tesseract_turns(grey: NDArray[np.uint8], dpi: float, letters_high: float = TESSERACT_LETTERS
+                    ) -> Optional[tuple[int, bool]]:
     """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection, and whether
     it was sure of the script too; None when Tesseract (with its 'osd' data) is not installed, fails, or is
-    unsure of the orientation."""
+    unsure of the orientation.  ``letters_high``: the letters' typical height in ``grey`` (pixels)."""
     program = shutil.which("tesseract")
     if program is None:
         return None
+    larger = min(3.0, TESSERACT_LETTERS / max(1.0, letters_high))
+    if larger > 1.0:
+        grey = np.asarray(cv2.resize(grey, None, fx=larger, fy=larger, interpolation=cv2.INTER_CUBIC), np.uint8)
+        dpi *= larger
     with tempfile.TemporaryDirectory(prefix="docclean-osd-") as folder:
         path = Path(folder) / "page.png"
         cv2.imwrite(str(path), grey)
