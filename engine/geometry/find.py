@@ -95,7 +95,7 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
     if automatic and runs_down is None and text:
         # The letters do not tell which way the lines run (joined or worn letters); Tesseract may, and is
         # trusted where it also recognises the script (right in every such case of the geometry benchmark).
-        turns = _told_if_sure(grey, (dpi or _ASSUMED_DPI) * work.scale, found) or 0
+        turns = _told_if_sure(grey, (dpi or _ASSUMED_DPI) * work.scale) or 0
     skew = _skew(np.ascontiguousarray(np.rot90(found.mask, -turns))) if options.deskew and text else 0.0
     if fix.skew is not None:
         skew = fix.skew
@@ -211,10 +211,9 @@ def _warped(grey: NDArray[np.uint8], layout: Layout) -> NDArray[np.uint8]:
                                           borderMode=cv2.BORDER_REPLICATE), np.uint8)
 
 
-def _told_if_sure(grey: NDArray[np.uint8], dpi: float, found: Letters) -> Optional[int]:
-    """Tesseract's quarter turns for ``grey`` (``found``: its letters) when it is sure of the script too;
-    None otherwise."""
-    told = tesseract_turns(grey, dpi, float(np.median(found.boxes[:, 3])))
+def _told_if_sure(grey: NDArray[np.uint8], dpi: float) -> Optional[int]:
+    """Tesseract's quarter turns for ``grey`` when it is sure of the script too; None otherwise."""
+    told = tesseract_turns(grey, dpi)
     return told[0] if told is not None and told[1] else None
 
 

@@ -47,8 +47,10 @@ _LEANING = 1.25
 # Letters looked at for the lines' direction (a sample of the page's), and neighbours per letter.
 _MOST_LETTERS, _NEIGHBOURS = 1500, 4
 
-#: Tesseract is shown letters at least this tall (pixels; at most 3 times enlarged): it tells nothing of a
-#: small page's 9-pixel letters and is right about the same letters three times larger.
+#: Where Tesseract cannot tell, it is shown the page again with letters this tall (pixels; at most 3 times
+#: enlarged): it tells nothing of a small page's 9-pixel letters and is mostly right three times larger,
+#: but then names the script surely even when wrong (a typed letter, photographed, read upside down), so an
+#: enlarged page's answer never counts as sure.
 TESSERACT_LETTERS = 30
 
 # A rise or fall reaches this share of the middle band's height beyond it.
@@ -162,13 +164,19 @@ def tesseract_turns(grey: NDArray[np.uint8], dpi: float, letters_high: float = T
     """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection, and whether
     it was sure of the script too; None when Tesseract (with its 'osd' data) is not installed, fails, or is
     unsure of the orientation.  ``letters_high``: the letters' typical height in ``grey`` (pixels)."""
+    told = _osd(grey, dpi)
+    larger = min(3.0, TESSERACT_LETTERS / max(1.0, letters_high))
+    if told is not None or larger <= 1.0:
+        return told
+    enlarged = np.asarray(cv2.resize(grey, None, fx=larger, fy=larger, interpolation=cv2.INTER_CUBIC), np.uint8)
+    told = _osd(enlarged, dpi * larger)
+    return None if told is None else (told[0], False)
+
+
+def _osd(grey: NDArray[np.uint8], dpi: float) -> Optional[tuple[int, bool]]:
     program = shutil.which("tesseract")
     if program is None:
         return None
-    larger = min(3.0, TESSERACT_LETTERS / max(1.0, letters_high))
-    if larger > 1.0:
-        grey = np.asarray(cv2.resize(grey, None, fx=larger, fy=larger, interpolation=cv2.INTER_CUBIC), np.uint8)
-        dpi *= larger
     with tempfile.TemporaryDirectory(prefix="docclean-osd-") as folder:
         path = Path(folder) / "page.png"
         cv2.imwrite(str(path), grey)
