@@ -71,8 +71,8 @@ def _denoise(args: argparse.Namespace) -> int:
                 continue
             counts["already clean" if result.skipped else "cleaned"] += 1
             if args.verbose:
-                tqdm.write(f"{result.ref.label} -> {result.output}"
-                           + (" (already clean)" if result.skipped else ""), file=sys.stderr)
+                done = " (already clean)" if result.skipped else f" ({result.geometry})" if result.geometry else ""
+                tqdm.write(f"{result.ref.label} -> {result.output}{done}", file=sys.stderr)
             if result.warning:
                 tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
     finally:
@@ -382,7 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "by default each file's own, or 300 where that would make a page larger than A0")
     _cleaning_options(p)
     _geometry_arguments(p)
-    p.add_argument("-v", "--verbose", action="store_true", help="print every file written")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print every file written, with what was done to make its page upright and straight")
     p.set_defaults(run=_denoise)
 
     p = commands.add_parser("train", help="train a model from the zoo")

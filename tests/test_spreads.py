@@ -1,6 +1,7 @@
 """Two-page spreads: split at the gutter into two pages, each straightened; single pages never split."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -97,3 +98,12 @@ def test_split_off_keeps_the_spread_whole(spread, tmp_path):
     out = tmp_path / "out"
     assert main(["-q", "denoise", str(scan), "-o", str(out), "--model", "fast", "--split", "off"]) == 0
     assert [path.name for path in out.iterdir()] == ["spread_clean.png"]
+
+
+def test_the_command_line_says_per_page_what_the_geometry_did(spread, tmp_path, capsys):
+    scan = tmp_path / "spread.png"
+    cv2.imwrite(str(scan), spread[0])
+    assert main(["denoise", str(scan), "-o", str(tmp_path / "out"), "--model", "fast", "-v"]) == 0
+    said = capsys.readouterr().err
+    assert "spread_clean_left.png (the left page of a spread)" in said
+    assert re.search(r"spread_clean_right\.png \(straightened by 1\.[45]°, the right page of a spread\)", said)

@@ -67,6 +67,8 @@ class PageResult:
     skipped: bool = False
     output_page: int = 0
     places: tuple[InkPlace, ...] = ()
+    # What the geometry stage did to the page, in words (engine.geometry.PageGeometry.summary); "" when off.
+    geometry: str = ""
 
     @property
     def ok(self) -> bool:
@@ -203,6 +205,7 @@ class _Writing:
     started: float
     warning: Optional[str]
     places: tuple[InkPlace, ...] = ()
+    geometry: str = ""
 
     def done(self) -> bool:
         return self.future.done()
@@ -213,7 +216,7 @@ class _Writing:
         except ImageWriteError as error:
             return PageResult(self.ref, None, error, time.perf_counter() - self.started)
         return PageResult(self.ref, self.target, None, time.perf_counter() - self.started, self.warning,
-                          places=self.places)
+                          places=self.places, geometry=self.geometry)
 
 
 class _Document:
@@ -257,6 +260,7 @@ class _DocumentPage:
     seconds: float
     warning: Optional[str]
     places: tuple[InkPlace, ...] = ()
+    geometry: str = ""
 
     def done(self) -> bool:
         return self.document.finished is not None and self.document.finished.done()
@@ -273,7 +277,7 @@ class _DocumentPage:
                                                                                          self.document.error)
             return PageResult(self.ref, None, error, self.seconds)
         return PageResult(self.ref, self.document.writer.path, None, self.seconds, self.warning,
-                          output_page=self.position, places=self.places)
+                          output_page=self.position, places=self.places, geometry=self.geometry)
 
 
 class _Outcomes:
@@ -530,16 +534,17 @@ class _Run:
         if provenance is not None and geometry is not None and self.options.geometry.active:
             provenance = replace(provenance, geometry=geometry.describe())
         warning = "; ".join(note for note in (*notes, cleaned.ink.warning()) if note) or None
+        done = geometry.summary() if geometry is not None and self.options.geometry.active else ""
         if output.document:
             document = self._document(output)
             self._hand_over(document.add, cleaned.pixels, dpi, cleaned.bilevel, provenance)
             document.pages += 1
             return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning,
-                                 cleaned.ink.places)
+                                 cleaned.ink.places, done)
         target = self._target(output, geometry.part if geometry is not None else 0)
         job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
                               provenance=provenance, jpeg_quality=self.options.jpeg_quality)
-        return _Writing(ref, target, job, started, warning, cleaned.ink.places)
+        return _Writing(ref, target, job, started, warning, cleaned.ink.places, done)
 
     def _document(self, output: OutputFile) -> _Document:
         """The document ``output`` is being written into, begun with its first cleaned page."""

@@ -59,10 +59,12 @@ class PageGeometry:
             done.append("straightened by " + " and ".join(f"{abs(skew):.1f}°" for skew in skews))
         if self.corners is not None:
             done.append("cropped to the paper")
-        elif self.size is not None and self.changed and not self.parts and not any(skews) and not self.turns:
+        elif self.changed and not (self.parts or self.part or any(skews) or self.turns):
             done.append("cropped")
         if self.parts:
             done.append("split into two pages")
+        if self.part:
+            done.append(f"the {('left', 'right')[self.part - 1]} page of a spread")
         return ", ".join(done) or "left as scanned"
 
     def describe(self) -> str:
