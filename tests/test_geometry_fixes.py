@@ -153,3 +153,13 @@ def test_picture_zones_of_a_spread_are_found_page_by_page_where_each_page_is(rea
                   for top, x0, bottom, x1 in find_picture_boxes(viewed.pixels[:, shift:stop])]
     left_page = find_picture_boxes(viewed.pixels[:, left:viewed.parts[0][1]])  # its photographs of bricks
     assert left_page and boxes == left_page + right_page
+
+
+def test_the_viewer_finds_the_geometry_the_batch_finds(realscans_dir):
+    from engine.cleaning.prepared import prepare_page, view_page
+    from engine.io import list_pages
+
+    ref = list_pages(realscans_dir / "set0002-page-062.jpg")[0]
+    viewed = view_page(ref, GeometryOptions())
+    prepared = prepare_page(ref, AUTO)
+    assert [part.describe() for part in viewed.geometry.parts] == [part.describe() for part in prepared.geometries]
