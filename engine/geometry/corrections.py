@@ -16,7 +16,6 @@ from typing import Any, Mapping, Optional
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.geometry.page_outline import rectangle_size
 from engine.geometry.transform import Layout, PageGeometry
 
 #: The paper's corners as the user placed them: x, y of top-left, top-right, bottom-right, bottom-left.
@@ -107,11 +106,7 @@ def outline_points(geometry: PageGeometry) -> NDArray[np.float64]:
 
 def _spread_frame(geometry: PageGeometry) -> Layout:
     """The upright, straight spread before it is split: the frame a gutter is a share of the width of."""
-    frame = Layout(geometry.shape)
-    if geometry.corners is not None:
-        frame.rectify(geometry.corners, rectangle_size(geometry.corners, (geometry.shape[1] / 2,
-                                                                         geometry.shape[0] / 2)))
-    return frame.turn(geometry.turns).straighten(geometry.skew)
+    return Layout.upright(geometry.shape, geometry.corners, geometry.turns, geometry.skew)
 
 
 def split_line(geometry: PageGeometry) -> Optional[NDArray[np.float64]]:

@@ -114,10 +114,7 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
 
     def layout(part: Optional[_Part] = None) -> Layout:
         """The page's layout at full size (a part of it, for a spread)."""
-        whole = Layout(shape)
-        if page_corners is not None:
-            whole.rectify(page_corners, rectangle_size(page_corners, (shape[1] / 2, shape[0] / 2)))
-        whole.turn(turns).straighten(skew)
+        whole = Layout.upright(shape, page_corners, turns, skew)
         chosen = boxes
         if part is not None:
             whole.crop(part.left * whole.width, 0.0, part.right * whole.width, whole.height).straighten(part.skew)

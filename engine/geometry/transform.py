@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.geometry.page_outline import rectangle_size
+
 Matrix = NDArray[np.float64]
 
 
@@ -123,6 +125,15 @@ class Layout:
         self.source_size = (self.width, self.height)  # the input's (width, height)
         self.source: Matrix = np.eye(3)
         self.rectangle: Matrix = np.eye(3)  # from the paper's rectangle to the input
+
+    @classmethod
+    def upright(cls, shape: tuple[int, ...], corners: Optional[NDArray[np.float64]], turns: int,
+                skew: float) -> Layout:
+        """The page within its ``corners`` (None: the whole image) made a rectangle, turned and straightened."""
+        layout = cls(shape)
+        if corners is not None:
+            layout.rectify(corners, rectangle_size(corners, (shape[1] / 2, shape[0] / 2)))
+        return layout.turn(turns).straighten(skew)
 
     @property
     def size(self) -> tuple[int, int]:
