@@ -55,7 +55,7 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def flatten_page(page: np.ndarray) -> np.ndarray:
-    return flattened([page], gp.paper_level(page))[0]
+    return flattened([page], gp.paper_level(page))[0][0]
 
 
 def curled_table(pages: Pages, depths: tuple[float, ...], ocr: bool) -> dict:

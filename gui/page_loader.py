@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 
 from engine.cleaning.batch import outputs_made_before
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.prepared import written_look
 from engine.geometry import GeometryFix, GeometryOptions
 from engine.models.bundled import model_for_mode
@@ -140,10 +141,13 @@ def _scan_inputs(inputs: list[Path], recursive: bool, task: Task) -> list[tuple[
 
 def _make_written_looks(refs: list[Any], geometry: GeometryOptions, fixes: dict[PageKey, GeometryFix],
                         out_dir: Optional[Path], task: Task) -> None:
+    # The output folder's record is read once for all the pages, as the batch reads it.
+    corrections = PageFixes(out_dir, fixes) if out_dir is not None else None
     for ref in refs:
         task.cancel_token.raise_if_cancelled()
+        fix = corrections.of(ref) if corrections is not None else fixes.get(ref.key, GeometryFix())
         try:
-            look = pixels_to_qimage(written_look(ref, geometry, fixes.get(ref.key), out_dir))
+            look = pixels_to_qimage(written_look(ref, geometry, fix))
         except ImageReadError:
             continue  # its thumbnail as read says why
         task.emit_item((ref.key, thumbnail(look, THUMBNAIL_PIXELS), None))

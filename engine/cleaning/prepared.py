@@ -40,7 +40,7 @@ def prepare_page(ref: PageRef, options: BatchOptions, fix: GeometryFix = Geometr
                              lambda: picture_cells(page.pixels), fix)
     pages = apply_pages(page.pixels, geometry)
     if options.geometry.dewarp:
-        pages = flattened(pages, paper_grey(page.pixels))
+        pages, _ = flattened(pages, paper_grey(page.pixels))
     return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes])
 
 
@@ -74,8 +74,7 @@ def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix]
         return ViewedPage(page.pixels, as_read, as_read, geometry, fix)
     greys, views = apply_pages(page.pixels, geometry), apply_pages(as_read, geometry)
     if options.dewarp:
-        flat = flattened(greys, paper_grey(page.pixels), views)
-        greys, views = flat[:len(greys)], flat[len(greys):]
+        greys, views = flattened(greys, paper_grey(page.pixels), views)
     # The gap between a spread's pages: paper to the model, a grey band to the eye.
     grey, display = side_by_side(greys, 1.0), side_by_side(views, 160)
     widths = [part.shape[1] for part in greys] if len(greys) > 1 else []
@@ -83,11 +82,11 @@ def view_page(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix]
     return ViewedPage(grey, display, as_read, geometry, fix, parts)
 
 
-def written_look(ref: PageRef, options: GeometryOptions, fix: Optional[GeometryFix] = None,
-                 out_dir: Optional[Path] = None) -> np.ndarray:
-    """What the batch will write of ``ref`` before cleaning, for a thumbnail: ViewedPage.display alone."""
+def written_look(ref: PageRef, options: GeometryOptions, fix: GeometryFix = GeometryFix()) -> np.ndarray:
+    """What the batch will write of ``ref`` before cleaning, with ``fix``, for a thumbnail: ViewedPage.display
+    alone."""
     page = read_page(ref, dtype=np.uint8)
-    geometry, _ = _geometry(ref, page.pixels, page.dpi, options, fix, out_dir)
+    geometry, _ = _geometry(ref, page.pixels, page.dpi, options, fix, None)
     as_read = display_pixels(ref)
     return side_by_side(apply_pages(as_read, geometry), 160) if geometry.changed else as_read
 

@@ -12,7 +12,7 @@ the vertical bend is undone: the squeeze of the letters near the spine stays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -118,12 +118,13 @@ def _lines(found: Letters, shape: tuple[int, ...]) -> list[_Line]:
     return lines
 
 
-def flattened(pages: list[np.ndarray], fill: float, also: Optional[list[np.ndarray]] = None) -> list[np.ndarray]:
-    """Each of ``pages`` (2-D grey) with its lines' bend undone where it clearly has one, else as it is;
-    ``also``: other pixels of the same pages (the app's colour view), flattened alike (returned after them)."""
+def flattened(pages: list[np.ndarray], fill: float, views: Sequence[np.ndarray] = ()
+              ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each of ``pages`` (2-D grey) with its lines' bend undone where it clearly has one, else as it is; and
+    ``views``, other pixels of the same pages (the app's colour view, uint8), flattened alike."""
     bends = [find_bend(page) for page in pages]
     done = [flatten(page, bend, fill) if bend is not None else page for page, bend in zip(pages, bends)]
-    return done + [flatten(view, bend, 255) if bend is not None else view for view, bend in zip(also or [], bends)]
+    return done, [flatten(view, bend, 255) if bend is not None else view for view, bend in zip(views, bends)]
 
 
 def flatten(pixels: np.ndarray, bend: Bend, fill: float) -> np.ndarray:
