@@ -67,10 +67,15 @@ class GeometryEdits(QObject):
             return
         geometry = page.geometry
         line = split_line(geometry)
+        around = geometry.surroundings
+        cleared = [] if around is None else [[QPointF(x, y) for x, y in polygon]
+                                             for polygon in (*around.areas, *around.holes)]
         overlay = GeometryOverlay([QPointF(x, y) for x, y in outline_points(geometry)],
                                   [QPointF(x, y) for x, y in line] if line is not None else [],
-                                  TOP_EDGE[geometry.turns % 4])
+                                  TOP_EDGE[geometry.turns % 4], cleared)
         hint = "drag a corner or the split line" if line is not None else "drag a corner"
+        if cleared:
+            hint += " (the hatched surroundings are made paper; dragging a corner crops to it instead)"
         self.compare.set_geometry_edit(page.as_read, overlay, f"As scanned: {geometry.summary()} · {hint}")
 
     # Corrections ----------------------------------------------------------------------------

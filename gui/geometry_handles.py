@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
 
 # Magenta: seen on white paper, on grey scanner lids and on most tables.
 GEOMETRY_COLOUR = QColor(225, 0, 170)
+# What is cleared around the paper: the page's colour, tinted, so the table under it stays visible.
+CLEARED_TINT = QColor(225, 0, 170, 50)
 # A handle's half size, and how near (screen pixels) a press must be to take it.
 HANDLE_PX = 6
 GRAB_PX = 12
@@ -27,11 +29,13 @@ ToScreen = Callable[[QPointF], QPointF]
 @dataclass
 class GeometryOverlay:
     """``outline``: the paper's corners (top-left, top-right, bottom-right, bottom-left); ``split``: the split
-    line's two ends, or none; page pixels as read."""
+    line's two ends, or none; ``cleared``: outlines of what around the paper is made paper (a region's holes
+    among them: what lies inside two outlines is kept); page pixels as read."""
 
     outline: list[QPointF]
     split: list[QPointF] = field(default_factory=list)
     top: int = 0  # the outline's edge (0 top, 1 right, 2 bottom, 3 left) that is the top once the page is upright
+    cleared: list[list[QPointF]] = field(default_factory=list)
 
 
 def _distance_to_segment(point: QPointF, a: QPointF, b: QPointF) -> float:
@@ -117,6 +121,19 @@ class GeometryHandles(QObject):
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
+    def _paint_cleared(self, painter: QPainter) -> None:
+        """What is made paper around the paper, hatched: the table or hand the page lay on."""
+        assert self.overlay is not None
+        if not self.overlay.cleared:
+            return
+        path = QPainterPath()
+        path.setFillRule(Qt.FillRule.OddEvenFill)
+        for polygon in self.overlay.cleared:
+            path.addPolygon(QPolygonF([self.to_screen(point) for point in polygon]))
+            path.closeSubpath()
+        painter.fillPath(path, QBrush(CLEARED_TINT))
+        painter.fillPath(path, QBrush(GEOMETRY_COLOUR, Qt.BrushStyle.BDiagPattern))
+
     def paint(self, painter: QPainter) -> None:
         """The outline, its corner handles and the split line, two screen pixels wide at any zoom."""
         if self.overlay is None:
@@ -127,6 +144,7 @@ class GeometryHandles(QObject):
         pen.setCosmetic(True)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        self._paint_cleared(painter)
         corners = [self.to_screen(point) for point in self.overlay.outline]
         painter.drawPolygon(QPolygonF(corners))
         if self.overlay.split:

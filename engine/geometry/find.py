@@ -2,8 +2,9 @@
 when confident."""
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 import cv2
@@ -17,8 +18,9 @@ from engine.geometry.orientation import (SURE_RISES, UPRIGHT_RISES, lines_run_do
 from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.spreads import find_gutter
+from engine.geometry.surroundings import Surroundings, find_surroundings
 from engine.geometry.transform import Layout, PageGeometry
-from engine.geometry.working_copy import WORKING_SIDE, Letters, ink_marks, letters, working_copy
+from engine.geometry.working_copy import WORKING_SIDE, Letters, WorkingCopy, ink_marks, letters, working_copy
 from engine.vocabulary import Crop, PageSize, Rotation, Split
 
 #: Finds a page's pictures: a bool grid over the page, True in a picture (engine.cleaning.pictures.picture_cells).
@@ -72,11 +74,15 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
            dpi: Optional[float], pictures: Optional[PictureFinder], fix: GeometryFix) -> PageGeometry:
     work = working_copy(pixels)
     found = letters(ink_marks(work.grey))
+    if pictures is not None:
+        pictures = functools.cache(pictures)  # asked by the surroundings and the text lines, found once
     if fix.corners is not None:
         given = fix.corner_array(shape)
         corners = None if given is None else given * work.scale
     else:
         corners = find_page_corners(work.grey, found) if options.crop != Crop.OFF else None
+    around = find_surroundings(work.grey, found, work.scale, pictures) \
+        if corners is None and fix.corners is None and options.crop != Crop.OFF else None
     grey = work.grey  # the paper's rectangle, on the working copy's scale
     to_rectangle = Layout(grey.shape)
     if corners is not None:
@@ -109,16 +115,19 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
             turns = (turns + upright) % 4
     page_corners = None if corners is None else corners / work.scale
     boxes = found.boxes.astype(np.float64)
+    on_paper = _on_paper(found.boxes, around, work)
     parts = _spread_parts(grey, found, turns, skew, options, fix.gutter) \
         if runs_down is not None or fix.gutter else []
 
     def layout(part: Optional[_Part] = None) -> Layout:
         """The page's layout at full size (a part of it, for a spread)."""
         whole = Layout.upright(shape, page_corners, turns, skew)
-        chosen = boxes
+        chosen = boxes[on_paper]
         if part is not None:
             whole.crop(part.left * whole.width, 0.0, part.right * whole.width, whole.height).straighten(part.skew)
-            chosen = boxes[part.letters]
+            chosen = boxes[part.letters & on_paper]
+        if around is not None:
+            whole.crop_within(around.paper)
         margin = CONTENT_MARGIN * max(whole.width, whole.height)
         whole.fit(chosen / work.scale, options.crop == Crop.CONTENT, margin)
         if options.page_size != PageSize.NONE:
@@ -127,10 +136,11 @@ def _found(pixels: np.ndarray, shape: tuple[int, int], options: GeometryOptions,
         return whole
 
     whole = layout()
-    pieces = tuple(_part_geometry(shape, page_corners, turns, skew + part.skew, layout(part), index)
+    pieces = tuple(_part_geometry(PageGeometry(shape, page_corners, turns, skew + part.skew, part=index + 1,
+                                               surroundings=around), layout(part))
                    for index, part in enumerate(parts))
     return PageGeometry(shape, page_corners, turns, skew, whole.source, whole.size, tuple(notes), pieces,
-                        gutter=parts[0].right if parts else None)
+                        gutter=parts[0].right if parts else None, surroundings=around)
 
 
 def _text_lines(pixels: np.ndarray, found: Letters, whole_image: bool, pictures: Optional[PictureFinder],
@@ -188,9 +198,20 @@ def _spread_parts(grey: NDArray[np.uint8], found: Letters, turns: int, skew: flo
     return parts
 
 
-def _part_geometry(shape: tuple[int, int], corners: Optional[NDArray[np.float64]], turns: int, skew: float,
-                   layout: Layout, index: int) -> PageGeometry:
-    return PageGeometry(shape, corners, turns, skew, layout.source, layout.size, part=index + 1)
+def _part_geometry(found: PageGeometry, layout: Layout) -> PageGeometry:
+    """``found`` (a spread's page) with the transform that ``layout`` makes."""
+    return replace(found, source=layout.source, size=layout.size)
+
+
+def _on_paper(boxes: NDArray[np.int32], around: Optional[Surroundings], work: WorkingCopy) -> NDArray[np.bool_]:
+    """Which of the letters' ``boxes`` (working copy) are not in what is cleared around the paper (a dark
+    table's grain, found as letters): the page's crop and content are the paper's."""
+    if around is None:
+        return np.ones(len(boxes), bool)
+    size = (work.grey.shape[1], work.grey.shape[0])
+    cleared = around.drawn(size, np.diag([work.scale, work.scale, 1.0]))
+    kept: NDArray[np.bool_] = ~cleared[boxes[:, 1] + boxes[:, 3] // 2, boxes[:, 0] + boxes[:, 2] // 2]
+    return kept
 
 
 def _skew(mask: NDArray[np.bool_]) -> float:

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.geometry.page_outline import rectangle_size
+from engine.geometry.surroundings import Surroundings
 
 Matrix = NDArray[np.float64]
 
@@ -30,7 +31,8 @@ class PageGeometry:
     ``notes``: doubts the user should hear about (a page left as scanned);
     ``parts``: a spread's two pages (left, right), each a geometry of its own
     (``part`` 1 and 2) on the same input, when the page was split, at
-    ``gutter`` (a share of the upright, straight spread's width).
+    ``gutter`` (a share of the upright, straight spread's width);
+    ``surroundings``: what lies around paper with no four corners, made paper.
     """
 
     shape: tuple[int, int]
@@ -43,12 +45,14 @@ class PageGeometry:
     parts: tuple[PageGeometry, ...] = ()
     part: int = 0
     gutter: Optional[float] = None
+    surroundings: Optional[Surroundings] = None
 
     @property
     def changed(self) -> bool:
         """Whether applying the geometry changes the page."""
-        return bool(self.parts) or (self.size is not None and (self.size != (self.shape[1], self.shape[0])
-                                                              or not np.allclose(self.source, np.eye(3))))
+        return bool(self.parts) or (self.size is not None and (
+            self.size != (self.shape[1], self.shape[0]) or not np.allclose(self.source, np.eye(3))
+            or self.surroundings is not None))
 
     def summary(self) -> str:
         """What was done, in words for a person: e.g. "turned 90° clockwise, straightened by 1.2°, cropped to the
@@ -61,6 +65,8 @@ class PageGeometry:
             done.append("straightened by " + " and ".join(f"{abs(skew):.1f}°" for skew in skews))
         if self.corners is not None:
             done.append("cropped to the paper")
+        elif self.surroundings is not None:
+            done.append("cleared around the paper")
         elif self.changed and not (self.parts or self.part or any(skews) or self.turns):
             done.append("cropped")
         if self.parts:
@@ -78,6 +84,8 @@ class PageGeometry:
             text = f"part={self.part} " + text
         if self.corners is not None:
             text += " corners=" + ",".join(f"{value:.0f}" for value in self.corners.ravel())
+        if self.surroundings is not None:
+            text += " " + self.surroundings.describe()
         if self.size is not None:
             text += f" size={self.size[0]}x{self.size[1]}"
         return text
@@ -162,6 +170,12 @@ class Layout:
         self.source = self.source @ translation(left, top)
         self.width, self.height = right - left, bottom - top
         return self
+
+    def crop_within(self, points: NDArray[np.float64]) -> Layout:
+        """Crop to the bounding box of ``points`` (x, y on the paper's rectangle), within the current canvas."""
+        placed = self.placed(np.hstack([points, np.zeros_like(points)]))
+        (low_x, low_y), (high_x, high_y) = placed.min(axis=0), placed.max(axis=0)
+        return self.crop(max(0.0, low_x), max(0.0, low_y), min(self.width, high_x), min(self.height, high_y))
 
     def placed(self, boxes: NDArray[np.float64]) -> NDArray[np.float64]:
         """The corners of ``boxes`` (x, y, width, height on the paper's rectangle) on the current frame."""
@@ -262,8 +276,9 @@ def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[fl
         return pixels
     source = geometry.source
     turned_size = pixels.shape[::-1] if geometry.turns % 2 == 0 else pixels.shape
-    if geometry.size == tuple(turned_size) and np.allclose(source, quarter_turns(geometry.turns, pixels.shape[1],
-                                                                              pixels.shape[0])):
+    only_turned = geometry.size == tuple(turned_size) and np.allclose(
+        source, quarter_turns(geometry.turns, pixels.shape[1], pixels.shape[0]))
+    if only_turned and geometry.surroundings is None:
         return np.ascontiguousarray(np.rot90(pixels, -geometry.turns))
     if fill is None:
         fill = paper_grey(pixels)
@@ -280,6 +295,8 @@ def apply_geometry(pixels: np.ndarray, geometry: PageGeometry, fill: Optional[fl
         np.clip(out, 0.0, 1.0, out=out)  # cubic weights overshoot a little at sharp edges
     if geometry.corners is not None:
         _paper_beyond(out, geometry, fill)
+    if geometry.surroundings is not None:
+        out[geometry.surroundings.drawn(geometry.size, np.asarray(np.linalg.inv(source), np.float64))] = fill
     return np.asarray(out)
 
 

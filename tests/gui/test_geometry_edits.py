@@ -1,6 +1,7 @@
 """The page's geometry in the app: shown on the page as scanned, corrected by hand, kept and reused."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -145,3 +146,26 @@ def test_the_list_shows_what_will_be_written_and_the_scan_again_with_the_geometr
     qtbot.waitUntil(lambda: _thumbnail_shape(window, 0)[0] > _thumbnail_shape(window, 0)[1], timeout=120000)
     window.geometry_box.setChecked(False)
     qtbot.waitUntil(lambda: _thumbnail_shape(window, 0)[0] < _thumbnail_shape(window, 0)[1], timeout=120000)
+
+
+def test_what_around_a_photographed_book_is_made_paper_is_shown_until_the_user_sets_the_outline(
+        qtbot, window, open_and_wait, realscans_dir, tmp_path):
+    folder = tmp_path / "photo"
+    folder.mkdir()
+    shutil.copy(realscans_dir / "set0005-04.jpg", folder)
+    open_and_wait(window, folder, 1)
+    window.output_edit.setText(str(tmp_path / "out"))
+    _show(qtbot, window, 0)
+    window.edit_geometry_action.trigger()
+    canvas = window.compare.left
+    overlay = canvas.handles.overlay
+    # The table and lamp around the open book are hatched on the photo: the user sees what becomes paper.
+    assert overlay is not None and overlay.cleared
+    assert "cleared around the paper" in canvas.title() and "made paper" in canvas.title()
+    corner = canvas.image_to_widget(overlay.outline[0])
+    with qtbot.waitSignal(window.preview_ready, timeout=120000):
+        _drag(qtbot, canvas, corner, corner + QPointF(40, 40))
+    # An outline of the user's own replaces it: the page is cropped to the corners instead.
+    geometry = window.geometry_edits.page.geometry
+    assert geometry.surroundings is None and geometry.corners is not None
+    assert not canvas.handles.overlay.cleared
