@@ -11,7 +11,8 @@ straightened, cropped or split.  3. Orientation: straight pages and real scans t
 quarter turns (crop off, no split): right when ``turns == (4 - k) % 4``.  4. Scanner bed: corner error,
 the original's ink kept (ink_kept) and bed left in the output (dark_border).  5. Photographed: corner
 error and Tesseract's word recall (words) of the output against the flat page's.  6. Time on an A4 page
-at 300 dpi turned 2°.  Every page here is a single page, so a split counts against the engine.
+at 300 dpi turned 2°.  8. Around the paper: what is cleared on real phone photos of open books, and the
+true ink cleared on the DIBCO pages.  Every page here is a single page, so a split counts against the engine.
 Writes benchmarks/results/geometry.md and .json (or into ``--out``).  ``--smoke`` runs every table in
 seconds on one page of each kind, into a temporary folder unless ``--out`` says where; its figures mean
 nothing.
@@ -275,6 +276,35 @@ def photographed_table(pages: Pages, ocr: bool) -> dict:
     return {"summary": _by_family(rows, _corner_summary), "ocr": ocr, "rows": rows}
 
 
+def surroundings_table(data: Path, smoke: bool) -> dict:
+    """What is cleared around the paper: on the real phone photos of open books (the share cleared, the dark
+    border before and after), and on every DIBCO page (the share of its true ink that is cleared)."""
+    photos = []
+    for path in sorted((data / "realscans").glob("set0005-*.jpg"))[:1 if smoke else None]:
+        photo = gp.read_grey(path)
+        started = time.perf_counter()
+        geometry = find_geometry(photo, pictures=lambda: picture_cells(photo))
+        seconds = time.perf_counter() - started
+        made = outputs(photo, geometry)
+        around = geometry.surroundings
+        photos.append({"page": path.name, "cleared": 100.0 * around.share if around else 0.0, "find": seconds,
+                       "dark_border_photo": dark_border(photo),
+                       "dark_border_out": float(np.mean([dark_border(page) for page in made]))})
+        print(f"surroundings {path.name}: cleared {photos[-1]['cleared']:.1f} %, dark border "
+              f"{photos[-1]['dark_border_photo']:.1f} -> {photos[-1]['dark_border_out']:.1f} %", flush=True)
+    documents = []
+    for path in sorted((data / "dibco" / "source").glob("*.png"))[:2 if smoke else None]:
+        page = gp.read_grey(path)
+        truth = gp.read_grey(data / "dibco" / "target" / path.name) < 128
+        around = find_geometry(page, pictures=lambda: picture_cells(page)).surroundings
+        if around is not None:
+            cleared = around.drawn((page.shape[1], page.shape[0]), np.eye(3))
+            documents.append({"page": path.name, "cleared": 100.0 * around.share,
+                              "ink_cleared": 100.0 * float((truth & cleared).sum()) / max(1, int(truth.sum()))})
+    pages = len(sorted((data / "dibco" / "source").glob("*.png"))[:2 if smoke else None])
+    return {"photos": photos, "dibco": documents, "dibco_pages": pages}
+
+
 def timing(page: np.ndarray, runs: int) -> dict:
     """Median seconds of find_geometry, of applying it and of both, over ``runs`` runs after one untimed."""
     automatic(page)
@@ -392,7 +422,19 @@ def markdown(results: dict) -> str:
               "the model cleans the page before, so the geometry's time is mostly hidden.", "",
               *_header("geometry off (s/page)", "geometry auto (s/page)", f"added (s/page; target <= {TARGET_SECONDS})"),
               f"| {batch['off']:.2f} | {batch['auto']:.2f} | {batch['added']:.2f} |"]
-    lines += ["", f"Whole run: {results['seconds']:.0f} s. Machine: {results['machine']}"]
+    around = results["surroundings"]
+    lines += ["", "## 8. Around the paper: phone photos of open books (realscans/set0005-*; all automatic)", "",
+              "An open book's paper has curved edges and the facing page beside it: no four corners. What around "
+              "it is dark, broad, joined to the border, free of text and no picture is made paper "
+              "(engine.geometry.surroundings). Dark border as in section 4.", "",
+              *_header("photo", "cleared (% of the image)", "dark border, photo (%)", "dark border, out (%)",
+                       "find_geometry (s)")]
+    lines += [f"| {r['page']} | {r['cleared']:.1f} | {r['dark_border_photo']:.1f} | {r['dark_border_out']:.1f} | "
+              f"{r['find']:.2f} |" for r in around["photos"]]
+    worst = max((r["ink_cleared"] for r in around["dibco"]), default=0.0)
+    lines += ["", f"DIBCO (true ink known): something cleared on {len(around['dibco'])} of {around['dibco_pages']} "
+              f"pages (their scanner bed or book edge); true ink cleared: worst {worst:.4f} % of a page's ink.", "",
+              "Whole run: " + f"{results['seconds']:.0f} s. Machine: {results['machine']}"]
     return "\n".join(lines) + "\n"
 
 
@@ -422,6 +464,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                   "(install it with: apt-get install -y tesseract-ocr tesseract-ocr-eng).")
         print(results["ocr_skipped"], flush=True)
     results["photographed"] = photographed_table(straight, ocr)
+    results["surroundings"] = surroundings_table(args.data, smoke)
     results["time"] = {}
     for kind, wanted in TIMED_PAGES.items():
         name, timed = next(((name, page) for name, page in straight if name.startswith(wanted)), straight[0])

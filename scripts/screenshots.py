@@ -8,8 +8,9 @@ training dialog during a short real training run, and saves docs/screenshots/mai
 swipe.png, real_scan.png (a book page from the shared real scans), training.png, and
 empty.png (the first start), pdf.png (a PDF of real scans), preferences.png, dark.png, and
 lab.png (the Lab window during a quick cluster run, its figures arriving; ``--lab-only``: just
-that one), geometry.png (a sideways book spread with its outline and split line to edit;
-``--geometry-only``: just that one).  Settings go to a temporary folder, never the user's.
+that one), geometry.png (a sideways book spread with its outline and split line to edit; geometry-photo.png: a phone
+photo of an open book, what around it is made paper hatched;
+``--geometry-only``: just those two).  Settings go to a temporary folder, never the user's.
 """
 from __future__ import annotations
 
@@ -104,6 +105,15 @@ def geometry_shot(window: Any, workdir: Path, path: Path) -> None:
     show_page(window, folder, 0, path)
     window.edit_geometry_action.trigger()
     save(window, path)
+    window.edit_geometry_action.trigger()
+    # A phone photo of an open book: the table and lamp around it hatched, made paper.
+    photo_folder = workdir / "photo"
+    photo_folder.mkdir()
+    shutil.copy(SHARED_DATA / "realscans" / "set0005-04.jpg", photo_folder)
+    photo = path.with_name("geometry-photo.png")
+    show_page(window, photo_folder, 0, photo)
+    window.edit_geometry_action.trigger()
+    save(window, photo)
     window.edit_geometry_action.trigger()
 
 
