@@ -374,9 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "by default pages this model already cleaned from the same input are skipped")
     again.add_argument("--keep-both", action="store_true",
                        help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
-    p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
+    p.add_argument("--mode", choices=[*PageMode, "color"], default=PageMode.GREY,
                    help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
-                        "for OCR and archives, by the ink model when the model is the general one")
+                        "for OCR and archives, by the ink model when the model is the general one; colour "
+                        "(or color): the paper white, every stamp, pen, highlighter and picture in its colour; "
+                        "auto: colour for pages with coloured marks, grey for the rest")
     p.add_argument("--dpi", type=number, metavar="N",
                    help="the resolution every page is written at, in dots per inch (it sets a PDF page's size); "
                         "by default each file's own, or 300 where that would make a page larger than A0")
@@ -435,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "binary ground truth adds the DIBCO metrics")
     what.add_argument("--ink", help="folder of pages without ground truth: share of their clear ink kept")
     _cleaning_options(p)
-    p.add_argument("--mode", choices=list(PageMode), default=PageMode.GREY,
+    p.add_argument("--mode", choices=[PageMode.GREY, PageMode.BW], default=PageMode.GREY,
                    help="score the pages as denoise --mode writes them (bw: by the ink model "
                         "when the model is the general one)")
     p.add_argument("--include-seen", action="store_true",

@@ -8,7 +8,7 @@ files keep the same strings they always had.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeVar
+from typing import Optional, TypeVar
 
 from engine.errors import ConfigurationError
 
@@ -36,10 +36,18 @@ class OutputFormat(_Labelled):
 
 
 class PageMode(_Labelled):
-    """What a cleaned page is written as: the clean grey page, or 1-bit black and white for OCR and archives."""
+    """What a cleaned page is written as: the clean grey page, 1-bit black and white for OCR and archives,
+    in colour (every mark's colour kept, the paper white), or colour where the page has coloured marks and
+    grey where it has none (auto)."""
 
     GREY = "grey"
     BW = "bw"
+    COLOUR = "colour"
+    AUTO = "auto"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Optional[PageMode]:
+        return cls.COLOUR if value == "color" else None  # as American users write it
 
 
 class RerunPolicy(_Labelled):
@@ -135,7 +143,8 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
         "jpeg": "JPEG (a file per page)",
         "pdf": "PDF (a file per document)",
     },
-    PageMode: {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)"},
+    PageMode: {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)", "colour": "Colour (marks kept)",
+               "auto": "Colour where the page has it"},
     RerunPolicy: {
         "skip": "Skip pages cleaned before",
         "overwrite": "Clean again, replace",

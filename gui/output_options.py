@@ -39,7 +39,9 @@ class OutputOptions(QGroupBox):
                                      "multi-page TIFF or PDF as one multi-page TIFF")
         self.mode_combo = choice_combo(PageMode)
         self.mode_combo.setToolTip("Black and white writes 1-bit pages (PNG, TIFF G4) for OCR and archives; "
-                                   "with the general model, the ink model decides what is ink")
+                                   "with the general model, the ink model decides what is ink. Colour keeps "
+                                   "every stamp, pen, highlighter and picture in its colour on white paper; "
+                                   "'where the page has it' writes the pages without coloured marks grey")
         self.existing_combo = choice_combo(RerunPolicy)
         self.existing_combo.setToolTip("When the output folder already holds a page's output: skip it if this "
                                        "model made it with these settings (each saved page records what made "

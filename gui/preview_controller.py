@@ -24,7 +24,8 @@ from engine.cleaning.preview import staged_preview
 from engine.files import file_sha256_cached
 from engine.cleaning.prepared import view_page
 from engine.geometry import GeometryFix, GeometryOptions, PageGeometry, side_by_side
-from engine.io import list_pages, read_output_provenances, read_page
+from engine.io import list_pages, read_output_provenances
+from engine.io.display import display_pixels
 from engine.io.naming import right_part
 from engine.models.bundled import model_for_mode, resolve_model
 from engine.workspace import PageEntry
@@ -52,6 +53,7 @@ class ViewerPage:
     geometry: Optional[PageGeometry] = None  # what the geometry stage did, with the user's corrections
     fix: GeometryFix = GeometryFix()  # those corrections: the app's, or those the output folder's record kept
     parts: tuple[tuple[int, int], ...] = ()  # a split spread's pages' columns in ``pixels``
+    colour: Any = None  # ``pixels`` in colour (uint8 RGB), for the colour modes; None for a grey page
 
 
 class PreviewController(QObject):
@@ -147,9 +149,10 @@ class PreviewController(QObject):
             self.preview_ready.emit(ref)
             return
         self.compare.set_cleaned_message("Cleaning a quick preview…")
-        pixels, box, parts = page.pixels, self.visible_box(), page.parts
+        pixels, box, parts, colour = page.pixels, self.visible_box(), page.parts, page.colour
         self._tasks.append(self.runner.start(
-            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones, parts), "preview",
+            lambda t: clean_preview(self.denoisers, model, pixels, mode, box, quick_only, t, zones, parts, colour),
+            "preview",
             name="preview", owner=self,
             on_item=lambda stage: self._on_stage(generation, stage, quick_only),
             on_result=lambda image: self._on_preview(generation, ref, cache_key, image),
@@ -259,24 +262,25 @@ def read_for_viewer(ref: Any, output: Optional[Path], output_page: int, model: O
             made_by = provenance.model
             by_chosen = provenance.model_sha256 == _model_sha256(model)
     as_read = pixels_to_qimage(viewed.as_read) if viewed.as_read is not viewed.display else None
+    colour = viewed.display if viewed.display.ndim == 3 else None
     return ViewerPage(viewed.pixels, pixels_to_qimage(viewed.display), saved, made_by, by_chosen, as_read,
-                      viewed.geometry, viewed.fix, tuple(viewed.parts))
+                      viewed.geometry, viewed.fix, tuple(viewed.parts), colour)
 
 
 def _saved(output: Path, index: int, split: bool) -> Optional[QImage]:
     """The saved page; a split spread's two, side by side as the viewer shows them (None: its right page's
     file is not there)."""
-    left = read_page(output, index).pixels
+    left = display_pixels(output, index)  # a page written in colour is shown in colour
     if not split:
         return pixels_to_qimage(left)
     right_file = right_part(output)
     if right_file is None and index + 1 < len(list_pages(output)):  # a document: the next page
-        right = read_page(output, index + 1).pixels
+        right = display_pixels(output, index + 1)
     elif right_file is not None and right_file.exists():
-        right = read_page(right_file).pixels
+        right = display_pixels(right_file)
     else:
         return None
-    return pixels_to_qimage(side_by_side([left, right], 160 / 255))
+    return pixels_to_qimage(side_by_side([left, right], 160))
 
 
 def _picture_boxes(pixels: Any, zones: ZoneEdits, task: Task, parts: tuple[tuple[int, int], ...] = ()) -> list[Box]:
@@ -296,14 +300,14 @@ def _model_sha256(model: Optional[Path]) -> str:
 
 def clean_preview(pool: ModelPool, model: Optional[Path], pixels: Any, mode: str, box: Optional[Box],
                   quick_only: bool, task: Task, zones: Optional[ZoneEdits] = None,
-                  parts: tuple[tuple[int, int], ...] = ()) -> Optional[QImage]:
+                  parts: tuple[tuple[int, int], ...] = (), colour: Any = None) -> Optional[QImage]:
     """Run the engine's staged preview, with the user's ``zones`` edits: the quick look and the region as
     items, the whole page as the result."""
     denoiser: Any = pool.get(model_for_mode(model, mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)
     height, width = pixels.shape[:2]
     first_look: Optional[QImage] = None
     for stage in staged_preview(denoiser, pixels, mode, box, quick_only, cancel=task.cancel_token,
-                                progress=task.report, zones=zones, parts=parts):
+                                progress=task.report, zones=zones, parts=parts, colour=colour):
         if stage.name == "quick":
             first_look = pixels_to_qimage(stage.pixels).scaled(
                 width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)

@@ -551,7 +551,7 @@ def test_write_refuses_bad_input_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(ImageWriteError, match="NaN"):
         write_page(np.full((4, 4), np.nan), tmp_path / "nan.png")
     with pytest.raises(ImageWriteError, match="shape"):
-        write_page(np.zeros((4, 4, 3)), tmp_path / "rgb.png")
+        write_page(np.zeros((4, 4, 2)), tmp_path / "two_channels.png")
     assert list(tmp_path.iterdir()) == []
 
 

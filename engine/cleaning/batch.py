@@ -501,11 +501,12 @@ class _Run:
                 zones = self.zones.get(item.key) if self.zones else None
                 while page.pages:  # a huge page's input need not live on while its output is encoded
                     pixels, geometry = page.pages.pop(0), page.geometries.pop(0)
+                    colour = page.colours.pop(0) if page.colours else None
                     notes = [*page.notes, no_paper_warning(pixels)]
                     cleaned = clean_page(self.denoiser, pixels, self.options.mode, self.options.keep_ink,
                                          cancel=cancel, pictures=self.options.pictures,
-                                         zones=zones and zones.moved(left=offsets.pop(0)))
-                    del pixels
+                                         zones=zones and zones.moved(left=offsets.pop(0)), colour=colour)
+                    del pixels, colour
                     outcomes.add(self._write(item, output, cleaned, page.dpi, started, notes, geometry))
             except (ImageReadError, ImageWriteError) as error:
                 outcomes.add(PageResult(item, None, error, time.perf_counter() - started))

@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 
 from engine.cleaning.binarize import PaperLevel, bands, otsu_threshold
+from engine.cleaning.colour import COLOUR_SHARE, colour_page
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.ink import INK_CONTRAST, InkReport, check_ink
 from engine.cleaning.pictures import ZoneEdits, apply_zone_edits, dither, keep_pictures, picture_cells, picture_mask
@@ -23,7 +24,8 @@ class CleanedPage:
     """A page as the model cleaned it, with what the content check found.
 
     ``pixels`` has the input's shape and dtype; in 'bw' mode it holds only
-    black (0) and white (1.0 or 255).
+    black (0) and white (1.0 or 255); in colour it is uint8 RGB.  ``mode``
+    is the mode it was written in ('auto' resolved to colour or grey).
     """
 
     pixels: np.ndarray
@@ -39,7 +41,7 @@ class CleanedPage:
 def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY, keep_ink: bool = True,
                progress: Optional[ProgressCallback] = None,
                cancel: Optional[CancelToken] = None, pictures: bool = True,
-               zones: Optional[ZoneEdits] = None) -> CleanedPage:
+               zones: Optional[ZoneEdits] = None, colour: Optional[np.ndarray] = None) -> CleanedPage:
     """Clean one grey page with ``denoiser``, keep its pictures and ink, and render it in ``mode``.
 
     With ``pictures`` (the default) photographs and other pictures keep their
@@ -51,6 +53,9 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
     any other, and dithers the pictures.  ``zones`` are the user's corrections of the pictures found
     (engine.cleaning.pictures.ZoneEdits): the regions marked as pictures are kept
     as pictures even without ``pictures``, those marked as text are cleaned.
+    'colour' puts the colours of ``colour`` (the page as uint8 RGB, None for a grey page) back on the
+    cleaned page (engine.cleaning.colour); 'auto' does so where the page has coloured marks; a grey page is
+    written grey in either.
     """
     mode = choice(PageMode, mode, "the page mode")
     cleaned = denoiser.denoise(pixels, progress=progress, cancel=cancel)
@@ -74,8 +79,19 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
     if mode == PageMode.BW:
         put_back = None if before is None else (cleaned < before) & (to_unit(cleaned) < 1 - INK_CONTRAST)
         cleaned = _black_and_white(cleaned, cells, INK_THRESHOLD if denoiser.gives_ink else None, put_back)
+    elif mode in (PageMode.COLOUR, PageMode.AUTO):
+        cleaned, mode = _in_colour(cleaned, colour, cells, mode)
     share = float(cells.mean()) if cells is not None else 0.0
     return CleanedPage(cleaned, report_, mode, share)
+
+
+def _in_colour(cleaned: np.ndarray, colour: Optional[np.ndarray], cells: Optional[np.ndarray],
+               mode: PageMode) -> tuple[np.ndarray, PageMode]:
+    """The cleaned grey page in ``colour``'s colours, or as it is where the page has none to keep (a grey
+    page, or in 'auto' mode too few coloured marks), with the mode it is then in."""
+    coloured = None if colour is None or colour.ndim != 3 else colour_page(
+        colour, cleaned, cells, COLOUR_SHARE if mode == PageMode.AUTO else 0.0)
+    return (cleaned, PageMode.GREY) if coloured is None else (coloured, PageMode.COLOUR)
 
 
 def _black_and_white(cleaned: np.ndarray, cells: Optional[np.ndarray], threshold: Optional[float],

@@ -17,17 +17,20 @@ from engine.io import PageRef, read_page, to_uint8
 from engine.io.display import display_pixels
 from engine.io.documents import page_dpi
 from engine.options import BatchOptions
+from engine.vocabulary import PageMode
 
 
 @dataclass
 class PreparedPage:
     """``pages``: what the model cleans, each with its ``geometries`` entry (two for a split spread);
-    ``dpi``: the resolution they are written at; ``notes``: what the user should hear about reading them."""
+    ``dpi``: the resolution they are written at; ``notes``: what the user should hear about reading them;
+    ``colours``: the same pages in colour (uint8 RGB) when the mode asks for colour and the page has it."""
 
     pages: list[np.ndarray]
     geometries: list[PageGeometry]
     dpi: Optional[tuple[float, float]]
     notes: list[Optional[str]]
+    colours: list[Optional[np.ndarray]] = field(default_factory=list)
 
 
 def prepare_page(ref: PageRef, options: BatchOptions, fix: GeometryFix = GeometryFix()) -> PreparedPage:
@@ -39,9 +42,16 @@ def prepare_page(ref: PageRef, options: BatchOptions, fix: GeometryFix = Geometr
     geometry = find_geometry(page.pixels, options.geometry, dpi[0] if dpi else None,
                              lambda: picture_cells(page.pixels), fix)
     pages = apply_pages(page.pixels, geometry)
+    # The colours are read only when they will be written: a second decoding of the file.
+    seen = display_pixels(ref) if options.mode in (PageMode.COLOUR, PageMode.AUTO) else None
+    colours: list[Optional[np.ndarray]] = [None] * len(pages)
+    if seen is not None and seen.ndim == 3 and seen.shape[:2] == page.pixels.shape:
+        colours = list(apply_pages(seen, geometry))
     if options.geometry.dewarp:
-        pages, _ = flattened(pages, paper_grey(page.pixels))
-    return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes])
+        pages, flat = flattened(pages, paper_grey(page.pixels), [c for c in colours if c is not None])
+        colours = list(flat) or colours
+    return PreparedPage(pages, list(geometry.parts or (geometry,)), dpi, [page.note, dpi_note, *geometry.notes],
+                        colours)
 
 
 @dataclass

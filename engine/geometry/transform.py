@@ -238,9 +238,11 @@ def part_offsets(widths: list[int]) -> list[int]:
 
 def side_by_side(pages: list[np.ndarray], fill: float) -> np.ndarray:
     """A spread's pages (2-D grey or RGB, one dtype) in one image, ``SPREAD_GAP`` pixels of ``fill`` apart,
-    their tops aligned; the one page itself."""
+    their tops aligned (in colour when one of them is); the one page itself."""
     if len(pages) == 1:
         return pages[0]
+    if any(page.ndim == 3 for page in pages):  # one page written in colour, the other grey (auto mode)
+        pages = [page if page.ndim == 3 else np.repeat(page[..., None], 3, axis=2) for page in pages]
     widths = [page.shape[1] for page in pages]
     offsets = part_offsets(widths)
     out = np.full((max(page.shape[0] for page in pages), offsets[-1] + widths[-1], *pages[0].shape[2:]), fill,

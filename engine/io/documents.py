@@ -91,7 +91,7 @@ class DocumentWriter:
 
     def add_page(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]] = None, bilevel: bool = False,
                  provenance: Optional[Provenance] = None) -> None:
-        """Append a grey page (as write_page takes it), black and white with ``bilevel``."""
+        """Append a grey or colour page (as write_page takes it), black and white with ``bilevel``."""
         try:
             image = page_image(pixels, bilevel)
         except ValueError as exc:  # not a grey page
@@ -197,8 +197,9 @@ class PdfWriter(DocumentWriter):
                 provenance: Optional[Provenance]) -> None:
         entries, data = _pdf_image(image)
         width, height = page_size(image.size, dpi)
-        picture = self._object(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray %s >>"
-                               % (image.width, image.height, entries), data)
+        space = b"/DeviceRGB" if image.mode == "RGB" else b"/DeviceGray"
+        picture = self._object(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s %s >>"
+                               % (image.width, image.height, space, entries), data)
         drawing = b"q %s 0 0 %s 0 0 cm /Im0 Do Q" % (_number(width - _INSET), _number(height - _INSET))
         contents = self._object(b"<< >>", drawing)
         self._kids.append(self._object(
@@ -294,9 +295,10 @@ def _pdf_image(image: Image.Image) -> tuple[bytes, bytes]:
             return (b"/BitsPerComponent 1 /Filter /CCITTFaxDecode "
                     b"/DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 true >>" % image.size), strip
     bits = 1 if image.mode == "1" else 8
+    colours = 3 if image.mode == "RGB" else 1
     return (b"/BitsPerComponent %d /Filter /FlateDecode "
-            b"/DecodeParms << /Predictor 15 /Colors 1 /BitsPerComponent %d /Columns %d >>"
-            % (bits, bits, image.width)), _png_data(image)
+            b"/DecodeParms << /Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d >>"
+            % (bits, colours, bits, image.width)), _png_data(image)
 
 
 def _png_data(image: Image.Image) -> bytes:

@@ -48,12 +48,14 @@ def _remove(temporary: Path) -> None:
         pass
 
 
-def _grey_2d(pixels: np.ndarray) -> np.ndarray:
+def _page_pixels(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` as a grey (height, width) or RGB (height, width, 3) page; ValueError otherwise."""
     pixels = np.asarray(pixels)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
-    if pixels.ndim != 2 or 0 in pixels.shape:
-        raise ValueError(f"expected a grey page of shape (height, width), got shape {pixels.shape}")
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[-1] == 3)) or 0 in pixels.shape:
+        raise ValueError(f"expected a grey page of shape (height, width) or a colour one of shape "
+                         f"(height, width, 3), got shape {pixels.shape}")
     return pixels
 
 
@@ -66,13 +68,16 @@ def check_jpeg_quality(quality: object) -> int:
 
 
 def page_image(pixels: np.ndarray, bilevel: bool = False, one_bit: bool = True) -> Image.Image:
-    """A grey page as a Pillow image: 8-bit grey, or with ``bilevel`` black and white.
+    """A page as a Pillow image: 8-bit grey, 8-bit RGB for a colour page, or with ``bilevel`` black and white.
 
     A bilevel page is 1 bit per pixel ("1") unless ``one_bit`` is false
     (JPEG has no 1-bit form): then 8-bit holding only 0 and 255.  Raises
     ValueError for a page of the wrong shape or with NaN values.
     """
-    image = Image.fromarray(to_uint8(_grey_2d(pixels)), mode="L")
+    pixels = _page_pixels(pixels)
+    if pixels.ndim == 3:
+        return Image.fromarray(to_uint8(pixels), mode="RGB")
+    image = Image.fromarray(to_uint8(pixels), mode="L")
     if bilevel:
         image = image.point(lambda v: 255 if v >= 128 else 0)
         if one_bit:
@@ -101,7 +106,8 @@ def write_page(
     pixels: np.ndarray, path: str | os.PathLike[str], dpi: tuple[float, float] | None = None,
     bilevel: bool = False, provenance: Optional[Provenance] = None, jpeg_quality: int = JPEG_QUALITY,
 ) -> Path:
-    """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey.
+    """Write a grey page (float [0, 1] or uint8, shape (H, W) or (H, W, 1)) as 8-bit grey, or a colour one
+    (H, W, 3) as 8-bit RGB.
 
     The format follows the suffix: .png, .tif/.tiff (LZW) or .jpg/.jpeg
     (``jpeg_quality``, 95 by default).  With ``bilevel`` the page is written black and white,
@@ -120,7 +126,7 @@ def write_page(
             path, f"unsupported output format {path.suffix or '(no extension)'}; use .png, .tif or .jpg"
         )
     try:
-        pixels = _grey_2d(pixels)
+        pixels = _page_pixels(pixels)
         if writer == "JPEG" and max(pixels.shape) > JPEG_MAX_SIDE:
             raise ConfigurationError(f"JPEG cannot hold a page over {JPEG_MAX_SIDE:,} pixels wide or high "
                              f"(this one is {pixels.shape[1]:,} x {pixels.shape[0]:,}); write PNG or TIFF")

@@ -230,7 +230,7 @@ def test_get_set_and_setter_use_the_same_entries(tmp_path):
 DAMAGED = [
     ("output", "format", "gif", "output_format", "png"),
     ("output", "format", "PDF", "output_format", "png"),
-    ("output", "mode", "colour", "output_mode", OUTPUT_MODES[0]),
+    ("output", "mode", "sepia", "output_mode", OUTPUT_MODES[0]),
     ("output", "name", "{stem}, {n}", "name_template", ""),  # unquoted: INI reads a list
     ("output", "jpeg_quality", "high", "jpeg_quality", JPEG_QUALITY),
     ("output", "jpeg_quality", "85.5", "jpeg_quality", JPEG_QUALITY),
