@@ -52,7 +52,7 @@ def paper_level(page: np.ndarray) -> float:
     return float(np.percentile(page, PAPER_PERCENTILE))
 
 
-def _noisyoffice_clean(folder: Path, count: int, avoid: set[str]) -> list[tuple[str, np.ndarray]]:
+def noisyoffice_clean(folder: Path, count: int, avoid: set[str]) -> list[tuple[str, np.ndarray]]:
     """The first ``count`` distinct clean NoisyOffice documents (by content hash), none of those in ``avoid``."""
     seen, pages = set(avoid), []
     for path in sorted(folder.glob("*.png"), key=lambda p: int(p.stem) if p.stem.isdigit() else 10**9):
@@ -79,7 +79,7 @@ def straight_pages(data: Path = DEFAULT_DATA, smoke: bool = False) -> list[tuple
     clean = data / "noisyoffice" / "clean"
     avoid = {hashlib.sha1(read_grey(clean / (path.stem.split("-")[-1] + ".png")).tobytes()).hexdigest()
              for path in samples if (clean / (path.stem.split("-")[-1] + ".png")).is_file()}
-    pages = _noisyoffice_clean(clean, 1 if smoke else NOISYOFFICE_PAGES, avoid)
+    pages = noisyoffice_clean(clean, 1 if smoke else NOISYOFFICE_PAGES, avoid)
     dibco = list(DIBCO_PAGES)[:1] if smoke else list(DIBCO_PAGES)
     pages += [(f"dibco/{name}", read_grey(data / "dibco" / "source" / f"{name}.png")) for name in dibco]
     pages += [(f"sample/{path.stem}", read_grey(path)) for path in (samples[:1] if smoke else samples)]

@@ -117,6 +117,25 @@ def geometry_shot(window: Any, workdir: Path, path: Path) -> None:
     window.edit_geometry_action.trigger()
 
 
+def colour_shot(window: Any, workdir: Path, path: Path) -> None:
+    """A yellowed, stained page with a red stamp, a blue signature, a highlighter and a colour figure
+    (benchmarks/colour_pages.py), cleaned in colour."""
+    import cv2
+    import numpy as np
+
+    from benchmarks.colour_pages import colour_page
+    from engine.vocabulary import PageMode
+
+    folder = workdir / "colour"
+    folder.mkdir()
+    clean = cv2.imread(str(SHARED_DATA / "noisyoffice" / "clean" / "3.png"), cv2.IMREAD_GRAYSCALE)
+    page = colour_page(cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), np.random.default_rng(1))
+    cv2.imwrite(str(folder / "marked.jpg"), cv2.cvtColor(page.rgb, cv2.COLOR_RGB2BGR))
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData(PageMode.COLOUR))
+    show_page(window, folder, 0, path)
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData(PageMode.GREY))
+
+
 def lab_shot(window: Any, workdir: Path, path: Path) -> None:
     """The Lab window while a quick cluster run writes its figures, saved once four are in."""
     window.lab_action.trigger()
@@ -145,6 +164,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lab-only", action="store_true", help="only the Lab window's screenshot")
     parser.add_argument("--geometry-only", action="store_true", help="only the page geometry's screenshot")
+    parser.add_argument("--colour-only", action="store_true", help="only the colour mode's screenshot")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="docclean-shots-"))
@@ -164,6 +184,9 @@ def main() -> int:
         return 0
     if args.geometry_only:
         geometry_shot(window, workdir, args.out / "geometry.png")
+        return 0
+    if args.colour_only:
+        colour_shot(window, workdir, args.out / "colour.png")
         return 0
     save(window, args.out / "empty.png")
     folder = args.folder or sample_folder(workdir)
@@ -209,6 +232,7 @@ def main() -> int:
         pages[0].save(pdf_folder / "book.pdf", save_all=True, append_images=pages[1:], resolution=300)
         show_page(window, pdf_folder, 1, args.out / "pdf.png")
         geometry_shot(window, workdir, args.out / "geometry.png")
+        colour_shot(window, workdir, args.out / "colour.png")
 
     from gui.preferences import PreferencesDialog, apply_theme
 

@@ -24,9 +24,9 @@ RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
 SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py",
-           "dewarp.py"}
+           "dewarp.py", "colour.py"}
 HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py",
-           "geometry_pages.py"}
+           "geometry_pages.py", "colour_pages.py"}
 
 
 def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -188,3 +188,13 @@ def test_memory_probe(noisyoffice_dir: Path, tmp_path: Path) -> None:
         assert (figures["height"], figures["width"]) == (700, 700)
         assert figures["peak_rss_mb"] >= figures["rss_after_model_mb"] > 0 and figures["seconds"] > 0
     assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+def test_colour(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/colour.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "colour.json")
+    (page,) = report["generated"]
+    assert page["paper"] >= 0.95 and page["paper_chroma"] <= 0.03 and page["print"] <= 0.35
+    assert all(mark["hue_error"] <= 15 for mark in page["marks"].values())
+    assert page["auto_colour"] and len(report["real"]) == 1
+    assert "Colour mode" in (out / "colour.md").read_text()
