@@ -50,6 +50,10 @@ def _denoise(args: argparse.Namespace) -> int:
     from engine.io.documents import PageOfFailedDocument
 
     options = _batch_options(args)  # every option is checked before any work
+    if options.ocr:
+        from engine.io.ocr import check_languages
+
+        check_languages(options.ocr)  # Tesseract and its languages, before the model loads
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
@@ -111,7 +115,8 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
                 else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
     return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
                               name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi,
-                              pictures=not args.no_pictures, geometry=_geometry_options(args))
+                              pictures=not args.no_pictures, geometry=_geometry_options(args),
+                              ocr=args.ocr or "", text=args.text)
 
 
 def _geometry_options(args: argparse.Namespace) -> GeometryOptions:
@@ -379,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "for OCR and archives, by the ink model when the model is the general one; colour "
                         "(or color): the paper white, every stamp, pen, highlighter and picture in its colour; "
                         "auto: colour for pages with coloured marks, grey for the rest")
+    p.add_argument("--ocr", metavar="LANG",
+                   help="make PDFs searchable: an invisible text layer of what Tesseract reads on each cleaned "
+                        "page, word by word, in these languages (eng, or eng+deu); with --format pdf or --combine")
+    p.add_argument("--text", action="store_true",
+                   help="also write what Tesseract reads (--ocr's languages) as NAME.txt beside each output")
     p.add_argument("--dpi", type=number, metavar="N",
                    help="the resolution every page is written at, in dots per inch (it sets a PDF page's size); "
                         "by default each file's own, or 300 where that would make a page larger than A0")

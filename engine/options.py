@@ -34,7 +34,9 @@ class BatchOptions:
     (None: the file's, engine.io.documents.page_dpi); ``pictures``: find
     photographs and other pictures and keep their tones (engine.cleaning.pictures);
     ``geometry``: what may be done to make pages upright, straight and cropped before cleaning
-    (engine.geometry; off unless asked: the command line asks for it by default).
+    (engine.geometry; off unless asked: the command line asks for it by default); ``ocr``: Tesseract's
+    languages ("eng", "eng+deu"; "" for none) for an invisible text layer in PDF outputs
+    (engine.io.ocr); ``text``: also a .txt of what Tesseract read beside each output.
     """
 
     fmt: OutputFormat = OutputFormat.PNG
@@ -47,6 +49,8 @@ class BatchOptions:
     dpi: Optional[float] = None
     pictures: bool = True
     geometry: GeometryOptions = GeometryOptions.off()
+    ocr: str = ""
+    text: bool = False
 
     def __post_init__(self) -> None:
         # Plain strings (a setting, an argparse value) become the vocabulary's members.
@@ -58,7 +62,7 @@ class BatchOptions:
     def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
               existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
               combine: Optional[str] = None, dpi: Optional[float] = None, pictures: bool = True,
-              geometry: GeometryOptions = GeometryOptions.off()) -> BatchOptions:
+              geometry: GeometryOptions = GeometryOptions.off(), ocr: str = "", text: bool = False) -> BatchOptions:
         """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
         if combine is not None:
             if fmt not in (None, OutputFormat.PDF):
@@ -71,7 +75,8 @@ class BatchOptions:
             raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
-                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures, geometry)
+                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures, geometry,
+                      ocr, text)
         return options.check()
 
     def check(self) -> BatchOptions:
@@ -82,6 +87,12 @@ class BatchOptions:
         check_name_template(self.name)
         if self.combine is not None:
             check_combine_name(self.combine)
+        if self.ocr and self.fmt != OutputFormat.PDF and not self.text:
+            raise ConfigurationError("the text layer goes into PDFs: write them (--format pdf or --combine "
+                                     "NAME.pdf), or ask for a .txt beside each page (--text)")
+        if self.text and not self.ocr:
+            raise ConfigurationError("a .txt of each page is what Tesseract reads: say in which language "
+                                     "(--ocr eng, or eng+deu)")
         if self.dpi is not None and not (isinstance(self.dpi, (int, float)) and 1 < self.dpi <= MAX_DPI):
             raise ConfigurationError(f"the resolution must be a number of dots per inch above 1 and up to "
                                      f"{MAX_DPI:,.0f}, not {self.dpi}")
@@ -105,4 +116,6 @@ class BatchOptions:
             settings += f" dpi={self.dpi:g}"
         if self.geometry.active:  # pages as read say nothing, as before
             settings += " " + self.geometry.settings_text()
+        if self.ocr:  # a document with a text layer, or a text beside it, is another output
+            settings += f" ocr={self.ocr}" + (" text=on" if self.text else "")
         return settings

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBo
 from engine.errors import ConfigurationError
 from engine.geometry import GeometryOptions
 from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS
+from engine.io.ocr import INSTALL_TESSERACT, installed_languages
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.vocabulary import OutputFormat, PageMode, RerunPolicy
@@ -62,6 +63,8 @@ class OutputOptions(QGroupBox):
         combine_row.addWidget(self.combine_check)
         combine_row.addWidget(self.combine_edit, 1)
         self.recursive_check = QCheckBox("Include sub-folders when opening")
+        self.ocr_combo = _text_layer_combo(settings.ocr)
+
 
         form = QFormLayout(self)
         form.addRow("Folder", folder_row)
@@ -71,18 +74,21 @@ class OutputOptions(QGroupBox):
         form.addRow("Names", self.name_edit)
         form.addRow("JPEG quality", self.quality_spin)
         form.addRow(combine_row)
+        form.addRow("Searchable", self.ocr_combo)
         form.addRow(self.recursive_check)
         self._form = form
         for signal in (self.format_combo.currentTextChanged, self.combine_check.toggled):
             signal.connect(self._enable_what_applies)
         for signal in (self.format_combo.currentTextChanged, self.mode_combo.currentIndexChanged,
-                       self.combine_check.toggled, self.combine_edit.editingFinished, self.name_edit.editingFinished,
+                       self.ocr_combo.currentIndexChanged, self.combine_check.toggled,
+                       self.combine_edit.editingFinished, self.name_edit.editingFinished,
                        self.quality_spin.editingFinished, self.folder_edit.editingFinished):
             signal.connect(self.changed)
         # What the next session restores.
         self.format_combo.currentTextChanged.connect(settings.setter(AppSettings.output_format))
         self.mode_combo.currentIndexChanged.connect(lambda: setattr(settings, "output_mode", self.mode()))
         self.recursive_check.toggled.connect(settings.setter(AppSettings.include_subfolders))
+        self.ocr_combo.currentIndexChanged.connect(lambda: setattr(settings, "ocr", self.ocr()))
         self.existing_combo.activated.connect(
             lambda: settings.set_on_existing(str(self.existing_combo.currentData()), self.folder()))
         self._enable_what_applies()
@@ -107,7 +113,11 @@ class OutputOptions(QGroupBox):
             name=None if combine else (self.name_edit.text().strip() or None),
             jpeg_quality=self.quality_spin.value() if not combine and fmt == OutputFormat.JPEG else None,
             combine=(self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
-            geometry=self.page_geometry())
+            geometry=self.page_geometry(), ocr=self.ocr() if combine or fmt == OutputFormat.PDF else "")
+
+    def ocr(self) -> str:
+        """The text layer's languages chosen ("" for none)."""
+        return str(self.ocr_combo.currentData() or "")
 
     def problem(self) -> Optional[str]:
         """Why these options cannot run, as the engine words it (None: they can)."""
@@ -157,3 +167,24 @@ class OutputOptions(QGroupBox):
         self.format_combo.setEnabled(not combine)  # one combined PDF is a PDF
         self.name_edit.setEnabled(not combine)  # the combined PDF has the one name given beside it
         self.quality_spin.setEnabled(not combine and self.format_combo.currentText() == "jpeg")
+        # A text layer is a PDF's; without Tesseract the list says how to install it.
+        self.ocr_combo.setEnabled(self.ocr_combo.count() > 1
+                                  and (combine or self.format_combo.currentText() == OutputFormat.PDF))
+
+
+def _text_layer_combo(chosen: str) -> QComboBox:
+    """No text layer, or one in a language Tesseract has here (engine.io.ocr); disabled, saying how to install
+    Tesseract, where it is missing."""
+    combo = QComboBox()
+    combo.addItem("No text layer", "")
+    languages = installed_languages()
+    for language in languages:
+        combo.addItem(f"Searchable PDF ({language})", language)
+    if not languages:
+        combo.setEnabled(False)
+        combo.setToolTip(f"Searchable PDFs need Tesseract, which is not installed: {INSTALL_TESSERACT}")
+    else:
+        combo.setToolTip("An invisible text layer of what Tesseract reads on each cleaned page, word by word, so "
+                         "a PDF viewer finds and selects the text (PDF outputs)")
+    combo.setCurrentIndex(max(0, combo.findData(chosen)))
+    return combo

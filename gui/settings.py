@@ -335,6 +335,8 @@ class AppSettings:
     #: Whether a batch writes every page into one PDF, and that PDF's name.
     combine = flag("output/combine", False)
     combine_name = text("output/combine_name")
+    #: Tesseract's languages for a PDF's text layer ("eng", "eng+deu"); "" for none.
+    ocr = text("output/ocr")
 
     # Pages: the geometry stage before cleaning (engine.geometry), on as on the command line.
     geometry = flag("pages/geometry", True)

@@ -35,6 +35,7 @@ from engine.io import (PageKey, PageRef, check_output_folder, find_images, image
                        remove_leftovers, write_page)
 from engine.io.documents import PageOfFailedDocument, open_document
 from engine.io.naming import free_output_path, part_base
+from engine.io.ocr import check_languages, write_page_and_text
 from engine.io.output_folder import RunLock, check_not_in_use
 from engine.io.planning import OutputFile, plan_outputs
 from engine.io.provenance import Provenance, is_output
@@ -222,8 +223,8 @@ class _Writing:
 class _Document:
     """A document being written on the writer thread; its pages' results wait until it is complete."""
 
-    def __init__(self, target: Path) -> None:
-        self.writer = open_document(target)
+    def __init__(self, target: Path, ocr: str = "", text: bool = False) -> None:
+        self.writer = open_document(target, ocr, text)
         self.error: Optional[ImageWriteError] = None  # why the document could not be written
         self.failure: Optional[Exception] = None  # anything else that stopped it, raised with its pages' results
         self.pages = 0  # pages handed to the writer
@@ -394,6 +395,8 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     user's picture zone edits, which its output records.
     """
     options.check()
+    if options.ocr:  # Tesseract and every language asked for, before any page is cleaned
+        check_languages(options.ocr)
     items = plan.pages()
     refs = [item for item in items if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
@@ -543,14 +546,19 @@ class _Run:
             return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning,
                                  cleaned.ink.places, done)
         target = self._target(output, geometry.part if geometry is not None else 0)
-        job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
-                              provenance=provenance, jpeg_quality=self.options.jpeg_quality)
+        if self.options.text:
+            job = self._hand_over(write_page_and_text, cleaned.pixels, target, self.options.ocr, dpi=dpi,
+                                  bilevel=cleaned.bilevel, provenance=provenance,
+                                  jpeg_quality=self.options.jpeg_quality)
+        else:
+            job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
+                                  provenance=provenance, jpeg_quality=self.options.jpeg_quality)
         return _Writing(ref, target, job, started, warning, cleaned.ink.places, done)
 
     def _document(self, output: OutputFile) -> _Document:
         """The document ``output`` is being written into, begun with its first cleaned page."""
         if output not in self.documents:
-            self.documents[output] = _Document(self._target(output))
+            self.documents[output] = _Document(self._target(output), self.options.ocr, self.options.text)
         return self.documents[output]
 
     def _target(self, output: OutputFile, part: int = 0) -> Path:

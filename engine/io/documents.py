@@ -42,6 +42,7 @@ from engine.io.provenance import is_output as is_output
 from engine.io.provenance import read_output_provenances as read_output_provenances
 from engine.io.provenance import save_options as provenance_options
 from engine.io.output_folder import make_parent, partial_path, write_reason
+from engine.io.ocr import add_text_layers, read_or_fail, write_text
 from engine.io.writing import format_options, page_image
 
 # The resolution a page is laid out at when its file did not say (as the PDF
@@ -83,11 +84,16 @@ class DocumentWriter:
     half-written.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ocr: str = "", text: bool = False) -> None:
         self.path = path
         self.temporary = partial_path(path)
         self.pages = 0
         self._stream: Optional[BinaryIO] = None
+        # What Tesseract read of each page, in ``ocr``'s languages (engine.io.ocr): a PDF's text layers, and
+        # with ``text`` the document's text, written beside it.
+        self.ocr, self.text = ocr, text
+        self._layers: list[Optional[bytes]] = []
+        self._texts: list[str] = []
 
     def add_page(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]] = None, bilevel: bool = False,
                  provenance: Optional[Provenance] = None) -> None:
@@ -103,6 +109,10 @@ class DocumentWriter:
                 self._stream = open(self.temporary, "x+b")
                 self._start()
             self._append(image, dpi, provenance)
+            if self.ocr:
+                reading = read_or_fail(pixels, self.ocr, dpi, isinstance(self, PdfWriter), self.text, self.path)
+                self._layers.append(reading.layer)
+                self._texts.append(reading.text)
         self.pages += 1
 
     def finish(self) -> Path:
@@ -114,6 +124,10 @@ class DocumentWriter:
             self._stream.flush()
             os.fsync(self._stream.fileno())
             self._stream.close()
+            if any(layer is not None for layer in self._layers):
+                add_text_layers(self.temporary, self._layers)
+            if self.text:
+                write_text(self.path.with_suffix(".txt"), "".join(page + "\f" for page in self._texts))  # a page a form feed, as pdftotext
             os.replace(self.temporary, self.path)
         return self.path
 
@@ -156,13 +170,14 @@ class DocumentWriter:
         """Write what comes after the last page."""
 
 
-def open_document(path: Path) -> DocumentWriter:
-    """A DocumentWriter for ``path``: a PDF for .pdf, a multi-page TIFF for .tif/.tiff."""
+def open_document(path: Path, ocr: str = "", text: bool = False) -> DocumentWriter:
+    """A DocumentWriter for ``path``: a PDF for .pdf, a multi-page TIFF for .tif/.tiff; with ``ocr`` (Tesseract's
+    languages) a PDF gets a text layer, and with ``text`` the text goes beside it too."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return PdfWriter(path)
+        return PdfWriter(path, ocr, text)
     if suffix in (".tif", ".tiff"):
-        return TiffWriter(path)
+        return TiffWriter(path, ocr, text)
     raise ConfigurationError(f"{path.name}: only PDF and TIFF files hold several pages")
 
 

@@ -279,3 +279,30 @@ def test_the_window_fits_a_small_screen(qtbot, window, open_and_wait, pages_dir)
     assert all(toolbar.widgetForAction(action).isVisible() for action in toolbar.actions()
                if not action.isSeparator() and toolbar.widgetForAction(action) is not None)
     assert window.page_list.horizontalScrollBarPolicy().name == "ScrollBarAlwaysOff"
+
+
+def test_a_searchable_pdf_is_chosen_from_the_installed_languages_and_written(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    Image.open(noisyoffice_dir / "noisy" / "5.png").save(folder / "letter.png")
+    open_and_wait(window, folder, 1)
+    options = window.output_options
+    combo = options.ocr_combo
+    assert combo.findData("eng") > 0, "Tesseract's English data is installed by .ci/run"
+    window.format_combo.setCurrentText("png")
+    assert not combo.isEnabled()  # a text layer is a PDF's
+    window.format_combo.setCurrentText("pdf")
+    assert combo.isEnabled()
+    combo.setCurrentIndex(combo.findData("eng"))
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    document = pdfium.PdfDocument(str(out / "letter_clean.pdf"))
+    assert "Spanish" in document[0].get_textpage().get_text_range()
+    document.close()
+    assert window.settings.ocr == "eng"  # the next session offers it again
