@@ -24,7 +24,7 @@ RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
 SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py",
-           "dewarp.py", "colour.py"}
+           "dewarp.py", "colour.py", "searchable.py"}
 HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py",
            "geometry_pages.py", "colour_pages.py"}
 
@@ -198,3 +198,11 @@ def test_colour(shared_data: Path, out: Path) -> None:
     assert all(mark["hue_error"] <= 15 for mark in page["marks"].values())
     assert page["auto_colour"] and len(report["real"]) == 1
     assert "Colour mode" in (out / "colour.md").read_text()
+
+
+def test_searchable(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/searchable.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "searchable.json")
+    assert len(report["pages"]["rows"]) == 2 and report["pages"]["findable"] > 0.9
+    assert report["pages"]["cer_layer"] < 5 and report["time"]["ocr_seconds"] > 0
+    assert "Searchable PDFs" in (out / "searchable.md").read_text()
