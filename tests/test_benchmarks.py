@@ -205,4 +205,6 @@ def test_searchable(shared_data: Path, out: Path) -> None:
     report = _json(out / "searchable.json")
     assert len(report["pages"]["rows"]) == 2 and report["pages"]["findable"] > 0.9
     assert report["pages"]["cer_layer"] < 5 and report["time"]["ocr_seconds"] > 0
+    runs = report["plugin"]["runs"]
+    assert runs["ocrmypdf + docclean"]["cer"] < runs["ocrmypdf"]["cer"]
     assert "Searchable PDFs" in (out / "searchable.md").read_text()
