@@ -346,7 +346,8 @@ def _stopped(signal_name: str) -> Callable[[Path], Run]:
         folder = tmp / "book"
         folder.mkdir()
         page = SHARED_DATA / "realscans" / "set0002-page-001.jpg"
-        for index in range(5):
+        # Enough pages that the signal, sent once the first output is there, lands mid-batch on a busy machine.
+        for index in range(10):
             shutil.copy(page, folder / f"page{index}.jpg")
         out = tmp / "out"
         return Run(["denoise", str(folder), "-o", str(out), "--model", "fast"], None,

@@ -186,7 +186,7 @@ SAMPLES: dict[str, object] = {
     "input_folder": Path("/a/b c, d"), "output_folder": Path("/out"), "output_base": Path("/base"),
     "include_subfolders": False, "model_path": Path("/m.keras"), "backend": "keras", "threads": 6,
     "output_format": "jpeg", "output_mode": "bw", "name_template": "{stem}, {n}",
-    "jpeg_quality": JPEG_QUALITY_RANGE[0], "combine": True, "combine_name": "all.pdf",
+    "jpeg_quality": JPEG_QUALITY_RANGE[0], "combine": True, "combine_name": "all.pdf", "ocr": "eng+deu",
     "geometry": False, "rotate": "270", "deskew": False, "crop": "content", "split": "off", "page_size": "a4",
     "dewarp": True,
     "models_folder": Path("/models"), "training_data_kind": "digits",
