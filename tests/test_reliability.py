@@ -81,6 +81,10 @@ def _in_subprocess(run: Run, workdir: Path) -> Outcome:
         command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
 
     def limits() -> None:
+        # Started as a shell starts it: no signal blocked or ignored. The test process's own state must not
+        # leak in: a thread pool's fork handler (numba's TBB, from the lab's tests) can leave SIGINT blocked.
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         if run.limit_file_size is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (run.limit_file_size, run.limit_file_size))
 
