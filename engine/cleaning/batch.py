@@ -16,6 +16,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec, Sequence
 
@@ -546,13 +547,9 @@ class _Run:
             return _DocumentPage(ref, document, document.pages - 1, time.perf_counter() - started, warning,
                                  cleaned.ink.places, done)
         target = self._target(output, geometry.part if geometry is not None else 0)
-        if self.options.text:
-            job = self._hand_over(write_page_and_text, cleaned.pixels, target, self.options.ocr, dpi=dpi,
-                                  bilevel=cleaned.bilevel, provenance=provenance,
-                                  jpeg_quality=self.options.jpeg_quality)
-        else:
-            job = self._hand_over(write_page, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
-                                  provenance=provenance, jpeg_quality=self.options.jpeg_quality)
+        write = partial(write_page_and_text, languages=self.options.ocr) if self.options.text else write_page
+        job = self._hand_over(write, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
+                              provenance=provenance, jpeg_quality=self.options.jpeg_quality)
         return _Writing(ref, target, job, started, warning, cleaned.ink.places, done)
 
     def _document(self, output: OutputFile) -> _Document:

@@ -18,7 +18,7 @@ from engine.errors import ConfigurationError
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.page import clean_page
 from engine.cleaning.pictures import ZoneEdits
-from engine.io import to_uint8
+from engine.io import grey_to_rgb, to_uint8
 from engine.progress import CancelToken, ProgressCallback, check
 
 # About 0.6 MP: an A4 page at 300 dpi seen at 80 dpi, cleaned in a tenth of the full page's time.
@@ -114,11 +114,8 @@ def staged_preview(denoiser: Denoiser, pixels: np.ndarray, mode: str = "grey",
                           colour=None if colour is None else colour[:, left:right]).pixels for left, right in parts]
     # A page in colour beside one in grey (auto mode) makes the whole spread colour; the gap stays as it is.
     in_colour = any(page.ndim == 3 for page in cleaned)
-    whole = _rgb(to_uint8(pixels)) if in_colour else pixels.copy()
+    whole = grey_to_rgb(to_uint8(pixels)) if in_colour else pixels.copy()
     for (left, right), page in zip(parts, cleaned):
-        whole[:, left:right] = _rgb(to_uint8(page)) if in_colour and page.ndim == 2 else page
+        whole[:, left:right] = grey_to_rgb(to_uint8(page)) if in_colour else page
     yield PreviewStage("full", whole)
 
-
-def _rgb(grey: np.ndarray) -> np.ndarray:
-    return np.repeat(grey[..., None], 3, axis=2)

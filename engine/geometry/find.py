@@ -14,13 +14,14 @@ from numpy.typing import NDArray
 from engine.geometry.corrections import GeometryFix
 from engine.geometry.options import GeometryOptions
 from engine.geometry.orientation import (SURE_RISES, UPRIGHT_RISES, lines_run_down, rises_over_falls,
-                                         TESSERACT_LETTERS, tesseract_installed, tesseract_turns)
+                                         TESSERACT_LETTERS, tesseract_turns)
 from engine.geometry.page_outline import find_page_corners, rectangle_size
 from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.spreads import find_gutter
 from engine.geometry.surroundings import Surroundings, find_surroundings
 from engine.geometry.transform import Layout, PageGeometry
 from engine.geometry.working_copy import WORKING_SIDE, Letters, WorkingCopy, ink_marks, letters, working_copy
+from engine.io.ocr import tesseract_installed
 from engine.vocabulary import Crop, PageSize, Rotation, Split
 
 #: Finds a page's pictures: a bool grid over the page, True in a picture (engine.cleaning.pictures.picture_cells).

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from engine.geometry.skew import MIN_LETTERS, line_angle
 from engine.geometry.working_copy import Letters, covering, runs
+from engine.io.ocr import TESSERACT
 
 # Lines run across the page when their profile is this much sharper across than down (and the reverse).
 LINE_DIRECTION_RATIO = 1.5
@@ -155,10 +156,6 @@ def _middle_bands(profile: np.ndarray) -> list[tuple[int, int]]:
     return bands
 
 
-def tesseract_installed() -> bool:
-    return shutil.which("tesseract") is not None
-
-
 def tesseract_turns(grey: NDArray[np.uint8], dpi: float, letters_high: float = TESSERACT_LETTERS
                     ) -> Optional[tuple[int, bool]]:
     """Quarter turns clockwise that make ``grey`` upright by Tesseract's orientation detection, and whether
@@ -174,7 +171,7 @@ def tesseract_turns(grey: NDArray[np.uint8], dpi: float, letters_high: float = T
 
 
 def _osd(grey: NDArray[np.uint8], dpi: float) -> Optional[tuple[int, bool]]:
-    program = shutil.which("tesseract")
+    program = shutil.which(TESSERACT)
     if program is None:
         return None
     with tempfile.TemporaryDirectory(prefix="docclean-osd-") as folder:

@@ -84,7 +84,7 @@ class Surroundings:
         inverse of ``to_output`` (a 3 x 3 matrix from input to output pixels): True beyond the paper."""
         mask = np.zeros((size[1], size[0]), np.uint8)
         for polygons, value in ((self.areas, 1), (self.holes, 0)):
-            moved = [_moved(polygon, to_output) for polygon in polygons]
+            moved = [projected(polygon, to_output) for polygon in polygons]
             if moved:
                 cv2.fillPoly(mask, moved, value)
         return mask.astype(bool)
@@ -93,7 +93,8 @@ class Surroundings:
         return f"cleared={self.share:.3f}"
 
 
-def _moved(polygon: Polygon, matrix: NDArray[np.float64]) -> NDArray[np.int32]:
+def projected(polygon: Polygon, matrix: NDArray[np.float64]) -> NDArray[np.int32]:
+    """The points of ``polygon`` (x, y) through the 3 x 3 ``matrix``, rounded to whole pixels."""
     points = np.hstack([polygon, np.ones((len(polygon), 1))]) @ matrix.T
     return np.round(points[:, :2] / points[:, 2:3]).astype(np.int32)
 

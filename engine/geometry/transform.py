@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.geometry.page_outline import rectangle_size
-from engine.geometry.surroundings import Surroundings
+from engine.geometry.surroundings import Surroundings, projected
+from engine.io import grey_to_rgb
 
 Matrix = NDArray[np.float64]
 
@@ -242,7 +243,7 @@ def side_by_side(pages: list[np.ndarray], fill: float) -> np.ndarray:
     if len(pages) == 1:
         return pages[0]
     if any(page.ndim == 3 for page in pages):  # one page written in colour, the other grey (auto mode)
-        pages = [page if page.ndim == 3 else np.repeat(page[..., None], 3, axis=2) for page in pages]
+        pages = [grey_to_rgb(page) for page in pages]
     widths = [page.shape[1] for page in pages]
     offsets = part_offsets(widths)
     out = np.full((max(page.shape[0] for page in pages), offsets[-1] + widths[-1], *pages[0].shape[2:]), fill,
@@ -306,8 +307,7 @@ def _paper_beyond(out: np.ndarray, geometry: PageGeometry, fill: float) -> None:
     """Make paper of what lies beyond the page's corners in ``out`` (in place): straightening a page cropped
     to its edge would otherwise bring wedges of the scanner's bed into its corners."""
     assert geometry.corners is not None
-    corners = np.hstack([geometry.corners, np.ones((4, 1))]) @ np.linalg.inv(geometry.source).T
-    outline = np.round(corners[:, :2] / corners[:, 2:3]).astype(np.int32)
+    outline = projected(geometry.corners, np.asarray(np.linalg.inv(geometry.source), np.float64))
     inside = np.zeros(out.shape[:2], np.uint8)
     cv2.fillConvexPoly(inside, outline, 1)
     out[inside == 0] = fill

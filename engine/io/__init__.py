@@ -20,7 +20,7 @@ from engine.errors import ImageReadError, ImageWriteError
 from engine.io.discovery import find_images
 from engine.io.page_types import MAX_PAGE_PIXELS, SUPPORTED_SUFFIXES, Page, PageKey, PageRef, real_path
 from engine.io.pages import image_size, list_pages, read_page, read_pages
-from engine.io.pixels import to_uint8, to_unit
+from engine.io.pixels import grey_to_rgb, to_uint8, to_unit
 from engine.io.naming import DEFAULT_NAME, NAME_FIELDS, check_name_template, fill_name
 from engine.io.output_folder import check_output_folder, remove_leftovers
 from engine.io.provenance import read_output_provenances
@@ -35,5 +35,5 @@ __all__ = [
     "find_images", "real_path", "image_size", "list_pages", "read_page", "read_pages", "write_page",
     "check_output_folder", "remove_leftovers", "check_jpeg_quality", "check_name_template",
     "fill_name", "check_combine_name", "plan_outputs", "open_document", "read_output_provenances",
-    "to_uint8", "to_unit",
+    "grey_to_rgb", "to_uint8", "to_unit",
 ]

@@ -46,9 +46,13 @@ class Reading:
     text: str
 
 
+def tesseract_installed() -> bool:
+    return shutil.which(TESSERACT) is not None
+
+
 def installed_languages() -> list[str]:
     """The languages Tesseract has data for (``eng``, ``deu``, ...; ``osd`` left out); none without Tesseract."""
-    if shutil.which(TESSERACT) is None:
+    if not tesseract_installed():
         return []
     try:
         listed = subprocess.run([TESSERACT, "--list-langs"], capture_output=True, text=True, timeout=60).stdout
@@ -64,7 +68,7 @@ def check_languages(languages: str) -> None:
     wanted = [language for language in languages.split("+") if language]
     if not wanted:
         raise ConfigurationError("--ocr needs a language, such as eng or eng+deu")
-    if shutil.which(TESSERACT) is None:
+    if not tesseract_installed():
         raise ConfigurationError(f"making searchable pages needs Tesseract, which is not installed: "
                                  f"{INSTALL_TESSERACT}")
     known = set(installed_languages())

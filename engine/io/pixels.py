@@ -1,4 +1,4 @@
-"""The one place grey values change representation: uint8 0..255 <-> float32 in [0, 1].
+"""The one place grey values change representation: uint8 0..255 <-> float32 in [0, 1], grey -> RGB.
 
 0 is black ink and 1 (or 255) white paper everywhere in DocClean.
 """
@@ -30,3 +30,8 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     np.rint(values, out=values)
     np.clip(values, 0.0, 255.0, out=values)
     return values.astype(np.uint8)
+
+
+def grey_to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """A grey page (H, W) as RGB (H, W, 3), its three channels equal; an RGB page as it is."""
+    return pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
