@@ -128,7 +128,7 @@ def timing(folder: Path, denoiser: Denoiser, smoke: bool, scratch: Path) -> dict
     cleaned = clean_page(denoiser, page).pixels
     cleaning = time.perf_counter() - started
     started = time.perf_counter()
-    read_page_text(cleaned, LANGUAGES, (300.0, 300.0), layer=True)
+    read_page_text(cleaned, LANGUAGES, (300.0, 300.0), scratch / "timed.pdf", layer=True)
     reading = time.perf_counter() - started
     return {"size": list(page.shape[::-1]), "clean_seconds": cleaning, "ocr_seconds": reading}
 

@@ -27,7 +27,8 @@ from cli.progress_bars import Bars
 from engine.cleaning.backends import PRECISIONS as CLEANING_PRECISIONS, check_threads
 from engine.data.catalogue import DOWNLOADABLE, NOISYOFFICE
 from engine.data.sources import is_document_data, parse_data
-from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, check_output_folder, find_images
+from engine.io import (JPEG_QUALITY, JPEG_QUALITY_RANGE, PDF_JPEG_QUALITY, check_jpeg_quality, check_output_folder,
+                       find_images)
 from engine.io.os_errors import describe_os_error
 from engine.models import registry
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME, model_for_mode
@@ -36,7 +37,8 @@ from engine.geometry import GeometryOptions
 from engine.options import COMBINED_NAME, BatchOptions
 from engine.progress import Cancelled
 from engine.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig, resolved
-from engine.vocabulary import Crop, OutputFormat, PageMode, PageSize, RerunPolicy, Rotation, Runtime, Split
+from engine.vocabulary import (Crop, OutputFormat, PageMode, PageSize, PdfA, PdfImages, RerunPolicy, Rotation, Runtime,
+                               Split)
 
 if TYPE_CHECKING:  # loaded where a command runs
     from engine.cleaning.batch import BatchPlan
@@ -114,7 +116,8 @@ def _batch_options(args: argparse.Namespace) -> BatchOptions:
     existing = (RerunPolicy.OVERWRITE if args.overwrite
                 else RerunPolicy.KEEP_BOTH if args.keep_both else RerunPolicy.SKIP)
     return BatchOptions.build(fmt=args.format, mode=args.mode, keep_ink=not args.no_keep_ink, existing=existing,
-                              name=args.name, jpeg_quality=args.jpeg_quality, combine=args.combine, dpi=args.dpi,
+                              name=args.name, jpeg_quality=args.jpeg_quality, pdf_images=args.pdf_images,
+                              pdfa=args.pdfa, combine=args.combine, dpi=args.dpi,
                               pictures=not args.no_pictures, geometry=_geometry_options(args),
                               ocr=args.ocr or "", text=args.text)
 
@@ -371,8 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "input's name (scan_p2 for page 2 of a multi-page file written a file per page), "
                         "{model} the model (docclean-general), {mode} grey or bw, {page} the page number")
     p.add_argument("--jpeg-quality", type=checked_whole(check_jpeg_quality), metavar="N",
-                   help=f"JPEG quality from {JPEG_QUALITY_RANGE[0]} to {JPEG_QUALITY_RANGE[1]} "
-                        f"(default {JPEG_QUALITY}), for --format jpeg")
+                   help=f"JPEG quality from {JPEG_QUALITY_RANGE[0]} to {JPEG_QUALITY_RANGE[1]}: of JPEG files "
+                        f"(default {JPEG_QUALITY}), and of a PDF's grey and colour pages (default {PDF_JPEG_QUALITY})")
+    p.add_argument("--pdf-images", choices=list(PdfImages),
+                   help="how a PDF stores grey and colour pages: jpeg (default; compact, at --jpeg-quality) or "
+                        "lossless (the cleaned pixels exactly, two to three times larger); black-and-white "
+                        "pages are always lossless (CCITT G4, or Flate where smaller)")
+    p.add_argument("--pdfa", choices=list(PdfA), nargs="?", const=PdfA.PDFA_2B,
+                   help="write PDF/A for archives, checked before it is given its name: 2b (the default when "
+                        "no level is given) or 1b; with --format pdf or --combine")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--overwrite", action="store_true",
                        help="clean every page again, replacing earlier outputs (inputs are never replaced); "
@@ -380,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--keep-both", action="store_true",
                        help="clean every page again, writing new outputs beside earlier ones (NAME_clean-1.png)")
     p.add_argument("--mode", choices=[*PageMode, "color"], default=PageMode.GREY,
-                   help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF or PDF with CCITT G4) "
+                   help="grey: the clean page; bw: black and white, 1 bit (PNG, TIFF with CCITT G4, or PDF) "
                         "for OCR and archives, by the ink model when the model is the general one; colour "
                         "(or color): the paper white, every stamp, pen, highlighter and picture in its colour; "
                         "auto: colour for pages with coloured marks, grey for the rest")

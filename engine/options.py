@@ -1,7 +1,7 @@
 """One object for how a batch cleans and writes pages, built alike by the command line and the app.
 
 The rules between the choices (one combined PDF is a PDF and has its own
-name, a JPEG quality is for JPEG) live here, once: ``BatchOptions.build``
+name, a JPEG quality is for JPEG pages, PDF/A for PDFs) live here, once: ``BatchOptions.build``
 applies them to what a user chose and says in one sentence what clashes.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from engine.geometry import GeometryOptions
 from engine.io.raster import MAX_DPI
 from engine.io.naming import DEFAULT_NAME, check_name_template
 from engine.io.planning import check_combine_name
-from engine.io.writing import JPEG_QUALITY, check_jpeg_quality
-from engine.vocabulary import OutputFormat, PageMode, RerunPolicy, choice
+from engine.io.writing import JPEG_QUALITY, PDF_JPEG_QUALITY, check_jpeg_quality
+from engine.vocabulary import OutputFormat, PageMode, PdfA, PdfImages, RerunPolicy, choice
 
 #: The combined PDF's name when none is given.
 COMBINED_NAME = "all pages.pdf"
@@ -28,7 +28,9 @@ class BatchOptions:
     ``fmt``: the file format; ``mode``: grey or 1-bit pages; ``keep_ink``:
     put back ink the model erased (engine.cleaning.ink); ``existing``: what
     a re-run does with earlier outputs; ``name``: the naming template
-    (engine.io.NAME_FIELDS); ``jpeg_quality``: 1-100, for JPEG; ``combine``:
+    (engine.io.NAME_FIELDS); ``jpeg_quality``: 1-100, for JPEG files and a PDF's JPEG pages (None: 95 for
+    files, 85 in PDFs; ``quality`` says which); ``pdf_images``: how a PDF stores grey and colour pages;
+    ``pdfa``: the PDF/A a PDF is made to and checked against (None: plain PDF); ``combine``:
     a file name (``x.pdf``) putting every page of the batch into that one PDF;
     ``dpi``: the resolution every page is written at, whatever its file says
     (None: the file's, engine.io.documents.page_dpi); ``pictures``: find
@@ -44,7 +46,9 @@ class BatchOptions:
     keep_ink: bool = True
     existing: RerunPolicy = RerunPolicy.SKIP
     name: str = DEFAULT_NAME
-    jpeg_quality: int = JPEG_QUALITY
+    jpeg_quality: Optional[int] = None
+    pdf_images: PdfImages = PdfImages.JPEG
+    pdfa: Optional[PdfA] = None
     combine: Optional[str] = None
     dpi: Optional[float] = None
     pictures: bool = True
@@ -57,10 +61,26 @@ class BatchOptions:
         object.__setattr__(self, "fmt", choice(OutputFormat, self.fmt, "the output format"))
         object.__setattr__(self, "mode", choice(PageMode, self.mode, "the page mode"))
         object.__setattr__(self, "existing", choice(RerunPolicy, self.existing, "the re-run policy"))
+        object.__setattr__(self, "pdf_images", choice(PdfImages, self.pdf_images, "how PDF pages are stored"))
+        if self.pdfa is not None:
+            object.__setattr__(self, "pdfa", choice(PdfA, self.pdfa, "the PDF/A level"))
+
+    @property
+    def quality(self) -> int:
+        """The JPEG quality pages are written at, in JPEG files or in PDFs."""
+        if self.jpeg_quality is not None:
+            return self.jpeg_quality
+        return PDF_JPEG_QUALITY if self.fmt == OutputFormat.PDF else JPEG_QUALITY
+
+    @property
+    def document_quality(self) -> Optional[int]:
+        """The JPEG quality of a PDF's grey and colour pages; None when they are stored lossless."""
+        return self.quality if self.pdf_images == PdfImages.JPEG else None
 
     @classmethod
     def build(cls, *, fmt: Optional[str] = None, mode: str = PageMode.GREY, keep_ink: bool = True,
               existing: str = RerunPolicy.SKIP, name: Optional[str] = None, jpeg_quality: Optional[int] = None,
+              pdf_images: Optional[str] = None, pdfa: Optional[str] = None,
               combine: Optional[str] = None, dpi: Optional[float] = None, pictures: bool = True,
               geometry: GeometryOptions = GeometryOptions.off(), ocr: str = "", text: bool = False) -> BatchOptions:
         """The options for what a user chose, None meaning "not chosen"; ConfigurationError when they clash."""
@@ -71,19 +91,28 @@ class BatchOptions:
                 raise ConfigurationError("the combined PDF has the one name given for it; "
                                          "a naming template does not apply")
         chosen = OutputFormat.PDF if combine is not None else choice(OutputFormat, fmt or "png", "the output format")
-        if jpeg_quality is not None and chosen != OutputFormat.JPEG:
-            raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {chosen}")
+        if pdf_images is not None and chosen != OutputFormat.PDF:
+            raise ConfigurationError(f"how a PDF stores its pages is for PDFs, not {chosen} files")
+        stored = choice(PdfImages, pdf_images or PdfImages.JPEG, "how PDF pages are stored")
+        if jpeg_quality is not None and chosen != OutputFormat.JPEG and not (
+                chosen == OutputFormat.PDF and stored == PdfImages.JPEG):
+            raise ConfigurationError(f"a JPEG quality is for JPEG pages, not {stored} PDF pages"
+                                     if chosen == OutputFormat.PDF else f"a JPEG quality is for JPEG pages, not {chosen}")
         options = cls(chosen, choice(PageMode, mode, "the page mode"), keep_ink,
                       choice(RerunPolicy, existing, "the re-run policy"), DEFAULT_NAME if name is None else name,
-                      JPEG_QUALITY if jpeg_quality is None else jpeg_quality, combine, dpi, pictures, geometry,
-                      ocr, text)
+                      jpeg_quality, stored, None if pdfa is None else choice(PdfA, pdfa, "the PDF/A level"),
+                      combine, dpi, pictures, geometry, ocr, text)
         return options.check()
 
     def check(self) -> BatchOptions:
         """These options, or ConfigurationError saying in one sentence why they cannot name and write pages."""
         if self.combine is not None and self.fmt != OutputFormat.PDF:
             raise ConfigurationError(f"every page goes into one combined PDF, so the format cannot be {self.fmt}")
-        check_jpeg_quality(self.jpeg_quality)
+        if self.jpeg_quality is not None:
+            check_jpeg_quality(self.jpeg_quality)
+        if self.pdfa is not None and self.fmt != OutputFormat.PDF:
+            raise ConfigurationError(f"PDF/A is a kind of PDF: write PDFs (--format pdf or --combine NAME.pdf), "
+                                     f"not {self.fmt} files")
         check_name_template(self.name)
         if self.combine is not None:
             check_combine_name(self.combine)
@@ -107,11 +136,19 @@ class BatchOptions:
         return None
 
     def settings_text(self) -> str:
-        """The settings an output records; a JPEG of another quality is another page (95 says nothing, as before)."""
+        """The settings an output records; a JPEG of another quality is another page (the default says nothing,
+        as before)."""
         settings = (f"mode={self.mode} keep_ink={'on' if self.keep_ink else 'off'} "
                     f"pictures={'on' if self.pictures else 'off'}")
-        if self.fmt == OutputFormat.JPEG and self.jpeg_quality != JPEG_QUALITY:
-            settings += f" jpeg_quality={self.jpeg_quality}"
+        if self.fmt == OutputFormat.JPEG and self.quality != JPEG_QUALITY:
+            settings += f" jpeg_quality={self.quality}"
+        if self.fmt == OutputFormat.PDF and self.mode != PageMode.BW:  # black and white is lossless either way
+            if self.pdf_images == PdfImages.LOSSLESS:
+                settings += f" pdf_images={self.pdf_images}"
+            elif self.quality != PDF_JPEG_QUALITY:
+                settings += f" jpeg_quality={self.quality}"
+        if self.pdfa is not None:
+            settings += f" pdfa={self.pdfa}"
         if self.dpi is not None:  # another page size; none chosen says nothing, as before
             settings += f" dpi={self.dpi:g}"
         if self.geometry.active:  # pages as read say nothing, as before

@@ -50,6 +50,23 @@ class PageMode(_Labelled):
         return cls.COLOUR if value == "color" else None  # as American users write it
 
 
+class PdfImages(_Labelled):
+    """How a PDF stores its grey and colour pages: as JPEG at a chosen quality (compact), or LOSSLESS (Flate:
+    the cleaned pixels exactly, two to three times larger).  Black-and-white pages are lossless either way
+    (engine.io.documents)."""
+
+    JPEG = "jpeg"
+    LOSSLESS = "lossless"
+
+
+class PdfA(_Labelled):
+    """The PDF/A conformance a PDF is written to, for archives: level B (the pages look the same for ever) of
+    PDF/A-2 (ISO 19005-2, what archives ask for today) or PDF/A-1 (ISO 19005-1, for older requirements)."""
+
+    PDFA_2B = "2b"
+    PDFA_1B = "1b"
+
+
 class RerunPolicy(_Labelled):
     """What a batch does with a page whose output an earlier run already wrote.
 
@@ -145,6 +162,8 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
     },
     PageMode: {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)", "colour": "Colour (marks kept)",
                "auto": "Colour where the page has it"},
+    PdfImages: {"jpeg": "JPEG (compact)", "lossless": "Lossless (exact pixels, larger)"},
+    PdfA: {"2b": "PDF/A-2b", "1b": "PDF/A-1b"},
     RerunPolicy: {
         "skip": "Skip pages cleaned before",
         "overwrite": "Clean again, replace",

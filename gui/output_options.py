@@ -1,8 +1,9 @@
 """The "Output" box: where and how cleaned pages are written, in the engine's own vocabulary.
 
 Folder, format (a PDF or multi-page TIFF per document), pages (grey or 1-bit),
-what a re-run does, the naming template, JPEG quality and one combined PDF of
-the whole run: the same choices as ``docclean denoise``.
+what a re-run does, the naming template, JPEG quality, how a PDF stores its
+pages, PDF/A, one combined PDF of the whole run and its text layer: the same
+choices as ``docclean denoise``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from engine.io import DEFAULT_NAME, JPEG_QUALITY_RANGE, NAME_FIELDS
 from engine.io.ocr import INSTALL_TESSERACT, installed_languages
 from engine.models.bundled import SAMPLES_FOLDER
 from engine.options import COMBINED_NAME, BatchOptions
-from engine.vocabulary import OutputFormat, PageMode, RerunPolicy
+from engine.vocabulary import OutputFormat, PageMode, PdfA, PdfImages, RerunPolicy
 from gui.fields import choice_combo, folder_field
 from gui.settings import AppSettings
 
@@ -55,6 +56,24 @@ class OutputOptions(QGroupBox):
         self.quality_spin.setRange(*JPEG_QUALITY_RANGE)
         self.quality_spin.setValue(settings.jpeg_quality)
         self.quality_spin.setToolTip("JPEG quality: higher keeps more detail in larger files")
+        self.pdf_images_combo = choice_combo(PdfImages, current=settings.pdf_images)
+        self.pdf_images_combo.setToolTip("How a PDF stores grey and colour pages: JPEG at the quality beside it, "
+                                         "or the cleaned pixels exactly (where those are smaller, as on a clean "
+                                         "page of text, they are stored either way). Black-and-white pages are "
+                                         "always stored exactly")
+        self.pdf_quality_spin = QSpinBox()
+        self.pdf_quality_spin.setRange(*JPEG_QUALITY_RANGE)
+        self.pdf_quality_spin.setValue(settings.pdf_quality)
+        self.pdf_quality_spin.setPrefix("quality ")
+        self.pdf_quality_spin.setToolTip("The JPEG quality of a PDF's pages: higher keeps more detail in larger files")
+        pdf_row = QHBoxLayout()
+        pdf_row.addWidget(self.pdf_images_combo, 1)
+        pdf_row.addWidget(self.pdf_quality_spin)
+        self.pdfa_combo = choice_combo(["", *PdfA], {"": "Plain PDF", **{level: level.label for level in PdfA}},
+                                       current=settings.pdfa)
+        self.pdfa_combo.setToolTip("PDF/A, for archives: every font embedded, colours defined, nothing that "
+                                   "needs more than the file; each PDF is checked before it is given its name. "
+                                   "PDF/A-2b is what archives ask for today, PDF/A-1b meets older requirements")
         self.combine_check = QCheckBox("Every page into one PDF")
         self.combine_check.setChecked(settings.combine)
         self.combine_edit = QLineEdit(settings.combine_name)
@@ -73,6 +92,8 @@ class OutputOptions(QGroupBox):
         form.addRow("Re-runs", self.existing_combo)
         form.addRow("Names", self.name_edit)
         form.addRow("JPEG quality", self.quality_spin)
+        form.addRow("PDF pages", pdf_row)
+        form.addRow("PDF/A", self.pdfa_combo)
         form.addRow(combine_row)
         form.addRow("Searchable", self.ocr_combo)
         form.addRow(self.recursive_check)
@@ -81,6 +102,8 @@ class OutputOptions(QGroupBox):
             signal.connect(self._enable_what_applies)
         for signal in (self.format_combo.currentTextChanged, self.mode_combo.currentIndexChanged,
                        self.ocr_combo.currentIndexChanged, self.combine_check.toggled,
+                       self.pdf_images_combo.currentIndexChanged, self.pdf_quality_spin.editingFinished,
+                       self.pdfa_combo.currentIndexChanged,
                        self.combine_edit.editingFinished, self.name_edit.editingFinished,
                        self.quality_spin.editingFinished, self.folder_edit.editingFinished):
             signal.connect(self.changed)
@@ -89,6 +112,11 @@ class OutputOptions(QGroupBox):
         self.mode_combo.currentIndexChanged.connect(lambda: setattr(settings, "output_mode", self.mode()))
         self.recursive_check.toggled.connect(settings.setter(AppSettings.include_subfolders))
         self.ocr_combo.currentIndexChanged.connect(lambda: setattr(settings, "ocr", self.ocr()))
+        self.pdf_images_combo.currentIndexChanged.connect(
+            lambda: setattr(settings, "pdf_images", str(self.pdf_images_combo.currentData())))
+        self.pdf_images_combo.currentIndexChanged.connect(self._enable_what_applies)
+        self.pdfa_combo.currentIndexChanged.connect(
+            lambda: setattr(settings, "pdfa", str(self.pdfa_combo.currentData())))
         self.existing_combo.activated.connect(
             lambda: settings.set_on_existing(str(self.existing_combo.currentData()), self.folder()))
         self._enable_what_applies()
@@ -104,16 +132,21 @@ class OutputOptions(QGroupBox):
     def options(self) -> BatchOptions:
         """The engine's options for what is chosen; ConfigurationError saying in one sentence what clashes.
 
-        What a disabled field holds is not chosen: the format, names and JPEG quality of one combined PDF.
+        What a disabled field holds is not chosen: the format and names of one combined PDF, the PDF choices
+        of other formats.
         """
         combine = self.combine_check.isChecked()
         fmt = self.format_combo.currentText()
+        pdf = combine or fmt == OutputFormat.PDF
+        images = str(self.pdf_images_combo.currentData())
+        quality = (self.pdf_quality_spin.value() if images == PdfImages.JPEG else None) if pdf else (
+            self.quality_spin.value() if fmt == OutputFormat.JPEG else None)
         return BatchOptions.build(
             fmt=None if combine else fmt, mode=self.mode(), existing=str(self.existing_combo.currentData()),
-            name=None if combine else (self.name_edit.text().strip() or None),
-            jpeg_quality=self.quality_spin.value() if not combine and fmt == OutputFormat.JPEG else None,
+            name=None if combine else (self.name_edit.text().strip() or None), jpeg_quality=quality,
+            pdf_images=images if pdf else None, pdfa=(str(self.pdfa_combo.currentData()) or None) if pdf else None,
             combine=(self.combine_edit.text().strip() or COMBINED_NAME) if combine else None,
-            geometry=self.page_geometry(), ocr=self.ocr() if combine or fmt == OutputFormat.PDF else "")
+            geometry=self.page_geometry(), ocr=self.ocr() if pdf else "")
 
     def ocr(self) -> str:
         """The text layer's languages chosen ("" for none)."""
@@ -157,6 +190,7 @@ class OutputOptions(QGroupBox):
     def remember(self) -> None:
         self.settings.name_template = self.name_edit.text().strip()
         self.settings.jpeg_quality = self.quality_spin.value()
+        self.settings.pdf_quality = self.pdf_quality_spin.value()
         self.settings.combine = self.combine_check.isChecked()
         self.settings.combine_name = self.combine_edit.text().strip()
 
@@ -166,10 +200,13 @@ class OutputOptions(QGroupBox):
         self.combine_edit.setEnabled(combine)
         self.format_combo.setEnabled(not combine)  # one combined PDF is a PDF
         self.name_edit.setEnabled(not combine)  # the combined PDF has the one name given beside it
-        self.quality_spin.setEnabled(not combine and self.format_combo.currentText() == "jpeg")
+        self.quality_spin.setEnabled(not combine and self.format_combo.currentText() == OutputFormat.JPEG)
+        pdf = combine or self.format_combo.currentText() == OutputFormat.PDF
+        self.pdf_images_combo.setEnabled(pdf)
+        self.pdf_quality_spin.setEnabled(pdf and self.pdf_images_combo.currentData() == PdfImages.JPEG)
+        self.pdfa_combo.setEnabled(pdf)
         # A text layer is a PDF's; without Tesseract the list says how to install it.
-        self.ocr_combo.setEnabled(self.ocr_combo.count() > 1
-                                  and (combine or self.format_combo.currentText() == OutputFormat.PDF))
+        self.ocr_combo.setEnabled(self.ocr_combo.count() > 1 and pdf)
 
 
 def _text_layer_combo(chosen: str) -> QComboBox:

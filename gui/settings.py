@@ -27,8 +27,8 @@ from typing import Callable, Generic, Iterator, Optional, Protocol, Sequence, Ty
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE
-from engine.vocabulary import Crop, OutputFormat, PageMode, PageSize, RerunPolicy, Rotation, Runtime, Split
+from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, PDF_JPEG_QUALITY
+from engine.vocabulary import Crop, OutputFormat, PageMode, PageSize, PdfA, PdfImages, RerunPolicy, Rotation, Runtime, Split
 
 ORGANISATION = "DocClean"
 THEMES = ("system", "light", "dark")
@@ -332,6 +332,10 @@ class AppSettings:
     #: The naming template typed last; "" for the engine's default.
     name_template = text("output/name")
     jpeg_quality = integer("output/jpeg_quality", JPEG_QUALITY, *JPEG_QUALITY_RANGE)
+    #: How a PDF stores grey and colour pages, at which JPEG quality, and the PDF/A it is made to ("": none).
+    pdf_images = text("output/pdf_images", PdfImages.JPEG, _values(PdfImages))
+    pdf_quality = integer("output/pdf_quality", PDF_JPEG_QUALITY, *JPEG_QUALITY_RANGE)
+    pdfa = text("output/pdfa", "", ("", *_values(PdfA)))
     #: Whether a batch writes every page into one PDF, and that PDF's name.
     combine = flag("output/combine", False)
     combine_name = text("output/combine_name")

@@ -48,6 +48,28 @@ if grep -l "libtensorflow" "$W"/ld.* >/dev/null 2>&1; then fail "denoise loaded 
 else ok "denoise did not load TensorFlow ($(cat "$W"/ld.* | grep -c 'calling init:') libraries loaded)"; fi
 rm -f "$W"/ld.*
 
+# colour pages and a searchable PDF/A with the system's Tesseract; without Tesseract, one sentence.
+if run "$FOLDER/docclean" -q denoise "$ROOT/resources/samples" -o "$W/colour" --mode colour >/dev/null 2>"$W/colour.err" \
+   && reference "$REFERENCE" -q denoise "$ROOT/resources/samples" -o "$W/colour-ref" --mode colour >/dev/null 2>&1 \
+   && diff -r "$W/colour" "$W/colour-ref" >/dev/null; then ok "denoise --mode colour: byte-equal to the build environment's"
+else fail "denoise --mode colour: $(tail -3 "$W/colour.err")"; fi
+if command -v tesseract >/dev/null; then
+  if run "$FOLDER/docclean" -q denoise "$ROOT/resources/samples" -o "$W/searchable" --combine all.pdf --ocr eng --pdfa \
+       >/dev/null 2>"$W/ocr.err" && verdict=$("$(dirname "$REFERENCE")/python" -c 'import sys, pikepdf; from pikepdf import pdfa
+report = pdfa.validate_written(sys.argv[1], "2b")
+text = " ".join(page.get_textpage().get_text_range() for page in __import__("pypdfium2").PdfDocument(sys.argv[1]))
+print(report.verdict, len(text.split()))' "$W/searchable/all.pdf") && [ "${verdict%% *}" = pass ] && [ "${verdict##* }" -gt 100 ]; then
+    ok "denoise --combine --ocr eng --pdfa: PDF/A-2b $verdict words"
+  else fail "denoise --ocr --pdfa: ${verdict:-} $(tail -3 "$W/ocr.err")"; fi
+else fail "Tesseract is not installed here: the searchable PDF is not checked"; fi
+mkdir -p "$W/no-tesseract"
+code=0; (cd "$W/run" && env -i HOME="$W/home" PATH="$W/no-tesseract" LANG=C.UTF-8 "$FOLDER/docclean" -q denoise \
+  "$ROOT/resources/samples" -o "$W/unread" --format pdf --ocr eng >/dev/null 2>"$W/no-tesseract.err") || code=$?
+if [ "$code" = 1 ] && grep -q "needs Tesseract, which is not installed: install it" "$W/no-tesseract.err" \
+   && [ "$(wc -l <"$W/no-tesseract.err")" = 1 ] && [ ! -e "$W/unread" ]; then
+  ok "without Tesseract: $(cat "$W/no-tesseract.err")"
+else fail "without Tesseract (exit $code): $(head -3 "$W/no-tesseract.err")"; fi
+
 # evaluate --json on four NoisyOffice pairs: the same scores (the timing aside).
 mkdir -p "$W/pairs/noisy" "$W/pairs/clean"
 for name in $(ls "$SHARED/noisyoffice/noisy" | sort | head -4); do

@@ -66,6 +66,28 @@ def dibco_dir(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tesseract() -> None:
+    """Tesseract with its English data, which searchable PDFs need (.ci/run installs it)."""
+    from engine.io.ocr import installed_languages
+
+    if "eng" not in installed_languages():
+        pytest.fail("Tesseract with its English data is not installed: .ci/run installs it "
+                    "(apt-get install tesseract-ocr tesseract-ocr-eng)")
+
+
+@pytest.fixture
+def noisy_pages(tmp_path: Path, noisyoffice_dir: Path) -> Path:
+    """A folder of two real noisy office pages: a coffee stain (page5.png) and a fold (page12.png)."""
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("5", "12"):
+        Image.open(noisyoffice_dir / "noisy" / f"{name}.png").save(folder / f"page{name}.png")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def realscans_dir(shared_data: Path) -> Path:
     return _require(shared_data / "realscans")
 

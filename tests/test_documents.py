@@ -89,7 +89,8 @@ def test_a_three_page_document_becomes_one_lossless_pdf(kind: str, mode: str, tm
     dpi = 150 if kind == "pdf" else 300
     make = _three_page_pdf if kind == "pdf" else _three_page_tiff
     source = make(tmp_path / f"three.{kind}", samples_dir, dpi)
-    results = list(iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf", mode=mode)))
+    options = BatchOptions.build(fmt="pdf", mode=mode, pdf_images="lossless")
+    results = list(iter_denoise([source], tmp_path / "out", denoiser, options))
     output = tmp_path / "out" / "three_clean.pdf"
     assert [(r.ok, r.output, r.output_page) for r in results] == [(True, output, i) for i in range(3)]
     assert _files(tmp_path / "out") == ["three_clean.pdf"]
@@ -109,7 +110,60 @@ def test_a_three_page_document_becomes_one_lossless_pdf(kind: str, mode: str, tm
     # What made each page travels with the file.
     made = read_output_provenances(output)
     assert [p.page for p in made] == [1, 2, 3] and {p.source for p in made} == {source.name}
-    assert {p.settings for p in made} == {f"mode={mode} keep_ink=on pictures=on"}
+    recorded = "" if mode == "bw" else " pdf_images=lossless"  # a black-and-white page is lossless either way
+    assert {p.settings for p in made} == {f"mode={mode} keep_ink=on pictures=on{recorded}"}
+
+
+@pytest.fixture(scope="module")
+def photograph(shared_data: Path) -> np.ndarray:
+    """A half-tone photograph from a real book scan (800 x 600, grey): what JPEG codes smaller than Flate."""
+    with Image.open(shared_data / "realscans" / "set0002-page-021.jpg") as scan:
+        return np.asarray(scan.convert("L").crop((1800, 500, 2600, 1100)))
+
+
+def test_a_grey_pdf_page_is_jpeg_where_that_is_smaller_and_exact_where_it_is_not(
+        tmp_path: Path, samples_dir: Path, denoiser: Denoiser, photograph: np.ndarray) -> None:
+    from engine.io import open_document
+
+    # A clean page of text: Flate codes it smaller than JPEG would, and exactly.
+    [cleaned] = _png_pages(samples_dir / PAGES[0], tmp_path / "png", denoiser, "grey")
+    writer = open_document(tmp_path / "two.pdf", jpeg_quality=85)
+    for page in (photograph, cleaned):
+        writer.add_page(page, (300.0, 300.0))
+    data = writer.finish().read_bytes()
+    assert data.count(b"/DCTDecode") == 1 and data.count(b"/FlateDecode") == 1
+    (_, photo_stored), (_, text_stored) = _pdf_pages(tmp_path / "two.pdf")
+    assert np.sqrt(np.mean((photo_stored.astype(float) - photograph) ** 2)) < 4  # grey levels, 0-255
+    assert np.array_equal(text_stored, cleaned)
+
+
+def test_the_jpeg_quality_of_pdf_pages_is_the_users(tmp_path: Path, denoiser: Denoiser,
+                                                     photograph: np.ndarray) -> None:
+    source = tmp_path / "photo.png"
+    Image.fromarray(photograph).save(source, dpi=(300, 300))
+    sizes = {}
+    for stored, quality in (("jpeg", None), ("jpeg", 40), ("lossless", None)):
+        out = tmp_path / f"{stored}-{quality}"
+        options = BatchOptions.build(fmt="pdf", pdf_images=stored, jpeg_quality=quality)
+        [result] = iter_denoise([source], out, denoiser, options)
+        [(_, embedded)] = _pdf_pages(result.output)
+        sizes[stored, quality] = result.output.stat().st_size
+        [made] = read_output_provenances(result.output)
+        recorded = {("jpeg", None): "", ("jpeg", 40): " jpeg_quality=40", ("lossless", None): " pdf_images=lossless"}
+        assert made.settings == "mode=grey keep_ink=on pictures=on" + recorded[stored, quality]
+    assert sizes["jpeg", 40] < sizes["jpeg", None] < 0.7 * sizes["lossless", None]
+
+
+def test_pdf_storage_choices_that_clash_are_refused_in_a_sentence() -> None:
+    from engine.errors import ConfigurationError
+
+    for wrong, words in (({"fmt": "png", "pdf_images": "lossless"}, "for PDFs, not png files"),
+                         ({"fmt": "pdf", "pdf_images": "lossless", "jpeg_quality": 50}, "not lossless PDF pages"),
+                         ({"fmt": "tiff", "jpeg_quality": 50}, "for JPEG pages, not tiff"),
+                         ({"fmt": "png", "pdfa": "2b"}, "PDF/A is a kind of PDF"),
+                         ({"fmt": "pdf", "pdfa": "3a"}, "the PDF/A level must be one of 2b, 1b")):
+        with pytest.raises(ConfigurationError, match=words):
+            BatchOptions.build(**wrong)
 
 
 def test_black_and_white_pages_are_stored_in_ccitt_group_4(tmp_path: Path, samples_dir: Path,
@@ -118,6 +172,24 @@ def test_black_and_white_pages_are_stored_in_ccitt_group_4(tmp_path: Path, sampl
     list(iter_denoise([source], tmp_path / "out", denoiser, BatchOptions(fmt="pdf", mode="bw")))
     data = (tmp_path / "out" / "three_clean.pdf").read_bytes()
     assert data.count(b"/CCITTFaxDecode") == 3
+
+
+def test_a_black_and_white_page_that_group_4_would_bloat_is_stored_in_flate_exactly(tmp_path: Path) -> None:
+    from engine.io import open_document
+
+    # A dithered picture: Group 4 codes such dots at several times Flate's size.
+    rng = np.random.default_rng(0)
+    dots = np.where(rng.random((600, 800)) < 0.5, 0, 255).astype(np.uint8)
+    dots[:, :400] = np.where((np.indices((600, 400)).sum(axis=0) % 2) == 0, 0, 255)  # a checkerboard half
+    text = np.full((600, 800), 255, np.uint8)
+    text[100:110, 50:750] = 0  # a rule: what Group 4 codes best
+    writer = open_document(tmp_path / "two.pdf")
+    for page in (dots, text):
+        writer.add_page(page, (300.0, 300.0), bilevel=True)
+    data = writer.finish().read_bytes()
+    assert data.count(b"/FlateDecode") == 1 and data.count(b"/CCITTFaxDecode") == 1
+    assert [np.array_equal(pixels, page) for (_, pixels), page in zip(_pdf_pages(tmp_path / "two.pdf"),
+                                                                     (dots, text))] == [True, True]
 
 
 def test_a_single_image_becomes_a_one_page_pdf_of_its_size(tmp_path: Path, samples_dir: Path,

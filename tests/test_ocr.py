@@ -11,25 +11,9 @@ from PIL import Image
 
 from cli.main import main
 from engine.errors import ConfigurationError
-from engine.io.ocr import check_languages, installed_languages
+from engine.io.ocr import check_languages
 from engine.io.provenance import read_output_provenances
 from engine.options import BatchOptions
-
-
-@pytest.fixture(scope="module")
-def tesseract() -> None:
-    if "eng" not in installed_languages():
-        pytest.fail("Tesseract with its English data is not installed: .ci/run installs it "
-                    "(apt-get install tesseract-ocr tesseract-ocr-eng)")
-
-
-@pytest.fixture
-def noisy_pages(tmp_path: Path, noisyoffice_dir: Path) -> Path:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in ("5", "12"):  # a coffee stain, a fold
-        Image.open(noisyoffice_dir / "noisy" / f"{name}.png").save(folder / f"page{name}.png")
-    return folder
 
 
 def _tesseract_words(image: Path) -> list[tuple[str, tuple[int, int, int, int]]]:

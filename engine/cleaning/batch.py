@@ -224,8 +224,8 @@ class _Writing:
 class _Document:
     """A document being written on the writer thread; its pages' results wait until it is complete."""
 
-    def __init__(self, target: Path, ocr: str = "", text: bool = False) -> None:
-        self.writer = open_document(target, ocr, text)
+    def __init__(self, target: Path, options: BatchOptions) -> None:
+        self.writer = open_document(target, options.ocr, options.text, options.document_quality, options.pdfa)
         self.error: Optional[ImageWriteError] = None  # why the document could not be written
         self.failure: Optional[Exception] = None  # anything else that stopped it, raised with its pages' results
         self.pages = 0  # pages handed to the writer
@@ -549,13 +549,13 @@ class _Run:
         target = self._target(output, geometry.part if geometry is not None else 0)
         write = partial(write_page_and_text, languages=self.options.ocr) if self.options.text else write_page
         job = self._hand_over(write, cleaned.pixels, target, dpi=dpi, bilevel=cleaned.bilevel,
-                              provenance=provenance, jpeg_quality=self.options.jpeg_quality)
+                              provenance=provenance, jpeg_quality=self.options.quality)
         return _Writing(ref, target, job, started, warning, cleaned.ink.places, done)
 
     def _document(self, output: OutputFile) -> _Document:
         """The document ``output`` is being written into, begun with its first cleaned page."""
         if output not in self.documents:
-            self.documents[output] = _Document(self._target(output), self.options.ocr, self.options.text)
+            self.documents[output] = _Document(self._target(output), self.options)
         return self.documents[output]
 
     def _target(self, output: OutputFile, part: int = 0) -> Path:

@@ -24,12 +24,12 @@ from engine.io.pixels import grey_to_rgb, to_uint8, to_unit
 from engine.io.naming import DEFAULT_NAME, NAME_FIELDS, check_name_template, fill_name
 from engine.io.output_folder import check_output_folder, remove_leftovers
 from engine.io.provenance import read_output_provenances
-from engine.io.writing import JPEG_QUALITY, JPEG_QUALITY_RANGE, check_jpeg_quality, write_page
+from engine.io.writing import JPEG_QUALITY, JPEG_QUALITY_RANGE, PDF_JPEG_QUALITY, check_jpeg_quality, write_page
 from engine.io.planning import OutputFile, check_combine_name, plan_outputs
 from engine.io.documents import DEFAULT_DPI, DocumentWriter, open_document
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "MAX_PAGE_PIXELS", "JPEG_QUALITY", "JPEG_QUALITY_RANGE", "NAME_FIELDS", "DEFAULT_NAME",
+    "SUPPORTED_SUFFIXES", "MAX_PAGE_PIXELS", "JPEG_QUALITY", "JPEG_QUALITY_RANGE", "PDF_JPEG_QUALITY", "NAME_FIELDS", "DEFAULT_NAME",
     "DEFAULT_DPI",
     "ImageReadError", "ImageWriteError", "Page", "PageKey", "PageRef", "OutputFile", "DocumentWriter",
     "find_images", "real_path", "image_size", "list_pages", "read_page", "read_pages", "write_page",

@@ -12,13 +12,16 @@ whatever the document's length, and a file under an output's name is whole.
 
 PDFs are written here rather than with a PDF library: each page is one
 image filling the page, and only a few objects are needed for that, which
-lets the file grow page by page instead of being built in memory.  The
-pixels are kept exactly: a grey page is embedded as the Flate data of
-Pillow's PNG encoder (with the PNG predictor), a black-and-white page as
-the CCITT Group 4 data of libtiff's; the page is as large as the image at
-its resolution (a 300 dpi A4 scan makes an A4 page).  What made each page
-(engine.io.provenance) is recorded in the PDF's document information under
-/DocClean, and in each TIFF page's ImageDescription.
+lets the file grow page by page instead of being built in memory.  A
+black-and-white page is embedded as the CCITT Group 4 data of libtiff's
+encoder or as Flate data, whichever is smaller (both lossless); a grey or colour page
+as a JPEG at the quality asked for, or as the Flate data of Pillow's PNG
+encoder (with the PNG predictor), its pixels exactly: always when lossless is
+asked for, and otherwise where that is the smaller.  The page
+is as large as the image at its resolution (a 300 dpi A4 scan makes an A4
+page).  Text layers and PDF/A come in one last pass (engine.io.finishing).
+What made each page (engine.io.provenance) is recorded in the PDF's document
+information under /DocClean, and in each TIFF page's ImageDescription.
 """
 from __future__ import annotations
 
@@ -41,9 +44,11 @@ from engine.io.provenance import Provenance, pdf_record
 from engine.io.provenance import is_output as is_output
 from engine.io.provenance import read_output_provenances as read_output_provenances
 from engine.io.provenance import save_options as provenance_options
+from engine.io.finishing import finish_pdf
 from engine.io.output_folder import make_parent, partial_path, write_reason
-from engine.io.ocr import add_text_layers, read_or_fail, write_text
+from engine.io.ocr import TextReader, write_text
 from engine.io.writing import format_options, page_image
+from engine.vocabulary import PdfA
 
 # The resolution a page is laid out at when its file did not say (as the PDF
 # reader renders a page that is not a scan): a 2480-pixel-wide page is A4 wide.
@@ -84,16 +89,19 @@ class DocumentWriter:
     half-written.
     """
 
-    def __init__(self, path: Path, ocr: str = "", text: bool = False) -> None:
+    def __init__(self, path: Path, ocr: str = "", text: bool = False, jpeg_quality: Optional[int] = None,
+                 pdfa: Optional[PdfA] = None) -> None:
         self.path = path
         self.temporary = partial_path(path)
         self.pages = 0
         self._stream: Optional[BinaryIO] = None
-        # What Tesseract read of each page, in ``ocr``'s languages (engine.io.ocr): a PDF's text layers, and
-        # with ``text`` the document's text, written beside it.
+        self._finished: Optional[Path] = None  # the last pass's file (engine.io.finishing), when there is one
+        # Tesseract reads each page, in ``ocr``'s languages (engine.io.ocr), while the next is cleaned: for a
+        # PDF's text layers, and with ``text`` for the document's text, written beside it.
         self.ocr, self.text = ocr, text
-        self._layers: list[Optional[bytes]] = []
-        self._texts: list[str] = []
+        self._reader = TextReader(ocr, path, layer=isinstance(self, PdfWriter), text=text) if ocr else None
+        # A PDF's grey and colour pages as JPEG at this quality (None: lossless), and the PDF/A it is made to.
+        self.jpeg_quality, self.pdfa = jpeg_quality, pdfa
 
     def add_page(self, pixels: np.ndarray, dpi: Optional[tuple[float, float]] = None, bilevel: bool = False,
                  provenance: Optional[Provenance] = None) -> None:
@@ -109,10 +117,8 @@ class DocumentWriter:
                 self._stream = open(self.temporary, "x+b")
                 self._start()
             self._append(image, dpi, provenance)
-            if self.ocr:
-                reading = read_or_fail(pixels, self.ocr, dpi, isinstance(self, PdfWriter), self.text, self.path)
-                self._layers.append(reading.layer)
-                self._texts.append(reading.text)
+            if self._reader is not None:
+                self._reader.read(pixels, dpi)
         self.pages += 1
 
     def finish(self) -> Path:
@@ -124,19 +130,28 @@ class DocumentWriter:
             self._stream.flush()
             os.fsync(self._stream.fileno())
             self._stream.close()
-            if any(layer is not None for layer in self._layers):
-                add_text_layers(self.temporary, self._layers)
-            if self.text:
-                write_text(self.path.with_suffix(".txt"), "".join(page + "\f" for page in self._texts))  # a page a form feed, as pdftotext
-            os.replace(self.temporary, self.path)
+            readings = self._reader.readings() if self._reader is not None else []
+            finished = self.temporary
+            if isinstance(self, PdfWriter):
+                self._finished = partial_path(self.path)
+                finished = finish_pdf(self.temporary, [reading.layer for reading in readings], self.pdfa,
+                                      self.path, self._finished)
+            if self.text:  # a page a form feed, as pdftotext
+                write_text(self.path.with_suffix(".txt"), "".join(reading.text + "\f" for reading in readings))
+            os.replace(finished, self.path)
+            self.abort()  # what is left: the reader's scratch folder, and the first pass when there were two
         return self.path
 
     def abort(self) -> None:
         """Remove the temporary file, if any; never raises."""
+        if self._reader is not None:
+            self._reader.close()
         try:
             if self._stream is not None:
                 self._stream.close()
             self.temporary.unlink(missing_ok=True)
+            if self._finished is not None:
+                self._finished.unlink(missing_ok=True)
         except OSError:
             pass  # left for remove_leftovers: the next run removes it
 
@@ -170,13 +185,17 @@ class DocumentWriter:
         """Write what comes after the last page."""
 
 
-def open_document(path: Path, ocr: str = "", text: bool = False) -> DocumentWriter:
+def open_document(path: Path, ocr: str = "", text: bool = False, jpeg_quality: Optional[int] = None,
+                  pdfa: Optional[PdfA] = None) -> DocumentWriter:
     """A DocumentWriter for ``path``: a PDF for .pdf, a multi-page TIFF for .tif/.tiff; with ``ocr`` (Tesseract's
-    languages) a PDF gets a text layer, and with ``text`` the text goes beside it too."""
+    languages) a PDF gets a text layer, and with ``text`` the text goes beside it too.  A PDF's grey and colour
+    pages are JPEG at ``jpeg_quality`` (None: lossless); with ``pdfa`` it is made that PDF/A and checked."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return PdfWriter(path, ocr, text)
+        return PdfWriter(path, ocr, text, jpeg_quality, pdfa)
     if suffix in (".tif", ".tiff"):
+        if pdfa is not None:
+            raise ConfigurationError(f"{path.name}: PDF/A is a kind of PDF; a TIFF cannot be one")
         return TiffWriter(path, ocr, text)
     raise ConfigurationError(f"{path.name}: only PDF and TIFF files hold several pages")
 
@@ -210,7 +229,7 @@ class PdfWriter(DocumentWriter):
 
     def _append(self, image: Image.Image, dpi: Optional[tuple[float, float]],
                 provenance: Optional[Provenance]) -> None:
-        entries, data = _pdf_image(image)
+        entries, data = _pdf_image(image, self.jpeg_quality)
         width, height = page_size(image.size, dpi)
         space = b"/DeviceRGB" if image.mode == "RGB" else b"/DeviceGray"
         picture = self._object(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s %s >>"
@@ -302,18 +321,27 @@ def _pdf_text(text: str) -> bytes:
     return b"<" + data.hex().encode() + b">"
 
 
-def _pdf_image(image: Image.Image) -> tuple[bytes, bytes]:
-    """The image dictionary's encoding entries and the data of ``image``: its pixels exactly."""
-    if image.mode == "1":
-        strip = _group4_data(image)
-        if strip is not None:
-            return (b"/BitsPerComponent 1 /Filter /CCITTFaxDecode "
-                    b"/DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 true >>" % image.size), strip
+def _pdf_image(image: Image.Image, jpeg_quality: Optional[int] = None) -> tuple[bytes, bytes]:
+    """The image dictionary's encoding entries and the data of ``image``, the smallest of the codings it may
+    have: a grey or colour page as a JPEG at ``jpeg_quality`` unless its pixels exactly (Flate) are smaller,
+    as they are for a clean page of text, whose sharp edges JPEG spends the most on; a black-and-white page
+    in Group 4 or Flate, both exact: Group 4 is a half to a third of Flate on text, but twice it and more
+    on the dither of a picture."""
     bits = 1 if image.mode == "1" else 8
     colours = 3 if image.mode == "RGB" else 1
-    return (b"/BitsPerComponent %d /Filter /FlateDecode "
-            b"/DecodeParms << /Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d >>"
-            % (bits, colours, bits, image.width)), _png_data(image)
+    entries, data = (b"/BitsPerComponent %d /Filter /FlateDecode "
+                     b"/DecodeParms << /Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d >>"
+                     % (bits, colours, bits, image.width)), _png_data(image)
+    if image.mode == "1":
+        strip = _group4_data(image)
+        if strip is not None and len(strip) < len(data):
+            return (b"/BitsPerComponent 1 /Filter /CCITTFaxDecode "
+                    b"/DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 true >>" % image.size), strip
+    elif jpeg_quality is not None:
+        jpeg = _jpeg_data(image, jpeg_quality)
+        if len(jpeg) < len(data):
+            return b"/BitsPerComponent 8 /Filter /DCTDecode", jpeg
+    return entries, data
 
 
 def _png_data(image: Image.Image) -> bytes:
@@ -327,6 +355,13 @@ def _png_data(image: Image.Image) -> bytes:
             chunks.append(bytes(png[position + 8:position + 8 + length]))
         position += 12 + length  # length, type, data, CRC
     return b"".join(chunks)
+
+
+def _jpeg_data(image: Image.Image, quality: int) -> bytes:
+    """``image`` as a baseline JPEG at ``quality``, with Huffman tables fitted to it (some 5 % smaller)."""
+    encoded = io.BytesIO()
+    image.save(encoded, format="JPEG", quality=quality, optimize=True)
+    return encoded.getvalue()
 
 
 def _group4_data(image: Image.Image) -> Optional[bytes]:

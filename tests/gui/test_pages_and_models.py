@@ -284,12 +284,8 @@ def test_the_window_fits_a_small_screen(qtbot, window, open_and_wait, pages_dir)
 def test_a_searchable_pdf_is_chosen_from_the_installed_languages_and_written(
         qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
     import pypdfium2 as pdfium
-    from PIL import Image
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    Image.open(noisyoffice_dir / "noisy" / "5.png").save(folder / "letter.png")
-    open_and_wait(window, folder, 1)
+    open_and_wait(window, _letter_folder(tmp_path, noisyoffice_dir), 1)
     options = window.output_options
     combo = options.ocr_combo
     assert combo.findData("eng") > 0, "Tesseract's English data is installed by .ci/run"
@@ -306,3 +302,37 @@ def test_a_searchable_pdf_is_chosen_from_the_installed_languages_and_written(
     assert "Spanish" in document[0].get_textpage().get_text_range()
     document.close()
     assert window.settings.ocr == "eng"  # the next session offers it again
+
+
+def test_how_a_pdf_is_stored_and_pdfa_are_chosen_for_pdfs_and_written(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+    from pikepdf import pdfa
+
+    open_and_wait(window, _letter_folder(tmp_path, noisyoffice_dir), 1)
+    options = window.output_options
+    window.format_combo.setCurrentText("png")
+    assert not any(widget.isEnabled() for widget in (options.pdf_images_combo, options.pdf_quality_spin,
+                                                     options.pdfa_combo))  # a PDF's choices
+    window.format_combo.setCurrentText("pdf")
+    options.pdfa_combo.setCurrentIndex(options.pdfa_combo.findData("2b"))
+    options.pdf_images_combo.setCurrentIndex(options.pdf_images_combo.findData("lossless"))
+    assert options.pdfa_combo.isEnabled() and not options.pdf_quality_spin.isEnabled()  # no JPEG, no quality
+    chosen = options.options()
+    assert (chosen.pdfa, chosen.pdf_images, chosen.document_quality) == ("2b", "lossless", None)
+    out = tmp_path / "out"
+    window.output_edit.setText(str(out))
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    document = out / "letter_clean.pdf"
+    assert pdfa.validate_written(document, "2b").passed and b"/DCTDecode" not in document.read_bytes()
+    assert (window.settings.pdfa, window.settings.pdf_images) == ("2b", "lossless")  # offered again next time
+
+
+def _letter_folder(tmp_path, noisyoffice_dir):
+    """A folder holding one real noisy letter, letter.png."""
+    from PIL import Image
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    Image.open(noisyoffice_dir / "noisy" / "5.png").save(folder / "letter.png")
+    return folder
