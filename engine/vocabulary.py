@@ -162,7 +162,7 @@ _LABELS: dict[type[StrEnum], dict[str, str]] = {
     },
     PageMode: {"grey": "Grey (clean page)", "bw": "Black and white (1 bit)", "colour": "Colour (marks kept)",
                "auto": "Colour where the page has it"},
-    PdfImages: {"jpeg": "JPEG (compact)", "lossless": "Lossless (exact pixels, larger)"},
+    PdfImages: {"jpeg": "JPEG", "lossless": "Lossless"},
     PdfA: {"2b": "PDF/A-2b", "1b": "PDF/A-1b"},
     RerunPolicy: {
         "skip": "Skip pages cleaned before",

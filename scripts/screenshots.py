@@ -132,7 +132,15 @@ def colour_shot(window: Any, workdir: Path, path: Path) -> None:
     page = colour_page(cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), np.random.default_rng(1))
     cv2.imwrite(str(folder / "marked.jpg"), cv2.cvtColor(page.rgb, cv2.COLOR_RGB2BGR))
     window.mode_combo.setCurrentIndex(window.mode_combo.findData(PageMode.COLOUR))
+    # Written as a searchable PDF/A: the output box shows the PDF's rows in use.
+    options = window.output_options
+    window.format_combo.setCurrentText("pdf")
+    options.pdfa_combo.setCurrentIndex(options.pdfa_combo.findData("2b"))
+    options.ocr_combo.setCurrentIndex(max(0, options.ocr_combo.findData("eng")))
     show_page(window, folder, 0, path)
+    for combo in (options.pdfa_combo, options.ocr_combo):
+        combo.setCurrentIndex(0)
+    window.format_combo.setCurrentText("png")
     window.mode_combo.setCurrentIndex(window.mode_combo.findData(PageMode.GREY))
 
 

@@ -29,7 +29,7 @@ def test_the_wheel_cleans_the_samples_from_another_folder(samples_dir, tmp_path)
     # Built from a copy: setuptools' build/ folder in the tree could hold modules since removed.
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "engine", "gui", "cli", "resources"):
+    for name in ("pyproject.toml", "README.md", "engine", "gui", "cli", "docclean", "resources"):
         copy = shutil.copytree if (PROJECT / name).is_dir() else shutil.copy2
         copy(PROJECT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
                                                if (PROJECT / name).is_dir() else {}))
@@ -42,6 +42,7 @@ def test_the_wheel_cleans_the_samples_from_another_folder(samples_dir, tmp_path)
                            *map(str, wheels.glob("docclean-*.whl"))], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert (installed / "resources" / "models" / "docclean-general.openvino" / "model.xml").is_file()
+    assert (installed / "docclean" / "ocrmypdf.py").is_file()  # the OCRmyPDF plugin travels with the wheel
 
     # A fresh interpreter that sees the installed copy and the dependencies, never the source tree.
     venv = tmp_path / "venv"

@@ -153,8 +153,11 @@ class TextReader:
         process, out = self._running[0]
         status = process.wait()
         self._running.popleft()
+        page = len(self._readings) + 1
+        if status < 0:  # a signal: Ctrl+C reaches Tesseract too, or something on the system stopped it
+            raise ImageWriteError(self.output, f"Tesseract was stopped before it had read page {page} of it")
         if status != 0:
-            raise ImageWriteError(self.output, f"Tesseract could not read page {len(self._readings) + 1} of it "
+            raise ImageWriteError(self.output, f"Tesseract could not read page {page} of it "
                                                f"(it stopped with status {status})")
         try:
             reading = Reading(out.with_suffix(".pdf").read_bytes() if self.layer else None,
