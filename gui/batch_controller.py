@@ -1,5 +1,8 @@
 """The batch's controller: runs engine.cleaning.batch on the batch worker and tells the workspace what happened.
 
+It also runs a watch of the opened folder (engine.cleaning.watch): a batch that lasts until it is
+cancelled, whose pages join the list as they arrive.
+
 The workspace (engine.workspace) keeps the pages' states, the counts, the
 progress and the time left; the window shows them.  Page progress events
 (Stage.PAGES) count pages as they are cleaned, also those of a document
@@ -13,6 +16,7 @@ from typing import Any, Optional, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from engine.cleaning.batch import PageResult, plan_batch, run_batch
+from engine.cleaning.watch import watch_folder
 from engine.cleaning.model_pool import ModelPool
 from engine.models.bundled import model_for_mode
 from engine.cleaning.pictures import ZoneEdits
@@ -39,6 +43,7 @@ class BatchController(QObject):
         self.runner, self.denoisers, self.workspace = runner, denoisers, workspace
         self.task: Optional[Task] = None
         self.out_dir: Optional[Path] = None  # the folder of the batch under way, or of the last one
+        self.watching = False  # the task under way is a watch of a folder
 
     @property
     def running(self) -> bool:
@@ -69,6 +74,20 @@ class BatchController(QObject):
             on_failed=self._on_failed)
         self.started.emit()
 
+    def watch(self, folder: Path, out_dir: Path, options: BatchOptions, model: Optional[Path]) -> None:
+        """Clean every page that appears in ``folder`` into ``out_dir`` until cancel(); its pages join the list."""
+        if self.running:
+            return
+        self.out_dir, self.watching = out_dir, True
+        pool = self.denoisers
+        self.task = self.runner.start(
+            lambda task: _run_watch(pool, model, folder, out_dir, options, task), "batch", name="watch", owner=self,
+            on_item=self._on_item,
+            on_result=lambda _: self._end("done"),
+            on_cancelled=lambda: self._end("cancelled"),
+            on_failed=self._on_failed)
+        self.started.emit()
+
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
@@ -77,6 +96,8 @@ class BatchController(QObject):
         if isinstance(item, str):  # a note about the output folder, before the first page
             self.note.emit(item[0].upper() + item[1:])
             return
+        if self.workspace.get(item.ref.key) is None:  # a page that came while watching joins the list
+            self.workspace.add([(item.ref, None)])
         key: Optional[PageKey] = self.workspace.page_result(item)
         self.page_done.emit(item, key)
 
@@ -89,7 +110,7 @@ class BatchController(QObject):
 
     def _end(self, how: str) -> None:
         self.workspace.finish_batch(how)
-        self.task = None
+        self.task, self.watching = None, False
         self.finished.emit(how)
 
 
@@ -106,6 +127,17 @@ def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages
     count = 0
     result: PageResult
     for result in run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report):
+        task.emit_item(result)
+        count += 1
+    return count
+
+
+def _run_watch(pool: ModelPool, model: Optional[Path], folder: Path, out_dir: Path, options: BatchOptions,
+               task: Task) -> int:
+    """On the batch worker: clean the pages that appear in ``folder`` until cancelled, each result an item."""
+    denoiser: Any = pool.get(model_for_mode(model, options.mode))
+    count = 0
+    for result in watch_folder(folder, out_dir, denoiser, options, cancel=task.cancel_token):
         task.emit_item(result)
         count += 1
     return count

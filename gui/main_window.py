@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from engine.cleaning.model_pool import ModelPool
+from engine.cleaning.watch import check_watchable
 from engine.cleaning.pictures import PICTURE, TEXT
 from engine.errors import ConfigurationError, ImageWriteError
 from engine.io import PageKey, check_output_folder
@@ -347,37 +348,71 @@ class MainWindow(WindowParts, QMainWindow):
         self._start_batch([entry.ref for entry in self.workspace if entry.key in keys])
 
     def _start_batch(self, refs: list[Any]) -> None:
-        if self.batch_running:
+        if self.batch_running or not self._can_write():
             return
-        if self.model_box.problem:
-            self._show_error("Can't clean with this model", self.model_box.problem)
-            return
-        problem = self.output_options.problem()
-        if problem:
-            self._show_error("Can't write the pages this way", problem[0].upper() + problem[1:])
-            return
-        self.output_options.remember()
         if not refs:
             self.statusBar().showMessage("No pages to clean" if self.page_list.count()
                                          else "Open a folder first (Ctrl+O)")
             return
+        out_dir = self._writable_output_folder()
+        if out_dir is None:
+            return
+        self.batch.start(refs, self._batch_inputs(refs), out_dir, self.output_options.options(),
+                         self.model_choice.current_model())
+        self.statusBar().showMessage(f"Cleaning {len(refs)} page(s) into {out_dir}")
+        self._update_actions()
+
+    def toggle_watch(self, on: bool) -> None:
+        """Batch > Watch the folder: clean every page that appears in the opened folder, until unchecked."""
+        if not on:
+            self.batch.cancel()
+            return
+        folder = self.input_folder
+        problem = None if folder is not None else "Open the folder to watch first (Ctrl+O)"
+        if problem is None and not self.batch_running and self._can_write():
+            try:
+                check_watchable(self.output_options.options())
+            except ConfigurationError as error:
+                problem = str(error)[0].upper() + str(error)[1:]
+            out_dir = self._writable_output_folder() if problem is None else None
+            if folder is not None and out_dir is not None:
+                self.batch.watch(folder, out_dir, self.output_options.options(), self.model_choice.current_model())
+                self.statusBar().showMessage(f"Watching {folder}: the pages that appear in it are cleaned "
+                                             f"into {out_dir}")
+                self._update_actions()
+                return
+        if problem is not None:
+            self._show_error("Can't watch the folder", problem)
+        self.watch_action.setChecked(False)
+
+    def _can_write(self) -> bool:
+        """Whether the model and the output options can clean and write pages; says why not."""
+        if self.model_box.problem:
+            self._show_error("Can't clean with this model", self.model_box.problem)
+            return False
+        problem = self.output_options.problem()
+        if problem:
+            self._show_error("Can't write the pages this way", problem[0].upper() + problem[1:])
+            return False
+        self.output_options.remember()
+        return True
+
+    def _writable_output_folder(self) -> Optional[Path]:
+        """The output folder, chosen now if none is, once it is known to be writable; None (said why) if not."""
         out_dir = self.output_folder()
         if out_dir is None:
             self.choose_output_folder()
             out_dir = self.output_folder()
             if out_dir is None:
-                return
+                return None
         try:
             check_output_folder(out_dir)
         except ImageWriteError as error:
             self._show_error(f"Can't write to {out_dir}", f"{error.reason[0].upper()}{error.reason[1:]}.")
-            return
+            return None
         self._remember_output_folder()
         self.loader.drop_check()
-        self.batch.start(refs, self._batch_inputs(refs), out_dir, self.output_options.options(),
-                         self.model_choice.current_model())
-        self.statusBar().showMessage(f"Cleaning {len(refs)} page(s) into {out_dir}")
-        self._update_actions()
+        return out_dir
 
     def _batch_inputs(self, refs: list[Any]) -> list[Path]:
         """The opened folder when every page is in it, so its sub-folders are mirrored in the output;
@@ -400,6 +435,8 @@ class MainWindow(WindowParts, QMainWindow):
                 self._show_current()
 
     def _on_batch_end(self, how: str) -> None:
+        if self.watch_action.isChecked():  # the watch ended: cancelled, or stopped by a failure
+            self.watch_action.setChecked(False)
         text = self.workspace.summary()
         self.progress_label.setText(text)
         self.statusBar().showMessage(text)
@@ -475,6 +512,7 @@ class MainWindow(WindowParts, QMainWindow):
             self.compare.set_mark_mode(None)
         for widget in (self.cancel_action, self.cancel_button):
             widget.setEnabled(running)
+        self.watch_action.setEnabled(self.input_folder is not None and (not running or self.batch.watching))
         self.run_button.setToolTip(f"Choose another model: {self.model_box.problem}" if self.model_box.problem
                                    else "Run the batch (Ctrl+R)")
         for widget in (self.open_action, self.add_files_action, self.model_choice):

@@ -34,6 +34,7 @@ class WindowParts:
     show_output_action: QAction
     show_input_folder_action: QAction
     cancel_action: QAction
+    watch_action: QAction
     open_output_action: QAction
     train_action: QAction
     lab_action: QAction
@@ -148,6 +149,9 @@ def build_actions(w: Any) -> None:
     w.show_input_folder_action = a("Open containing folder", w.show_input_folder, None,
                                    "Open the folder that holds the scan")
     w.cancel_action = a("Cancel", w.cancel, "Esc", "Cancel the batch")
+    w.watch_action = a("Watch the folder", w.toggle_watch, None,
+                       "Clean every page that appears in the opened folder, as a scanner saves it, until unchecked")
+    w.watch_action.setCheckable(True)
     w.open_output_action = a("Open output folder", w.open_output_folder, "Ctrl+Shift+E")
     w.train_action = a("Train…", w.open_training, "Ctrl+T", "Train a model")
     w.lab_action = a("Lab…", w.open_lab, None, "Run an autoencoder experiment of the lab")
@@ -233,7 +237,7 @@ def build_bars_and_menus(w: Any) -> None:
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     fill(file_menu, (w.add_files_action, w.open_output_action, None, w.preferences_action, None, w.quit_action))
     fill(menu.addMenu("&Batch"), (w.run_action, w.clean_selected_action, w.clean_remaining_action, w.cancel_action,
-                                  None, w.train_action, w.lab_action))
+                                  None, w.watch_action, None, w.train_action, w.lab_action))
     fill(menu.addMenu("&View"), (w.next_action, w.previous_action, None, w.zoom_in_action, w.zoom_out_action,
                                  w.fit_action, w.actual_action, None, w.swipe_action, None, w.zones_action,
                                  w.mark_picture_action, w.mark_text_action, w.clear_marks_action))

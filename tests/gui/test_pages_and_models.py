@@ -336,3 +336,37 @@ def _letter_folder(tmp_path, noisyoffice_dir):
     folder.mkdir()
     Image.open(noisyoffice_dir / "noisy" / "5.png").save(folder / "letter.png")
     return folder
+
+
+def test_watching_the_folder_cleans_a_page_that_appears_and_lists_it(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir):
+    import shutil
+
+    from engine.workspace import PageState
+
+    folder = _letter_folder(tmp_path, noisyoffice_dir)
+    open_and_wait(window, folder, 1)
+    window.output_edit.setText(str(tmp_path / "out"))
+    assert window.watch_action.isEnabled() and window.watch_action.isCheckable()
+    window.watch_action.trigger()
+    assert window.watch_action.isChecked() and window.batch.watching
+    assert not window.run_action.isEnabled()  # the watch is the batch while it runs
+    shutil.copy(noisyoffice_dir / "noisy" / "7.png", folder / "scanned later.png")
+    qtbot.waitUntil(lambda: window.page_list.count() == 2, timeout=60000)
+    qtbot.waitUntil(lambda: all(entry.state is PageState.DONE for entry in window.workspace), timeout=60000)
+    assert (tmp_path / "out" / "scanned later_clean.png").exists() and (tmp_path / "out" / "letter_clean.png").exists()
+    with qtbot.waitSignal(window.batch_finished, timeout=30000):
+        window.watch_action.trigger()  # unchecked: the watch stops
+    assert not window.watch_action.isChecked() and window.run_action.isEnabled()
+
+
+def test_a_watch_that_cannot_write_as_asked_says_so_and_stays_off(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir, monkeypatch):
+    shown = []
+    monkeypatch.setattr("gui.error_report.show_error", lambda parent, title, message: shown.append(message))
+    open_and_wait(window, _letter_folder(tmp_path, noisyoffice_dir), 1)
+    window.output_edit.setText(str(tmp_path / "out"))
+    window.output_options.combine_check.setChecked(True)
+    window.watch_action.trigger()
+    assert not window.watch_action.isChecked() and not window.batch.running
+    assert shown and "one combined PDF" in shown[-1]
