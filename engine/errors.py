@@ -41,6 +41,18 @@ class DocCleanError(Exception):
         self.path = Path(path) if path is not None else None
         super().__init__(f"{self.path}: {reason}" if self.path is not None else reason)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross processes (a cluster's workers report them to the driver): rebuilt from what they hold,
+        # whatever their __init__ takes, which pickle's default (calling it with ``args``) would not match.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(kind: type[DocCleanError], args: tuple[object, ...], state: dict[str, object]) -> DocCleanError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class PageError(DocCleanError):
     """A page (or a file of pages) that could not be read or written; ``path`` is always set."""

@@ -49,3 +49,19 @@ def test_a_warning_during_training_is_one_line_without_python(shared_data, tmp_p
     assert code == ExitCode.OK
     assert "warning: training split not available" in err
     assert ".py:" not in err and "Warning:" not in err and "load_dataset(" not in err
+
+
+def test_errors_cross_processes_with_their_file_and_reason() -> None:
+    # A worker process (a cluster's, a pool's) reports a page's error to the process that tells the user.
+    import pickle
+
+    from engine.errors import ImageReadError, ImageWriteError
+    from engine.io.documents import PageOfFailedDocument
+
+    document = ImageWriteError(Path("book.pdf"), "the disk is full")
+    for error in (ImageReadError(Path("scan.png"), "it is not an image"), document,
+                  PageOfFailedDocument("book.pdf [page 2]", document)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy), copy.path, copy.reason, copy.exit_code) == (
+            type(error), str(error), error.path, error.reason, error.exit_code)
+    assert str(pickle.loads(pickle.dumps(PageOfFailedDocument("p", document))).document_error) == str(document)
