@@ -7,14 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from tqdm import tqdm
 
 # Nothing here imports TensorFlow: the model runs on OpenVINO (engine.cleaning.backends).
-from cli.arguments import checked_whole, number
+from cli.arguments import checked_whole, number, whole
 from cli.progress_bars import Bars
 from engine.cleaning.backends import PRECISIONS as CLEANING_PRECISIONS, check_threads
+from engine.distributed.cluster import ClusterOptions
 from engine.errors import ConfigurationError, DocCleanError, ExitCode
 from engine.geometry import GeometryOptions
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, PDF_JPEG_QUALITY, check_jpeg_quality
@@ -33,7 +34,22 @@ def add_denoise_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
     output_arguments(p)
+    _engine_arguments(p)
     p.set_defaults(run=denoise)
+
+
+def _engine_arguments(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("cluster", "run the batch on Ray workers, a file a task (pip install "
+                                            "'docclean[ray]'); outputs are those of a run here")
+    group.add_argument("--engine", choices=["local", "ray"], default="local",
+                       help="local (the default): in this process; ray: on a Ray cluster, or on a Ray started on "
+                            "this computer when no address is given")
+    group.add_argument("--address", metavar="HOST:PORT",
+                       help="the Ray cluster's head to join, or auto (default: RAY_ADDRESS, else start one here)")
+    group.add_argument("--workers", type=whole, metavar="N",
+                       help="worker processes, each with its own model (default: as many as the CPUs allow)")
+    group.add_argument("--cpus-per-worker", type=whole, default=1, metavar="K",
+                       help="CPUs each worker takes, and the threads its model runs on (default 1)")
 
 
 def add_watch_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,6 +120,7 @@ def denoise(args: argparse.Namespace) -> int:
     from engine.io import SUPPORTED_SUFFIXES
 
     options = batch_options(args)  # every option is checked before any work
+    cluster = _cluster_options(args, options)
     if options.ocr:
         from engine.io.ocr import check_languages
 
@@ -111,20 +128,32 @@ def denoise(args: argparse.Namespace) -> int:
     plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
     for note in plan.notes():
         print(note, file=sys.stderr)
-    denoiser = Denoiser.from_file(model_for_mode(args.model, options.mode), backend=args.backend,
-                                   precision=args.precision, threads=args.threads)
+    model = model_for_mode(args.model, options.mode)
+    denoiser = None if cluster else Denoiser.from_file(model, backend=args.backend, precision=args.precision,
+                                                        threads=args.threads)
     if not plan.files:  # after the model: a wrong model is worth hearing about first
         raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
                                  f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
-    _warn_if_unsuited(denoiser, plan)
+    if denoiser is not None:
+        _warn_if_unsuited(denoiser, plan)
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
-        for result in run_batch(plan, denoiser, options, progress=bars):
+        if cluster is None:
+            assert denoiser is not None
+            results = run_batch(plan, denoiser, options, progress=bars)
+        else:
+            from engine.distributed.ray_batch import ModelChoice, run_on_cluster
+
+            choice = ModelChoice(model, args.backend, args.precision)
+            results = run_on_cluster(plan, choice, options, cluster, progress=bars,
+                                     say=lambda sentence: tqdm.write(sentence, file=sys.stderr))
+        for result in results:
             tell(result, counts, args.verbose)
     finally:
         bars.close()
-    print(f"{batch_summary(counts, plan.out_dir)} ({runtime(denoiser)})")
+    ran = runtime(denoiser) if denoiser is not None else "on Ray"
+    print(f"{batch_summary(counts, plan.out_dir)} ({ran})")
     if counts["already clean"] and not counts["cleaned"] and not counts["failed"]:
         print("(every page was already cleaned by this model: --overwrite cleans them again, "
               "--keep-both writes new copies)", file=sys.stderr)
@@ -132,6 +161,20 @@ def denoise(args: argparse.Namespace) -> int:
     if counts["failed"]:
         return ExitCode.SOME_FAILED if worked else ExitCode.FAILED
     return ExitCode.OK
+
+
+def _cluster_options(args: argparse.Namespace, options: BatchOptions) -> Optional[ClusterOptions]:
+    """With --engine ray, where and how wide the run goes (checked, with the batch's options, before any work);
+    None for a run in this process."""
+    if args.engine != "ray":
+        for flag, value in (("--address", args.address), ("--workers", args.workers)):
+            if value is not None:
+                raise ConfigurationError(f"{flag} is for a run on a cluster: add --engine ray")
+        return None
+    from engine.distributed.ray_batch import check_distributable
+
+    check_distributable(options)
+    return ClusterOptions(args.address, args.workers, args.cpus_per_worker).check()
 
 
 def _warn_if_unsuited(denoiser: Denoiser, plan: BatchPlan) -> None:

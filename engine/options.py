@@ -127,6 +127,16 @@ class BatchOptions:
                                      f"{MAX_DPI:,.0f}, not {self.dpi}")
         return self
 
+    def check_file_by_file(self, runner: str) -> None:
+        """ConfigurationError, in one sentence, for what a run that cleans each file on its own (``runner``: "a
+        watch", "a cluster") cannot keep to: one combined PDF of every page, and a new copy beside each output."""
+        if self.combine is not None:
+            raise ConfigurationError(f"{runner} cleans each file on its own, so the pages cannot go into one "
+                                     "combined PDF: write a file per input (--format pdf)")
+        if self.existing == RerunPolicy.KEEP_BOTH:
+            raise ConfigurationError(f"{runner} cannot keep both copies (--keep-both), as it may clean a file "
+                                     "again: use the default (skip pages cleaned before) or --overwrite")
+
     def problem(self) -> Optional[str]:
         """Why these options cannot run, in one sentence; None when they can."""
         try:

@@ -125,9 +125,9 @@ def test_pages_arriving_while_it_watches_are_cleaned_once_each_and_a_growing_fil
 
 
 def test_what_a_watch_cannot_do_is_refused_in_a_sentence() -> None:
-    with pytest.raises(ConfigurationError, match="cannot put them into one combined PDF"):
+    with pytest.raises(ConfigurationError, match="a watch cleans each file on its own, so the pages cannot go into one combined PDF"):
         check_watchable(BatchOptions.build(combine="all.pdf"))
-    with pytest.raises(ConfigurationError, match="a new copy of every page each time it starts"):
+    with pytest.raises(ConfigurationError, match="a watch cannot keep both copies"):
         check_watchable(BatchOptions.build(existing="keep-both"))
     with pytest.raises(ConfigurationError, match="interval must be more than 0"):
         WatchTimes(interval=0).check()

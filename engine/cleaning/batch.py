@@ -99,6 +99,8 @@ class BatchPlan:
     zones: dict[PageKey, ZoneEdits] = field(default_factory=dict)
     # The user's corrections of the pages' geometry (a page not here: those the output folder's record keeps).
     fixes: dict[PageKey, GeometryFix] = field(default_factory=dict)
+    # Inputs of the same run outside ``files`` (a cluster worker's share is one file of many): never overwritten either.
+    others: frozenset[Path] = frozenset()
 
     def pages(self) -> list[PageRef | tuple[Path, ImageReadError]]:
         """The pages to clean in order, and (path, error) for files that cannot be listed."""
@@ -369,7 +371,7 @@ def iter_denoise(inputs: Iterable[str | Path], out_dir: str | Path, denoiser: De
 
 def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = BatchOptions(),
               cancel: Optional[CancelToken] = None,
-              progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
+              progress: Optional[ProgressCallback] = None, lock: bool = True) -> Iterator[PageResult]:
     """Clean every page of a planned batch as ``options`` say.
 
     Each page goes through clean_page with the options' mode and keep_ink.
@@ -393,7 +395,10 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     input file is never overwritten, nor, unless it is OVERWRITE, any
     existing file.  ``cancel`` stops between pages or rows of tiles,
     leaving no partial file.  A page of ``plan.zones`` is cleaned with the
-    user's picture zone edits, which its output records.
+    user's picture zone edits, which its output records.  The output folder
+    is locked against other runs while the batch writes there, unless
+    ``lock`` is false: a cluster's workers clean a file each under the lock
+    their driver holds (engine.distributed).
     """
     options.check()
     if options.ocr:  # Tesseract and every language asked for, before any page is cleaned
@@ -405,7 +410,7 @@ def run_batch(plan: BatchPlan, denoiser: Denoiser, options: BatchOptions = Batch
     provenances = Provenances(denoiser, options.settings_text(), plan.zones,
                               PageFixes(plan.out_dir, plan.fixes, options.geometry.active))
     run = _Run(plan, items, outputs, denoiser, provenances, options)
-    return run.pages(cancel, progress)
+    return run.pages(cancel, progress, lock)
 
 
 class _Run:
@@ -421,18 +426,19 @@ class _Run:
         self.provenances = provenances
         self.options = options
         self.zones = plan.zones
-        self.protected = {real_path(p) for p in plan.files}
+        self.protected = {real_path(p) for p in plan.files} | set(plan.others)
         self.done_before: dict[OutputFile, Path] = {}  # output -> an earlier file with every page, made the same way
         self.replace: dict[OutputFile, Path] = {}  # output -> an earlier document made the same way that lacks pages
         self.documents: dict[OutputFile, _Document] = {}
         self.writer: Optional[ThreadPoolExecutor] = None
         self.last_job: Optional[Future[object]] = None
 
-    def pages(self, cancel: Optional[CancelToken], progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
+    def pages(self, cancel: Optional[CancelToken], progress: Optional[ProgressCallback],
+              lock: bool = True) -> Iterator[PageResult]:
         """Clean every page: the generator run_batch returns."""
         outcomes = _Outcomes(progress, len(self.items))
         # One run at a time in an output folder: a second would clean every page again beside the first's.
-        lock = RunLock(self.out_dir).acquire()
+        held = RunLock(self.out_dir).acquire() if lock else None
         try:
             self.provenances.fixes.keep(item for item in self.items if isinstance(item, PageRef))
             if self.options.existing == RerunPolicy.SKIP:
@@ -455,7 +461,8 @@ class _Run:
             for document in self.documents.values():
                 if document.finished is None:
                     document.writer.abort()
-            lock.release()
+            if held is not None:
+                held.release()
 
     def _find_earlier(self, cancel: Optional[CancelToken]) -> None:
         for output in dict.fromkeys(self.owner.values()):

@@ -21,7 +21,6 @@ from engine.cleaning.denoiser import Denoiser
 from engine.errors import ConfigurationError
 from engine.options import BatchOptions
 from engine.progress import CancelToken, ProgressCallback, check
-from engine.vocabulary import RerunPolicy
 
 
 @dataclass(frozen=True)
@@ -80,12 +79,7 @@ class Arrivals:
 
 def check_watchable(options: BatchOptions) -> None:
     """ConfigurationError, in one sentence, for options a watch cannot keep to."""
-    if options.combine is not None:
-        raise ConfigurationError("a watch cleans pages as they come, so it cannot put them into one combined PDF: "
-                                 "write a file per input (--format pdf)")
-    if options.existing == RerunPolicy.KEEP_BOTH:
-        raise ConfigurationError("a watch would write a new copy of every page each time it starts: "
-                                 "use the default (skip pages cleaned before) or --overwrite")
+    options.check_file_by_file("a watch")
 
 
 def watch_folder(folder: Path, out_dir: Path, denoiser: Denoiser, options: BatchOptions,

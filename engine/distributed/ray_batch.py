@@ -1,0 +1,169 @@
+"""The batch on a Ray cluster: one input file a task, cleaned by the local batch's own code on a worker.
+
+Each worker is a Ray actor that loads the model once and runs it on the CPUs Ray gave it (its
+threads set to match, so workers on one computer do not fight over cores).  A worker cleans a
+file with ``run_batch``, exactly as a local run would, so naming, provenance, skipping what was
+done, documents, atomic writes and per-page errors are the local batch's and the outputs are
+byte-identical.  The driver plans the run as the local batch does (every file named before any
+work, the output folder locked against other runs) and never loads a model.
+
+A file whose worker dies (out of memory, a crash in a library) is given to a new worker, at most
+MAX_TRIES times, then reported alone.  Results come in the order files finish, not input order.
+Cancelling stops handing out files; files under way finish within GRACE seconds or their workers
+are stopped, which leaves only hidden temporary files that the next run removes.  Running the same
+command again after the driver was killed finishes the job: what was written is skipped by its
+provenance.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from engine.cleaning.batch import BatchPlan, PageResult, run_batch
+from engine.distributed.cluster import ClusterOptions, connected
+from engine.errors import ImageReadError
+from engine.io import PageRef, real_path
+from engine.io.ocr import check_languages
+from engine.io.output_folder import RunLock
+from engine.io.planning import plan_outputs
+from engine.models.bundled import resolve_model
+from engine.options import BatchOptions
+from engine.progress import CancelToken, Cancelled, ProgressCallback, report
+from engine.vocabulary import Stage
+
+#: How many workers a file may stop before it is reported as failed.
+MAX_TRIES = 3
+#: Seconds files under way may take to finish once the run is cancelled.
+GRACE = 30.0
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model every worker loads: a bundled name or a file (None: the default), its runtime and precision."""
+
+    model: Optional[str | Path] = None
+    backend: str = "auto"
+    precision: str = "auto"
+
+
+class Cleaner:
+    """A worker: one model, loaded once, cleaning a file at a time (a Ray actor; plain Python here)."""
+
+    def __init__(self, model: ModelChoice, threads: int) -> None:
+        from engine.cleaning.denoiser import Denoiser
+
+        self.denoiser = Denoiser.from_file(model.model, backend=model.backend, precision=model.precision,
+                                           threads=threads)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def clean(self, path: Path, folder: Optional[Path], out_dir: Path, options: BatchOptions,
+              inputs: frozenset[Path]) -> list[PageResult]:
+        """Every page of ``path`` cleaned into ``out_dir`` (``folder``: the sub-folder it mirrors), under the
+        driver's lock of the output folder; ``inputs``: the run's other input files, never overwritten."""
+        plan = BatchPlan([path], out_dir, [], [], folders={path: folder} if folder is not None else {},
+                         others=inputs)
+        return list(run_batch(plan, self.denoiser, options, lock=False))
+
+
+def check_distributable(options: BatchOptions) -> None:
+    """ConfigurationError, in one sentence, for options a cluster cannot run file by file."""
+    options.check_file_by_file("a cluster")
+
+
+def run_on_cluster(plan: BatchPlan, model: ModelChoice, options: BatchOptions, cluster: ClusterOptions,
+                   cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None,
+                   say: Optional[Callable[[str], None]] = None) -> Iterator[PageResult]:
+    """Clean every file of ``plan`` on Ray workers as ``run_batch`` would here; yields each page's result as its
+    file finishes.  Everything is checked, and every output named, before Ray starts."""
+    options.check()
+    check_distributable(options)
+    cluster.check()
+    if options.ocr:
+        check_languages(options.ocr)
+    path = resolve_model(model.model)
+    pages = plan.pages()
+    refs = [item for item in pages if isinstance(item, PageRef)]
+    plan_outputs(refs, plan.out_dir, options.fmt, options.name, {"model": path.stem, "mode": options.mode},
+                 plan.folders, options.combine)  # names every output, refusing clashes, as the local batch does
+    for item in pages:
+        if not isinstance(item, PageRef):  # a file that cannot be listed fails here, as in the local batch
+            yield PageResult(PageRef(item[0], 0, 1), None, item[1], 0.0)
+    listed = list(dict.fromkeys(ref.path for ref in refs))
+    with RunLock(plan.out_dir), connected(cluster, say) as ray:
+        run = _ClusterRun(ray, ModelChoice(path, model.backend, model.precision), cluster, plan, options, listed)
+        yield from run.results(len(refs), cancel, progress)
+
+
+class _ClusterRun:
+    """The driver's side of one run: workers, the files still to hand out, the files under way."""
+
+    def __init__(self, ray: Any, model: ModelChoice, cluster: ClusterOptions, plan: BatchPlan,
+                 options: BatchOptions, files: list[Path]) -> None:
+        self.ray, self.plan, self.options = ray, plan, options
+        self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0)
+        self.model, self.threads = model, cluster.cpus_per_worker
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        count = cluster.workers or max(1, cpus // cluster.cpus_per_worker)
+        self.workers = [self._worker() for _ in range(max(1, min(count, len(files))))]
+        self.waiting = deque(files)
+        self.tries = {file: 0 for file in files}
+        self.inputs = ray.put(frozenset(real_path(file) for file in plan.files))
+        self.running: dict[Any, tuple[Path, int]] = {}  # a task's reference -> its file, and the worker's place
+
+    def _worker(self) -> Any:
+        return self.actor.remote(self.model, self.threads)
+
+    def results(self, total: int, cancel: Optional[CancelToken],
+                progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
+        done, deadline = 0, None  # deadline: when the files under way must have finished, once cancelled
+        try:
+            idle = list(range(len(self.workers)))
+            while self.running or (self.waiting and deadline is None):
+                if deadline is None and cancel is not None and cancel.cancelled:
+                    deadline = time.monotonic() + GRACE
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                while idle and self.waiting and deadline is None:
+                    self._hand_out(self.waiting.popleft(), idle.pop())
+                finished, _ = self.ray.wait(list(self.running), num_returns=1, timeout=0.5)
+                for reference in finished:
+                    file, place = self.running.pop(reference)
+                    idle.append(place)
+                    for result in self._outcome(reference, file, place):
+                        done += 1
+                        report(progress, Stage.PAGES, min(done, total), total, result.ref.label)
+                        yield result
+            if deadline is not None:
+                raise Cancelled()
+        finally:  # also on Ctrl+C: a worker stopped mid-file leaves only hidden files, removed by the next run
+            for worker in self.workers:
+                self.ray.kill(worker)
+
+    def _hand_out(self, file: Path, place: int) -> None:
+        folder = self.plan.folders.get(file)
+        reference = self.workers[place].clean.remote(file, folder, self.plan.out_dir, self.options, self.inputs)
+        self.running[reference] = (file, place)
+
+    def _outcome(self, reference: Any, file: Path, place: int) -> list[PageResult]:
+        """The pages of a finished task; a worker that died is replaced, and its file tried again or failed."""
+        exceptions = self.ray.exceptions
+        try:
+            results: list[PageResult] = self.ray.get(reference)
+            return results
+        except exceptions.RayTaskError as error:  # DocClean's own code failed on the worker: a fault, raised here
+            raise error.as_instanceof_cause() from None
+        except (exceptions.RayActorError, exceptions.WorkerCrashedError, exceptions.ObjectLostError):
+            self.workers[place] = self._worker()
+            self.tries[file] += 1
+            if self.tries[file] < MAX_TRIES:
+                self.waiting.appendleft(file)
+                return []
+            reason = (f"the worker stopped {MAX_TRIES} times on this file: likely out of memory "
+                      "(give each worker more with --cpus-per-worker, or clean it on its own)")
+            return [PageResult(PageRef(file, 0, 1), None, ImageReadError(file, reason), 0.0)]

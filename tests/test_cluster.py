@@ -1,0 +1,161 @@
+"""The batch on Ray (``--engine ray``): a local Ray with 2 CPUs, shared by the module's tests.
+
+Outputs equal a local run's, byte for byte and provenance; a bad file fails alone; a worker killed
+mid-run is replaced and its file cleaned; a killed driver's job is finished by running it again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from engine.cleaning.batch import iter_denoise, plan_batch
+from engine.cleaning.denoiser import Denoiser
+from engine.distributed.cluster import ClusterOptions, address_warning
+from engine.distributed.ray_batch import ModelChoice, run_on_cluster
+from engine.io import read_output_provenances
+from engine.options import BatchOptions
+
+PROJECT = Path(__file__).resolve().parents[1]
+FAST = ModelChoice("fast")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             configure_logging=False)
+    yield ClusterOptions(workers=2)
+    ray.shutdown()
+
+
+@pytest.fixture
+def scans(tmp_path: Path, samples_dir: Path) -> Path:
+    """Four real pages, one in a sub-folder, and a three-page TIFF."""
+    from PIL import Image
+
+    folder = tmp_path / "scans"
+    (folder / "box 2").mkdir(parents=True)
+    for name in ("noisyoffice-2.png", "noisyoffice-7.png", "noisyoffice-52.png"):
+        shutil.copy(samples_dir / name, folder / name)
+    shutil.copy(samples_dir / "noisyoffice-99.png", folder / "box 2" / "letter.png")
+    first, *rest = (Image.open(samples_dir / name).convert("L") for name in ("noisyoffice-165.png",
+                                                                             "noisyoffice-178.png"))
+    first.save(folder / "two pages.tif", save_all=True, append_images=rest, dpi=(300, 300))
+    return folder
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+            and not path.name.startswith(".")}
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
+def test_outputs_equal_a_local_runs_byte_for_byte(fmt: str, cluster: ClusterOptions, scans: Path,
+                                                  tmp_path: Path) -> None:
+    options = BatchOptions(fmt=fmt)
+    local = tmp_path / "local"
+    list(iter_denoise([scans], local, Denoiser.from_file("fast"), options))
+    out = tmp_path / "ray"
+    results = list(run_on_cluster(plan_batch([scans], out), FAST, options, cluster))
+    assert all(result.ok for result in results) and len(results) == 6
+    assert _files(out) == _files(local)
+    assert "box 2/letter_clean." + ("png" if fmt == "png" else "pdf") in _files(out)
+    for name in _files(out):
+        if name.endswith((".png", ".pdf")):
+            assert read_output_provenances(out / name) == read_output_provenances(local / name)
+    again = list(run_on_cluster(plan_batch([scans], out), FAST, options, cluster))
+    assert all(result.skipped for result in again)  # what was written is done
+
+
+def test_a_bad_file_fails_alone_and_is_named(cluster: ClusterOptions, scans: Path, tmp_path: Path) -> None:
+    (scans / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
+    whole = (scans / "noisyoffice-7.png").read_bytes()
+    (scans / "truncated.png").write_bytes(whole[: len(whole) // 3])
+    results = list(run_on_cluster(plan_batch([scans], tmp_path / "out"), FAST, BatchOptions(), cluster))
+    failed = {result.ref.path.name: str(result.error) for result in results if not result.ok}
+    assert set(failed) == {"corrupt.png", "truncated.png"}
+    assert all(name in reason for name, reason in failed.items())
+    assert sum(result.ok for result in results) == 6
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_every_file_cleaned_once(cluster: ClusterOptions, scans: Path,
+                                                                         tmp_path: Path) -> None:
+    from engine.progress import Progress
+
+    for copy in range(6):  # enough work for the kill to land mid-run
+        shutil.copy(scans / "noisyoffice-2.png", scans / f"copy {copy}.png")
+    killed: list[int] = []
+
+    def kill_a_worker(event: Progress) -> None:
+        if not killed:
+            pids = _worker_pids()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+    out = tmp_path / "out"
+    results = list(run_on_cluster(plan_batch([scans], out), FAST, BatchOptions(), cluster, progress=kill_a_worker))
+    assert killed
+    assert all(result.ok for result in results)
+    assert sorted(result.ref.label for result in results) == sorted(
+        ["noisyoffice-2.png", "noisyoffice-7.png", "noisyoffice-52.png", "letter.png", "two pages.tif [page 1/2]",
+         "two pages.tif [page 2/2]", *(f"copy {copy}.png" for copy in range(6))])
+    written = sorted(_files(out))  # visible files only: a killed worker may leave a hidden partial file
+    assert len(written) == 12 and not any("clean-1" in name for name in written)  # each page once
+
+
+def _worker_pids() -> list[int]:
+    """The processes of Ray's DocClean workers on this computer (Ray names them ray::Cleaner)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if title.startswith(b"ray::Cleaner"):
+                pids.append(int(entry.name))
+    return pids
+
+
+def test_a_killed_driver_s_job_is_finished_by_running_it_again(scans: Path, tmp_path: Path) -> None:
+    for copy in range(8):
+        shutil.copy(scans / "noisyoffice-7.png", scans / f"copy {copy}.png")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "cli.main", "-q", "denoise", str(scans), "-o", str(out), "--model", "fast",
+               "--engine", "ray", "--workers", "2"]
+    driver = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.rglob("*_clean.png")):
+        time.sleep(0.1)
+    driver.kill()
+    driver.wait()
+    assert subprocess.run(command, cwd=PROJECT, capture_output=True, timeout=300).returncode == 0
+    written = sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()
+                     and not path.name.startswith("."))
+    assert len(written) == 14 and not any("clean-1" in name for name in written)  # each input once
+    assert not [path for path in out.rglob(".*") if "partial" in path.name]
+
+
+def test_what_a_cluster_cannot_do_is_refused_before_any_work(scans: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert main(["denoise", str(scans), "-o", str(out), "--engine", "ray", "--combine", "all.pdf"]) == 1
+    assert "a cluster cleans each file on its own, so the pages cannot go into one combined PDF" in capsys.readouterr().err
+    assert main(["denoise", str(scans), "-o", str(out), "--workers", "2"]) == 1
+    assert "--workers is for a run on a cluster: add --engine ray" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_head_on_a_public_address_is_warned_of() -> None:
+    assert address_warning("127.0.0.1:6379") is None and address_warning("10.1.2.3:6379") is None
+    assert "public address" in (address_warning("8.8.8.8:6379") or "")
