@@ -22,6 +22,7 @@ import numpy as np
 from engine.errors import ConfigurationError, DocCleanError, ExitCode
 from cli.arguments import number, whole
 from cli.cleaning import add_denoise_parser, add_watch_parser, cleaning_arguments, runtime
+from cli.cluster import add_cluster_parser
 from cli.lab import add_lab_parser
 from cli.progress_bars import Bars
 from engine.data.catalogue import DOWNLOADABLE, NOISYOFFICE
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_denoise_parser(commands)
     add_watch_parser(commands)
+    add_cluster_parser(commands)
 
     p = commands.add_parser("train", help="train a model from the zoo")
     p.add_argument("--data", required=True,

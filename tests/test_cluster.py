@@ -159,3 +159,49 @@ def test_what_a_cluster_cannot_do_is_refused_before_any_work(scans: Path, tmp_pa
 def test_a_head_on_a_public_address_is_warned_of() -> None:
     assert address_warning("127.0.0.1:6379") is None and address_warning("10.1.2.3:6379") is None
     assert "public address" in (address_warning("8.8.8.8:6379") or "")
+
+
+_EMBEDDED = """
+import sys, time
+from engine.distributed.cluster import ClusterOptions, connected
+with connected(ClusterOptions()) as ray:
+    print(ray.get_runtime_context().gcs_address, flush=True)
+    time.sleep(120)
+"""
+
+_JOIN = """
+import sys, ray
+try:
+    ray.init(address=sys.argv[1], log_to_driver=False)
+except ConnectionError:
+    sys.exit(3)
+"""
+
+
+def test_a_ray_started_here_answers_only_its_own_token(tmp_path: Path) -> None:
+    embedded = subprocess.Popen([sys.executable, "-c", _EMBEDDED], cwd=PROJECT, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    try:
+        address = embedded.stdout.readline().strip()
+        assert address, "the embedded Ray did not start"
+        stranger = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "a-guess"}
+        joined = subprocess.run([sys.executable, "-c", _JOIN, address], env=stranger, capture_output=True,
+                                timeout=120)
+        assert joined.returncode == 3  # refused: another process's token is not this run's
+    finally:
+        embedded.kill()
+        embedded.wait()
+
+
+def test_cluster_check_says_what_the_cluster_has_and_that_a_run_would_work(cluster: ClusterOptions, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    assert main(["cluster", "check", "-o", str(tmp_path / "out"), "--model", "fast"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("1 node(s), 2 CPUs")
+    assert "the model loads in" in said[1] and f"{tmp_path / 'out'} can be written" in said[1]
+    assert said[-1] == "a run can start here"
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    assert main(["cluster", "check", "-o", str(blocked / "out"), "--model", "fast"]) == 1
+    said = capsys.readouterr().out.splitlines()
+    assert "the output folder cannot be written there" in said[1] and said[-1].startswith("a run would fail on")

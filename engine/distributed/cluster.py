@@ -1,14 +1,15 @@
 """Joining a Ray cluster, or starting one on this computer, safely.
 
-Ray's dashboard and job API have no authentication of their own: anyone who reaches their port
-can run code.  A Ray started here therefore listens on this computer only (127.0.0.1) with the
-dashboard off; a cluster of several computers belongs on a private network (README,
+Anyone who reaches an unauthenticated Ray's ports can run code on it.  A Ray started here has its
+dashboard and job API off and its token authentication on, with a secret made for the run; a cluster
+of several computers belongs on a private network with token authentication on (README,
 "Clusters"), and ``address_warning`` says when the head's address is neither loopback nor private.
 """
 from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,29 +64,50 @@ def connected(options: ClusterOptions, say: Any = None) -> Iterator[Any]:
 
     ``say`` (a callable taking a sentence) hears which: a Ray started here is said to be so.
     """
-    ray = ray_module()
     address = options.chosen_address
-    if ray.is_initialized():  # a caller (a test, a notebook) joined one already
-        yield ray
-        return
-    if address is None:
-        cpus = os.cpu_count() or 1
-        ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                 configure_logging=False)
-        if say is not None:
-            say(f"started Ray on this computer with {cpus} CPUs (reachable from here only, no dashboard)")
-    else:
+    # Ray binds its services to this computer's network address whatever it is told, so what guards a
+    # Ray started here is its token authentication: on, with a token made for this run that only Ray's
+    # own processes (which inherit it) hold, never written to disk.  Set before Ray is imported: it reads
+    # them once.
+    secret = {} if address is not None else {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    with _environment(secret):
+        ray = ray_module()
+        if ray.is_initialized():  # a caller (a test, a notebook) joined one already
+            yield ray
+            return
+        if address is None:
+            cpus = os.cpu_count() or 1
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            if say is not None:
+                say(f"started Ray on this computer with {cpus} CPUs (no dashboard; its services answer only "
+                    "this run's secret token)")
+        else:
+            try:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            except ConnectionError:
+                raise ConfigurationError(f"no Ray cluster answers at {address}: start its head "
+                                         "(ray start --head) or give another --address") from None
+            if say is not None:
+                say(f"joined the Ray cluster at {address}")
         try:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        except ConnectionError:
-            raise ConfigurationError(f"no Ray cluster answers at {address}: start its head "
-                                     "(ray start --head) or give another --address") from None
-        if say is not None:
-            say(f"joined the Ray cluster at {address}")
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in the environment while the block runs, the environment as it was after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
-        yield ray
+        yield
     finally:
-        ray.shutdown()
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def address_warning(address: str) -> Optional[str]:
