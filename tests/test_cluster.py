@@ -31,8 +31,10 @@ FAST = ModelChoice("fast")
 def cluster():
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
+    # Every worker kills itself on a file named poison*: the file that always kills its worker.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"worker_process_setup_hook": "tests.cluster_faults.kill_on_poison",
+                          "env_vars": {"PYTHONPATH": str(PROJECT)}})
     yield ClusterOptions(workers=2)
     ray.shutdown()
 
@@ -111,6 +113,16 @@ def test_a_worker_killed_mid_run_is_replaced_and_every_file_cleaned_once(cluster
          "two pages.tif [page 2/2]", *(f"copy {copy}.png" for copy in range(6))])
     written = sorted(_files(out))  # visible files only: a killed worker may leave a hidden partial file
     assert len(written) == 12 and not any("clean-1" in name for name in written)  # each page once
+
+
+def test_a_file_that_always_kills_its_worker_is_reported_alone(cluster: ClusterOptions, scans: Path,
+                                                              tmp_path: Path) -> None:
+    shutil.copy(scans / "noisyoffice-2.png", scans / "poison.png")
+    results = list(run_on_cluster(plan_batch([scans], tmp_path / "out"), FAST, BatchOptions(), cluster))
+    failed = [(result.ref.path.name, str(result.error)) for result in results if not result.ok]
+    assert failed == [("poison.png", f"{scans / 'poison.png'}: the worker stopped 3 times on this file: likely out "
+                                     "of memory (give each worker more with --cpus-per-worker, or clean it on its own)")]
+    assert sum(result.ok for result in results) == 6  # every other page
 
 
 def _worker_pids() -> list[int]:
