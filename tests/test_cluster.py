@@ -217,3 +217,34 @@ def test_cluster_check_says_what_the_cluster_has_and_that_a_run_would_work(clust
     assert main(["cluster", "check", "-o", str(blocked / "out"), "--model", "fast"]) == 1
     said = capsys.readouterr().out.splitlines()
     assert "the output folder cannot be written there" in said[1] and said[-1].startswith("a run would fail on")
+
+
+_DRIVER_WITHOUT_TENSORFLOW = """
+import sys
+class _Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('tensorflow', 'keras'):
+            raise ImportError(f'{name} is not installed')
+        return None
+sys.meta_path.insert(0, _Refuse())
+from cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_users_model_is_exported_once_on_a_worker_and_shipped_to_every_worker(blank_model: Path, scans: Path,
+                                                                                tmp_path: Path) -> None:
+    cache = tmp_path / "exports"  # empty: the model was never exported
+    env = {**os.environ, "PYTHONPATH": str(PROJECT), "DOCCLEAN_EXPORT_CACHE": str(cache)}
+    arguments = ["-q", "denoise", str(scans), "-o", "OUT", "--model", str(blank_model), "--geometry", "off"]
+    on_ray = [*arguments, "--engine", "ray", "--workers", "2"]
+    on_ray[on_ray.index("OUT")] = str(tmp_path / "ray")
+    driver = subprocess.run([sys.executable, "-c", _DRIVER_WITHOUT_TENSORFLOW, *on_ray], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert driver.returncode == 0, driver.stderr  # the driver ran without TensorFlow
+    assert len(list(cache.iterdir())) == 1  # one export, installed from what was shipped
+    here = list(arguments)
+    here[here.index("OUT")] = str(tmp_path / "local")
+    assert subprocess.run([sys.executable, "-m", "cli.main", *here], env=env, cwd=PROJECT,
+                          capture_output=True, timeout=600).returncode == 0
+    assert _files(tmp_path / "ray") == _files(tmp_path / "local") and _files(tmp_path / "ray")

@@ -5,7 +5,9 @@ threads set to match, so workers on one computer do not fight over cores).  A wo
 file with ``run_batch``, exactly as a local run would, so naming, provenance, skipping what was
 done, documents, atomic writes and per-page errors are the local batch's and the outputs are
 byte-identical.  The driver plans the run as the local batch does (every file named before any
-work, the output folder locked against other runs) and never loads a model.
+work, the output folder locked against other runs) and never loads a model: a model of the user's
+is exported once (on a worker, where no export is found here) and shipped with its file to every
+worker, so workers need neither TensorFlow nor a view of the driver's files.
 
 A file whose worker dies (out of memory, a crash in a library) is given to a new worker, at most
 MAX_TRIES times, then reported alone.  Results come in the order files finish, not input order.
@@ -16,7 +18,10 @@ provenance.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -30,7 +35,8 @@ from engine.io import PageRef, real_path
 from engine.io.ocr import check_languages
 from engine.io.output_folder import RunLock
 from engine.io.planning import plan_outputs
-from engine.models.bundled import resolve_model
+from engine.models.bundled import MODELS_FOLDER, resolve_model
+from engine.models.export import export_files, export_openvino, find_export, install_export
 from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.vocabulary import Stage
@@ -50,12 +56,51 @@ class ModelChoice:
     precision: str = "auto"
 
 
+@dataclass(frozen=True)
+class ShippedModel:
+    """A model file that is not bundled, and its OpenVINO export, as bytes: what a worker needs of it, on a
+    computer that may see neither the file nor TensorFlow."""
+
+    name: str
+    data: bytes
+    sha256: str
+    export: dict[str, bytes]
+
+
+def ship_model(path: Path, ray: Any) -> Optional[ShippedModel]:
+    """On the driver: ``path`` and its export for the workers, exported once, on a worker, when no export is
+    found here (the driver never loads TensorFlow); None for a bundled model, which every install has."""
+    if path.parent == MODELS_FOLDER:
+        return None
+    found, sha256 = find_export(path)
+    data = path.read_bytes()
+    if found is not None:
+        files = export_files(found)
+    else:
+        files = ray.get(ray.remote(_export_model).options(num_cpus=1).remote(path.name, data))
+    return ShippedModel(path.name, data, sha256, files)
+
+
+def _export_model(name: str, data: bytes) -> dict[str, bytes]:
+    """On a worker: the export of the model file ``data`` (named ``name``), as files."""
+    with tempfile.TemporaryDirectory(prefix="docclean-export-") as scratch:
+        model = Path(scratch) / name
+        model.write_bytes(data)
+        return export_files(export_openvino(model, destination=Path(scratch) / "export"))
+
+
 class Cleaner:
     """A worker: one model, loaded once, cleaning a file at a time (a Ray actor; plain Python here)."""
 
-    def __init__(self, model: ModelChoice, threads: int) -> None:
+    def __init__(self, model: ModelChoice, threads: int, shipped: Optional[ShippedModel] = None) -> None:
         from engine.cleaning.denoiser import Denoiser
 
+        if shipped is not None:  # the driver's model file and its export, put where this computer finds them
+            folder = Path(tempfile.mkdtemp(prefix="docclean-model-"))
+            atexit.register(shutil.rmtree, folder, True)
+            (folder / shipped.name).write_bytes(shipped.data)
+            install_export(shipped.export, shipped.sha256)
+            model = ModelChoice(folder / shipped.name, model.backend, model.precision)
         self.denoiser = Denoiser.from_file(model.model, backend=model.backend, precision=model.precision,
                                            threads=threads)
 
@@ -108,6 +153,8 @@ class _ClusterRun:
         self.ray, self.plan, self.options = ray, plan, options
         self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0)
         self.model, self.threads = model, cluster.cpus_per_worker
+        assert model.model is not None, "the driver resolves the model's file before the run"
+        self.shipped = ray.put(ship_model(Path(model.model), ray))
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = cluster.workers or max(1, cpus // cluster.cpus_per_worker)
         self.workers = [self._worker() for _ in range(max(1, min(count, len(files))))]
@@ -117,7 +164,7 @@ class _ClusterRun:
         self.running: dict[Any, tuple[Path, int]] = {}  # a task's reference -> its file, and the worker's place
 
     def _worker(self) -> Any:
-        return self.actor.remote(self.model, self.threads)
+        return self.actor.remote(self.model, self.threads, self.shipped)
 
     def results(self, total: int, cancel: Optional[CancelToken],
                 progress: Optional[ProgressCallback]) -> Iterator[PageResult]:

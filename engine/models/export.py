@@ -110,3 +110,34 @@ def export_openvino(model_path: str | os.PathLike[str], destination: Optional[Pa
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     return Export(destination, geo, sha256)
+
+
+def export_files(export: Export) -> dict[str, bytes]:
+    """The files of ``export`` by name: what a cluster ships to workers that lack it."""
+    return {name: (export.folder / name).read_bytes() for name in (XML, BIN, SOURCE)}
+
+
+def install_export(files: dict[str, bytes], sha256: str) -> Export:
+    """Put an export shipped as ``files`` (export_files) for the model file with ``sha256`` where find_export
+    finds it, through a temporary folder renamed when complete, as export_openvino writes one."""
+    destination = cache_folder() / sha256[:24]
+    found = _read(destination, sha256)
+    if found is not None:
+        return found
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    try:
+        scratch.chmod(0o755)
+        for name in (XML, BIN, SOURCE):
+            (scratch / name).write_bytes(files[name])
+        try:
+            os.replace(scratch, destination)
+        except OSError:  # another worker of this computer installed it first
+            shutil.rmtree(scratch, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    installed = _read(destination, sha256)
+    if installed is None:
+        raise ModelFileError(f"the model's export shipped for {sha256[:12]} could not be installed in {destination}")
+    return installed
