@@ -18,6 +18,7 @@ from engine.models import export
 from engine.models.bundled import BUNDLED_MODELS
 from engine.files import file_sha256
 from engine.models.modelfile import ModelFileError
+from tests.unimportable import without
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -131,19 +132,12 @@ def test_an_unreadable_export_fails_with_a_sentence(tmp_path):
         OpenVINOBackend(broken)
 
 
-_BLOCK_TENSORFLOW = """
-import sys
-class _Refuse:
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('tensorflow', 'keras', 'PySide6', 'ray', 'dask', 'fsspec'):
-            raise ImportError(f'{name} is not installed')
-        return None
-sys.meta_path.insert(0, _Refuse())
+_BLOCK_TENSORFLOW = without(("tensorflow", "keras", "PySide6", "ray", "dask", "fsspec"), """
 from cli.main import main
 code = main(sys.argv[1:])
 assert not {'tensorflow', 'keras', 'ray', 'dask', 'fsspec'} & set(sys.modules)
 sys.exit(code)
-"""
+""")
 
 
 @pytest.mark.slow

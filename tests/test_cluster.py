@@ -22,6 +22,7 @@ from engine.distributed.cluster import ClusterOptions, address_warning
 from engine.distributed.ray_batch import ModelChoice, run_on_cluster
 from engine.io import read_output_provenances
 from engine.options import BatchOptions
+from tests.unimportable import without
 
 PROJECT = Path(__file__).resolve().parents[1]
 FAST = ModelChoice("fast")
@@ -219,17 +220,7 @@ def test_cluster_check_says_what_the_cluster_has_and_that_a_run_would_work(clust
     assert "the output folder cannot be written there" in said[1] and said[-1].startswith("a run would fail on")
 
 
-_DRIVER_WITHOUT_TENSORFLOW = """
-import sys
-class _Refuse:
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('tensorflow', 'keras'):
-            raise ImportError(f'{name} is not installed')
-        return None
-sys.meta_path.insert(0, _Refuse())
-from cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
+_DRIVER_WITHOUT_TENSORFLOW = without(("tensorflow", "keras"), "from cli.main import main\nsys.exit(main(sys.argv[1:]))")
 
 
 def test_a_users_model_is_exported_once_on_a_worker_and_shipped_to_every_worker(blank_model: Path, scans: Path,

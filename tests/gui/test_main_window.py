@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from engine.io.provenance import read_provenance
 from gui.page_list import Status
+from tests.unimportable import without
 
 
 def _choose(combo, data) -> None:
@@ -305,17 +306,8 @@ def test_the_runtime_choice_loads_the_model_there_and_is_remembered(qtbot, isola
     second.close()
 
 
-_GUI_WITHOUT_TENSORFLOW = """
-import sys
+_GUI_WITHOUT_TENSORFLOW = without(("tensorflow", "keras"), """
 from pathlib import Path
-
-class _Refuse:
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('tensorflow', 'keras'):
-            raise ImportError(f'{name} is not installed')
-        return None
-
-sys.meta_path.insert(0, _Refuse())
 from PySide6.QtCore import QSettings, QTimer
 from gui.app import create_application
 from gui.main_window import MainWindow
@@ -332,7 +324,7 @@ window.runner.cancel_all()
 window.runner.wait(30000)
 assert done, 'no cleaned preview within two minutes'
 assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules
-"""
+""")
 
 
 def test_the_app_cleans_pages_without_tensorflow(pages_dir, tmp_path):
