@@ -239,3 +239,13 @@ def test_a_users_model_is_exported_once_on_a_worker_and_shipped_to_every_worker(
     assert subprocess.run([sys.executable, "-m", "cli.main", *here], env=env, cwd=PROJECT,
                           capture_output=True, timeout=600).returncode == 0
     assert _files(tmp_path / "ray") == _files(tmp_path / "local") and _files(tmp_path / "ray")
+
+
+def test_the_pages_chosen_are_the_pages_cleaned(cluster: ClusterOptions, scans: Path, tmp_path: Path) -> None:
+    from engine.io import list_pages
+
+    second = list_pages(scans / "two pages.tif")[1]
+    chosen = [second.key, list_pages(scans / "noisyoffice-7.png")[0].key]
+    results = list(run_on_cluster(plan_batch([scans], tmp_path / "out", only=chosen), FAST, BatchOptions(), cluster))
+    assert sorted(result.ref.label for result in results) == ["noisyoffice-7.png", "two pages.tif [page 2/2]"]
+    assert sorted(_files(tmp_path / "out")) == ["noisyoffice-7_clean.png", "two pages_p2_clean.png"]

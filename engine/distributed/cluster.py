@@ -17,6 +17,8 @@ from typing import Any, Iterator, Optional
 
 from engine.errors import ConfigurationError
 
+#: The secret of every Ray this process starts (engine.distributed.cluster.connected).
+_TOKEN = secrets.token_hex(32)
 #: How to install Ray, in one sentence's tail.
 INSTALL_RAY = "install it with: pip install 'docclean[ray]'"
 
@@ -66,10 +68,10 @@ def connected(options: ClusterOptions, say: Any = None) -> Iterator[Any]:
     """
     address = options.chosen_address
     # Ray binds its services to this computer's network address whatever it is told, so what guards a
-    # Ray started here is its token authentication: on, with a token made for this run that only Ray's
-    # own processes (which inherit it) hold, never written to disk.  Set before Ray is imported: it reads
-    # them once.
-    secret = {} if address is not None else {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    # Ray started here is its token authentication: on, with a token made for this process that only
+    # Ray's own processes (which inherit it) hold, never written to disk.  Set before Ray is imported:
+    # it reads them once, so every Ray this process starts has the same token.
+    secret = {} if address is not None else {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": _TOKEN}
     with _environment(secret):
         ray = ray_module()
         if ray.is_initialized():  # a caller (a test, a notebook) joined one already
@@ -77,7 +79,12 @@ def connected(options: ClusterOptions, say: Any = None) -> Iterator[Any]:
             return
         if address is None:
             cpus = os.cpu_count() or 1
-            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            try:
+                ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            except (RuntimeError, ConnectionError, OSError):
+                raise ConfigurationError("Ray could not be started on this computer (its logs are under "
+                                         "/tmp/ray): clean without --engine ray, or start a cluster and give "
+                                         "its --address") from None
             if say is not None:
                 say(f"started Ray on this computer with {cpus} CPUs (no dashboard; its services answer only "
                     "this run's secret token)")

@@ -24,14 +24,14 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from engine.cleaning.batch import BatchPlan, PageResult, run_batch
 from engine.distributed.cluster import ClusterOptions, connected
 from engine.errors import ImageReadError
-from engine.io import PageRef, real_path
+from engine.io import PageRef, list_pages, real_path
 from engine.io.ocr import check_languages
 from engine.io.output_folder import RunLock
 from engine.io.planning import plan_outputs
@@ -92,8 +92,11 @@ def _export_model(name: str, data: bytes) -> dict[str, bytes]:
 class Cleaner:
     """A worker: one model, loaded once, cleaning a file at a time (a Ray actor; plain Python here)."""
 
-    def __init__(self, model: ModelChoice, threads: int, shipped: Optional[ShippedModel] = None) -> None:
+    def __init__(self, model: ModelChoice, threads: int, shipped: Optional[ShippedModel] = None,
+                 inputs: frozenset[Path] = frozenset()) -> None:
         from engine.cleaning.denoiser import Denoiser
+
+        self.inputs = inputs  # the run's input files, which no output may replace
 
         if shipped is not None:  # the driver's model file and its export, put where this computer finds them
             folder = Path(tempfile.mkdtemp(prefix="docclean-model-"))
@@ -107,13 +110,19 @@ class Cleaner:
     def pid(self) -> int:
         return os.getpid()
 
-    def clean(self, path: Path, folder: Optional[Path], out_dir: Path, options: BatchOptions,
-              inputs: frozenset[Path]) -> list[PageResult]:
-        """Every page of ``path`` cleaned into ``out_dir`` (``folder``: the sub-folder it mirrors), under the
-        driver's lock of the output folder; ``inputs``: the run's other input files, never overwritten."""
-        plan = BatchPlan([path], out_dir, [], [], folders={path: folder} if folder is not None else {},
-                         others=inputs)
-        return list(run_batch(plan, self.denoiser, options, lock=False))
+    def clean(self, plan: BatchPlan, options: BatchOptions) -> list[PageResult]:
+        """Every page of ``plan`` (one file's share of a run: _share) cleaned as ``options`` say, under the
+        driver's lock of the output folder."""
+        return list(run_batch(replace(plan, others=self.inputs), self.denoiser, options, lock=False))
+
+
+def _share(plan: BatchPlan, file: Path) -> BatchPlan:
+    """``plan``'s part for ``file``: its pages, sub-folder, picture zone edits and geometry corrections."""
+    keys = {ref.key for ref in list_pages(file)} if plan.only is not None or plan.zones or plan.fixes else set()
+    return BatchPlan([file], plan.out_dir, [], [], None if plan.only is None else plan.only & keys,
+                     {file: plan.folders[file]} if file in plan.folders else {},
+                     {key: edits for key, edits in plan.zones.items() if key in keys},
+                     {key: fix for key, fix in plan.fixes.items() if key in keys})
 
 
 def check_distributable(options: BatchOptions) -> None:
@@ -155,16 +164,16 @@ class _ClusterRun:
         self.model, self.threads = model, cluster.cpus_per_worker
         assert model.model is not None, "the driver resolves the model's file before the run"
         self.shipped = ray.put(ship_model(Path(model.model), ray))
+        self.inputs = ray.put(frozenset(real_path(file) for file in plan.files))
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = cluster.workers or max(1, cpus // cluster.cpus_per_worker)
         self.workers = [self._worker() for _ in range(max(1, min(count, len(files))))]
         self.waiting = deque(files)
         self.tries = {file: 0 for file in files}
-        self.inputs = ray.put(frozenset(real_path(file) for file in plan.files))
         self.running: dict[Any, tuple[Path, int]] = {}  # a task's reference -> its file, and the worker's place
 
     def _worker(self) -> Any:
-        return self.actor.remote(self.model, self.threads, self.shipped)
+        return self.actor.remote(self.model, self.threads, self.shipped, self.inputs)
 
     def results(self, total: int, cancel: Optional[CancelToken],
                 progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
@@ -193,8 +202,7 @@ class _ClusterRun:
                 self.ray.kill(worker)
 
     def _hand_out(self, file: Path, place: int) -> None:
-        folder = self.plan.folders.get(file)
-        reference = self.workers[place].clean.remote(file, folder, self.plan.out_dir, self.options, self.inputs)
+        reference = self.workers[place].clean.remote(_share(self.plan, file), self.options)
         self.running[reference] = (file, place)
 
     def _outcome(self, reference: Any, file: Path, place: int) -> list[PageResult]:
