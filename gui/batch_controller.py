@@ -11,13 +11,14 @@ progress and the time left; the window shows them.  Page progress events
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.cleaning.batch import PageResult, plan_batch, run_batch
 from engine.cleaning.watch import watch_folder
 from engine.cleaning.model_pool import ModelPool
+from engine.distributed.cluster import ClusterOptions
 from engine.models.bundled import model_for_mode
 from engine.cleaning.pictures import ZoneEdits
 from engine.geometry import GeometryFix
@@ -50,8 +51,9 @@ class BatchController(QObject):
         return self.task is not None
 
     def start(self, refs: Sequence[Any], inputs: list[Path], out_dir: Path, options: BatchOptions,
-              model: Optional[Path]) -> None:
-        """Clean ``refs`` (pages of ``inputs``) into ``out_dir``; the workspace resets only these pages."""
+              model: Optional[Path], cluster: Optional[ClusterOptions] = None, backend: str = "auto") -> None:
+        """Clean ``refs`` (pages of ``inputs``) into ``out_dir``, here or on the Ray ``cluster`` (with the
+        ``backend`` runtime there); the workspace resets only these pages."""
         if self.running:
             return
         pages = [ref.key for ref in refs]
@@ -64,7 +66,8 @@ class BatchController(QObject):
         self.out_dir = out_dir
         pool = self.denoisers
         self.task = self.runner.start(
-            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task, zones, fixes), "batch",
+            lambda task: _run_batch(pool, model, inputs, pages, out_dir, options, task, zones, fixes, cluster,
+                                    backend), "batch",
             name="batch",
             owner=self,
             on_item=self._on_item,
@@ -117,16 +120,25 @@ class BatchController(QObject):
 def _run_batch(pool: ModelPool, model: Optional[Path], inputs: list[Path], pages: list[PageKey],
                out_dir: Path, options: BatchOptions, task: Task,
                zones: Optional[dict[PageKey, ZoneEdits]] = None,
-               fixes: Optional[dict[PageKey, GeometryFix]] = None) -> int:
+               fixes: Optional[dict[PageKey, GeometryFix]] = None, cluster: Optional[ClusterOptions] = None,
+               backend: str = "auto") -> int:
     """On the batch worker: plan, then clean page by page (each with the user's zone edits and geometry
-    corrections, if any), each result streamed as an item."""
+    corrections, if any), here or on ``cluster``, each result streamed as an item."""
     plan = plan_batch(inputs, out_dir, only=pages, zones=zones, fixes=fixes)
     for note in plan.notes():
         task.emit_item(note)
-    denoiser: Any = pool.get(model_for_mode(model, options.mode))  # shared: one lock per loaded model (engine.cleaning.model_pool)
+    chosen = model_for_mode(model, options.mode)
+    results: Iterator[PageResult]
+    if cluster is not None:
+        from engine.distributed.ray_batch import ModelChoice, run_on_cluster
+
+        results = run_on_cluster(plan, ModelChoice(chosen, backend), options, cluster, cancel=task.cancel_token,
+                                 progress=task.report, say=task.emit_item)
+    else:
+        denoiser: Any = pool.get(chosen)  # shared: one lock per loaded model (engine.cleaning.model_pool)
+        results = run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report)
     count = 0
-    result: PageResult
-    for result in run_batch(plan, denoiser, options, cancel=task.cancel_token, progress=task.report):
+    for result in results:
         task.emit_item(result)
         count += 1
     return count

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from engine.cleaning.model_pool import ModelPool
 from engine.cleaning.watch import check_watchable
+from engine.distributed.cluster import ClusterOptions
 from engine.cleaning.pictures import PICTURE, TEXT
 from engine.errors import ConfigurationError, ImageWriteError
 from engine.io import PageKey, check_output_folder
@@ -357,9 +358,12 @@ class MainWindow(WindowParts, QMainWindow):
         out_dir = self._writable_output_folder()
         if out_dir is None:
             return
+        cluster = (ClusterOptions(address=self.settings.cluster_address or None) if self.settings.engine == "ray"
+                   else None)
         self.batch.start(refs, self._batch_inputs(refs), out_dir, self.output_options.options(),
-                         self.model_choice.current_model())
-        self.statusBar().showMessage(f"Cleaning {len(refs)} page(s) into {out_dir}")
+                         self.model_choice.current_model(), cluster, self.settings.backend)
+        where = " on Ray" if cluster is not None else ""
+        self.statusBar().showMessage(f"Cleaning {len(refs)} page(s) into {out_dir}{where}")
         self._update_actions()
 
     def toggle_watch(self, on: bool) -> None:

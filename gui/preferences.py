@@ -1,4 +1,4 @@
-"""Preferences: the runtime, CPU threads, where outputs go by default, and the colour theme."""
+"""Preferences: the runtime, CPU threads, where outputs go by default, where batches run, and the colour theme."""
 from __future__ import annotations
 
 import os
@@ -6,14 +6,17 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit, QSpinBox,
+                               QWidget)
 
 from engine.cleaning.backends import MAX_THREADS
+from engine.distributed.cluster import INSTALL_RAY, ray_installed
 from engine.vocabulary import Runtime
 from gui.fields import choice_combo, folder_field
 from gui.settings import THEMES, AppSettings
 
 THEME_LABELS = {"system": "As the system", "light": "Light", "dark": "Dark"}
+ENGINE_LABELS = {"local": "This computer", "ray": "A Ray cluster"}
 _DEFAULT_STYLE: dict[str, str] = {}  # the platform's own style, kept before a theme replaces it
 
 
@@ -33,16 +36,33 @@ class PreferencesDialog(QDialog):
         self.output_edit, output_row = folder_field("Beside each input folder (NAME-cleaned)",
                                                     self._choose_output_base, str(settings.output_base or ""))
         self.theme_combo = choice_combo(THEMES, THEME_LABELS, settings.theme)
+        self.engine_combo = choice_combo(list(ENGINE_LABELS), ENGINE_LABELS, settings.engine)
+        self.address_edit = QLineEdit(settings.cluster_address)
+        self.address_edit.setPlaceholderText("Empty: a Ray started on this computer; or HOST:PORT of a cluster")
+        if ray_installed():
+            self.engine_combo.setToolTip("A Ray cluster cleans a file a task on its workers, each with the model "
+                                         "loaded once; the outputs are those of a run here")
+        else:
+            self.engine_combo.setCurrentIndex(0)
+            self.engine_combo.setEnabled(False)
+            self.engine_combo.setToolTip(f"Cleaning on a cluster needs Ray, which is not installed: {INSTALL_RAY}")
+        self.engine_combo.currentIndexChanged.connect(self._enable_address)
+        self._enable_address()
 
         form = QFormLayout(self)
         form.addRow("Runtime", self.backend_combo)
         form.addRow("CPU threads", self.threads_spin)
         form.addRow("Cleaned pages go", output_row)
+        form.addRow("Batches run on", self.engine_combo)
+        form.addRow("Cluster address", self.address_edit)
         form.addRow("Theme", self.theme_combo)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _enable_address(self) -> None:
+        self.address_edit.setEnabled(self.engine_combo.currentData() == "ray")
 
     def _choose_output_base(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for cleaned pages", self.output_edit.text())
@@ -55,6 +75,8 @@ class PreferencesDialog(QDialog):
         self.settings.threads = self.threads_spin.value()
         self.settings.output_base = Path(text).expanduser() if text else None
         self.settings.theme = str(self.theme_combo.currentData())
+        self.settings.engine = str(self.engine_combo.currentData())
+        self.settings.cluster_address = self.address_edit.text().strip()
         super().accept()
 
 

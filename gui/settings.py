@@ -342,6 +342,11 @@ class AppSettings:
     #: Tesseract's languages for a PDF's text layer ("eng", "eng+deu"); "" for none.
     ocr = text("output/ocr")
 
+    # Where batches run: "local" (this process) or "ray" (a Ray cluster at cluster_address, "" for one started
+    # on this computer), as the command line's --engine and --address.
+    engine = text("batch/engine", "local", ("local", "ray"))
+    cluster_address = text("batch/cluster_address")
+
     # Pages: the geometry stage before cleaning (engine.geometry), on as on the command line.
     geometry = flag("pages/geometry", True)
     rotate = text("pages/rotate", Rotation.AUTO, _values(Rotation))

@@ -30,6 +30,10 @@ FAST = ModelChoice("fast")
 
 @pytest.fixture(scope="module")
 def cluster():
+    from engine.distributed import cluster as embedded
+
+    # As DocClean starts its own Ray: token authentication on, with this process's token (Ray reads it once).
+    os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": embedded._TOKEN})
     import ray
 
     # Every worker kills itself on a file named poison*: the file that always kills its worker.

@@ -51,6 +51,13 @@ class ClusterOptions:
         return self.address or os.environ.get("RAY_ADDRESS") or None
 
 
+def ray_installed() -> bool:
+    """Whether Ray can be imported here, found without importing it."""
+    from importlib.util import find_spec
+
+    return find_spec("ray") is not None
+
+
 def ray_module() -> Any:
     """Ray, imported; ConfigurationError in one sentence where it is not installed."""
     try:

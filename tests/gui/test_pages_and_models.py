@@ -370,3 +370,31 @@ def test_a_watch_that_cannot_write_as_asked_says_so_and_stays_off(
     window.watch_action.trigger()
     assert not window.watch_action.isChecked() and not window.batch.running
     assert shown and "one combined PDF" in shown[-1]
+
+
+def test_a_batch_runs_on_a_ray_cluster_when_preferences_say_so(
+        qtbot, window, open_and_wait, tmp_path, noisyoffice_dir, monkeypatch):
+    from gui.preferences import PreferencesDialog
+
+    folder = _letter_folder(tmp_path, noisyoffice_dir)
+    open_and_wait(window, folder, 1)
+    dialog = PreferencesDialog(window.settings, window)
+    assert dialog.engine_combo.isEnabled()  # Ray is installed by the test set-up
+    dialog.engine_combo.setCurrentIndex(dialog.engine_combo.findData("ray"))
+    assert dialog.address_edit.isEnabled()
+    dialog.accept()
+    assert window.settings.engine == "ray" and window.settings.cluster_address == ""
+    notes = []
+    window.batch.note.connect(notes.append)
+    window.output_edit.setText(str(tmp_path / "ray"))
+    with qtbot.waitSignal(window.batch_finished, timeout=180000) as finished:
+        window.run_batch()
+    assert finished.args == ["done"]
+    assert any(note.startswith("Started Ray on this computer") for note in notes)
+    assert (tmp_path / "ray" / "letter_clean.png").exists()
+    assert all(entry.state.name == "DONE" for entry in window.workspace)
+    window.settings.engine = "local"  # the same pages cleaned here are the same bytes
+    window.output_edit.setText(str(tmp_path / "here"))
+    with qtbot.waitSignal(window.batch_finished, timeout=120000):
+        window.run_batch()
+    assert (tmp_path / "here" / "letter_clean.png").read_bytes() == (tmp_path / "ray" / "letter_clean.png").read_bytes()

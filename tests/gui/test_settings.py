@@ -187,7 +187,7 @@ SAMPLES: dict[str, object] = {
     "include_subfolders": False, "model_path": Path("/m.keras"), "backend": "keras", "threads": 6,
     "output_format": "jpeg", "output_mode": "bw", "name_template": "{stem}, {n}",
     "jpeg_quality": JPEG_QUALITY_RANGE[0], "pdf_images": "lossless", "pdf_quality": 60, "pdfa": "1b",
-    "combine": True, "combine_name": "all.pdf", "ocr": "eng+deu",
+    "combine": True, "combine_name": "all.pdf", "ocr": "eng+deu", "engine": "ray", "cluster_address": "10.0.0.1:6379",
     "geometry": False, "rotate": "270", "deskew": False, "crop": "content", "split": "off", "page_size": "a4",
     "dewarp": True,
     "models_folder": Path("/models"), "training_data_kind": "digits",
