@@ -24,7 +24,7 @@ RESULTS = BENCHMARKS / "results"
 
 # The scripts, each with its smoke test below; the helper modules they import (and so run).
 SCRIPTS = {"run_benchmark.py", "real_scans.py", "inference_speed.py", "lab.py", "memory_probe.py", "geometry.py",
-           "dewarp.py", "colour.py", "searchable.py"}
+           "dewarp.py", "colour.py", "searchable.py", "compact.py", "scale.py"}
 HELPERS = {"__init__.py", "anchors.py", "deep_anchor.py", "speed.py", "results_files.py", "ocr.py",
            "geometry_pages.py", "colour_pages.py"}
 
@@ -208,3 +208,21 @@ def test_searchable(shared_data: Path, out: Path) -> None:
     runs = report["plugin"]["runs"]
     assert runs["ocrmypdf + docclean"]["cer"] < runs["ocrmypdf"]["cer"]
     assert "Searchable PDFs" in (out / "searchable.md").read_text()
+
+
+def test_compact(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/compact.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "compact.json")
+    grey, bw = report["target"]["runs"]["grey"], report["target"]["runs"]["bw"]
+    assert grey["pdfa_2b"] == "pass" and bw["ratio"] < grey["ratio"]
+    for row in report["sizes"]["rows"]:  # the default PDF never larger than the lossless one
+        assert row["formats"]["pdf"] <= row["formats"]["pdf (lossless)"]
+    assert report["jpeg"]["rmse"]["95"] < report["jpeg"]["rmse"]["50"]
+    assert "Compact documents" in (out / "compact.md").read_text()
+
+
+def test_scale(shared_data: Path, out: Path) -> None:
+    _run("benchmarks/scale.py", "--smoke", "--data", str(shared_data), "--out", str(out))
+    report = _json(out / "scale.json")
+    assert report["startup"] > 0 and set(report["runs"]) >= {"local batch", "ray, 1 worker"}
+    assert "A million A4 pages" in (out / "scale.md").read_text()

@@ -253,3 +253,21 @@ def test_the_pages_chosen_are_the_pages_cleaned(cluster: ClusterOptions, scans: 
     results = list(run_on_cluster(plan_batch([scans], tmp_path / "out", only=chosen), FAST, BatchOptions(), cluster))
     assert sorted(result.ref.label for result in results) == ["noisyoffice-7.png", "two pages.tif [page 2/2]"]
     assert sorted(_files(tmp_path / "out")) == ["noisyoffice-7_clean.png", "two pages_p2_clean.png"]
+
+
+def test_cancel_stops_handing_out_files_and_leaves_nothing_half_written(cluster: ClusterOptions, scans: Path,
+                                                                        tmp_path: Path) -> None:
+    from engine.progress import CancelToken, Cancelled
+
+    for copy in range(8):
+        shutil.copy(scans / "noisyoffice-2.png", scans / f"copy {copy}.png")
+    cancel, results = CancelToken(), []
+    out = tmp_path / "out"
+    with pytest.raises(Cancelled):
+        for result in run_on_cluster(plan_batch([scans], out), FAST, BatchOptions(), cluster, cancel=cancel):
+            results.append(result)
+            cancel.cancel()
+    assert 1 <= len(results) < 14  # what finished is told; the rest was never started
+    written = sorted(_files(out))
+    assert len(written) == len(results)  # every file written is one the caller heard about, each whole
+    assert not [path for path in out.rglob(".*") if "partial" in path.name]
