@@ -78,8 +78,9 @@ def markdown(results: dict) -> str:
               f"{cores} cores, per page).",
               f"- A million pages: {hours:,.0f} vCPU-hours; at ${PRICE_PER_VCPU_HOUR:.2f} per vCPU-hour (an "
               f"on-demand general-purpose cloud vCPU, assumed), ${hours * PRICE_PER_VCPU_HOUR:,.0f}.",
-              f"- On {CLUSTER_NODES} nodes of {CLUSTER_VCPUS} vCPUs ({CLUSTER_NODES * CLUSTER_VCPUS} workers of one "
-              f"vCPU): {wall:.1f} hours of wall time, if reading and writing keep up.", "",
+              f"- On {CLUSTER_NODES} nodes of {CLUSTER_VCPUS} vCPUs ({CLUSTER_NODES * CLUSTER_VCPUS // 2} workers of two "
+              f"vCPUs, the efficient width measured here): {wall:.1f} hours of wall time, if reading and writing "
+              "keep up.", "",
               f"Whole run: {results['seconds']:.0f} s.", ""]
     return "\n".join(lines)
 

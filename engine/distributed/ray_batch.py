@@ -94,9 +94,14 @@ class Cleaner:
 
     def __init__(self, model: ModelChoice, threads: int, shipped: Optional[ShippedModel] = None,
                  inputs: frozenset[Path] = frozenset()) -> None:
+        import cv2
+
         from engine.cleaning.denoiser import Denoiser
 
         self.inputs = inputs  # the run's input files, which no output may replace
+        # OpenCV's pool (the geometry, the content check) takes every core of the computer by default: two
+        # workers on two cores would then run four threads.  Ray sets the BLAS pools' (OMP_NUM_THREADS) itself.
+        cv2.setNumThreads(threads)
 
         if shipped is not None:  # the driver's model file and its export, put where this computer finds them
             folder = Path(tempfile.mkdtemp(prefix="docclean-model-"))
