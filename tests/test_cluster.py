@@ -94,6 +94,7 @@ def test_a_bad_file_fails_alone_and_is_named(cluster: ClusterOptions, scans: Pat
     assert sum(result.ok for result in results) == 6
 
 
+@pytest.mark.slow  # a minute or more of workers stopped and started
 def test_a_worker_killed_mid_run_is_replaced_and_every_file_cleaned_once(cluster: ClusterOptions, scans: Path,
                                                                          tmp_path: Path) -> None:
     from engine.progress import Progress
@@ -120,6 +121,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_every_file_cleaned_once(cluster
     assert len(written) == 12 and not any("clean-1" in name for name in written)  # each page once
 
 
+@pytest.mark.slow  # a minute or more of workers stopped and started
 def test_a_file_that_always_kills_its_worker_is_reported_alone(cluster: ClusterOptions, scans: Path,
                                                               tmp_path: Path) -> None:
     shutil.copy(scans / "noisyoffice-2.png", scans / "poison.png")
@@ -144,6 +146,7 @@ def _worker_pids() -> list[int]:
     return pids
 
 
+@pytest.mark.slow  # a minute or more of workers stopped and started
 def test_a_killed_driver_s_job_is_finished_by_running_it_again(scans: Path, tmp_path: Path) -> None:
     for copy in range(8):
         shutil.copy(scans / "noisyoffice-7.png", scans / f"copy {copy}.png")
@@ -227,6 +230,7 @@ def test_cluster_check_says_what_the_cluster_has_and_that_a_run_would_work(clust
 _DRIVER_WITHOUT_TENSORFLOW = without(("tensorflow", "keras"), "from cli.main import main\nsys.exit(main(sys.argv[1:]))")
 
 
+@pytest.mark.slow  # a minute or more of workers stopped and started
 def test_a_users_model_is_exported_once_on_a_worker_and_shipped_to_every_worker(blank_model: Path, scans: Path,
                                                                                 tmp_path: Path) -> None:
     cache = tmp_path / "exports"  # empty: the model was never exported

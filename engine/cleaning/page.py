@@ -81,7 +81,7 @@ def clean_page(denoiser: Denoiser, pixels: np.ndarray, mode: str = PageMode.GREY
         cleaned = _black_and_white(cleaned, cells, INK_THRESHOLD if denoiser.gives_ink else None, put_back)
     elif mode in (PageMode.COLOUR, PageMode.AUTO):
         cleaned, mode = _in_colour(cleaned, colour, cells, mode)
-    share = float(cells.mean()) if cells is not None else 0.0
+    share = float(cells.mean()) if cells is not None and cells.size else 0.0
     return CleanedPage(cleaned, report_, mode, share)
 
 
