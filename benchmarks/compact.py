@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks import ocr  # noqa: E402
-from benchmarks.results_files import results_folder, save_results  # noqa: E402
+from benchmarks.results_files import results_folder, save_results, standard_arguments  # noqa: E402
 from benchmarks.speed import A4_AT_300_DPI, SMOKE_PAGE, make_a4_pages  # noqa: E402
 from engine.cleaning.denoiser import Denoiser  # noqa: E402
 from engine.cleaning.page import clean_page  # noqa: E402
@@ -191,11 +191,8 @@ def markdown(results: dict) -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=PROJECT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default: benchmarks/results)")
+    standard_arguments(parser, "a few small pages")
     parser.add_argument("--pages", type=int, default=100, help="pages of section 2's document (default 100)")
-    parser.add_argument("--precision", choices=["float32", "native"], default="float32")
-    parser.add_argument("--smoke", action="store_true", help="a few small pages, into a temporary folder")
     args = parser.parse_args(argv)
     if not ocr.tesseract_available():
         print(ocr.INSTALL_HINT, file=sys.stderr)

@@ -26,7 +26,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-from benchmarks.results_files import results_folder, save_results  # noqa: E402
+from benchmarks.results_files import results_folder, save_results, standard_arguments  # noqa: E402
 from benchmarks.speed import A4_AT_300_DPI, SMOKE_PAGE, make_a4_pages  # noqa: E402
 from engine.cleaning.batch import plan_batch, run_batch  # noqa: E402
 from engine.cleaning.denoiser import Denoiser  # noqa: E402
@@ -87,11 +87,8 @@ def markdown(results: dict) -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=PROJECT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default: benchmarks/results)")
+    standard_arguments(parser, "four small pages")
     parser.add_argument("--pages", type=int, default=16, help="A4 pages to clean (default 16)")
-    parser.add_argument("--precision", choices=["float32", "native"], default="float32")
-    parser.add_argument("--smoke", action="store_true", help="four small pages, into a temporary folder")
     args = parser.parse_args(argv)
     out, started = results_folder(args.out, args.smoke), time.perf_counter()
     cores = os.cpu_count() or 1

@@ -36,12 +36,12 @@ import numpy as np  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 
 from benchmarks import ocr  # noqa: E402
-from benchmarks.results_files import results_folder, save_results  # noqa: E402
+from benchmarks.results_files import results_folder, save_results, standard_arguments  # noqa: E402
 from benchmarks.speed import A4_AT_300_DPI, SMOKE_PAGE, make_a4_pages  # noqa: E402
 from engine.cleaning.denoiser import Denoiser  # noqa: E402
 from engine.cleaning.page import clean_page  # noqa: E402
 from engine.data.pairs import find_pairs, load_pair, split_by_document  # noqa: E402
-from engine.io import read_page  # noqa: E402
+from engine.io import PDF_JPEG_QUALITY, read_page  # noqa: E402
 from engine.io.documents import open_document  # noqa: E402
 from engine.io.ocr import read_page_text  # noqa: E402
 
@@ -79,7 +79,7 @@ def pages_table(folder: Path, denoiser: Denoiser, limit: Optional[int], scratch:
         noisy, clean = load_pair(pair)
         reference = ocr.read_text(clean)
         cleaned = clean_page(denoiser, noisy).pixels
-        writer = open_document(scratch / f"{pair.name}.pdf", LANGUAGES)
+        writer = open_document(scratch / f"{pair.name}.pdf", LANGUAGES, jpeg_quality=PDF_JPEG_QUALITY)
         writer.add_page(cleaned)
         pdf = writer.finish()
         layer = layer_text(pdf)[0]
@@ -144,7 +144,7 @@ def markdown(results: dict) -> str:
         f"| text | CER (target <= {TARGET_CER}) |", "| --- | ---: |",
         f"| the searchable PDF's text layer, as a viewer extracts it | {pages['cer_layer']:.2f} |",
         f"| Tesseract on the noisy page, not cleaned | {pages['cer_noisy']:.2f} |", "",
-        f"## 2. Words findable", "",
+        "## 2. Words findable", "",
         f"The viewer's search finds {100 * pages['findable']:.1f} % of the layer's words (two letters or more) on "
         "their page.", "",
         f"## 3. Time, an A4 page at 300 dpi ({speed['size'][0]} x {speed['size'][1]})", "",
@@ -167,10 +167,7 @@ def _plugin_lines(plugin: Optional[dict]) -> list[str]:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=PROJECT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default: benchmarks/results)")
-    parser.add_argument("--precision", choices=["float32", "native"], default="float32")
-    parser.add_argument("--smoke", action="store_true", help="two pages and a small mosaic, into a temporary folder")
+    standard_arguments(parser, "two pages and a small mosaic")
     args = parser.parse_args(argv)
     if not ocr.tesseract_available():
         print(ocr.INSTALL_HINT, file=sys.stderr)
