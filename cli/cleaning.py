@@ -5,9 +5,11 @@ Every option is checked, and Tesseract's languages with them, before the model l
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from tqdm import tqdm
 
@@ -21,6 +23,7 @@ from engine.geometry import GeometryOptions
 from engine.io import JPEG_QUALITY, JPEG_QUALITY_RANGE, PDF_JPEG_QUALITY, check_jpeg_quality
 from engine.models.bundled import BUNDLED_MODELS, DEFAULT_MODEL_NAME, model_for_mode
 from engine.options import COMBINED_NAME, BatchOptions
+from engine.progress import CancelToken, Cancelled
 from engine.vocabulary import (Crop, OutputFormat, PageMode, PageSize, PdfA, PdfImages, RerunPolicy, Rotation, Runtime,
                                Split)
 
@@ -265,15 +268,32 @@ def watch(args: argparse.Namespace) -> int:
           f"Ctrl+C stops", file=sys.stderr)
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
+    cancel = CancelToken()
     try:
-        for result in watch_folder(folder, Path(args.output), denoiser, options, progress=bars, times=times):
-            tell(result, counts, verbose=True)
-    except KeyboardInterrupt:  # Ctrl+C or SIGTERM: how a watch is meant to end
+        with _cancelled_by_signals(cancel):
+            for result in watch_folder(folder, Path(args.output), denoiser, options, cancel, bars, times):
+                tell(result, counts, verbose=True)
+    except Cancelled:  # Ctrl+C or SIGTERM: how a watch is meant to end
         pass
     finally:
         bars.close()
     print(f"stopped watching: {batch_summary(counts, Path(args.output))}", file=sys.stderr)
     return ExitCode.OK
+
+
+@contextmanager
+def _cancelled_by_signals(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl+C and SIGTERM set ``cancel`` while the block runs, so the watch stops at its next page or look at
+    the folder, rather than wherever the signal lands (inside a library's own cleanup, even)."""
+    def stop(signum: int, frame: object) -> None:
+        cancel.cancel()
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def cleaning_arguments(p: argparse.ArgumentParser) -> None:
