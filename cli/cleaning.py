@@ -29,13 +29,17 @@ from engine.vocabulary import (Crop, OutputFormat, PageMode, PageSize, PdfA, Pdf
 
 if TYPE_CHECKING:  # loaded where a command runs
     from engine.cleaning.batch import BatchPlan, PageResult
+    from engine.cleaning.staged import StagedPlan
     from engine.cleaning.denoiser import Denoiser
 
 
 def add_denoise_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("denoise", help="clean image files or folders of scans")
-    p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
-    p.add_argument("-o", "--output", required=True, help="folder for the cleaned pages")
+    p.add_argument("inputs", nargs="+", help="image files or folders (searched recursively), or s3:// or gs:// "
+                                              "places (pip install 'docclean[stores]')")
+    p.add_argument("-o", "--output", required=True,
+                   help="folder for the cleaned pages, or an s3:// or gs:// place (each page uploaded once, whole; "
+                        "an object there is replaced only with --overwrite)")
     output_arguments(p)
     _engine_arguments(p)
     p.set_defaults(run=denoise)
@@ -120,6 +124,7 @@ def output_arguments(p: argparse.ArgumentParser) -> None:
 def denoise(args: argparse.Namespace) -> int:
     from engine.cleaning.batch import plan_batch, run_batch
     from engine.cleaning.denoiser import Denoiser
+    from engine.cleaning.staged import StagedPlan, needs_staging, plan_staged, run_staged
     from engine.io import SUPPORTED_SUFFIXES
 
     options = batch_options(args)  # every option is checked before any work
@@ -128,7 +133,9 @@ def denoise(args: argparse.Namespace) -> int:
         from engine.io.ocr import check_languages
 
         check_languages(options.ocr)  # Tesseract and its languages, before the model loads
-    plan = plan_batch(args.inputs, args.output)  # the output folder is checked before the model loads
+    # The output folder (or store) is checked, and stores listed, before the model loads.
+    plan: BatchPlan | StagedPlan = (plan_staged(args.inputs, args.output, options)
+                                    if needs_staging(args.inputs, args.output) else plan_batch(args.inputs, args.output))
     for note in plan.notes():
         print(note, file=sys.stderr)
     model = model_for_mode(args.model, options.mode)
@@ -137,29 +144,31 @@ def denoise(args: argparse.Namespace) -> int:
     if not plan.files:  # after the model: a wrong model is worth hearing about first
         raise ConfigurationError(f"no pages found in {', '.join(map(str, args.inputs))}: DocClean reads "
                                  f"{', '.join(sorted(s.lstrip('.').upper() for s in SUPPORTED_SUFFIXES))} files")
-    if denoiser is not None:
+    if denoiser is not None and not isinstance(plan, StagedPlan):
         _warn_if_unsuited(denoiser, plan)
     bars = Bars(args.quiet)
     counts = {"cleaned": 0, "already clean": 0, "failed": 0}
     try:
-        if cluster is None:
-            assert denoiser is not None
-            results = run_batch(plan, denoiser, options, progress=bars)
-        else:
+        if cluster is not None:
             from engine.distributed.ray_batch import ModelChoice, run_on_cluster
 
             choice = ModelChoice(model, args.backend, args.precision)
             results = run_on_cluster(plan, choice, options, cluster, progress=bars,
                                      say=lambda sentence: tqdm.write(sentence, file=sys.stderr))
+        else:
+            assert denoiser is not None
+            results = (run_staged(plan, denoiser, options, progress=bars) if isinstance(plan, StagedPlan)
+                       else run_batch(plan, denoiser, options, progress=bars))
         for result in results:
             tell(result, counts, args.verbose)
     finally:
         bars.close()
     ran = runtime(denoiser) if denoiser is not None else "on Ray"
-    print(f"{batch_summary(counts, plan.out_dir)} ({ran})")
+    where = plan.output if isinstance(plan, StagedPlan) else plan.out_dir
+    print(f"{batch_summary(counts, where)} ({ran})")
     if counts["already clean"] and not counts["cleaned"] and not counts["failed"]:
-        print("(every page was already cleaned by this model: --overwrite cleans them again, "
-              "--keep-both writes new copies)", file=sys.stderr)
+        again = "" if isinstance(plan, StagedPlan) else ", --keep-both writes new copies"  # a store keeps one
+        print(f"(every page was already cleaned by this model: --overwrite cleans them again{again})", file=sys.stderr)
     worked = counts["cleaned"] + counts["already clean"]
     if counts["failed"]:
         return ExitCode.SOME_FAILED if worked else ExitCode.FAILED
@@ -216,11 +225,11 @@ def geometry_options(args: argparse.Namespace) -> GeometryOptions:
                            page_size=args.page_size, dewarp=args.dewarp)
 
 
-def batch_summary(counts: dict[str, int], out_dir: Path) -> str:
-    """E.g. "2 page(s) cleaned, 18 already clean, 1 failed, in /out"."""
+def batch_summary(counts: dict[str, int], out_dir: Path | str) -> str:
+    """E.g. "2 page(s) cleaned, 18 already clean, 1 failed, in /out" (or in s3://bucket/out)."""
     parts = [f"{counts['cleaned']} page(s) cleaned"]
     parts += [f"{counts[key]} {key}" for key in ("already clean", "failed") if counts[key]]
-    return ", ".join(parts) + f", in {out_dir.resolve()}"
+    return ", ".join(parts) + f", in {out_dir.resolve() if isinstance(out_dir, Path) else out_dir}"
 
 
 def runtime(denoiser: Denoiser) -> str:
@@ -242,7 +251,7 @@ def tell(result: PageResult, counts: dict[str, int], verbose: bool) -> None:
     counts["already clean" if result.skipped else "cleaned"] += 1
     if verbose:
         done = " (already clean)" if result.skipped else f" ({result.geometry})" if result.geometry else ""
-        tqdm.write(f"{result.ref.label} -> {result.output}{done}", file=sys.stderr)
+        tqdm.write(f"{result.ref.label} -> {result.location or result.output}{done}", file=sys.stderr)
     if result.warning:
         tqdm.write(f"warning: {result.ref.label}: {result.warning}", file=sys.stderr)
 

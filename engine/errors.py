@@ -39,12 +39,18 @@ class DocCleanError(Exception):
     def __init__(self, reason: str, *, path: Optional[str | os.PathLike[str]] = None) -> None:
         self.reason = reason
         self.path = Path(path) if path is not None else None
-        super().__init__(f"{self.path}: {reason}" if self.path is not None else reason)
+        # The text as given: a store's URL (s3://bucket/scan.png) would lose a slash as a Path.
+        super().__init__(f"{os.fspath(path)}: {reason}" if path is not None else reason)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Errors cross processes (a cluster's workers report them to the driver): rebuilt from what they hold,
         # whatever their __init__ takes, which pickle's default (calling it with ``args``) would not match.
         return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+    def about(self, place: str) -> DocCleanError:
+        """This error told of ``place`` instead of its file: a store's URL where a downloaded copy was read."""
+        return _rebuilt(type(self), (f"{place}: {self.reason}",), dict(self.__dict__))
 
 
 def _rebuilt(kind: type[DocCleanError], args: tuple[object, ...], state: dict[str, object]) -> DocCleanError:

@@ -118,3 +118,41 @@ def blank_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "blank.keras"
     save_model(model, path, ModelInfo(architecture="docunet", options={"width": 4, "depth": 2}))
     return path
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3 server (moto's), found as a user points DocClean at MinIO: AWS_ENDPOINT_URL and credentials in
+    the environment (set before any Ray starts, so a cluster's workers have them too)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    settings = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "docclean",
+                "AWS_SECRET_ACCESS_KEY": "docclean", "AWS_DEFAULT_REGION": "us-east-1"}
+    before = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    yield settings["AWS_ENDPOINT_URL"]
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server: str, request) -> str:
+    """A new, empty bucket on the local S3 server, named for the test."""
+    import re
+    import uuid
+
+    import s3fs
+
+    name = uuid.uuid4().hex[:6] + "-" + re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:50].strip("-")
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
+    return name

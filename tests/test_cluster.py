@@ -29,7 +29,7 @@ FAST = ModelChoice("fast")
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(s3_server: str):
     from engine.distributed import cluster as embedded
 
     # As DocClean starts its own Ray: token authentication on, with this process's token (Ray reads it once).
@@ -81,6 +81,24 @@ def test_outputs_equal_a_local_runs_byte_for_byte(fmt: str, cluster: ClusterOpti
             assert read_output_provenances(out / name) == read_output_provenances(local / name)
     again = list(run_on_cluster(plan_batch([scans], out), FAST, options, cluster))
     assert all(result.skipped for result in again)  # what was written is done
+
+
+def test_a_run_from_and_to_a_bucket_has_each_worker_move_its_own_file(cluster: ClusterOptions, scans: Path,
+                                                                       bucket: str, tmp_path: Path) -> None:
+    import s3fs
+
+    from engine.cleaning.staged import plan_staged
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put(str(scans) + "/", f"{bucket}/scans/", recursive=True)
+    local = tmp_path / "local"
+    list(iter_denoise([scans], local, Denoiser.from_file("fast"), BatchOptions()))
+    options, out = BatchOptions(), f"s3://{bucket}/clean"
+    results = list(run_on_cluster(plan_staged([f"s3://{bucket}/scans"], out, options), FAST, options, cluster))
+    assert all(result.ok for result in results) and len(results) == 6
+    assert {result.location for result in results} >= {f"{out}/box 2/letter_clean.png"}
+    written = {key.removeprefix(f"{bucket}/clean/"): fs.cat_file(key) for key in fs.find(f"{bucket}/clean")}
+    assert written == _files(local)
 
 
 def test_a_bad_file_fails_alone_and_is_named(cluster: ClusterOptions, scans: Path, tmp_path: Path) -> None:
@@ -164,6 +182,23 @@ def test_a_killed_driver_s_job_is_finished_by_running_it_again(scans: Path, tmp_
                      and not path.name.startswith("."))
     assert len(written) == 14 and not any("clean-1" in name for name in written)  # each input once
     assert not [path for path in out.rglob(".*") if "partial" in path.name]
+
+
+@pytest.mark.slow  # a Ray of its own, started and stopped
+def test_an_unreadable_file_among_good_ones_fails_alone(scans: Path, tmp_path: Path) -> None:
+    locked = scans / "locked.png"
+    shutil.copy(scans / "noisyoffice-7.png", locked)
+    locked.chmod(0)
+    command = [sys.executable, "-m", "cli.main", "-q", "denoise", str(scans), "-o", str(tmp_path / "out"),
+               "--model", "fast", "--engine", "ray", "--workers", "2"]
+    if os.geteuid() == 0:  # root reads any file: without these capabilities (which Ray's workers inherit) it cannot
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to test an unreadable file as root"
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+    run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stderr
+    assert f"error: {locked}: " in run.stderr and "Traceback" not in run.stderr
+    assert "6 page(s) cleaned, 1 failed" in run.stdout
 
 
 def test_what_a_cluster_cannot_do_is_refused_before_any_work(scans: Path, tmp_path: Path,

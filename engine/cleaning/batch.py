@@ -71,6 +71,8 @@ class PageResult:
     places: tuple[InkPlace, ...] = ()
     # What the geometry stage did to the page, in words (engine.geometry.PageGeometry.summary); "" when off.
     geometry: str = ""
+    # Where ``output`` was uploaded, an object's URL, when it is not kept on this computer (engine.cleaning.staged).
+    location: str = ""
 
     @property
     def ok(self) -> bool:
@@ -140,7 +142,7 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     """
     out_dir = check_output_folder(out_dir)
     check_not_in_use(out_dir)
-    files, folders = _find_files(inputs)
+    files, folders = find_files(inputs)
     folder = real_path(out_dir)
     own = [f for f in files if _inside(real_path(f), folder) and is_output(f)]
     files = [f for f in files if f not in own]
@@ -156,8 +158,9 @@ def _edited(zones: Optional[Mapping[PageKey, ZoneEdits]]) -> dict[PageKey, ZoneE
     return {key: edits for key, edits in (zones or {}).items() if not edits.empty}
 
 
-def _find_files(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[Path, Path]]:
-    """The files of ``inputs`` as find_images finds them, and the sub-folder below its input folder each was in."""
+def find_files(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """The files of ``inputs`` as find_images finds them, and the sub-folder below its input folder each was in
+    (files given directly, and those at the top of an input folder, have none)."""
     files: list[Path] = []
     folders: dict[Path, Path] = {}
     seen: set[Path] = set()
@@ -343,7 +346,7 @@ def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir
     """
     if not Path(out_dir).is_dir():
         return {}
-    files, folders = _find_files(inputs)
+    files, folders = find_files(inputs)
     plan = BatchPlan(files, Path(out_dir), [], [], frozenset(keys), folders, _edited(zones))
     refs = [item for item in plan.pages() if isinstance(item, PageRef)]
     outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),

@@ -24,16 +24,19 @@ import shutil
 import tempfile
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 from engine.cleaning.batch import BatchPlan, PageResult, run_batch
+from engine.cleaning.staged import StagedPlan, clean_staged
 from engine.distributed.cluster import ClusterOptions, connected
 from engine.errors import ImageReadError
 from engine.io import PageRef, list_pages, real_path
 from engine.io.ocr import check_languages
 from engine.io.output_folder import RunLock
+from engine.io.stores import StoredFile
 from engine.io.planning import plan_outputs
 from engine.models.bundled import MODELS_FOLDER, resolve_model
 from engine.models.export import export_files, export_openvino, find_export, install_export
@@ -120,6 +123,11 @@ class Cleaner:
         driver's lock of the output folder."""
         return list(run_batch(replace(plan, others=self.inputs), self.denoiser, options, lock=False))
 
+    def clean_staged(self, item: StoredFile, output: str, options: BatchOptions) -> list[PageResult]:
+        """One file of a run that reads or writes a store, downloaded and uploaded by this worker
+        (engine.cleaning.staged): the driver moves no pages."""
+        return clean_staged(item, output, self.denoiser, options, inputs=self.inputs)
+
 
 def _share(plan: BatchPlan, file: Path) -> BatchPlan:
     """``plan``'s part for ``file``: its pages, sub-folder, picture zone edits and geometry corrections."""
@@ -135,47 +143,63 @@ def check_distributable(options: BatchOptions) -> None:
     options.check_file_by_file("a cluster")
 
 
-def run_on_cluster(plan: BatchPlan, model: ModelChoice, options: BatchOptions, cluster: ClusterOptions,
-                   cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None,
+def run_on_cluster(plan: BatchPlan | StagedPlan, model: ModelChoice, options: BatchOptions,
+                   cluster: ClusterOptions, cancel: Optional[CancelToken] = None,
+                   progress: Optional[ProgressCallback] = None,
                    say: Optional[Callable[[str], None]] = None) -> Iterator[PageResult]:
-    """Clean every file of ``plan`` on Ray workers as ``run_batch`` would here; yields each page's result as its
-    file finishes.  Everything is checked, and every output named, before Ray starts."""
+    """Clean every file of ``plan`` on Ray workers as ``run_batch`` (or, with a store, ``run_staged``) would here;
+    yields each page's result as its file finishes.  Everything is checked, and every output of a local plan
+    named, before Ray starts."""
     options.check()
     check_distributable(options)
     cluster.check()
     if options.ocr:
         check_languages(options.ocr)
     path = resolve_model(model.model)
+    work: list[Path] | list[StoredFile]
+    if isinstance(plan, StagedPlan):
+        work, total, out, inputs = plan.files, len(plan.files), plan.local_output, plan.inputs()
+    else:
+        refs = yield from _listed(plan, options, path)
+        work, total, out = list(dict.fromkeys(ref.path for ref in refs)), len(refs), plan.out_dir
+        inputs = frozenset(real_path(file) for file in plan.files)
+    lock = RunLock(out) if out is not None else nullcontext()
+    with lock, connected(cluster, say) as ray:
+        run = _ClusterRun(ray, ModelChoice(path, model.backend, model.precision), cluster, plan, options, work,
+                          inputs)
+        yield from run.results(total, cancel, progress)
+
+
+def _listed(plan: BatchPlan, options: BatchOptions, model: Path) -> Generator[PageResult, None, list[PageRef]]:
+    """The pages of ``plan``, every output named (refusing clashes) as the local batch does; yields the files
+    that cannot be listed as failed, as the local batch does."""
     pages = plan.pages()
     refs = [item for item in pages if isinstance(item, PageRef)]
-    plan_outputs(refs, plan.out_dir, options.fmt, options.name, {"model": path.stem, "mode": options.mode},
-                 plan.folders, options.combine)  # names every output, refusing clashes, as the local batch does
+    plan_outputs(refs, plan.out_dir, options.fmt, options.name, {"model": model.stem, "mode": options.mode},
+                 plan.folders, options.combine)
     for item in pages:
-        if not isinstance(item, PageRef):  # a file that cannot be listed fails here, as in the local batch
+        if not isinstance(item, PageRef):
             yield PageResult(PageRef(item[0], 0, 1), None, item[1], 0.0)
-    listed = list(dict.fromkeys(ref.path for ref in refs))
-    with RunLock(plan.out_dir), connected(cluster, say) as ray:
-        run = _ClusterRun(ray, ModelChoice(path, model.backend, model.precision), cluster, plan, options, listed)
-        yield from run.results(len(refs), cancel, progress)
+    return refs
 
 
 class _ClusterRun:
     """The driver's side of one run: workers, the files still to hand out, the files under way."""
 
-    def __init__(self, ray: Any, model: ModelChoice, cluster: ClusterOptions, plan: BatchPlan,
-                 options: BatchOptions, files: list[Path]) -> None:
+    def __init__(self, ray: Any, model: ModelChoice, cluster: ClusterOptions, plan: BatchPlan | StagedPlan,
+                 options: BatchOptions, files: list[Path] | list[StoredFile], inputs: frozenset[Path]) -> None:
         self.ray, self.plan, self.options = ray, plan, options
         self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0)
         self.model, self.threads = model, cluster.cpus_per_worker
         assert model.model is not None, "the driver resolves the model's file before the run"
         self.shipped = ray.put(ship_model(Path(model.model), ray))
-        self.inputs = ray.put(frozenset(real_path(file) for file in plan.files))
+        self.inputs = ray.put(inputs)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = cluster.workers or max(1, cpus // cluster.cpus_per_worker)
         self.workers = [self._worker() for _ in range(max(1, min(count, len(files))))]
-        self.waiting = deque(files)
-        self.tries = {file: 0 for file in files}
-        self.running: dict[Any, tuple[Path, int]] = {}  # a task's reference -> its file, and the worker's place
+        self.waiting: deque[Path | StoredFile] = deque(files)
+        self.tries: dict[Path | StoredFile, int] = {file: 0 for file in files}
+        self.running: dict[Any, tuple[Path | StoredFile, int]] = {}  # a task's reference -> its file, and the worker's place
 
     def _worker(self) -> Any:
         return self.actor.remote(self.model, self.threads, self.shipped, self.inputs)
@@ -198,7 +222,9 @@ class _ClusterRun:
                     idle.append(place)
                     for result in self._outcome(reference, file, place):
                         done += 1
-                        report(progress, Stage.PAGES, min(done, total), total, result.ref.label)
+                        # A store's files are counted a page each until their documents are seen.
+                        total = max(total, done + len(self.waiting) + len(self.running))
+                        report(progress, Stage.PAGES, done, total, result.ref.label)
                         yield result
             if deadline is not None:
                 raise Cancelled()
@@ -206,11 +232,17 @@ class _ClusterRun:
             for worker in self.workers:
                 self.ray.kill(worker)
 
-    def _hand_out(self, file: Path, place: int) -> None:
-        reference = self.workers[place].clean.remote(_share(self.plan, file), self.options)
+    def _hand_out(self, file: Path | StoredFile, place: int) -> None:
+        worker = self.workers[place]
+        if isinstance(file, StoredFile):
+            assert isinstance(self.plan, StagedPlan)
+            reference = worker.clean_staged.remote(file, self.plan.output, self.options)
+        else:
+            assert isinstance(self.plan, BatchPlan)
+            reference = worker.clean.remote(_share(self.plan, file), self.options)
         self.running[reference] = (file, place)
 
-    def _outcome(self, reference: Any, file: Path, place: int) -> list[PageResult]:
+    def _outcome(self, reference: Any, file: Path | StoredFile, place: int) -> list[PageResult]:
         """The pages of a finished task; a worker that died is replaced, and its file tried again or failed."""
         exceptions = self.ray.exceptions
         try:
@@ -226,4 +258,5 @@ class _ClusterRun:
                 return []
             reason = (f"the worker stopped {MAX_TRIES} times on this file: likely out of memory "
                       "(give each worker more with --cpus-per-worker, or clean it on its own)")
-            return [PageResult(PageRef(file, 0, 1), None, ImageReadError(file, reason), 0.0)]
+            name, place_text = (Path(file.name), file.url) if isinstance(file, StoredFile) else (file, str(file))
+            return [PageResult(PageRef(name, 0, 1), None, ImageReadError(place_text, reason), 0.0)]
