@@ -23,6 +23,7 @@ from engine.errors import ConfigurationError, DocCleanError, ExitCode
 from cli.arguments import number, whole
 from cli.cleaning import add_denoise_parser, add_watch_parser, cleaning_arguments, runtime
 from cli.cluster import add_cluster_parser
+from cli.tune import add_tune_parser
 from cli.lab import add_lab_parser
 from cli.progress_bars import Bars
 from engine.data.catalogue import DOWNLOADABLE, NOISYOFFICE
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{', '.join(BUNDLED_MODELS)}); it must have the same architecture and options")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.set_defaults(run=_train)
+
+    add_tune_parser(commands)  # docclean tune RECIPE: a training sweep on Ray Tune
 
     p = commands.add_parser("train-pictures", help="train the picture finder (photographs keep their tones)")
     p.add_argument("--data-folder", required=True, help="the folder holding dibco/ and noisyoffice/ "

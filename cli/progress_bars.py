@@ -24,7 +24,9 @@ class Bars:
                 tqdm.write(f"{event.stage}: {event.message}", file=sys.stderr)
             return
         bar = self.bars.get(event.stage)
-        if bar is None or bar.total != event.total or event.done < bar.n:
+        if bar is not None and bar.total != event.total and event.done >= bar.n:
+            bar.total = event.total  # a total that grows (a document's pages, found as it is read): the same bar
+        if bar is None or event.done < bar.n:
             if bar is not None:
                 bar.close()
             bar = tqdm(total=event.total, desc=event.stage, unit=event.stage, leave=event.stage != Stage.BATCH,

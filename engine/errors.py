@@ -54,7 +54,8 @@ class DocCleanError(Exception):
 
 
 def _rebuilt(kind: type[DocCleanError], args: tuple[object, ...], state: dict[str, object]) -> DocCleanError:
-    error = kind.__new__(kind)
+    # The built-in base that lays the error out in memory makes it: OSError's for a MissingDataError.
+    error = (OSError if issubclass(kind, OSError) else Exception).__new__(kind)
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error

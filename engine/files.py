@@ -1,9 +1,11 @@
-"""Two facts about files that several parts of the engine state: their SHA-256, and sizes in words."""
+"""What several parts of the engine do with files: their SHA-256, sizes in words, and copies made whole."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
+import shutil
+from pathlib import Path
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -33,3 +35,17 @@ def _sha256_of_version(path: str, mtime_ns: int, size: int) -> str:
 def size_label(size: int) -> str:
     """A byte count as people read it in a refusal: "3.6 GB", "17.0 MB"."""
     return f"{size / 1e9:.1f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"
+
+
+def atomic_copy(source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> Path:
+    """Copy ``source`` to ``destination`` (its folder made) under a hidden name, then rename it: whoever reads
+    ``destination`` finds the old file or the whole new one, never a part."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return destination

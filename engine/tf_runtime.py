@@ -32,6 +32,19 @@ def import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
+def limit_threads(threads: int) -> None:
+    """Run TensorFlow's operations on ``threads`` threads (a process sharing its computer with others, each on
+    the CPUs it was given); where TensorFlow has already run, its threads stand."""
+    import_tensorflow_quietly()
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # set once, before TensorFlow's first operation
+
+
 def cpu_has_fast_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX).
 

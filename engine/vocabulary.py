@@ -141,6 +141,8 @@ class Stage(_Labelled):
     MODEL = "model"
     EVALUATE = "evaluate"
     DOWNLOAD = "download"
+    #: A training sweep's trials (engine.distributed.tuning); a finished trial's values are its figures.
+    TRIAL = "trial"
     # The lab's experiments.
     TASK = "task"
     METHOD = "method"

@@ -310,3 +310,42 @@ def test_cancel_stops_handing_out_files_and_leaves_nothing_half_written(cluster:
     written = sorted(_files(out))
     assert len(written) == len(results)  # every file written is one the caller heard about, each whole
     assert not [path for path in out.rglob(".*") if "partial" in path.name]
+
+
+@pytest.mark.slow  # two small models trained side by side
+def test_a_two_trial_sweep_writes_its_table_and_its_best_model(cluster: ClusterOptions, shared_data: Path,
+                                                               tmp_path: Path) -> None:
+    import csv
+
+    from engine.distributed.tuning import TuneOptions, run_sweep
+    from engine.models.modelfile import read_info
+    from engine.training.config import TrainConfig
+
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('[[source]]\nname = "noisyoffice"\nweight = 0.6\n\n[[source]]\nname = "synthetic"\n'
+                      'weight = 0.4\n', encoding="utf-8")
+    base = TrainConfig(data=str(recipe), arch="docunet", arch_options={"width": 4, "depth": 2}, epochs=2,
+                       steps_per_epoch=3, crop=64, data_folder=str(shared_data))
+    out = tmp_path / "sweep"
+    sweep = run_sweep(base, TuneOptions(trials=2, seed=7), cluster, out)
+    rows = list(csv.DictReader(open(out / "trials.csv", encoding="utf-8")))
+    assert [row["trial"] for row in rows] == ["1", "2"] and (out / "trials.md").exists()
+    assert {"learning_rate", "width", "crop", "weight:noisyoffice", "weight:synthetic"} <= set(rows[0])
+    assert rows[0]["learning_rate"] != rows[1]["learning_rate"]  # each trial drew its own settings
+    assert 0.3 <= float(rows[0]["weight:noisyoffice"]) <= 1.2  # half to twice the recipe's
+    losses = [float(row["val_loss"]) for row in rows]
+    assert sweep.best is not None and sweep.best.val_loss == pytest.approx(min(losses), abs=1e-5)
+    best_row = next(row for row in rows if row["best"] == "yes")
+    assert (out / "best.keras").read_bytes() == (out / "trials" / best_row["model"]).read_bytes()
+    info = read_info(out / "best.keras")
+    assert info.options["width"] == int(float(best_row["width"]))
+    assert not [path for path in out.iterdir() if path.name.startswith(".")]  # Tune's own files removed
+
+
+def test_a_sweep_s_bad_options_are_refused_before_ray_starts(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "sweep"
+    assert main(["tune", "noisyoffice", "--trials", "0", "-o", str(out)]) == 1
+    assert "a sweep needs at least one trial, not 0" in capsys.readouterr().err
+    assert main(["tune", "no-such-source", "-o", str(out)]) == 1
+    assert "no-such-source" in capsys.readouterr().err
+    assert not out.exists()

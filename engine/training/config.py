@@ -60,6 +60,8 @@ class TrainConfig:
     crop: int = 128
     steps_per_epoch: int = 100
     validation_crop: int = 256
+    # Weights that replace the data's own, by source name (a tuning trial's: engine.distributed.tuning).
+    data_weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_digits(self) -> bool:
@@ -139,6 +141,9 @@ def _check_numbers(config: TrainConfig) -> None:
         _check_whole(config.steps_per_epoch, "steps per epoch", 1)
         _require(config.steps_per_epoch <= MAX_STEPS,
                  f"steps per epoch must be at most {MAX_STEPS}, not {config.steps_per_epoch}")
+    for name, weight in config.data_weights.items():
+        _require(_is_number(weight) and 0 < weight < math.inf,
+                 f"the weight of the source {name} must be a number above zero, not {_shown(weight)}")
 
 
 def _check_batch_pixels(config: TrainConfig) -> None:

@@ -10,7 +10,7 @@ saves nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypedDict, final
 
@@ -148,7 +148,8 @@ def _teacher(model: Optional[str]) -> Optional[Callable[[np.ndarray], np.ndarray
 
 
 def _document_data(config: TrainConfig) -> _Data:
-    chosen = sources.parse_data(config.data, config.data_folder)
+    chosen = [replace(source, weight=config.data_weights.get(source.name, source.weight))
+              for source in sources.parse_data(config.data, config.data_folder)]
     samplers: list[pairs.CropSampler | synthetic.SyntheticSampler] = []
     weights: list[float] = []
     validations: list[Arrays] = []
