@@ -5,7 +5,8 @@
 PAGES A4 pages at 300 dpi (mosaics of held-out NoisyOffice pages, benchmarks/speed.py), each its own
 PNG file, cleaned into a fresh folder by: the local batch (``run_batch``, the model loaded first, every
 core); Ray with one worker given every core (``--workers 1 --cpus-per-worker`` the core count); Ray with
-one worker per core.  Ray is started once, before the runs, and its start-up timed on its own; each Ray
+one worker per core; and the local batch from and to an S3 bucket (a local S3 server, moto's, in its own
+process: the cost of a file at a time, each downloaded and uploaded whole).  Ray is started once, before the runs, and its start-up timed on its own; each Ray
 run's time includes starting its workers and loading their models.  Target: one worker within 10 % of
 the local batch's pages per second.  Then, on paper: the CPU-seconds an A4 page takes here, a million
 pages' vCPU-hours and cost at PRICE_PER_VCPU_HOUR, and the wall time on CLUSTER_NODES nodes of
@@ -58,6 +59,46 @@ def timed_ray(pages: Path, out: Path, precision: str, workers: int, cpus: int) -
     return time.perf_counter() - started
 
 
+def timed_store(pages: Path, precision: str) -> Optional[float]:
+    """The local batch from one bucket folder to another of a local S3 server; None without moto (the test
+    extra)."""
+    import socket
+    import subprocess
+
+    try:
+        import moto.server  # noqa: F401
+        import s3fs
+    except ImportError:
+        return None
+    from engine.cleaning.staged import plan_staged, run_staged
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "scale",
+                       "AWS_SECRET_ACCESS_KEY": "scale", "AWS_DEFAULT_REGION": "us-east-1"})
+    try:
+        fs = s3fs.S3FileSystem(skip_instance_cache=True)
+        for _ in range(100):
+            try:
+                fs.mkdir("scale")
+                break
+            except Exception:  # noqa: BLE001 - the server is still starting
+                time.sleep(0.1)
+        fs.put(str(pages) + "/", "scale/pages/", recursive=True)
+        denoiser, options = Denoiser.from_file("general", precision=precision), BatchOptions()
+        started = time.perf_counter()
+        plan = plan_staged(["s3://scale/pages"], "s3://scale/clean", options)
+        results = list(run_staged(plan, denoiser, options))
+        assert all(result.ok for result in results)
+        return time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def markdown(results: dict) -> str:
     count, cores = results["pages"], results["cores"]
     local = results["runs"]["local batch"]
@@ -100,6 +141,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         count = 4 if args.smoke else args.pages
         make_a4_pages(held_out, pages, count=count, size=SMOKE_PAGE if args.smoke else A4_AT_300_DPI)
         runs = {"local batch": timed_local(pages, Path(scratch) / "local", precision)}
+        stored = timed_store(pages, precision)
+        if stored is not None:
+            runs["local batch, S3 to S3"] = stored
         begun = time.perf_counter()
         with connected(ClusterOptions()) as ray:
             startup = time.perf_counter() - begun

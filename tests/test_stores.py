@@ -128,6 +128,7 @@ def test_a_bucket_to_a_folder_and_back(scans: Path, bucket: str, tmp_path: Path)
 
 @pytest.mark.parametrize("argv, said", [
     (["s3://no-such-bucket/in", "-o", "OUT"], "s3://no-such-bucket/in: could not be listed: no such bucket"),
+    (["IN", "-o", "s3://no-such-bucket/out"], "s3://no-such-bucket/out: there is no bucket s3://no-such-bucket"),
     (["IN", "-o", "s3://BUCKET/out", "--combine"], "cannot go into one combined PDF"),
     (["IN", "-o", "s3://BUCKET/out", "--keep-both"], "cannot keep both copies"),
     (["ftp://host/in", "-o", "OUT"], "reads and writes folders, s3:// and gs:// places, not ftp://"),

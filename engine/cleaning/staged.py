@@ -74,7 +74,7 @@ def plan_staged(inputs: Sequence[str | Path], output: str | Path, options: Batch
     plan = StagedPlan(_distinct(files), str(output))
     out = plan.local_output
     if out is None:
-        Store(plan.output)  # the scheme and its package, before any work
+        Store(plan.output).check_bucket()  # the scheme, its package and the bucket, before any work
     else:
         out = check_output_folder(out)
         check_not_in_use(out)

@@ -162,7 +162,8 @@ def run_sweep(base: TrainConfig, options: TuneOptions, cluster: ClusterOptions, 
                 tune_config=tune.TuneConfig(num_samples=options.trials,
                                             search_alg=BasicVariantGenerator(random_state=options.seed)),
                 run_config=tune.RunConfig(name="sweep", storage_path=str(storage), verbose=0,
-                                          callbacks=[JsonLoggerCallback(), _Told(progress, options.trials)]))
+                                          callbacks=[JsonLoggerCallback(),  # type: ignore[no-untyped-call]
+                                                     _Told(progress, options.trials)]))
             report(progress, Stage.TRIAL, 0, options.trials, "training")
             grid = tuner.fit()
             trials = _kept(grid, out_dir)

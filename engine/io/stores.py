@@ -70,13 +70,26 @@ class Store:
         self.fs: Any
         self.fs, self.root = url_to_fs(self.url)
 
+    def check_bucket(self) -> None:
+        """ConfigurationError, in one sentence, where this folder's bucket is missing or cannot be reached."""
+        bucket = self.root.split("/", 1)[0]
+        try:
+            found = self.fs.exists(bucket)
+        except Exception as error:  # noqa: BLE001 - a store's library raises its own kinds; told in words
+            raise ConfigurationError(f"{self.url}: {_reason(error, 'reached')}") from None
+        if not found:
+            raise ConfigurationError(f"{self.url}: there is no bucket {self.scheme}://{bucket}; create it first, "
+                                     "or check the name")
+
     def where(self, relative: PurePosixPath | str) -> str:
         """The URL of ``relative`` below this folder."""
         relative = str(relative).strip("/")
         return f"{self.url}/{relative}" if relative and relative != "." else self.url
 
     def _key(self, url: str) -> str:
-        return str(self.fs._strip_protocol(url))
+        from fsspec.core import strip_protocol
+
+        return str(strip_protocol(url))
 
     def inputs(self) -> list[StoredFile]:
         """The pages below this folder (or the one object it names), as the local batch finds them in a folder:
