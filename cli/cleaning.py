@@ -134,8 +134,9 @@ def denoise(args: argparse.Namespace) -> int:
 
         check_languages(options.ocr)  # Tesseract and its languages, before the model loads
     # The output folder (or store) is checked, and stores listed, before the model loads.
-    plan: BatchPlan | StagedPlan = (plan_staged(args.inputs, args.output, options)
-                                    if needs_staging(args.inputs, args.output) else plan_batch(args.inputs, args.output))
+    staged = needs_staging(args.inputs, args.output)
+    plan: BatchPlan | StagedPlan = (plan_staged(args.inputs, args.output, options) if staged
+                                    else plan_batch(args.inputs, args.output))
     for note in plan.notes():
         print(note, file=sys.stderr)
     model = model_for_mode(args.model, options.mode)

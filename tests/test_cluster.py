@@ -342,10 +342,16 @@ def test_a_two_trial_sweep_writes_its_table_and_its_best_model(cluster: ClusterO
     assert not [path for path in out.iterdir() if path.name.startswith(".")]  # Tune's own files removed
 
 
-def test_a_sweep_s_bad_options_are_refused_before_ray_starts(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_sweep_s_bad_options_are_refused_before_ray_starts(shared_data: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "sweep"
     assert main(["tune", "noisyoffice", "--trials", "0", "-o", str(out)]) == 1
     assert "a sweep needs at least one trial, not 0" in capsys.readouterr().err
     assert main(["tune", "no-such-source", "-o", str(out)]) == 1
     assert "no-such-source" in capsys.readouterr().err
     assert not out.exists()
+    out.mkdir()
+    (out / "best.keras").write_bytes(b"an earlier sweep's best model")
+    assert main(["tune", "noisyoffice", "--data-folder", str(shared_data), "-o", str(out)]) == 1
+    assert "holds an earlier sweep (best.keras), which would be replaced" in capsys.readouterr().err
+    assert (out / "best.keras").read_bytes() == b"an earlier sweep's best model"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -31,6 +32,9 @@ class Denoiser:
         self.geometry = geometry
         self.info = info
         self.path = path
+        # One page through the model at a time: it already takes every thread it was given, and a cluster's
+        # worker cleans two files at once so that one's reading and writing overlap the other's model.
+        self._one_page = threading.Lock()
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str] | None = None, backend: str = "auto",
@@ -62,7 +66,8 @@ class Denoiser:
         """Clean a grey page: float in [0, 1] or uint8, shape (H, W); same shape and dtype back."""
         pixels = np.asarray(pixels)
         tile = self.backend.tile_pixels if pixels.size <= LARGE_PAGE else min(SMALL_TILE, self.backend.tile_pixels)
-        return clean_tiled(pixels, self.backend.predict, self.geometry, tile, progress, cancel)
+        with self._one_page:
+            return clean_tiled(pixels, self.backend.predict, self.geometry, tile, progress, cancel)
 
     def denoise_whole(self, pixels: np.ndarray) -> np.ndarray:
         """The page in one piece (float in and out): the reference the tiles must equal."""

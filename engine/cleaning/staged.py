@@ -21,7 +21,7 @@ from typing import Iterator, Optional, Sequence
 
 from engine.cleaning.batch import BatchPlan, PageResult, find_files, name_fields, run_batch
 from engine.cleaning.denoiser import Denoiser
-from engine.errors import ConfigurationError, ImageReadError, PageError
+from engine.errors import ConfigurationError, DocCleanError, ImageReadError, ImageWriteError, PageError
 from engine.io import PageRef, plan_outputs
 from engine.io.naming import part_base
 from engine.io.output_folder import RunLock, check_not_in_use, check_output_folder, remove_leftovers
@@ -78,7 +78,8 @@ def plan_staged(inputs: Sequence[str | Path], output: str | Path, options: Batch
     else:
         out = check_output_folder(out)
         check_not_in_use(out)
-        leftovers = [path for sub in sorted({str(item.folder) for item in files}) for path in remove_leftovers(out / sub)]
+        subs = sorted({str(item.folder) for item in files})
+        leftovers = [path for sub in subs for path in remove_leftovers(out / sub)]
         if leftovers:
             plan.tidied.append(f"removed {len(leftovers)} unfinished file(s) left in {out} by an interrupted run")
     return plan
@@ -106,9 +107,9 @@ def run_staged(plan: StagedPlan, denoiser: Denoiser, options: BatchOptions, canc
     out = plan.local_output
     held = RunLock(out).acquire() if out is not None else None
     try:
-        done = 0
+        done, inputs = 0, plan.inputs()
         for position, item in enumerate(plan.files):
-            results = clean_staged(item, plan.output, denoiser, options, cancel, plan.inputs())
+            results = clean_staged(item, plan.output, denoiser, options, cancel, inputs)
             for result in results:
                 done += 1
                 report(progress, Stage.PAGES, done, done + len(plan.files) - position - 1, result.ref.label)
@@ -137,7 +138,11 @@ def clean_staged(item: StoredFile, output: str, denoiser: Denoiser, options: Bat
         out_dir = Path(scratch, "out") if store is not None else Path(output)
         folders = {local: Path(item.folder)} if item.folder.parts else {}
         plan = BatchPlan([local], out_dir, [], [], folders=folders, others=inputs)
-        fetched = _fetch_earlier(plan, store, denoiser, options) if store is not None else set()
+        try:
+            fetched = _fetch_earlier(plan, store, denoiser, options) if store is not None else set()
+        except DocCleanError as error:  # the store's folder could not be read: this file fails, the run goes on
+            failed = error if isinstance(error, PageError) else ImageWriteError(output, error.reason)
+            return [PageResult(PageRef(Path(item.name)), None, failed, 0.0)]
         results: list[PageResult] = []
         stopped = None
         try:
@@ -183,7 +188,8 @@ def _upload(results: list[PageResult], store: Store, out_dir: Path, fetched: set
     told = []
     for result in results:
         if result.error is not None and out_dir in result.error.path.parents:  # a page that could not be written
-            told.append(replace(result, error=_about(result.error, store.where(_relative(result.error.path, out_dir)))))
+            place = store.where(_relative(result.error.path, out_dir))
+            told.append(replace(result, error=_about(result.error, place)))
             continue
         if result.output is None or not result.ok:
             told.append(result)

@@ -7,7 +7,8 @@ done, documents, atomic writes and per-page errors are the local batch's and the
 byte-identical.  The driver plans the run as the local batch does (every file named before any
 work, the output folder locked against other runs) and never loads a model: a model of the user's
 is exported once (on a worker, where no export is found here) and shipped with its file to every
-worker, so workers need neither TensorFlow nor a view of the driver's files.
+worker, so workers need neither TensorFlow nor a view of the driver's files.  Where inputs or outputs are
+in an object store, each worker downloads its file and uploads its outputs itself (engine.cleaning.staged).
 
 A file whose worker dies (out of memory, a crash in a library) is given to a new worker, at most
 MAX_TRIES times, then reported alone.  Results come in the order files finish, not input order.
@@ -48,6 +49,9 @@ from engine.vocabulary import Stage
 MAX_TRIES = 3
 #: Seconds files under way may take to finish once the run is cancelled.
 GRACE = 30.0
+#: Files a worker holds at once: while one's model runs, the other is read, made upright and written, as the
+#: local batch overlaps a page's reading and writing with the next one's cleaning (the model runs one at a time).
+DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,8 @@ class _ClusterRun:
     def __init__(self, ray: Any, model: ModelChoice, cluster: ClusterOptions, plan: BatchPlan | StagedPlan,
                  options: BatchOptions, files: list[Path] | list[StoredFile], inputs: frozenset[Path]) -> None:
         self.ray, self.plan, self.options = ray, plan, options
-        self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0)
+        self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0,
+                                                 max_concurrency=DEPTH)
         self.model, self.threads = model, cluster.cpus_per_worker
         assert model.model is not None, "the driver resolves the model's file before the run"
         self.shipped = ray.put(ship_model(Path(model.model), ray))
@@ -199,7 +204,12 @@ class _ClusterRun:
         self.workers = [self._worker() for _ in range(max(1, min(count, len(files))))]
         self.waiting: deque[Path | StoredFile] = deque(files)
         self.tries: dict[Path | StoredFile, int] = {file: 0 for file in files}
-        self.running: dict[Any, tuple[Path | StoredFile, int]] = {}  # a task's reference -> its file, and the worker's place
+        # A task's reference -> its file, its worker's place, and which worker at that place (a dead one's
+        # other task still reports, after its place has a new worker).
+        self.running: dict[Any, tuple[Path | StoredFile, int, Any]] = {}
+        self.load = [0] * len(self.workers)  # files each worker holds
+        self.alone: set[int] = set()  # workers given a file whose worker died: they take no other
+        self.suspects = 0  # files waiting whose worker died, at the front of ``waiting``
 
     def _worker(self) -> Any:
         return self.actor.remote(self.model, self.threads, self.shipped, self.inputs)
@@ -208,19 +218,16 @@ class _ClusterRun:
                 progress: Optional[ProgressCallback]) -> Iterator[PageResult]:
         done, deadline = 0, None  # deadline: when the files under way must have finished, once cancelled
         try:
-            idle = list(range(len(self.workers)))
             while self.running or (self.waiting and deadline is None):
                 if deadline is None and cancel is not None and cancel.cancelled:
                     deadline = time.monotonic() + GRACE
                 if deadline is not None and time.monotonic() > deadline:
                     break
-                while idle and self.waiting and deadline is None:
-                    self._hand_out(self.waiting.popleft(), idle.pop())
+                while self.waiting and deadline is None and self._hand_out():
+                    pass
                 finished, _ = self.ray.wait(list(self.running), num_returns=1, timeout=0.5)
                 for reference in finished:
-                    file, place = self.running.pop(reference)
-                    idle.append(place)
-                    for result in self._outcome(reference, file, place):
+                    for result in self._outcome(reference, *self.running.pop(reference)):
                         done += 1
                         # A store's files are counted a page each until their documents are seen.
                         total = max(total, done + len(self.waiting) + len(self.running))
@@ -232,7 +239,19 @@ class _ClusterRun:
             for worker in self.workers:
                 self.ray.kill(worker)
 
-    def _hand_out(self, file: Path | StoredFile, place: int) -> None:
+    def _hand_out(self) -> bool:
+        """Give the next waiting file to the least loaded worker with room; False when none has.  A file whose
+        worker died goes to an idle worker and is its only one, so a file that kills its worker takes no other
+        down with it, and no worker takes a second file while such a file waits."""
+        room = [place for place, load in enumerate(self.load) if place not in self.alone
+                and (load == 0 or (load < DEPTH and not self.suspects))]
+        if not room:
+            return False
+        place = min(room, key=self.load.__getitem__)
+        file = self.waiting.popleft()
+        if self.tries[file]:
+            self.suspects -= 1
+            self.alone.add(place)
         worker = self.workers[place]
         if isinstance(file, StoredFile):
             assert isinstance(self.plan, StagedPlan)
@@ -240,21 +259,30 @@ class _ClusterRun:
         else:
             assert isinstance(self.plan, BatchPlan)
             reference = worker.clean.remote(_share(self.plan, file), self.options)
-        self.running[reference] = (file, place)
+        self.running[reference] = (file, place, worker)
+        self.load[place] += 1
+        return True
 
-    def _outcome(self, reference: Any, file: Path | StoredFile, place: int) -> list[PageResult]:
+    def _outcome(self, reference: Any, file: Path | StoredFile, place: int, worker: Any) -> list[PageResult]:
         """The pages of a finished task; a worker that died is replaced, and its file tried again or failed."""
         exceptions = self.ray.exceptions
+        if worker is self.workers[place]:
+            self.load[place] -= 1
+            self.alone.discard(place)
         try:
             results: list[PageResult] = self.ray.get(reference)
             return results
         except exceptions.RayTaskError as error:  # DocClean's own code failed on the worker: a fault, raised here
             raise error.as_instanceof_cause() from None
         except (exceptions.RayActorError, exceptions.WorkerCrashedError, exceptions.ObjectLostError):
-            self.workers[place] = self._worker()
+            if worker is self.workers[place]:  # its other file, if any, reports the same death later
+                self.workers[place] = self._worker()
+                self.load[place] = 0
+                self.alone.discard(place)
             self.tries[file] += 1
             if self.tries[file] < MAX_TRIES:
                 self.waiting.appendleft(file)
+                self.suspects += 1
                 return []
             reason = (f"the worker stopped {MAX_TRIES} times on this file: likely out of memory "
                       "(give each worker more with --cpus-per-worker, or clean it on its own)")

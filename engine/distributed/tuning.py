@@ -21,7 +21,8 @@ from typing import Any, Callable, Optional
 
 from engine.data.sources import parse_data
 from engine.distributed.cluster import ClusterOptions, connected
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, DocCleanError
+from engine.io import check_output_folder
 from engine.files import atomic_copy
 from engine.models import registry
 from engine.progress import ProgressCallback, ProgressValues, report
@@ -143,7 +144,11 @@ def run_sweep(base: TrainConfig, options: TuneOptions, cluster: ClusterOptions, 
     cluster.check()
     if not base.is_digits:
         parse_data(base.data, base.data_folder)  # the sources exist and the recipe reads
-    out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = [name for name in ("trials.csv", "best.keras", "trials") if (out_dir / name).exists()]
+    if earlier:
+        raise ConfigurationError(f"{out_dir} holds an earlier sweep ({earlier[0]}), which would be replaced: "
+                                 "choose another folder")
+    check_output_folder(out_dir)
     # Not Tune's own console tables, nor its TensorBoard and CSV logs of every trial: the table is DocClean's.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
@@ -191,7 +196,9 @@ def _kept(grid: Any, out_dir: Path) -> list[Trial]:
         trial = Trial(number, settings)
         metrics = result.metrics or {}
         if result.error is not None or not metrics.get("done"):
-            trial.error = "stopped before its end (its worker's log says why)"
+            cause = getattr(result.error, "cause", None)  # DocClean's own error, raised on the worker
+            trial.error = str(cause) if isinstance(cause, DocCleanError) else "stopped before its end (out of " \
+                "memory, or stopped by Ctrl+C; Ray's log of the trial says more)"
         elif result.checkpoint is not None:
             with result.checkpoint.as_directory() as folder:
                 trial.model = atomic_copy(Path(folder) / "model.keras", out_dir / "trials" / f"trial-{number}.keras")

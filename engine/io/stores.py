@@ -104,7 +104,8 @@ class Store:
         found = []
         for key in keys:
             relative = PurePosixPath(key).relative_to(self.root)
-            if any(part.startswith(".") for part in relative.parts) or relative.suffix.lower() not in SUPPORTED_SUFFIXES:
+            hidden = any(part.startswith(".") for part in relative.parts)
+            if hidden or relative.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             found.append(StoredFile(f"{self.scheme}://{key}", relative.parent))
         return found
