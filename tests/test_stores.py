@@ -141,3 +141,21 @@ def test_what_cannot_be_done_is_said_in_one_sentence_before_any_work(argv: list[
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err
     assert not (tmp_path / "out").exists() and not _objects(f"s3://{bucket}")
+
+
+def test_a_cancelled_run_leaves_only_whole_objects(scans: Path, bucket: str) -> None:
+    from engine.cleaning.denoiser import Denoiser
+    from engine.cleaning.staged import plan_staged, run_staged
+    from engine.options import BatchOptions
+    from engine.progress import CancelToken, Cancelled
+
+    source, out = _upload(scans, bucket), f"s3://{bucket}/clean"
+    options, cancel, seen = BatchOptions(), CancelToken(), []
+    with pytest.raises(Cancelled):
+        for result in run_staged(plan_staged([source], out, options), Denoiser.from_file("fast"), options, cancel):
+            seen.append(result)
+            cancel.cancel()
+    assert 1 <= len(seen) < 5  # stopped before the end: the files under way, at most, were finished
+    written = _objects(out)
+    assert {result.location.removeprefix(out + "/") for result in seen} <= set(written)
+    assert all(data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82") for data in written.values())

@@ -14,7 +14,9 @@ what cannot be done file by file (``--combine``, ``--keep-both``) is refused bef
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from itertools import islice
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Optional, Sequence
@@ -30,6 +32,11 @@ from engine.io.stores import Store, StoredFile, is_url
 from engine.options import BatchOptions
 from engine.progress import CancelToken, Cancelled, ProgressCallback, report
 from engine.vocabulary import RerunPolicy, Stage
+
+#: Files cleaned at once, here or by a cluster's worker: while one's page is in the model (one page at a time),
+#: the other is moved, read, made upright and written, as the local batch overlaps a page's reading and writing
+#: with the next one's cleaning.
+FILES_AT_ONCE = 2
 
 
 @dataclass
@@ -101,22 +108,50 @@ def _distinct(files: list[StoredFile]) -> list[StoredFile]:
 
 def run_staged(plan: StagedPlan, denoiser: Denoiser, options: BatchOptions, cancel: Optional[CancelToken] = None,
                progress: Optional[ProgressCallback] = None) -> Iterator[PageResult]:
-    """Clean every file of ``plan`` here, a file at a time, yielding each page's result as its file is done.
+    """Clean every file of ``plan`` here, yielding each page's result as its file is done, in input order.
 
-    The progress's total counts a file not yet seen as one page, and grows by a document's other pages."""
+    Two files are under way at once (the model takes one page at a time): while one is in the model the other
+    is downloaded, read, made upright, written and uploaded.  The progress's total counts a file not yet seen
+    as one page, and grows by a document's other pages."""
     out = plan.local_output
     held = RunLock(out).acquire() if out is not None else None
+    stop = CancelToken()  # the files under way stop on the caller's cancel, and when the caller stops early
     try:
-        done, inputs = 0, plan.inputs()
-        for position, item in enumerate(plan.files):
-            results = clean_staged(item, plan.output, denoiser, options, cancel, inputs)
-            for result in results:
-                done += 1
-                report(progress, Stage.PAGES, done, done + len(plan.files) - position - 1, result.ref.label)
-                yield result
+        done, inputs, files = 0, plan.inputs(), iter(plan.files)
+        with ThreadPoolExecutor(FILES_AT_ONCE, thread_name_prefix="docclean-file") as pool:
+            try:
+                under_way = deque(pool.submit(clean_staged, item, plan.output, denoiser, options, stop, inputs)
+                                  for item in islice(files, FILES_AT_ONCE))
+                for position in range(len(plan.files)):
+                    if not under_way:
+                        break
+                    while not _finished(under_way[0]) and not stop.cancelled:
+                        if cancel is not None and cancel.cancelled:
+                            stop.cancel()
+                    if cancel is not None and cancel.cancelled:
+                        stop.cancel()
+                    results = under_way.popleft().result()  # Cancelled, unless it had finished
+                    following = None if stop.cancelled else next(files, None)
+                    if following is not None:
+                        under_way.append(pool.submit(clean_staged, following, plan.output, denoiser, options,
+                                                     stop, inputs))
+                    for result in results:
+                        done += 1
+                        report(progress, Stage.PAGES, done, done + len(plan.files) - position - 1, result.ref.label)
+                        yield result
+                if stop.cancelled:
+                    raise Cancelled()
+            finally:
+                stop.cancel()  # a file under way finishes its page and uploads what is whole, then stops
     finally:
         if held is not None:
             held.release()
+
+
+def _finished(future: Future[list[PageResult]]) -> bool:
+    """Whether ``future`` is done, after waiting a moment for it (so that a cancel is heard within that moment)."""
+    wait([future], timeout=0.2)
+    return future.done()
 
 
 def clean_staged(item: StoredFile, output: str, denoiser: Denoiser, options: BatchOptions,

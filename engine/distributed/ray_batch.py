@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Generator, Iterator, Optional
 
 from engine.cleaning.batch import BatchPlan, PageResult, run_batch
-from engine.cleaning.staged import StagedPlan, clean_staged
+from engine.cleaning.staged import FILES_AT_ONCE, StagedPlan, clean_staged
 from engine.distributed.cluster import ClusterOptions, connected
 from engine.errors import ImageReadError
 from engine.io import PageRef, list_pages, real_path
@@ -49,9 +49,6 @@ from engine.vocabulary import Stage
 MAX_TRIES = 3
 #: Seconds files under way may take to finish once the run is cancelled.
 GRACE = 30.0
-#: Files a worker holds at once: while one's model runs, the other is read, made upright and written, as the
-#: local batch overlaps a page's reading and writing with the next one's cleaning (the model runs one at a time).
-DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -194,7 +191,7 @@ class _ClusterRun:
                  options: BatchOptions, files: list[Path] | list[StoredFile], inputs: frozenset[Path]) -> None:
         self.ray, self.plan, self.options = ray, plan, options
         self.actor = ray.remote(Cleaner).options(num_cpus=cluster.cpus_per_worker, max_restarts=0,
-                                                 max_concurrency=DEPTH)
+                                                 max_concurrency=FILES_AT_ONCE)
         self.model, self.threads = model, cluster.cpus_per_worker
         assert model.model is not None, "the driver resolves the model's file before the run"
         self.shipped = ray.put(ship_model(Path(model.model), ray))
@@ -244,7 +241,7 @@ class _ClusterRun:
         worker died goes to an idle worker and is its only one, so a file that kills its worker takes no other
         down with it, and no worker takes a second file while such a file waits."""
         room = [place for place, load in enumerate(self.load) if place not in self.alone
-                and (load == 0 or (load < DEPTH and not self.suspects))]
+                and (load == 0 or (load < FILES_AT_ONCE and not self.suspects))]
         if not room:
             return False
         place = min(room, key=self.load.__getitem__)
