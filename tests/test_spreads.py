@@ -57,7 +57,9 @@ def test_a_real_book_spread_is_split_into_two_pages(realscans_dir):
 def test_single_pages_are_never_split(noisyoffice_dir, dibco_dir, realscans_dir):
     pages = [_book_page(noisyoffice_dir, 0), cv2.imread(str(noisyoffice_dir / "clean" / "0.png"), 0)]
     pages += [cv2.imread(str(dibco_dir / "source" / f"{name}.png"), 0)
-              for name in ("DIBCO2016_H08", "DIBCO2018_H10", "DIBCO2017_H05", "Nabuco_H06")]
+              for name in ("DIBCO2016_H08", "DIBCO2018_H10", "DIBCO2017_H05", "Nabuco_H06",
+                           # Wide handwritten notes of a few lines, with a gap between words near the middle.
+                           "DIBCO2014_H03", "Persian2019_H04")]
     pages += [cv2.imread(str(realscans_dir / f"set0005-0{k}.jpg"), 0) for k in (4, 5, 6)]
     for page in pages:
         assert find_geometry(page).parts == ()

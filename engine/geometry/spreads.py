@@ -3,8 +3,8 @@
 A spread is wider than tall (but not a strip) and holds text on both sides of an empty band
 near its middle (the two inner margins, often shaded by the binding's
 curve).  A single page is never split: it is taller than wide, or its
-text crosses the middle, or one side holds too little of it; a page with
-two columns has a band far narrower than two margins.
+text crosses the middle, or one side holds too little of it (a handwritten
+note's few large words); a page with two columns has a band far narrower than two margins.
 """
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ MIN_GAP = 0.012
 
 #: Each side holds at least this share of the letters, in at least this many lines.
 MIN_SIDE, MIN_LINES = 0.25, 8
+
+#: Each side holds at least this many letters (on the 1600-pixel working copy): a book's page of text holds
+#: hundreds, while a handwritten note's few lines, where joined writing makes a word one shape, hold a few dozen
+#: (measured: 932 or more on each side of the real book spreads, 82 or fewer on the notes once taken for spreads).
+MIN_SIDE_LETTERS = 200
 
 # A column is empty when fewer letters cover it than this share of a typical text column's.
 _EMPTY = 0.15
@@ -63,7 +68,7 @@ def find_gutter(found: Letters, shape: tuple[int, ...]) -> Optional[float]:
     # A book's page holds many lines; a wide handwritten sheet with a gap between two blocks, a few.
     tops, bottoms = found.boxes[:, 1], found.boxes[:, 1] + found.boxes[:, 3]
     for side in (centres < gutter, centres >= gutter):
-        if _lines(tops[side], bottoms[side], height) < MIN_LINES:
+        if side.sum() < MIN_SIDE_LETTERS or _lines(tops[side], bottoms[side], height) < MIN_LINES:
             return None
     return gutter
 
