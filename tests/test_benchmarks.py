@@ -224,5 +224,5 @@ def test_compact(shared_data: Path, out: Path) -> None:
 def test_scale(shared_data: Path, out: Path) -> None:
     _run("benchmarks/scale.py", "--smoke", "--data", str(shared_data), "--out", str(out))
     report = _json(out / "scale.json")
-    assert report["startup"] > 0 and set(report["runs"]) >= {"local batch", "ray, 1 worker"}
+    assert report["startup"] > 0 and set(report["runs"]) >= {"local batch", "local batch, S3 to S3", "ray, 1 worker"}
     assert "A million A4 pages" in (out / "scale.md").read_text()
