@@ -41,9 +41,10 @@ def add_tune_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
                                           "around the one given here")
     p.add_argument("--epochs", type=whole, default=3, help="epochs per trial (default 3)")
     p.add_argument("--steps-per-epoch", type=whole, default=50, help="batches per epoch (default 50)")
-    p.add_argument("--learning-rate", type=number, help="the rate the trials' are drawn around (default: the "
-                                                        "optimizer's)")
-    p.add_argument("--crop", type=whole, default=128, help="the training crop the trials' are drawn around")
+    p.add_argument("--learning-rate", type=number, help="the learning rate each trial draws its own around "
+                                                        "(default: the optimizer's)")
+    p.add_argument("--crop", type=whole, default=128, help="the training crop each trial draws its own around "
+                                                           "(default 128)")
     p.add_argument("--seed", type=whole, default=TuneOptions.seed,
                    help="draws the trials, and seeds their training: the same seed, the same sweep")
     p.set_defaults(run=tune)
