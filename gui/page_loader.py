@@ -11,7 +11,7 @@ from typing import Any, Optional
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from engine.cleaning.batch import outputs_made_before
+from engine.cleaning.made_before import outputs_made_before
 from engine.cleaning.model_pool import ModelPool
 from engine.cleaning.page_fixes import PageFixes
 from engine.cleaning.prepared import written_look

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from cli.main import main
-from engine.cleaning.batch import outputs_made_before, plan_batch, run_batch
+from engine.cleaning.batch import plan_batch, run_batch
+from engine.cleaning.made_before import outputs_made_before
 from engine.cleaning.denoiser import Denoiser
 from engine.geometry import (GeometryFix, GeometryOptions, apply_pages, find_geometry, gutter_at, outline_points,
                              side_by_side, split_line, turned_by)

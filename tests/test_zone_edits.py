@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine.cleaning import pictures
-from engine.cleaning.batch import outputs_made_before, plan_batch, run_batch
+from engine.cleaning.batch import plan_batch, run_batch
+from engine.cleaning.made_before import outputs_made_before
 from engine.cleaning.denoiser import Denoiser
 from engine.cleaning.page import clean_page
 from engine.cleaning.pictures import PICTURE, TEXT, ZoneEdits

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, ParamSpec
 
 import numpy as np
 
@@ -150,10 +150,10 @@ def plan_batch(inputs: Iterable[str | Path], out_dir: str | Path,
     leftovers = remove_leftovers(out_dir)
     for sub in sorted(set(folders.values())):
         leftovers += remove_leftovers(out_dir / sub)
-    return BatchPlan(files, out_dir, leftovers, own, chosen, folders, _edited(zones), dict(fixes or {}))
+    return BatchPlan(files, out_dir, leftovers, own, chosen, folders, edited_zones(zones), dict(fixes or {}))
 
 
-def _edited(zones: Optional[Mapping[PageKey, ZoneEdits]]) -> dict[PageKey, ZoneEdits]:
+def edited_zones(zones: Optional[Mapping[PageKey, ZoneEdits]]) -> dict[PageKey, ZoneEdits]:
     """The pages with edits: empty edits are no edits, so such a page records what a page without any does."""
     return {key: edits for key, edits in (zones or {}).items() if not edits.empty}
 
@@ -330,36 +330,6 @@ class _Outcomes:
     def _report(self, message: str) -> None:
         self.done += 1
         report(self.progress, Stage.PAGES, self.done, self.total, message)
-
-
-# ---------------------------------------------------------------- what earlier runs made
-
-
-def outputs_made_before(inputs: Sequence[Path], keys: Iterable[PageKey], out_dir: Path, denoiser: Denoiser,
-                        options: BatchOptions, cancel: Optional[CancelToken] = None,
-                        zones: Optional[Mapping[PageKey, ZoneEdits]] = None,
-                        fixes: Optional[Mapping[PageKey, GeometryFix]] = None) -> dict[PageKey, tuple[Path, int]]:
-    """The pages of ``keys`` whose output ``out_dir`` already holds, made by ``denoiser`` from the same
-    input with ``options``: exactly the pages a batch would skip, with the file and 0-based page holding
-    each.  Nothing is written; an output folder that does not exist holds nothing.  ``cancel`` stops it
-    between output files (Cancelled).  ``zones``, ``fixes``: the pages' edits, as the batch would be given them.
-    """
-    if not Path(out_dir).is_dir():
-        return {}
-    files, folders = find_files(inputs)
-    plan = BatchPlan(files, Path(out_dir), [], [], frozenset(keys), folders, _edited(zones))
-    refs = [item for item in plan.pages() if isinstance(item, PageRef)]
-    outputs = plan_outputs(refs, plan.out_dir, options.fmt, options.name, name_fields(denoiser, options.mode),
-                           folders, options.combine) if refs else []
-    provenances = Provenances(denoiser, options.settings_text(), plan.zones,
-                              PageFixes(plan.out_dir, fixes, options.geometry.active))
-    found: dict[PageKey, tuple[Path, int]] = {}
-    for output in dict.fromkeys(outputs):
-        check(cancel)
-        whole, _part = provenances.earlier(output)
-        if whole is not None:
-            found.update((ref.key, (whole, position)) for position, ref in enumerate(output.refs))
-    return found
 
 
 # ---------------------------------------------------------------- the batch
