@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+import json
+from typing import Any, Callable, Optional
+
+from engine.errors import ConfigurationError
 
 
 def whole(text: str) -> int:
@@ -28,3 +31,18 @@ def number(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+
+
+def arch_options(text: Optional[str]) -> dict[str, Any]:
+    """``--arch-options``: a JSON object of an architecture's options ({} when not given); ConfigurationError in
+    words for what is not one."""
+    try:
+        options = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
+    except RecursionError:
+        raise ConfigurationError("--arch-options is nested too deeply; give names with numbers, "
+                                 "e.g. '{\"width\": 8}'") from None
+    if not isinstance(options, dict):
+        raise ConfigurationError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
+    return options

@@ -20,7 +20,7 @@ import numpy as np
 # Nothing here imports TensorFlow: only ``train`` (and exporting a new model
 # for the fast runtime) loads it, when it runs.
 from engine.errors import ConfigurationError, DocCleanError, ExitCode
-from cli.arguments import number, whole
+from cli.arguments import arch_options, number, whole
 from cli.cleaning import add_denoise_parser, add_watch_parser, cleaning_arguments, runtime
 from cli.cluster import add_cluster_parser
 from cli.tune import add_tune_parser
@@ -39,15 +39,7 @@ from engine.vocabulary import PageMode
 
 
 def _train(args: argparse.Namespace) -> int:
-    try:
-        options = json.loads(args.arch_options) if args.arch_options else {}
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"width\": 8}}'") from None
-    except RecursionError:
-        raise ConfigurationError("--arch-options is nested too deeply; give names with numbers, "
-                         "e.g. '{\"width\": 8}'") from None
-    if not isinstance(options, dict):
-        raise ConfigurationError("--arch-options must be a JSON object, e.g. '{\"width\": 8}'")
+    options = arch_options(args.arch_options)
     if args.bottleneck is not None:
         options["bottleneck"] = args.bottleneck
     config = TrainConfig(

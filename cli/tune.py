@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from cli.arguments import number, whole
+from cli.arguments import arch_options, number, whole
 from cli.progress_bars import Bars
 from engine.distributed.cluster import ClusterOptions
 from engine.errors import ConfigurationError, ExitCode
@@ -54,15 +53,10 @@ def tune(args: argparse.Namespace) -> int:
     from engine.distributed.cluster import ray_installed, INSTALL_RAY
     from engine.distributed.tuning import METRIC, TuneOptions, run_sweep
 
-    try:
-        arch_options = json.loads(args.arch_options) if args.arch_options else {}
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(f"--arch-options is not JSON ({error.msg}), e.g. '{{\"depth\": 3}}'") from None
-    if not isinstance(arch_options, dict):
-        raise ConfigurationError("--arch-options must be a JSON object, e.g. '{\"depth\": 3}'")
+    options_of_arch = arch_options(args.arch_options)
     if not ray_installed():
         raise ConfigurationError(f"a sweep runs on Ray Tune, which is not installed: {INSTALL_RAY}")
-    base = TrainConfig(data=args.recipe, arch=args.arch, arch_options=arch_options, epochs=args.epochs,
+    base = TrainConfig(data=args.recipe, arch=args.arch, arch_options=options_of_arch, epochs=args.epochs,
                        steps_per_epoch=args.steps_per_epoch, learning_rate=args.learning_rate, crop=args.crop,
                        seed=args.seed, data_folder=args.data_folder)
     options = TuneOptions(args.trials, args.cpus_per_trial, args.seed)
