@@ -168,7 +168,7 @@ def run_sweep(base: TrainConfig, options: TuneOptions, cluster: ClusterOptions, 
                                             search_alg=BasicVariantGenerator(random_state=options.seed)),
                 run_config=tune.RunConfig(name="sweep", storage_path=str(storage), verbose=0,
                                           callbacks=[JsonLoggerCallback(),  # type: ignore[no-untyped-call]
-                                                     _Told(progress, options.trials)]))
+                                                     _told(progress, options.trials)]))
             report(progress, Stage.TRIAL, 0, options.trials, "training")
             grid = tuner.fit()
             trials = _kept(grid, out_dir)
@@ -227,27 +227,25 @@ def _write_table(trials: list[Trial], best: Optional[Trial], out_dir: Path) -> P
     return table
 
 
-class _Told:
-    """Tune's callback that turns finished trials into progress (stage "trial"): built on ray.tune.Callback
-    when Ray is imported, as DocClean's modules import no Ray at their top."""
+def _told(progress: Optional[ProgressCallback], total: int) -> Any:
+    """Tune's callback that turns finished trials into progress (stage "trial"); made where Ray is imported, as
+    DocClean's modules import no Ray at their top."""
+    from ray.tune import Callback
 
-    def __new__(cls, progress: Optional[ProgressCallback], total: int) -> Any:
-        from ray.tune import Callback
+    class Told(Callback):
+        def __init__(self) -> None:
+            self.done = 0
 
-        class Told(Callback):
-            def __init__(self) -> None:
-                self.done = 0
+        def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+            self.done += 1
+            values: ProgressValues = {key: value for key, value in (trial.last_result or {}).items()
+                                      if key == METRIC and isinstance(value, float)}
+            figure = f"{METRIC} {values[METRIC]:.5f}" if values else ""
+            report(progress, Stage.TRIAL, self.done, total, figure, values)
 
-            def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
-                self.done += 1
-                values: ProgressValues = {key: value for key, value in (trial.last_result or {}).items()
-                                          if key == METRIC and isinstance(value, float)}
-                figure = f"{METRIC} {values[METRIC]:.5f}" if values else ""
-                report(progress, Stage.TRIAL, self.done, total, figure, values)
+        on_trial_error = on_trial_complete
 
-            on_trial_error = on_trial_complete
-
-        return Told()
+    return Told()
 
 
 __all__ = ["SEARCHED", "METRIC", "TuneOptions", "Trial", "Sweep", "search_space", "trial_config", "run_sweep"]
